@@ -1,0 +1,1 @@
+"""The kiosk core: configuration, loyalty rules, the ledger and the service."""
