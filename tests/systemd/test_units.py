@@ -1,0 +1,121 @@
+"""The unit files in systemd/ are checked by systemd's own tools.
+
+`systemd-analyze verify` resolves ExecStart= binaries and unit dependencies, so it runs
+against a throwaway root holding this machine's stock units plus the paths our units
+point at (the real binaries come from the app/ui roles on the device).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+UNITS_DIR = Path(__file__).resolve().parents[2] / "systemd"
+UNITS = ["kiosk.service", "kiosk-ui.service"]
+SYSTEM_UNITS = Path("/usr/lib/systemd/system")
+
+analyze = shutil.which("systemd-analyze")
+needs_analyze = pytest.mark.skipif(
+    analyze is None or not SYSTEM_UNITS.is_dir(),
+    reason="systemd-analyze not found: apt-get install systemd",
+)
+
+
+def _verify_root(tmp_path: Path, units: dict[str, str]) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
+    for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium"]:
+        path = root / executable
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    (root / "etc/kiosk").mkdir(parents=True)
+    (root / "etc/kiosk/kiosk.env").write_text("KIOSK_CONFIG=/etc/kiosk/kiosk.toml\n")
+    unit_dir = root / "etc/systemd/system"
+    unit_dir.mkdir(parents=True)
+    for name, text in units.items():
+        (unit_dir / name).write_text(text)
+    return root
+
+
+def _verify(root: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [analyze, "verify", f"--root={root}", "--man=no", *names],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+@needs_analyze
+def test_both_units_pass_systemd_analyze_verify_without_a_warning(tmp_path):
+    root = _verify_root(tmp_path, {name: (UNITS_DIR / name).read_text() for name in UNITS})
+    result = _verify(root, *UNITS)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout == ""
+
+
+@needs_analyze
+def test_verify_catches_a_broken_unit_so_the_check_above_means_something(tmp_path):
+    broken = (UNITS_DIR / "kiosk.service").read_text().replace(
+        "ExecStart=/opt/kiosk/venv/bin/kiosk", "ExecStart=/opt/kiosk/venv/bin/kiosk-missing"
+    ).replace("Type=notify", "Type=notify\nWatchdogSecs=30")
+    root = _verify_root(tmp_path, {"kiosk.service": broken})
+    result = _verify(root, "kiosk.service")
+    assert result.returncode != 0
+    assert "kiosk-missing" in result.stderr
+    assert "Unknown key 'WatchdogSecs'" in result.stderr
+
+
+def _exposure(unit: Path) -> float:
+    result = subprocess.run(
+        [analyze, "security", "--offline=yes", str(unit)],
+        capture_output=True, text=True, timeout=60,
+    )
+    match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return float(match.group(1))
+
+
+@needs_analyze
+def test_the_kiosk_service_exposure_stays_below_three(tmp_path):
+    assert _exposure(UNITS_DIR / "kiosk.service") < 3.0
+
+
+@needs_analyze
+def test_the_exposure_check_sees_a_unit_without_hardening_as_exposed(tmp_path):
+    bare = tmp_path / "bare.service"
+    bare.write_text("[Service]\nExecStart=/opt/kiosk/venv/bin/kiosk\n")
+    assert _exposure(bare) > 9.0
+
+
+def _settings(unit: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in (UNITS_DIR / unit).read_text().replace("\\\n", " ").splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, value = line.split("=", 1)
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def test_the_kiosk_service_runs_as_its_own_user_with_a_watchdog_and_only_reader_devices():
+    s = _settings("kiosk.service")
+    assert s["Type"] == ["notify"] and s["Restart"] == ["always"] and s["User"] == ["kiosk"]
+    assert int(s["WatchdogSec"][0]) > 0
+    assert s["SupplementaryGroups"] == ["dialout gpio input"]
+    assert s["ReadWritePaths"] == ["/var/lib/kiosk"] and s["ProtectSystem"] == ["strict"]
+    assert s["DevicePolicy"] == ["closed"]
+    allowed = {v.split()[0] for v in s["DeviceAllow"]}
+    assert {"char-ttyS", "char-ttyAMA", "char-ttyUSB", "char-gpiochip", "char-input"} <= allowed
+    assert s["EnvironmentFile"] == ["/etc/kiosk/kiosk.env"]
+
+
+def test_the_ui_service_restarts_chromium_in_kiosk_mode_on_the_local_url():
+    s = _settings("kiosk-ui.service")
+    assert s["Restart"] == ["always"]
+    exec_start = s["ExecStart"][0]
+    assert exec_start.startswith("/usr/bin/cage ") and "/usr/bin/chromium" in exec_start
+    assert "--kiosk" in exec_start and exec_start.endswith("${KIOSK_URL}")
+    assert "KIOSK_URL=http://127.0.0.1:8080/" in s["Environment"]
