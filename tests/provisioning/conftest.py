@@ -1,0 +1,235 @@
+"""A real OpenSSH server on loopback and a directory standing in for a fresh device.
+
+The playbook runs over SSH exactly as it does against a Pi; only kiosk_root differs, so
+everything lands in a directory the test owns. The server is a non-daemon child with a
+throwaway host key and a throwaway client key, killed at the end together with every
+connection it spawned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+WORKTREE = Path(__file__).resolve().parents[2]
+INVENTORY = WORKTREE / "provisioning" / "inventories" / "example-chain"
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+VAULT_PASSWORD = "throwaway vault password for the provisioning tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _children_of(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@dataclass
+class SshServer:
+    port: int
+    user: str
+    client_key: Path
+    known_hosts: Path
+    control_dir: Path
+
+
+@pytest.fixture(scope="session")
+def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    if not os.path.exists(SSHD) or shutil.which("ssh") is None:
+        pytest.skip("OpenSSH server not installed: apt-get install openssh-server")
+    if os.geteuid() != 0:
+        pytest.skip("provisioning a target root sets file owners to the kiosk user: run as root")
+    base = tmp_path_factory.mktemp("ssh")
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)],
+                       check=True, timeout=30)
+    shutil.copy(base / "client_key.pub", base / "authorized_keys")
+    port = free_port()
+    (base / "known_hosts").write_text(
+        f"[127.0.0.1]:{port} " + (base / "host_key.pub").read_text()
+    )
+    config = base / "sshd_config"
+    config.write_text(
+        f"ListenAddress 127.0.0.1:{port}\n"
+        f"HostKey {base / 'host_key'}\n"
+        f"AuthorizedKeysFile {base / 'authorized_keys'}\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\nPidFile none\nLogLevel ERROR\n"
+        "Subsystem sftp internal-sftp\n"
+    )
+    # sshd refuses to start without its privilege separation directory.
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    log = open(base / "sshd.log", "wb")
+    control_dir = base / "cp"
+    control_dir.mkdir()
+    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"sshd exited: {(base / 'sshd.log').read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                    if sock.recv(4).startswith(b"SSH-"):
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"sshd did not listen on {port}: {(base / 'sshd.log').read_text()}")
+                time.sleep(0.05)
+        import pwd
+
+        yield SshServer(port, pwd.getpwuid(os.geteuid()).pw_name,
+                        base / "client_key", base / "known_hosts", control_dir)
+    finally:
+        # Close ansible's persistent connections, then every session sshd forked
+        # (they call setsid, so a process-group kill would miss them), then sshd.
+        for sock in control_dir.glob("*"):
+            subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "kiosk"],
+                           capture_output=True, timeout=10)
+        for child in _children_of(server.pid):
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        server.terminate()
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+        log.close()
+
+
+def make_device_root(root: Path) -> Path:
+    """A directory shaped like a fresh Raspberry Pi OS bookworm: accounts, firmware, units."""
+    etc = root / "etc"
+    etc.mkdir(parents=True)
+    (etc / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+        "pi:x:1000:1000:,,,:/home/pi:/bin/bash\n"
+    )
+    (etc / "group").write_text(
+        "root:x:0:\ndaemon:x:1:\ndialout:x:20:pi\nvideo:x:44:pi\ninput:x:105:pi\n"
+        "render:x:106:pi\npi:x:1000:\n"
+    )
+    (etc / "shadow").write_text("root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+                                "pi:*:19000:0:99999:7:::\n")
+    (etc / "gshadow").write_text("root:*::\ndaemon:*::\ndialout:*::pi\nvideo:*::pi\n"
+                                 "input:*::pi\nrender:*::pi\npi:!::\n")
+    for name in ("shadow", "gshadow"):
+        (etc / name).chmod(0o640)
+    (etc / "pam.d").mkdir()
+    (etc / "systemd" / "system").mkdir(parents=True)
+    firmware = root / "boot" / "firmware"
+    firmware.mkdir(parents=True)
+    (firmware / "config.txt").write_text(
+        "# For more options and information see\n# http://rpf.io/configtxt\n"
+        "#dtparam=i2c_arm=on\n#dtparam=i2s=on\n#dtparam=spi=on\n"
+        "dtparam=audio=on\ncamera_auto_detect=1\ndisplay_auto_detect=1\n"
+        "dtoverlay=vc4-kms-v3d\nmax_framebuffers=2\narm_64bit=1\n"
+    )
+    (firmware / "cmdline.txt").write_text(
+        "console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 "
+        "fsck.repair=yes rootwait quiet splash\n"
+    )
+    shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
+    # Raspberry Pi OS Lite boots to the console.
+    (etc / "systemd/system/default.target").symlink_to("/lib/systemd/system/multi-user.target")
+    return root
+
+
+def build_wheel(source: Path, out: Path, version: str | None = None) -> Path:
+    """Build the project wheel the way staff do, from a copy of the working tree."""
+    tree = out / "src"
+    shutil.copytree(source, tree, ignore=shutil.ignore_patterns(
+        ".git", "tests", "provisioning", "build", "dist", "*.egg-info", "__pycache__",
+        ".pytest_cache", ".hypothesis", "test-artifacts", "var", "node_modules"))
+    if not (tree / "README.md").exists():
+        (tree / "README.md").write_text("loyalty kiosk\n")
+    if version is not None:
+        cfg = tree / "setup.cfg"
+        cfg.write_text(cfg.read_text().replace("version = ", f"version = {version}\n#", 1))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+         "-q", "-w", str(out / "dist"), str(tree)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = (out / "dist").glob("loyalty_kiosk-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(WORKTREE, tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def secrets_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The chain's secrets, ansible-vault encrypted, outside the repository."""
+    base = tmp_path_factory.mktemp("secrets")
+    password = base / "vault-password"
+    password.write_text(VAULT_PASSWORD + "\n")
+    password.chmod(0o600)
+    secrets = base / "example-chain.yml"
+    secrets.write_text(json.dumps({
+        "kiosk_chain_secret": "c" * 64,
+        "kiosk_staff_pin_hash": "pbkdf2_sha256$600000$salt$hash\"with quote",
+        "kiosk_registration_tokens": {"kiosk-tajrish-1": "one-time-token"},
+    }))
+    subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-vault"), "encrypt", "--vault-password-file",
+         str(password), str(secrets)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return secrets, password
+
+
+class HealthStandIn:
+    """Answers GET /healthz like the kiosk does, for runs where systemd cannot start it."""
+
+    def __init__(self, port: int) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                body = json.dumps({"status": "ok", "stand_in": True}).encode()
+                self.send_response(200 if self.path == "/healthz" else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
