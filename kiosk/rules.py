@@ -14,6 +14,8 @@ from kiosk.rules_bonus import (
     enrollment_bonus,
     profile_completion_bonus,
     referral_bonuses,
+    streak_bonus,
+    visit_streak,
 )
 from kiosk.rules_config import DEFAULT_TIERS, LoyaltyRules, Tier, rules_from_mapping
 from kiosk.rules_ledger import (
@@ -24,7 +26,9 @@ from kiosk.rules_ledger import (
     check_redeem,
     expiring_points,
     expiry_schedule,
+    offline_redeem_allowance,
     open_lots,
+    redeemed_points,
     require_int,
     unique_entries,
     window_points,
@@ -33,9 +37,10 @@ from kiosk.rules_ledger import (
 __all__ = [
     "DEFAULT_TIERS", "KINDS", "Entry", "LoyaltyRules", "Tier", "TierProgress", "apply",
     "balance_of", "birthday_bonus", "cashback_rial", "check_redeem", "credit_rial",
-    "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule", "open_lots",
-    "points_for_credit", "profile_completion_bonus", "referral_bonuses", "rules_from_mapping",
-    "tier_for", "tier_progress", "unique_entries", "window_points",
+    "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule",
+    "offline_redeem_allowance", "open_lots", "points_for_credit", "profile_completion_bonus",
+    "redeemed_points", "referral_bonuses", "rules_from_mapping", "streak_bonus", "tier_for",
+    "tier_progress", "unique_entries", "visit_streak", "window_points",
 ]
 
 

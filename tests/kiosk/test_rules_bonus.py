@@ -1,17 +1,20 @@
 """Bonus rules: enrollment, profile completion, referral and the yearly birthday bonus."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.rules import (
+    Entry,
     LoyaltyRules,
     birthday_bonus,
     enrollment_bonus,
     profile_completion_bonus,
     referral_bonuses,
+    streak_bonus,
+    visit_streak,
 )
 
 MONTH = LoyaltyRules(birthday_mode="month")
@@ -143,3 +146,71 @@ def test_an_esfand_30_birthday_moves_to_esfand_29_in_a_common_jalali_year():
     born = date(2025, 3, 20)          # 30 Esfand 1403 (1403 is a leap year)
     assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_DAY) == 200   # 29 Esfand 1404
     assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_DAY) == 0     # 1 Farvardin 1405
+
+
+# --- visit streaks ------------------------------------------------------------------------------
+
+STREAK = LoyaltyRules(streak_bonus=150, streak_periods=4, streak_period_days=7)
+NOW = datetime(2026, 6, 1, 18, 0, tzinfo=timezone.utc)
+
+
+def bought(event_id: str, days_ago: float) -> Entry:
+    return Entry(event_id, "earn", 10, 100_000, NOW - timedelta(days=days_ago))
+
+
+def test_a_purchase_every_week_for_four_weeks_earns_the_streak_bonus():
+    ledger = [bought("w3", 21), bought("w2", 14), bought("w1", 7), bought("w0", 0)]
+    assert visit_streak(ledger, NOW, None, STREAK) == 4
+    assert streak_bonus(ledger, NOW, None, STREAK) == 150
+
+
+def test_a_missed_week_breaks_the_streak():
+    ledger = [bought("w3", 21), bought("w1", 7), bought("w0", 0)]
+    assert visit_streak(ledger, NOW, None, STREAK) == 2
+    assert streak_bonus(ledger, NOW, None, STREAK) == 0
+
+
+def test_periods_are_counted_back_from_now_with_the_older_edge_open():
+    # (now - 7d, now] is this week; a purchase exactly 7 days ago belongs to last week.
+    assert visit_streak([bought("a", 7)], NOW, None, STREAK) == 0
+    assert visit_streak([bought("a", 6.99), bought("b", 7)], NOW, None, STREAK) == 2
+
+
+def test_several_purchases_in_one_week_count_as_one_period():
+    ledger = [bought(f"p{i}", i * 0.5) for i in range(10)]  # five days of shopping
+    assert visit_streak(ledger, NOW, None, STREAK) == 1
+
+
+def test_a_streak_pays_once_and_the_next_one_starts_from_scratch():
+    ledger = [bought("w3", 21), bought("w2", 14), bought("w1", 7), bought("w0", 0)]
+    # Paid when w0 was recorded: asking again at once gives nothing.
+    assert streak_bonus(ledger, NOW, NOW, STREAK) == 0
+    # Paid a week ago (after w1): only w0 counts towards the next streak.
+    assert visit_streak(ledger, NOW, NOW - timedelta(days=6), STREAK) == 1
+    # Three more weekly purchases complete the next streak.
+    later = NOW + timedelta(days=21)
+    more = ledger + [Entry(f"n{i}", "earn", 10, 100_000, NOW + timedelta(days=7 * i))
+                     for i in (1, 2, 3)]
+    assert streak_bonus(more, later, NOW - timedelta(days=6), STREAK) == 150
+
+
+def test_bonus_and_redeem_entries_are_not_visits():
+    ledger = [Entry("b", "bonus", 5, 0, NOW), Entry("r", "redeem", -5, 0, NOW - timedelta(days=8))]
+    assert visit_streak(ledger, NOW, None, STREAK) == 0
+
+
+def test_the_streak_bonus_is_off_by_default():
+    ledger = [bought(f"w{i}", 7 * i) for i in range(8)]
+    assert visit_streak(ledger, NOW, None, LoyaltyRules()) == 8
+    assert streak_bonus(ledger, NOW, None, LoyaltyRules()) == 0
+
+
+@given(st.lists(st.integers(0, 60 * 24), max_size=25), st.integers(1, 10))
+def test_the_streak_never_exceeds_the_periods_with_purchases(hours_ago, period_days):
+    rules = LoyaltyRules(streak_period_days=period_days)
+    ledger = [Entry(f"p{i}", "earn", 1, 1, NOW - timedelta(hours=h)) for i, h in enumerate(hours_ago)]
+    streak = visit_streak(ledger, NOW, None, rules)
+    periods = {h // (24 * period_days) for h in hours_ago}
+    assert streak <= len(periods)
+    assert all(k in periods for k in range(streak))
+    assert streak not in periods

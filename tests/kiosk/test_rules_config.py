@@ -42,6 +42,10 @@ def test_rules_are_frozen_and_hashable():
         ("referral_bonus", -1, "at least 0"),
         ("referred_bonus", 2.0, "whole number"),
         ("expiry_days", -1, "at least 0"),
+        ("streak_bonus", -1, "at least 0"),
+        ("streak_periods", 0, "at least 1"),
+        ("streak_period_days", 0, "at least 1"),
+        ("offline_daily_redeem_cap", -1, "at least 0"),
     ],
 )
 def test_a_bad_number_raises_a_config_error_naming_field_value_and_what_is_allowed(

@@ -13,6 +13,8 @@ from kiosk.rules import (
     apply,
     balance_of,
     check_redeem,
+    offline_redeem_allowance,
+    redeemed_points,
     window_points,
 )
 
@@ -227,3 +229,32 @@ def test_window_points_compare_times_across_time_zones():
     now = datetime(2026, 12, 31, 23, 0, tzinfo=timezone.utc)
     assert window_points([e], now, RULES) == 5
     assert window_points([e], now + timedelta(hours=1), RULES) == 0
+
+
+# --- offline redemption cap ------------------------------------------------------------------
+
+
+def test_redeemed_points_sum_redemptions_within_the_day_only():
+    day_start, day_end = at(10), at(11)
+    ledger = [
+        entry("a", "earn", 500, day=9),
+        entry("b", "redeem", -100, day=10),          # at the start: counted
+        entry("c", "redeem", -50, day=10.5),
+        entry("c", "redeem", -50, day=10.5),         # repeat: once
+        entry("d", "expire", -20, day=10.5),         # expiry is not a redemption
+        entry("e", "redeem", -70, day=11),           # at the end: next day
+    ]
+    assert redeemed_points(ledger, day_start, day_end) == 150
+
+
+def test_the_offline_allowance_is_what_is_left_of_the_daily_cap():
+    rules = LoyaltyRules(offline_daily_redeem_cap=300)
+    assert offline_redeem_allowance(0, rules) == 300
+    assert offline_redeem_allowance(250, rules) == 50
+    assert offline_redeem_allowance(400, rules) == 0
+    assert offline_redeem_allowance(0, LoyaltyRules(offline_daily_redeem_cap=0)) == 0
+
+
+def test_a_negative_redeemed_today_is_refused():
+    with pytest.raises(ValueError, match="redeemed_today must be >= 0"):
+        offline_redeem_allowance(-1, RULES)
