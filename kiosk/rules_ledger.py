@@ -113,7 +113,7 @@ def apply(entries: tuple[Entry, ...], new: Entry) -> tuple[Entry, ...]:
         balance = balance_of(entries)
         if balance + new.points < 0:
             raise InsufficientPoints(-new.points, max(balance, 0))
-    return entries + (new,)
+    return (*entries, new)
 
 
 def window_points(entries: Iterable[Entry], now: datetime, rules: LoyaltyRules) -> int:

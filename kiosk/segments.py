@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from kiosk.errors import ConfigError
@@ -37,7 +38,7 @@ SEGMENTS = (
 def _check_thresholds(field: str, value: object, meaning: str) -> None:
     if (not isinstance(value, (tuple, list)) or len(value) != 4
             or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in value)
-            or any(a >= b for a, b in zip(value, value[1:]))):
+            or any(a >= b for a, b in pairwise(value))):
         raise ConfigError(
             f"{field} = {value!r} is not allowed: give 4 whole numbers >= 0 in increasing "
             f"order ({meaning})"

@@ -1,6 +1,6 @@
 """RFM segmentation from a member's ledger."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -22,7 +22,7 @@ from kiosk.segments import (
     segment_for,
 )
 
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RULES = RfmRules()
 
 
@@ -36,14 +36,15 @@ def buy(event_id: str, days_ago: float, amount: int) -> Entry:
 
 # --- values ------------------------------------------------------------------------------
 
+
 def test_values_count_purchases_only_and_each_event_once():
     ledger = [
         buy("a", 3.5, 200_000),
         buy("b", 40, 300_000),
-        buy("a", 3.5, 200_000),                               # repeat: counted once
-        Entry("r", "redeem", -10, 0, ago(1)),                 # not a purchase
-        Entry("x", "bonus", 100, 0, ago(0.5)),                # not a purchase
-        Entry("f", "adjust", 5, 999_999, ago(0.5)),           # not a purchase
+        buy("a", 3.5, 200_000),  # repeat: counted once
+        Entry("r", "redeem", -10, 0, ago(1)),  # not a purchase
+        Entry("x", "bonus", 100, 0, ago(0.5)),  # not a purchase
+        Entry("f", "adjust", 5, 999_999, ago(0.5)),  # not a purchase
     ]
     assert rfm_values(ledger, NOW, RULES) == RfmValues(3, 2, 500_000)
 
@@ -69,6 +70,7 @@ def test_values_refuse_a_naive_now():
 
 # --- scores --------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("days", "score"),
     [(0, 5), (14, 5), (15, 4), (30, 4), (31, 3), (90, 3), (91, 2), (180, 2), (181, 1), (None, 1)],
@@ -77,7 +79,9 @@ def test_recency_scores_fall_as_days_since_the_last_purchase_grow(days, score):
     assert rfm_scores(RfmValues(days, 0, 0), RULES).recency == score
 
 
-@pytest.mark.parametrize(("count", "score"), [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3), (8, 4), (16, 5), (99, 5)])
+@pytest.mark.parametrize(
+    ("count", "score"), [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3), (8, 4), (16, 5), (99, 5)]
+)
 def test_frequency_scores_rise_with_the_number_of_purchases(count, score):
     assert rfm_scores(RfmValues(1, count, 0), RULES).frequency == score
 
@@ -87,8 +91,14 @@ def test_monetary_scores_rise_with_the_rial_spent(rial, score):
     assert rfm_scores(RfmValues(1, 1, rial), RULES).monetary == score
 
 
-@given(st.one_of(st.none(), st.integers(0, 5000)), st.integers(0, 100), st.integers(0, 10**9),
-       st.integers(0, 5000), st.integers(0, 100), st.integers(0, 10**9))
+@given(
+    st.one_of(st.none(), st.integers(0, 5000)),
+    st.integers(0, 100),
+    st.integers(0, 10**9),
+    st.integers(0, 5000),
+    st.integers(0, 100),
+    st.integers(0, 10**9),
+)
 def test_scores_stay_in_1_to_5_and_better_figures_never_score_lower(r1, f1, m1, r2, f2, m2):
     s1 = rfm_scores(RfmValues(r1, f1, m1), RULES)
     for s in (s1.recency, s1.frequency, s1.monetary):
@@ -102,17 +112,24 @@ def test_scores_stay_in_1_to_5_and_better_figures_never_score_lower(r1, f1, m1, 
 
 # --- segments ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("r", "f", "m", "segment"),
     [
-        (5, 5, 5, "champions"), (4, 4, 4, "champions"),
-        (3, 4, 5, "loyal"), (5, 4, 1, "loyal"),
-        (5, 2, 1, "potential_loyalist"), (4, 3, 5, "potential_loyalist"),
+        (5, 5, 5, "champions"),
+        (4, 4, 4, "champions"),
+        (3, 4, 5, "loyal"),
+        (5, 4, 1, "loyal"),
+        (5, 2, 1, "potential_loyalist"),
+        (4, 3, 5, "potential_loyalist"),
         (5, 1, 1, "promising"),
-        (2, 3, 1, "at_risk"), (1, 5, 5, "at_risk"),
-        (3, 3, 3, "needs_attention"), (3, 1, 1, "needs_attention"),
+        (2, 3, 1, "at_risk"),
+        (1, 5, 5, "at_risk"),
+        (3, 3, 3, "needs_attention"),
+        (3, 1, 1, "needs_attention"),
         (2, 2, 5, "about_to_sleep"),
-        (1, 2, 2, "hibernating"), (1, 1, 1, "hibernating"),
+        (1, 2, 2, "hibernating"),
+        (1, 1, 1, "hibernating"),
     ],
 )
 def test_segments_follow_the_table(r, f, m, segment):
@@ -157,6 +174,7 @@ def test_a_member_with_an_empty_ledger_counts_as_new():
 
 
 # --- rules and thresholds ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
