@@ -445,6 +445,14 @@ class Store:
             params = (member_id, limit)
         return [LedgerRow(**{k: r[k] for k in r.keys() if k != "cloud_state"}) for r in self.query(sql, params)]
 
+    def history_since(self, member_id: str, since: datetime) -> list[LedgerRow]:
+        """Ledger rows of a member created at or after ``since``, oldest first (for rolling windows)."""
+        rows = self.query(
+            "SELECT * FROM ledger WHERE member_id = ? AND created_at >= ? ORDER BY created_at, rowid",
+            (member_id, iso(since)),
+        )
+        return [LedgerRow(**{k: r[k] for k in r.keys() if k != "cloud_state"}) for r in rows]
+
     def verify(self) -> list[tuple[str, int, int]]:
         """Recompute every balance from the ledger; return (member, stored, recomputed) mismatches."""
         rows = self.query(
