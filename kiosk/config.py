@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from kiosk.errors import ConfigError
+from kiosk.rules_config import LoyaltyRules, rules_from_mapping
 
 LANGUAGES = ("fa", "ar", "en")
 
@@ -48,34 +49,6 @@ class MemberSettings:
 
 
 @dataclass(frozen=True)
-class TierSettings:
-    name: str
-    min_points: int
-    multiplier_percent: int
-
-
-@dataclass(frozen=True)
-class LoyaltySettings:
-    rial_per_point: int = 10_000
-    point_value_rial: int = 1_000
-    cashback_basis_points: int = 0
-    tier_window_days: int = 365
-    expiry_days: int = 365
-    enrollment_bonus: int = 100
-    profile_completion_bonus: int = 50
-    birthday_bonus: int = 200
-    birthday_mode: str = "month"
-    referral_bonus: int = 100
-    referred_bonus: int = 50
-    tiers: tuple[TierSettings, ...] = (
-        TierSettings("bronze", 0, 100),
-        TierSettings("silver", 1_000, 110),
-        TierSettings("gold", 5_000, 125),
-        TierSettings("platinum", 20_000, 150),
-    )
-
-
-@dataclass(frozen=True)
 class CloudSettings:
     url: str = ""
     ca_file: Path | None = None
@@ -91,7 +64,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     readers: tuple[ReaderSettings, ...] = ()
     members: MemberSettings = field(default_factory=MemberSettings)
-    loyalty: LoyaltySettings = field(default_factory=LoyaltySettings)
+    loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
     cloud: CloudSettings = field(default_factory=CloudSettings)
 
     @property
@@ -168,35 +141,6 @@ def _resolve(base: Path, value: str) -> Path:
     return path if path.is_absolute() else (base / path)
 
 
-def _tiers(raw: Any) -> tuple[TierSettings, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise _fail("loyalty.tiers", raw, "a non-empty array of [[loyalty.tiers]] tables")
-    tiers = []
-    for i, item in enumerate(raw):
-        values = _section(
-            item,
-            f"loyalty.tiers[{i}]",
-            {"name": _text(), "min_points": _int(0), "multiplier_percent": _int(1, 1000)},
-        )
-        missing = {"name", "min_points", "multiplier_percent"} - set(values)
-        if missing:
-            raise ConfigError(f"loyalty.tiers[{i}] is missing {', '.join(sorted(missing))}")
-        tiers.append(TierSettings(**values))
-    if tiers[0].min_points != 0:
-        raise _fail("loyalty.tiers[0].min_points", tiers[0].min_points, "0: the first tier holds every member")
-    for i in range(1, len(tiers)):
-        if tiers[i].min_points <= tiers[i - 1].min_points:
-            raise _fail(
-                f"loyalty.tiers[{i}].min_points",
-                tiers[i].min_points,
-                f"more than the previous tier's {tiers[i - 1].min_points} (tiers go from lowest to highest)",
-            )
-    names = [t.name for t in tiers]
-    if len(set(names)) != len(names):
-        raise _fail("loyalty.tiers", names, "unique tier names")
-    return tuple(tiers)
-
-
 def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     """Turn parsed TOML into :class:`Settings`; pure apart from path arithmetic."""
     base = path.parent
@@ -251,27 +195,6 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         **_section(raw.get("members", {}), "members", {"default_region": _text(), "consent_version": _text()})
     )
     _check_region(members.default_region)
-    loyalty_raw = dict(raw.get("loyalty", {}))
-    tiers_raw = loyalty_raw.pop("tiers", None)
-    loyalty_values = _section(
-        loyalty_raw,
-        "loyalty",
-        {
-            "rial_per_point": _int(1),
-            "point_value_rial": _int(0),
-            "cashback_basis_points": _int(0, 10_000),
-            "tier_window_days": _int(1, 3650),
-            "expiry_days": _int(0, 36500),
-            "enrollment_bonus": _int(0),
-            "profile_completion_bonus": _int(0),
-            "birthday_bonus": _int(0),
-            "birthday_mode": _choice("month", "day"),
-            "referral_bonus": _int(0),
-            "referred_bonus": _int(0),
-        },
-    )
-    if tiers_raw is not None:
-        loyalty_values["tiers"] = _tiers(tiers_raw)
     cloud_values = _section(
         raw.get("cloud", {}),
         "cloud",
@@ -294,7 +217,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         web=web,
         readers=tuple(readers),
         members=members,
-        loyalty=LoyaltySettings(**loyalty_values),
+        loyalty=rules_from_mapping(raw.get("loyalty", {})),
         cloud=CloudSettings(**cloud_values),
     )
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import rules
-from kiosk.config import LoyaltySettings, Secrets, Settings
+from kiosk.config import Secrets, Settings
 from kiosk.errors import CardNotActive, KioskError, UnknownCard
 from kiosk.identity import card_ref, mask_uid
 from kiosk.store import Card, Member, Recorded, Store, parse_iso, utcnow
@@ -26,24 +26,6 @@ from kiosk.store import Card, Member, Recorded, Store, parse_iso, utcnow
 log = logging.getLogger(__name__)
 
 Subscriber = Callable[[str, dict[str, Any]], None]
-
-
-def loyalty_rules(settings: LoyaltySettings) -> rules.LoyaltyRules:
-    """The pure rules' view of the configured loyalty section."""
-    return rules.LoyaltyRules(
-        rial_per_point=settings.rial_per_point,
-        tiers=tuple(rules.Tier(t.name, t.min_points, t.multiplier_percent) for t in settings.tiers),
-        tier_window_days=settings.tier_window_days,
-        point_value_rial=settings.point_value_rial,
-        cashback_basis_points=settings.cashback_basis_points,
-        enrollment_bonus=settings.enrollment_bonus,
-        profile_completion_bonus=settings.profile_completion_bonus,
-        birthday_bonus=settings.birthday_bonus,
-        birthday_mode=settings.birthday_mode,
-        referral_bonus=settings.referral_bonus,
-        referred_bonus=settings.referred_bonus,
-        expiry_days=settings.expiry_days,
-    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +51,7 @@ class KioskService:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.rules = loyalty_rules(settings.loyalty)
+        self.rules = settings.loyalty
         self._secret = secrets.chain_secret
         self._clock = clock
         self.events: queue.Queue[object] = queue.Queue()
