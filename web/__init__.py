@@ -26,12 +26,11 @@ def create_app(service: KioskService, settings: Settings, *, secret_key: bytes |
     i18n.init_app(app, settings)
     security.init_app(app)
     app.register_blueprint(screen.blueprint)
-    origin = f"http://{settings.web.host}:{settings.web.port}"
     socketio = SocketIO(
         app,
         async_mode="threading",
-        # The page is served by this app; refuse pages from any other origin.
-        cors_allowed_origins=[origin, origin.replace("127.0.0.1", "localhost")],
+        # None: only pages served by this very host may connect (same-origin check).
+        cors_allowed_origins=None,
         logger=False,
         engineio_logger=False,
     )

@@ -42,7 +42,10 @@
     armIdle();
   }
 
+  // Polling only: the production server (waitress) cannot upgrade to WebSocket; see README.
   var socket = io({ transports: ["polling"] });
+  socket.on("connect", function () { window.__kioskConnected = true; });
+  socket.on("disconnect", function () { window.__kioskConnected = false; });
   socket.on("member", function (data) { paint("balance", "balance-template", data); });
   socket.on("unknown_card", function (data) { paint("notice", "unknown-template", data); });
   socket.on("card_blocked", function (data) { paint("notice", "blocked-template", data); });
