@@ -8,8 +8,8 @@ Track 1 (IATA, 6-bit chars 0x20-0x5F): format code, then fields split by '^'.
 Track 2/3 (ABA/THRIFT, 4-bit chars 0x30-0x3F): digits, '=' separates fields.
 Readers that pass raw data add the LRC character after each end sentinel.
 
-Payment cards (track 1 format code 'B', or a Luhn-valid 12-19 digit PAN on track 1
-or 2) are refused. Nothing here ever puts track characters into a message or repr:
+Payment cards (track 1 format code 'B', or a Luhn-valid 12-19 digit PAN before the
+field separator on track 1 or 2) are refused. Nothing here ever puts track characters into a message or repr:
 a swipe may be a bank card, and messages end up in logs.
 """
 from __future__ import annotations
@@ -153,14 +153,25 @@ def _checked_track(data: str, number: int) -> str | None:
 
 
 def is_payment_card(swipe: Swipe) -> bool:
-    """True for ISO 7813 bank cards: track 1 format 'B', or a Luhn-valid 12-19 digit PAN."""
+    """True for ISO 7813 bank cards.
+
+    Track 1 with format code 'B', or a Luhn-valid 12-19 digit PAN in the PAN
+    position of track 1 (before '^') or track 2 (before '='). The field separator
+    is what makes a digit run a PAN: a chain's own number with no separator, such
+    as ``;770012345678?``, is not one even when it happens to pass Luhn (one in ten
+    numbers does). A chain format of Luhn-valid 12-19 digits followed by '=' is
+    indistinguishable from a bank card and is refused.
+    """
     if swipe.track1:
         if swipe.track1[0] == "B":
             return True
-        if _looks_like_pan(swipe.track1[1:].split("^", 1)[0]):
+        pan, separator, _ = swipe.track1[1:].partition("^")
+        if separator and _looks_like_pan(pan):
             return True
-    if swipe.track2 and _looks_like_pan(swipe.track2.split("=", 1)[0]):
-        return True
+    if swipe.track2:
+        pan, separator, _ = swipe.track2.partition("=")
+        if separator and _looks_like_pan(pan):
+            return True
     return False
 
 

@@ -142,6 +142,13 @@ def test_any_luhn_valid_pan_on_track_2_is_refused_and_never_in_the_message(pan, 
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.text("0123456789", min_size=10, max_size=10))
+def test_a_chain_number_without_a_field_separator_is_never_taken_for_a_bank_card(number):
+    # "77" + 10 digits is Luhn-valid one time in ten; without '=' it is no PAN.
+    assert card_id_from_swipe(format_swipe(None, f"77{number}"), LOYALTY) == number
+
+
+@settings(max_examples=300, deadline=None)
 @given(pans, st.text(st.characters(min_codepoint=0x20, max_codepoint=0x5F, exclude_characters="%?^"), max_size=26))
 def test_any_track_1_format_b_is_refused(pan, name):
     with pytest.raises(PaymentCardRefused):
