@@ -47,7 +47,7 @@ def check_pins(owner: str, pins: dict[str, int | None]) -> dict[str, int]:
                 "(BCM numbers, not physical pin positions)")
         if pin in seen:
             raise GpioConfigError(
-                f"{owner}: {role} and {seen[pin]} are both set to GPIO{pin}; "
+                f"{owner}: {seen[pin]} and {role} are both set to GPIO{pin}; "
                 "each needs its own pin")
         seen[pin] = role
         out[role] = pin
