@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from gpiozero import DigitalInputDevice
 from gpiozero.pins.mock import MockFactory
 
@@ -259,3 +260,30 @@ def test_the_reader_thread_ends_with_close(factory, events):
     with WiegandReader(D0_PIN, D1_PIN, events, reader_id="t", pin_factory=factory):
         assert "wiegand-t" in {t.name for t in threading.enumerate()}
     assert {t.name for t in threading.enumerate()} <= before
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.one_of(
+    st.lists(st.integers(0, 1), min_size=1, max_size=40),
+    st.builds(lambda f, n: list(encode_frame(f, n, 26)), st.integers(0, 255), st.integers(0, 0xFFFF)),
+))
+def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on(bits):
+    factory = MockFactory()
+    events = queue.Queue()
+    try:
+        with WiegandReader(D0_PIN, D1_PIN, events, reader_id="fuzz", pin_factory=factory,
+                           debounce_s=0):
+            next_event(events)  # connected
+            emu = WiegandEmulator(factory, D0_PIN, D1_PIN, interval_s=0.0003)
+            emu.send_bits(bits)
+            outcome = next_event(events)
+            if isinstance(outcome, CardRead):
+                assert len(bits) in (26, 34)
+            else:
+                assert outcome.state is ReaderState.ERROR and outcome.detail
+            time.sleep(0.03)
+            emu.present(3, 4, 26)
+            assert next_event(events, CardRead).uid == "26:3:00004"
+    finally:
+        factory.reset()
+        factory.close()
