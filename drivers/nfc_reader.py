@@ -128,7 +128,13 @@ class NfcReader:
 
     @property
     def closed(self) -> bool:
+        """close() was called."""
         return self._stop.is_set()
+
+    @property
+    def running(self) -> bool:
+        """The polling thread is alive."""
+        return self._thread.is_alive()
 
     def __enter__(self) -> "NfcReader":
         return self.start()
