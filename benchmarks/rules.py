@@ -83,14 +83,17 @@ def main() -> None:
             except InsufficientPoints:
                 pass
 
+    figures = {
+        "balance_of": lambda: balance_of(entries),
+        "window_points": lambda: window_points(entries, now, rules),
+        "expiring_points": lambda: expiring_points(entries, now, rules),
+        "expiry_schedule": lambda: expiry_schedule(entries, now, rules),
+        "rfm": lambda: rfm(entries, now, rfm_rules),
+    }
     print(f"rules_entries={n}")
-    print(f"rules_balance_of_ms={median_ms(lambda: balance_of(entries), r):.3f}")
-    print(f"rules_window_points_ms={median_ms(lambda: window_points(entries, now, rules), r):.3f}")
-    print(f"rules_expiring_points_ms={median_ms(lambda: expiring_points(entries, now, rules), r):.3f}")
-    print(f"rules_expiry_schedule_ms={median_ms(lambda: expiry_schedule(entries, now, rules), r):.3f}")
-    print(f"rules_rfm_ms={median_ms(lambda: rfm(entries, now, rfm_rules), r):.3f}")
+    for name, fn in figures.items():
+        print(f"rules_{name}_ms={median_ms(fn, r):.3f}")
     print(f"rules_apply_500_in_turn_ms={median_ms(fold, max(1, r // 10)):.3f}")
-
 
 if __name__ == "__main__":
     main()
