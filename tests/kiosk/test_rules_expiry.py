@@ -1,5 +1,6 @@
 """FIFO expiry: debits consume the oldest credits first; unspent old credits expire."""
 
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -156,7 +157,7 @@ def ledgers(draw):
 
 def reference_fifo(ledger, now, rules):
     """A slow point-by-point model of FIFO: one token per point, oldest spent first."""
-    tokens = []
+    tokens: deque[datetime] = deque()
     owed = 0  # a debit dated before the credits it spent is paid by the next credits
     for entry in sorted(ledger, key=lambda x: x.created_at):
         for _ in range(entry.points):
@@ -166,7 +167,7 @@ def reference_fifo(ledger, now, rules):
                 tokens.append(entry.created_at)
         for _ in range(-entry.points):
             if tokens:
-                tokens.pop(0)
+                tokens.popleft()
             else:
                 owed += 1
     return sum(1 for t in tokens if t + timedelta(days=rules.expiry_days) <= now)
