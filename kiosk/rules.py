@@ -2,7 +2,9 @@
 
 No I/O and no clock reads (callers pass `now`/`today`); money (rial) and points are
 integers, never floats. The settings live in kiosk.rules_config, ledger arithmetic in
-kiosk.rules_ledger and bonuses in kiosk.rules_bonus; all are re-exported here.
+kiosk.rules_ledger and bonuses in kiosk.rules_bonus; all are re-exported here. Rewards
+and coupon codes (kiosk.rules_rewards), RFM segments (kiosk.segments) and campaigns
+(kiosk.campaigns) are imported from their own modules. See docs/loyalty-rules.md.
 """
 
 from __future__ import annotations
