@@ -22,6 +22,8 @@ from pathlib import Path
 
 import requests
 
+from kiosk.errors import KioskError
+
 # No kiosk was built before this: a clock earlier than this is a Pi that booted without
 # network time (it has no real-time clock).
 CLOCK_FLOOR = 1735689600  # 2025-01-01T00:00:00Z
@@ -54,27 +56,33 @@ class DoctorSettings:
 def reader_device(uri: str) -> tuple[str | None, str]:
     """The device node a reader URI opens, and what kind of access it needs.
 
-    'pn532:tty:/dev/ttyS0' -> ('/dev/ttyS0', 'rw'); 'wiegand:gpio:D0=17,D1=27' ->
-    ('/dev/gpiochip0', 'rw'); 'emulated:pty' -> (None, 'emulated'); USB readers found by
-    vendor id have no fixed node -> (None, 'usb').
+    'rdm6300:tty:/dev/ttyAMA0?baud=9600' -> ('/dev/ttyAMA0', 'rw');
+    'magstripe:hid:/dev/input/by-id/...' -> (path, 'r'); 'nfc:tty:S0:pn532' ->
+    ('/dev/ttyS0', 'rw'); 'wiegand:gpio:D0=17,D1=27' -> ('/dev/gpiochip0', 'rw');
+    'emulated:rdm6300' -> (None, 'emulated'); 'nfc:usb:072f:2200' -> (None, 'usb'):
+    nfcpy finds USB readers by vendor id, there is no fixed node to check.
     """
     parts = uri.split(":", 2)
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise ValueError(f"reader uri {uri!r} is not MODEL:TRANSPORT[:ADDRESS]")
-    transport = parts[1]
+        raise ValueError(f"reader uri {uri!r} is not KIND:TRANSPORT[:ADDRESS]")
+    kind, transport = parts[0], parts[1]
     address = parts[2] if len(parts) == 3 else ""
-    if transport == "pty" or parts[0] == "emulated":
+    if kind == "emulated" or transport == "pty":
         return None, "emulated"
-    if transport in ("tty", "serial", "hid"):
-        if not address.startswith("/"):
+    if transport == "usb":
+        return None, "usb"
+    if kind == "nfc" and transport == "tty":
+        # nfcpy's own form: nfc:tty:S0:pn532 means /dev/ttyS0
+        return "/dev/tty" + address.split(":", 1)[0], "rw"
+    if transport in ("tty", "hid"):
+        path = address.split("?", 1)[0]
+        if not path.startswith("/"):
             raise ValueError(
                 f"reader uri {uri!r}: {transport} needs an absolute device path after the second ':'")
-        return address, "r" if transport == "hid" else "rw"
+        return path, "r" if transport == "hid" else "rw"
     if transport == "gpio":
         chip = next((kv.split("=", 1)[1] for kv in address.split(",") if kv.startswith("chip=")), "0")
         return f"/dev/gpiochip{chip}", "rw"
-    if transport == "usb":
-        return None, "usb"
     raise ValueError(f"reader uri {uri!r}: unknown transport {transport!r}")
 
 
@@ -215,27 +223,42 @@ def run_checks(settings: DoctorSettings, now: Callable[[], float] = time.time,
     return results
 
 
-def settings_from_toml(config_path: Path, environ: dict[str, str] | None = None) -> DoctorSettings:
-    """The doctor's inputs from kiosk.toml; problems are reported as failed checks, not raised."""
-    environ = dict(os.environ) if environ is None else environ
+def settings_from_toml(config_path: Path) -> DoctorSettings:
+    """The doctor's inputs from kiosk.toml, validated by the kiosk's own loader.
+
+    A config the kiosk would refuse becomes a failed check with the loader's message (it
+    names the key); the other checks still run from whatever the file says.
+    """
+    from kiosk.config import load
+
     problems: list[str] = []
     try:
+        settings = load(config_path)
+    except KioskError as error:
+        problems.append(str(error))
+    else:
+        return DoctorSettings(
+            config_path=config_path,
+            secrets_path=settings.device.secrets_file,
+            data_dir=settings.device.data_dir,
+            reader_uris=tuple(r.uri for r in settings.readers),
+            cloud_url=settings.cloud.url or None,
+            ca_file=str(settings.cloud.ca_file) if settings.cloud.ca_file else None,
+        )
+    try:
         data = tomllib.loads(config_path.read_text())
-    except FileNotFoundError:
+    except (OSError, tomllib.TOMLDecodeError):
         data = {}
-        problems.append(f"{config_path} does not exist")
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        data = {}
-        problems.append(f"cannot read {config_path}: {error}")
-    device = data.get("device", {})
-    cloud = data.get("cloud", {})
-    secrets = device.get("secrets_file") or environ.get("KIOSK_SECRETS_FILE")
+    device = data.get("device", {}) if isinstance(data.get("device"), dict) else {}
+    cloud = data.get("cloud", {}) if isinstance(data.get("cloud"), dict) else {}
+    readers = data.get("readers", []) if isinstance(data.get("readers"), list) else []
+    secrets = device.get("secrets_file")
     return DoctorSettings(
         config_path=config_path,
         secrets_path=Path(secrets) if secrets else None,
         data_dir=Path(device.get("data_dir", "/var/lib/kiosk")),
-        reader_uris=tuple(str(r.get("uri", "")) for r in data.get("readers", [])),
-        cloud_url=cloud.get("url"),
+        reader_uris=tuple(str(r.get("uri", "")) for r in readers if isinstance(r, dict)),
+        cloud_url=cloud.get("url") or None,
         ca_file=cloud.get("ca_file"),
         problems=tuple(problems),
     )

@@ -72,8 +72,10 @@ def _closed_port() -> int:
         ("magstripe:hid:/dev/input/by-id/usb-MagTek-event-kbd", ("/dev/input/by-id/usb-MagTek-event-kbd", "r")),
         ("wiegand:gpio:D0=17,D1=27", ("/dev/gpiochip0", "rw")),
         ("wiegand:gpio:D0=17,D1=27,chip=4", ("/dev/gpiochip4", "rw")),
-        ("emulated:pty", (None, "emulated")),
-        ("acr122:usb", (None, "usb")),
+        ("rdm6300:tty:/dev/ttyAMA0?baud=9600", ("/dev/ttyAMA0", "rw")),
+        ("nfc:tty:S0:pn532", ("/dev/ttyS0", "rw")),
+        ("nfc:usb:072f:2200", (None, "usb")),
+        ("emulated:rdm6300", (None, "emulated")),
     ],
 )
 def test_a_reader_uri_names_the_device_node_it_opens(uri, expected):
@@ -170,8 +172,8 @@ def _write_config(tmp_path: Path, cloud_url: str) -> Path:
     tty.write_bytes(b"")
     config = tmp_path / "kiosk.toml"
     config.write_text(
-        f'[device]\nid = "k1"\ndata_dir = "{data}"\nsecrets_file = "{secrets}"\n'
-        f'[[readers]]\nuri = "pn532:tty:{tty}"\n[[readers]]\nuri = "emulated:pty"\n'
+        f'[device]\nid = "k1"\nbranch = "b1"\ndata_dir = "{data}"\nsecrets_file = "{secrets}"\n'
+        f'[[readers]]\nuri = "pn532:tty:{tty}"\n[[readers]]\nuri = "emulated:rdm6300"\n'
         f'[cloud]\nurl = "{cloud_url}"\n'
     )
     config.chmod(0o640)
@@ -180,10 +182,10 @@ def _write_config(tmp_path: Path, cloud_url: str) -> Path:
 
 def test_settings_come_from_kiosk_toml(tmp_path, cloud):
     config = _write_config(tmp_path, cloud)
-    settings = settings_from_toml(config, environ={})
+    settings = settings_from_toml(config)
     assert settings.data_dir == tmp_path / "data"
     assert settings.secrets_path == tmp_path / "secrets.toml"
-    assert settings.reader_uris == (f"pn532:tty:{tmp_path / 'ttyS0'}", "emulated:pty")
+    assert settings.reader_uris == (f"pn532:tty:{tmp_path / 'ttyS0'}", "emulated:rdm6300")
     assert settings.cloud_url == cloud and settings.problems == ()
 
 
@@ -218,3 +220,12 @@ def test_a_missing_config_is_a_failed_check_not_a_traceback(tmp_path, capsys):
     assert doctor(argparse.Namespace(config=str(tmp_path / "nope.toml"))) == 1
     out = capsys.readouterr().out
     assert "[FAIL] config: " in out and "does not exist" in out
+
+
+def test_a_config_the_kiosk_would_refuse_fails_naming_the_key_and_the_rest_still_runs(tmp_path, capsys):
+    config = _write_config(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+    config.write_text(config.read_text().replace('branch = "b1"', 'branch = "b1"\ncolour = "red"'))
+    assert doctor(argparse.Namespace(config=str(config))) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] config: unknown key device.colour" in out
+    assert "[ OK ] disk" in out and "[ OK ] secrets file" in out
