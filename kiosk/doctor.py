@@ -271,7 +271,8 @@ def format_result(result: CheckResult) -> str:
 
 def doctor(args: argparse.Namespace) -> int:
     """`kioskctl --config PATH doctor`: prints one line per check; 1 if any failed."""
-    settings = settings_from_toml(Path(args.config))
+    config = args.config or os.environ.get("KIOSK_CONFIG") or "/etc/kiosk/kiosk.toml"
+    settings = settings_from_toml(Path(config))
     results = run_checks(settings)
     for result in results:
         print(format_result(result))
@@ -281,7 +282,7 @@ def doctor(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry (python -m kiosk.doctor) until kioskctl wires the subcommand."""
     parser = argparse.ArgumentParser(prog="kioskctl doctor")
-    parser.add_argument("--config", default=os.environ.get("KIOSK_CONFIG", "/etc/kiosk/kiosk.toml"))
+    parser.add_argument("--config", help="default: $KIOSK_CONFIG or /etc/kiosk/kiosk.toml")
     return doctor(parser.parse_args(argv))
 
 

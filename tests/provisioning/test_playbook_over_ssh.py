@@ -359,3 +359,28 @@ def test_ssh_is_really_used_with_host_key_checking(provisioned):
         assert "UNREACHABLE" in run.output or "Host key verification failed" in run.output
     finally:
         known_hosts.write_text(saved)
+
+
+def test_a_registered_device_is_not_registered_again_and_config_runs_keep_its_key(provisioned):
+    secrets = provisioned.target.root / "etc/kiosk/secrets.toml"
+    original = secrets.read_text()
+    key = "ab" * 16
+    try:
+        secrets.write_text(original + f'device_key = "{key}"\n')
+        run = provisioned.target.provision(provisioned.wheel, "--tags", "config,register",
+                                           "-e", "kiosk_register=true")
+        assert run.returncode == 0, run.output
+        assert run.recap()["changed"] == 0, run.output
+        assert load_secrets(secrets).device_key == bytes.fromhex(key)
+        assert _mode(secrets) == 0o600 and key not in run.output
+    finally:
+        secrets.write_text(original)
+
+
+def test_a_device_without_a_key_or_a_token_stops_with_how_to_get_one(provisioned):
+    # The chain's secrets file has a token for kiosk-tajrish-1 only.
+    run = provisioned.target.provision(provisioned.wheel, "--tags", "register",
+                                       "-e", "kiosk_register=true")
+    assert run.returncode != 0
+    assert f"{HOST} has no device key yet and no one-time token" in run.output
+    assert "issue a token for branch tehran-tajrish" in run.output
