@@ -145,3 +145,49 @@ class WatchdogSupervisor:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class ServiceSupervision:
+    """Everything kiosk.main needs from systemd, in one object.
+
+        with ServiceSupervision(os.environ) as supervision:
+            reader_beat = supervision.board.register("reader:front", max_age_s=10)
+            ...start the runtime, hand the heartbeats to the loops...
+            supervision.ready(f"serving on {url}")   # READY=1, then WATCHDOG=1 while healthy
+            wait_for_stop()
+        # STOPPING=1 on the way out
+
+    Outside systemd (no NOTIFY_SOCKET) every call is a no-op, and without WATCHDOG_USEC
+    no supervisor thread runs.
+    """
+
+    def __init__(self, environ: Mapping[str, str], board: HeartbeatBoard | None = None) -> None:
+        from kiosk.sdnotify import SystemdNotifier, watchdog_interval_s
+
+        self.board = board if board is not None else HeartbeatBoard()
+        self.notifier = SystemdNotifier.from_environ(environ)
+        interval = watchdog_interval_s(environ)
+        self.supervisor = (WatchdogSupervisor(self.notifier, self.board, interval)
+                           if interval is not None else None)
+
+    def ready(self, status: str = "running") -> None:
+        self.notifier.ready(status=status)
+        if self.supervisor is not None:
+            self.supervisor.start()
+
+    def close(self) -> None:
+        self.notifier.stopping()
+        if self.supervisor is not None:
+            self.supervisor.close()
+        self.notifier.close()
+
+    def __enter__(self) -> "ServiceSupervision":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -384,3 +385,13 @@ def test_a_device_without_a_key_or_a_token_stops_with_how_to_get_one(provisioned
     assert run.returncode != 0
     assert f"{HOST} has no device key yet and no one-time token" in run.output
     assert "issue a token for branch tehran-tajrish" in run.output
+
+
+def test_the_installed_kiosk_unit_verifies_against_the_provisioned_tree(provisioned):
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not found: apt-get install systemd")
+    # ExecStart= and EnvironmentFile= resolve inside the target: the venv's real kiosk script.
+    result = subprocess.run([analyze, "verify", f"--root={provisioned.target.root}", "--man=no",
+                             "kiosk.service"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr

@@ -95,3 +95,17 @@ def test_without_a_built_wheel_it_says_how_to_build_one(tmp_path, capsys):
     inventory.mkdir(parents=True)
     assert provision(_args("--inventory", str(inventory), "--branch", "x")) == 2
     assert "pip wheel --no-deps -w dist ." in capsys.readouterr().err
+
+
+def test_the_playbook_passes_ansible_syntax_check_with_the_example_inventory():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "--syntax-check", "-i", str(INVENTORY),
+         str(WORKTREE / "provisioning" / "site.yml")],
+        env={"ANSIBLE_CONFIG": str(WORKTREE / "provisioning" / "ansible.cfg"), "PATH": "/usr/bin:/bin",
+             "ANSIBLE_HOME": "/nonexistent-ansible-home", "HOME": "/tmp"},
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]" not in result.stderr, result.stderr

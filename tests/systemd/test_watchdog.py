@@ -90,3 +90,32 @@ def test_registering_the_same_loop_twice_is_refused_with_a_hint(clock):
         board.register("reader:door", max_age_s=5)
     with pytest.raises(WatchdogError, match="must be > 0"):
         board.register("reader:window", max_age_s=0)
+
+
+def test_service_supervision_says_ready_pings_while_healthy_and_says_stopping(notify_socket):
+    import os
+
+    from kiosk.watchdog import ServiceSupervision
+
+    environ = {"NOTIFY_SOCKET": notify_socket.env_value, "WATCHDOG_USEC": "100000",
+               "WATCHDOG_PID": str(os.getpid())}
+    with ServiceSupervision(environ) as supervision:
+        supervision.board.register("db-writer", max_age_s=60)
+        supervision.ready("serving on http://127.0.0.1:8080/")
+        assert notify_socket.receive() == {"READY": "1", "STATUS": "serving on http://127.0.0.1:8080/"}
+        assert notify_socket.receive(timeout_s=2) == {"WATCHDOG": "1"}
+    # Pings sent before close may still be queued ahead of STOPPING=1.
+    for _ in range(100):
+        message = notify_socket.receive(timeout_s=2)
+        if message != {"WATCHDOG": "1"}:
+            break
+    assert message == {"STOPPING": "1"}
+    assert notify_socket.nothing_waiting()  # the supervisor thread stopped with it
+
+
+def test_service_supervision_outside_systemd_does_nothing_and_runs_no_thread():
+    from kiosk.watchdog import ServiceSupervision
+
+    with ServiceSupervision({}) as supervision:
+        supervision.ready()
+        assert supervision.supervisor is None and not supervision.notifier.enabled
