@@ -395,3 +395,10 @@ def test_the_installed_kiosk_unit_verifies_against_the_provisioned_tree(provisio
     result = subprocess.run([analyze, "verify", f"--root={provisioned.target.root}", "--man=no",
                              "kiosk.service"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_the_runs_are_free_of_ansible_warnings_and_deprecations(provisioned):
+    for run in (provisioned.first, provisioned.second):
+        noisy = [line for line in run.output.splitlines()
+                 if "[WARNING]" in line or "DEPRECATION" in line]
+        assert noisy == [], "\n".join(noisy)
