@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.doctor import (
     CLOCK_FLOOR,
+    CheckResult,
     DoctorSettings,
     check_clock,
     check_cloud,
@@ -237,3 +238,9 @@ def test_without_config_option_the_doctor_reads_kiosk_config_from_the_environmen
     monkeypatch.setenv("KIOSK_CONFIG", str(_write_config(tmp_path, cloud)))
     assert doctor(argparse.Namespace(config=None)) == 0
     assert "[ OK ] cloud" in capsys.readouterr().out
+
+
+def test_a_check_line_says_ok_or_fail_and_a_failure_ends_with_its_fix():
+    assert format_result(CheckResult("disk", True, "900 MB free", "unused")) == "[ OK ] disk: 900 MB free"
+    assert format_result(CheckResult("disk", False, "10 MB free", "free space")) == (
+        "[FAIL] disk: 10 MB free -> fix: free space")
