@@ -28,7 +28,6 @@ from drivers.decoding import Decoder, Transport
 from drivers.emulate import PtyEmulator
 from drivers.errors import ReaderURIError
 from drivers.events import Tech
-from drivers.evdev_transport import EvdevTransport
 from drivers.line_decoder import LineDecoder
 from drivers.magstripe import card_id_from_swipe
 from drivers.reader import Reader, Sink
@@ -80,6 +79,9 @@ def _tty(path: str) -> Callable[[], Transport]:
 
 
 def _hid(path: str) -> Callable[[], Transport]:
+    # Imported here so a serial-only kiosk does not need evdev installed.
+    from drivers.evdev_transport import EvdevTransport
+
     return lambda: EvdevTransport(path)
 
 
