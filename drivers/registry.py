@@ -41,8 +41,14 @@ class DeviceKind:
     make_decoder: Callable[[CardFormats], Decoder]
 
 
-def _lines(parse: Callable[[str], object], what: str, formats: CardFormats) -> Decoder:
-    return LineDecoder(parse, what=what, idle_timeout_s=formats.swipe_timeout_s)  # type: ignore[arg-type]
+_TRACK_GAP_S = 0.05  # longer than the gap between tracks of one swipe, far shorter than between swipes
+
+
+def _lines(parse: Callable[[str], object], what: str, formats: CardFormats, *, join: bool = False) -> Decoder:
+    return LineDecoder(
+        parse, what=what, idle_timeout_s=formats.swipe_timeout_s,  # type: ignore[arg-type]
+        join_lines_quiet_s=_TRACK_GAP_S if join else None,
+    )
 
 
 DEVICE_KINDS: Mapping[str, DeviceKind] = {
@@ -58,7 +64,7 @@ DEVICE_KINDS: Mapping[str, DeviceKind] = {
     "magstripe": DeviceKind(
         Tech.MAGSTRIPE.value, frozenset({"tty", "hid"}),
         lambda f: _lines(partial(card_id_from_swipe, card_format=f.magstripe, with_lrc=f.magstripe_lrc),
-                         "magstripe", f),
+                         "magstripe", f, join=f.magstripe_enter_per_track),
     ),
     "barcode": DeviceKind(
         Tech.BARCODE.value, frozenset({"tty", "hid"}),

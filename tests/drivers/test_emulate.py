@@ -119,3 +119,22 @@ def test_a_second_demo_on_the_same_socket_is_refused(demo):
     with pytest.raises(EmulatorControlError, match="already listening"):
         TapControlServer({}, demo.socket_path).start()
     send_tap(demo.socket_path, UID)  # the first demo still answers
+
+
+def test_a_swipe_with_spaces_and_a_scan_can_be_sent_through_the_control_socket(events, tmp_path):
+    from drivers.card_formats import CardFormats
+    from drivers.magstripe import MagstripeFormat, format_swipe
+
+    formats = CardFormats(magstripe=MagstripeFormat(2, r"77(?P<id>\d{10})"))
+    with open_reader("emulated:magstripe", events, formats=formats).start() as swiper, \
+            open_reader("emulated:barcode", events, formats=formats).start() as scanner:
+        events.wait_status(ReaderState.CONNECTED)
+        events.wait_status(ReaderState.CONNECTED)
+        emulators = {"magstripe": swiper.emulator, "barcode": scanner.emulator}
+        with TapControlServer(emulators, tmp_path / "tap.sock") as server:
+            send_tap(server.socket_path, format_swipe("LCHAIN^JANE DOE^", "770012345678"), kind="magstripe")
+            swiped = events.wait_card()
+            send_tap(server.socket_path, "12345678", kind="barcode")
+            scanned = events.wait_card()
+    assert (swiped.uid, swiped.tech) == ("0012345678", "magstripe")
+    assert (scanned.uid, scanned.tech) == ("12345678", "barcode")

@@ -119,3 +119,16 @@ def test_an_unknown_swipe_is_refused_as_not_a_loyalty_card(open_emulated, events
     reader.emulator.tap(format_swipe(None, "990012345678"))
     refused = events.wait_for(lambda e: isinstance(e, CardRefused))
     assert "not a loyalty card" in refused.reason
+
+
+def test_a_reader_that_sends_enter_after_each_track_gives_one_read_per_swipe(events):
+    formats = CardFormats(magstripe=FORMATS.magstripe, magstripe_enter_per_track=True)
+    with open_reader("emulated:magstripe", events, formats=formats).start() as reader:
+        events.wait_status(ReaderState.CONNECTED)
+        reader.emulator.write(b"%LCHAIN^MEMBER^?\r;770012345678?\r")
+        card = events.wait_card()
+        reader.emulator.write(f"%{BANK_SWIPE.split('?')[0][1:]}?\r;{PAN}=2512101?\r".encode())
+        refused = events.wait_for(lambda e: isinstance(e, CardRefused))
+    assert card.uid == "0012345678"
+    assert "bank card" in refused.reason
+    assert not [e for e in events.seen if isinstance(e, CardRefused) and "not a loyalty card" in e.reason]
