@@ -138,3 +138,10 @@ def test_a_swipe_with_spaces_and_a_scan_can_be_sent_through_the_control_socket(e
             scanned = events.wait_card()
     assert (swiped.uid, swiped.tech) == ("0012345678", "magstripe")
     assert (scanned.uid, scanned.tech) == ("12345678", "barcode")
+
+
+def test_writing_to_an_emulator_nobody_reads_fails_clearly_instead_of_hanging():
+    with PtyEmulator("barcode") as emulator:
+        with pytest.raises(DriverError, match="no reader is reading"):
+            for _ in range(10_000):  # far more than a pty buffers
+                emulator.tap("1234567890" * 3)
