@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from drivers.emulate import PtyEmulator, TapControlServer, send_tap
 from drivers.emulate_control import main as tap_main
@@ -145,3 +146,13 @@ def test_writing_to_an_emulator_nobody_reads_fails_clearly_instead_of_hanging():
         with pytest.raises(DriverError, match="no reader is reading"):
             for _ in range(10_000):  # far more than a pty buffers
                 emulator.tap("1234567890" * 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60))
+def test_any_request_line_is_answered_ok_or_err_and_never_raises(line):
+    from drivers.emulate_control import handle_request
+
+    with PtyEmulator() as emulator:
+        answer = handle_request(line, {"rdm6300": emulator})
+    assert answer == "OK" or answer.startswith("ERR ")
