@@ -171,6 +171,9 @@ class WiegandReader:
                 now = time.monotonic()
                 raw = self._acc.poll(now)
                 stuck = frozenset(self._acc.held_low(now, self._stuck_low_s))
+                if stuck - self._stuck_reported:
+                    # The long "pulse" that started the stuck line was not a bit.
+                    self._acc.discard()
                 if raw is None and stuck == self._stuck_reported:
                     self._cond.wait(self._wait_time(now))
                     continue

@@ -166,7 +166,7 @@ def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, event
         assert "D1 (GPIO27) held low" in status.detail
         emu.release("D1")
         statuses = [e for e in drain(events, 0.2) if isinstance(e, ReaderStatus)]
-        assert statuses[0].state is ReaderState.CONNECTED
+        assert [(s.state, s.detail) for s in statuses] == [(ReaderState.CONNECTED, "lines released")]
         emu.present(5, 5, 26)
         assert next_event(events, CardRead).uid == "26:5:00005"
 
