@@ -7,7 +7,7 @@ import time
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from gpiozero import DigitalInputDevice
+from gpiozero import BadPinFactory, DigitalInputDevice
 from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverError, TransportError
@@ -286,4 +286,21 @@ def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on
             assert next_event(events, CardRead).uid == "26:3:00004"
     finally:
         factory.reset()
+        factory.close()
+
+
+class NoBackendFactory(MockFactory):
+    """What gpiozero does on a machine where no pin library can be loaded."""
+
+    def pin(self, name, pin_class=None, **kwargs):
+        raise BadPinFactory("Unable to load any default pin factory!")
+
+
+def test_a_missing_gpio_backend_says_how_to_install_one(events):
+    factory = NoBackendFactory()
+    try:
+        reader = WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=factory)
+        with pytest.raises(TransportError, match=r"no GPIO backend.*python3-lgpio.*MockFactory"):
+            reader.start()
+    finally:
         factory.close()
