@@ -20,7 +20,7 @@ from gpiozero import DigitalInputDevice
 from drivers.errors import DriverError, FrameError, TransportError
 from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
 from drivers.gpio import check_pins, close_all, open_device, parse_pin_spec
-from drivers.wiegand import D0, D1, DEFAULT_FRAME_GAP_S, BitAccumulator, decode_raw
+from drivers.wiegand import D0, D1, DEFAULT_FRAME_GAP_S, BitAccumulator, RawFrame, decode_raw
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class WiegandReader:
         else:
             self._recovered("lines released")
 
-    def _handle_frame(self, raw: Any) -> None:
+    def _handle_frame(self, raw: RawFrame) -> None:
         try:
             card_id = decode_raw(raw)
         except FrameError as exc:
