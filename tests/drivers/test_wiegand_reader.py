@@ -141,6 +141,9 @@ def test_a_different_card_inside_the_debounce_time_is_still_read(events, card):
     time.sleep(0.04)
     card.present(7, 78, 26)
     assert next_event(events, CardRead).uid == "26:7:00078"
+    time.sleep(0.04)
+    card.present(7, 77, 26)  # the first card, still held: remembered per card
+    assert [e for e in drain(events) if isinstance(e, CardRead)] == []
 
 
 def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events, reader):
@@ -304,3 +307,17 @@ def test_a_missing_gpio_backend_says_how_to_install_one(events):
             reader.start()
     finally:
         factory.close()
+
+
+def test_the_reader_has_the_same_surface_as_the_generic_readers(factory, events):
+    reader = WiegandReader.from_pin_spec("D0=17,D1=27", events, reader_id="w", pin_factory=factory)
+    assert (reader.uri, reader.tech, reader.running) == ("wiegand:gpio:D0=17,D1=27", "wiegand", False)
+    assert reader.start() is reader and reader.running
+    assert reader.start() is reader  # already running: nothing happens
+    reader.close(timeout_s=1.0)
+    assert not reader.running
+
+
+def test_a_negative_debounce_is_refused(factory):
+    with pytest.raises(ValueError, match="debounce"):
+        WiegandReader(D0_PIN, D1_PIN, print, reader_id="w", debounce_s=-1)
