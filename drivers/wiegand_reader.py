@@ -65,6 +65,8 @@ class WiegandReader:
         self.reader_id = reader_id
         self.uri = f"wiegand:gpio:D0={d0},D1={d1}"
         self.tech = Tech.WIEGAND.value
+        #: The emulator driving this reader's pins (``emulated:wiegand``), else None.
+        self.emulator: Any = None
         self._debouncer = Debouncer(debounce_s)
         self._emit_to = _sink_callable(sink)
         self._pin_factory = pin_factory
@@ -157,6 +159,8 @@ class WiegandReader:
                 worker.join(timeout=timeout_s)
             self._worker = None
             self._emit(ReaderStatus(self.reader_id, ReaderState.DISCONNECTED, "closed"))
+        if self.emulator is not None:
+            self.emulator.close()
 
     def __enter__(self) -> WiegandReader:
         return self.start()
