@@ -31,6 +31,10 @@ idle_timeout_s = 20
 uri = "emulated:rdm6300"
 id = "counter"
 
+[[readers]]
+uri = "emulated:magstripe"
+id = "swipe"
+
 [members]
 default_region = "IR"
 """
