@@ -58,13 +58,16 @@ class Pn532Emulator:
         """The path to give the driver (the symlink when one was asked for)."""
         return str(self._link) if self._link is not None else self._pts
 
-    def present(self, uid: bytes, ndef: bytes | None = None, *, sak: int = 0x00) -> None:
+    def present(
+        self, uid: bytes, ndef: bytes | None = None, *, sak: int = 0x00, leaves_after: int | None = None
+    ) -> None:
         """Place a card on the antenna: NTAG213 for a 7-byte UID starting 04.
 
         ``ndef`` is an encoded NDEF message stored in the tag's data area.
         ``sak=0x08`` makes a MIFARE Classic, whose UID reads but memory does not.
+        ``leaves_after=n``: the card answers n tag commands, then is gone.
         """
-        card = Type2Card.with_ndef(uid, ndef, sak)
+        card = Type2Card.with_ndef(uid, ndef, sak, leaves_after)
         with self._lock:
             self._model.place(card)
 

@@ -143,6 +143,14 @@ def test_a_card_that_cannot_exist_is_refused_with_a_reason(emulator, uid, ndef_m
         emulator.present(uid, ndef_message, sak=sak)
 
 
+def test_a_card_that_leaves_after_some_commands_stops_answering(emulator, frontend):
+    emulator.present(bytes.fromhex("11223344"), card_number_message("4444"), leaves_after=1)
+    tag = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+
+    assert tag.read(0)[:4] == bytes.fromhex("11223344")
+    assert not tag.is_present
+
+
 def test_an_unknown_garble_kind_is_refused(emulator):
     with pytest.raises(ValueError, match="not one of"):
         emulator.garble(1, "crc")

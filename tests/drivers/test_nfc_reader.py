@@ -133,6 +133,19 @@ def test_a_card_lifted_and_put_back_within_the_debounce_time_is_the_same_tap(emu
     assert reads(events.drain()) == []
 
 
+def test_a_card_swiped_away_before_its_ndef_was_read_yields_nothing_until_it_is_read(
+    emulator, reader, events
+):
+    # GET_VERSION and the first READ are answered, the READ of the NDEF TLV is not.
+    emulator.present(NTAG_UID, card_number_message("600123456789"), leaves_after=2)
+    time.sleep(HOLD_S / 2)
+    assert reads(events.drain()) == []
+
+    emulator.present(NTAG_UID, card_number_message("600123456789"))
+
+    assert events.wait_for(CardRead).uid == "600123456789"
+
+
 def test_another_card_is_a_new_tap_at_once(emulator, reader, events):
     emulator.present(NTAG_UID)
     events.wait_for(CardRead)
