@@ -11,14 +11,27 @@ and taken away with :meth:`Pn532Emulator.remove`.
 """
 from __future__ import annotations
 
+import logging
 import os
 import select
 import threading
 import tty
 from pathlib import Path
+from typing import Self
 
-from .pn532_frames import ACK, ERROR_FRAME, Ack, BadFrame, Information, Nack, encode_information, split_host_frames
+from .pn532_frames import (
+    ACK,
+    ERROR_FRAME,
+    Ack,
+    BadFrame,
+    Information,
+    Nack,
+    encode_information,
+    split_host_frames,
+)
 from .pn532_model import Pn532Model, Type2Card
+
+log = logging.getLogger(__name__)
 
 GARBLE_KINDS = ("lcs", "dcs")
 
@@ -100,7 +113,7 @@ class Pn532Emulator:
         if self._link is not None and self._link.is_symlink() and os.readlink(self._link) == self._pts:
             self._link.unlink()
 
-    def __enter__(self) -> "Pn532Emulator":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -125,7 +138,11 @@ class Pn532Emulator:
     def _reply_to(self, item: object) -> bytes:
         with self._lock:
             if isinstance(item, Information):
-                response = self._model.respond(item.payload)
+                try:
+                    response = self._model.respond(item.payload)
+                except Exception:
+                    log.exception("emulated PN532 failed on command %s", item.payload[1:2].hex() or "--")
+                    response = None
                 frame = ERROR_FRAME if response is None else encode_information(response)
                 self._counts["commands"] += 1
                 if self._garble:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Self
 
 import nfc
 import nfc.clf
@@ -26,7 +27,12 @@ from nfc.clf import RemoteTarget
 
 from .errors import TransportError
 from .events import CardRead, CardRefused, ReaderState, ReaderStatus, Tech
-from .nfc_card_number import CARD_RECORD_TYPE, CardNumberError, card_identity, is_random_uid
+from .nfc_card_number import (
+    CARD_RECORD_TYPE,
+    CardNumberError,
+    card_identity,
+    is_random_uid,
+)
 from .nfc_frontend import OpenFrontend, open_frontend
 
 log = logging.getLogger(__name__)
@@ -112,7 +118,7 @@ class NfcReader:
         self._state: ReaderState | None = None
         self._thread = threading.Thread(target=self._run, name=f"nfc-reader {reader_id}", daemon=True)
 
-    def start(self) -> "NfcReader":
+    def start(self) -> Self:
         """Start polling on the reader's thread (idempotent)."""
         if self._thread.ident is None and not self._stop.is_set():
             self._thread.start()
@@ -136,7 +142,7 @@ class NfcReader:
         """The polling thread is alive."""
         return self._thread.is_alive()
 
-    def __enter__(self) -> "NfcReader":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -154,7 +160,7 @@ class NfcReader:
                 self._report(ReaderState.DISCONNECTED, str(error))
                 self._stop.wait(self._backoff(failures))
                 continue
-            except Exception as error:  # a bug or an nfcpy surprise: report, never die
+            except Exception as error:
                 failures += 1
                 log.exception("opening NFC reader %s failed unexpectedly", self.reader_id)
                 self._report(ReaderState.ERROR, f"opening the reader failed: {type(error).__name__}")
@@ -164,7 +170,7 @@ class NfcReader:
             self._sensed_ok = False
             try:
                 self._poll(frontend.clf)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the thread must survive anything nfcpy raises
                 # A reader that worked until now gets one immediate reopen (a
                 # garbled frame, a glitch); one that keeps failing backs off.
                 failures = 1 if self._sensed_ok else failures + 1

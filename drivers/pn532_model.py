@@ -48,7 +48,7 @@ class Type2Card:
     @classmethod
     def with_ndef(
         cls, uid: bytes, ndef: bytes | None, sak: int = 0x00, leaves_after: int | None = None
-    ) -> "Type2Card":
+    ) -> Type2Card:
         if len(uid) not in (4, 7, 10):
             raise ValueError(f"a 14443-A UID is 4, 7 or 10 bytes, got {len(uid)}; pass the UID as bytes")
         if sak & 0x08 and ndef is not None:

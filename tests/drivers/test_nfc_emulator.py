@@ -5,12 +5,15 @@ import ndef
 import nfc.tag
 import pytest
 import serial
+from hypothesis import given
+from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
 from drivers.emulate_pn532 import Pn532Emulator
 from drivers.nfc_card_number import card_number_message
 from drivers.nfc_frontend import open_frontend
 from drivers.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
+from drivers.pn532_model import Pn532Model, Type2Card
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 
@@ -164,3 +167,17 @@ def test_the_link_points_at_the_pty_and_goes_away_on_close(tmp_path):
     emulator.close()
 
     assert not link.exists() and not link.is_symlink()
+
+
+@given(
+    st.binary(max_size=40).map(lambda data: b"\xd4" + data),
+    st.sampled_from([None, NTAG_UID, bytes.fromhex("11223344")]),
+)
+def test_the_emulated_chip_answers_any_command_with_a_response_or_the_error_frame(payload, uid):
+    model = Pn532Model()
+    model.place(None if uid is None else Type2Card.with_ndef(uid, card_number_message("1234")))
+    model.respond(b"\xd4\x4a\x01\x00")  # select the card, if there is one
+
+    response = model.respond(payload)
+
+    assert response is None or (len(payload) >= 2 and response[:2] == bytes([0xD5, payload[1] + 1]))
