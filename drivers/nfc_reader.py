@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import nfc
 import nfc.clf
@@ -34,6 +34,9 @@ from .nfc_card_number import (
     is_random_uid,
 )
 from .nfc_frontend import OpenFrontend, open_frontend
+
+if TYPE_CHECKING:
+    from .emulate_pn532 import Pn532Emulator
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ class NfcReader:
         card_record_type: str = CARD_RECORD_TYPE,
         open_frontend: Callable[[str], OpenFrontend] = open_frontend,
         clock: Callable[[], float] = time.monotonic,
+        uri: str | None = None,
+        emulator: Pn532Emulator | None = None,
     ) -> None:
         if not 0 < backoff_initial_s <= backoff_max_s:
             raise ValueError("backoff needs 0 < backoff_initial_s <= backoff_max_s")
@@ -105,6 +110,10 @@ class NfcReader:
             raise ValueError("poll_interval_s must be zero or more seconds")
         self.path = path
         self.reader_id = reader_id
+        self.uri = uri or path
+        self.tech = Tech.NFC.value
+        #: The emulator feeding this reader when it was opened from ``emulated:pn532``; closed with it.
+        self.emulator = emulator
         self._sink = sink
         self._debouncer = TapDebouncer(debounce_s)
         self._poll_interval_s = poll_interval_s
@@ -131,6 +140,8 @@ class NfcReader:
             self._thread.join(timeout_s)
             if self._thread.is_alive():
                 log.warning("NFC reader %s did not stop within %.1f s", self.reader_id, timeout_s)
+        if self.emulator is not None:
+            self.emulator.close()
 
     @property
     def closed(self) -> bool:
@@ -147,6 +158,9 @@ class NfcReader:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"NfcReader(reader_id={self.reader_id!r}, uri={self.uri!r}, running={self.running})"
 
     # -- the thread ---------------------------------------------------------
 

@@ -1,6 +1,9 @@
 """The PN532 emulator, driven by nfcpy's real pn532 driver over a real pty."""
 from __future__ import annotations
 
+import os
+import time
+
 import ndef
 import nfc.tag
 import pytest
@@ -10,6 +13,7 @@ from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
 from drivers.emulate_pn532 import Pn532Emulator
+from drivers.errors import DriverError
 from drivers.nfc_card_number import card_number_message
 from drivers.nfc_frontend import open_frontend
 from drivers.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
@@ -181,3 +185,57 @@ def test_the_emulated_chip_answers_any_command_with_a_response_or_the_error_fram
     response = model.respond(payload)
 
     assert response is None or (len(payload) >= 2 and response[:2] == bytes([0xD5, payload[1] + 1]))
+
+
+def test_a_tap_holds_the_card_on_the_antenna_then_lifts_it(tmp_path):
+    with Pn532Emulator(link=tmp_path / "tap", tap_hold_s=0.05) as emulator:
+        tapper = open_frontend(emulator.port)
+        try:
+            emulator.tap("04A1B2C3D4E5F6 600123456789")
+            tag = nfc.tag.activate(tapper.clf, tapper.clf.sense(RemoteTarget("106A")))
+            assert tag.ndef.octets == card_number_message("600123456789")
+
+            deadline = time.monotonic() + 5
+            while tapper.clf.sense(RemoteTarget("106A")) is not None:
+                assert time.monotonic() < deadline, "the tapped card was never lifted"
+                time.sleep(0.02)
+        finally:
+            tapper.close()
+
+
+@pytest.mark.parametrize("data", ["", "xyz", "04A1 600123", "04A1B2C3D4E5F6 6001 2345", "04A1B2C3D4E5F6 12"])
+def test_a_tap_with_unusable_data_says_what_to_send(emulator, data):
+    with pytest.raises(DriverError, match="send '<uid hex> \\[<card number>\\]'"):
+        emulator.tap(data)
+
+
+def test_unplug_removes_the_port_and_replug_brings_a_fresh_chip_back_at_the_same_path(emulator):
+    port = emulator.port
+    emulator.present(NTAG_UID)
+
+    emulator.unplug()
+    assert not os.path.exists(port) and not emulator.plugged
+
+    emulator.replug()
+    frontend = open_frontend(port)
+    try:
+        assert bytes(frontend.clf.sense(RemoteTarget("106A")).sdd_res) == NTAG_UID  # the card stayed
+    finally:
+        frontend.close()
+
+
+def test_a_closed_emulator_cannot_be_replugged(emulator):
+    emulator.close()
+
+    with pytest.raises(DriverError, match="closed"):
+        emulator.replug()
+
+
+def test_the_default_port_is_a_private_symlink_removed_on_close():
+    emulator = Pn532Emulator()
+    port = emulator.port
+    assert os.path.realpath(port).startswith("/dev/pts/")
+
+    emulator.close()
+
+    assert not os.path.exists(os.path.dirname(port))

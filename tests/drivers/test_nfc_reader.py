@@ -214,6 +214,19 @@ def test_a_garbled_frame_while_a_card_is_held_does_not_make_a_second_tap(emulato
 
 
 def test_an_unplugged_reader_reports_disconnected_and_reconnects_when_plugged_back(
+    emulator, reader, events
+):
+    emulator.unplug()
+    gone = events.wait_for(ReaderStatus, state=ReaderState.DISCONNECTED)
+    emulator.replug()
+    events.wait_for(ReaderStatus, state=ReaderState.CONNECTED)
+    emulator.present(NTAG_UID)
+
+    assert events.wait_for(CardRead).uid == "04A1B2C3D4E5F6"
+    assert "does not exist" in gone.detail and emulator.port in gone.detail
+
+
+def test_a_new_emulator_on_the_same_port_is_found_again_after_the_old_one_closed(
     link, make_reader, events
 ):
     emulator = Pn532Emulator(link=link)
