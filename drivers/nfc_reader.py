@@ -248,10 +248,8 @@ class NfcReader:
         if state is self._state and state is not ReaderState.ERROR:
             return  # one event per change, not one per retry
         self._state = state
-        if state is ReaderState.CONNECTED or detail == CLOSED_DETAIL:
-            log.info("NFC reader %s connected: %s", self.reader_id, detail)
-        else:
-            log.warning("NFC reader %s %s: %s", self.reader_id, state.value, detail)
+        level = logging.INFO if state is ReaderState.CONNECTED or detail == CLOSED_DETAIL else logging.WARNING
+        log.log(level, "NFC reader %s %s: %s", self.reader_id, state.value, detail)
         self._emit(ReaderStatus(self.reader_id, state, detail))
 
     def _emit(self, event: object) -> None:
