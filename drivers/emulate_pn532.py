@@ -51,7 +51,7 @@ class Pn532Emulator:
     takes the port over, which is another way to replug.
     """
 
-    def __init__(self, *, link: str | os.PathLike[str] | None = None, tap_hold_s: float = 0.5) -> None:
+    def __init__(self, *, link: str | os.PathLike[str] | None = None, tap_hold_s: float = 1.0) -> None:
         self._own_dir: Path | None = None
         if link is None:
             self._own_dir = Path(tempfile.mkdtemp(prefix="emulated-pn532-"))
