@@ -101,11 +101,15 @@ class WiegandEmulator:
 
 
 def open_emulated_wiegand(sink: Any, *, reader_id: str = "emulated:wiegand",
-                          debounce_s: float = 1.0, d0: int = 17, d1: int = 27) -> Any:
+                          debounce_s: float = 1.0, d0: int = 17, d1: int = 27,
+                          frame_gap_s: float = 0.1) -> Any:
     """A WiegandReader on its own MockFactory, with ``reader.emulator`` to tap cards.
 
     For the ``emulated:wiegand`` URI: the demo gets the real reader code on
     virtual pins. Not started; closing the reader closes the emulator too.
+    The emulator's pulses are timed by a Python thread on a shared machine, so the
+    frame gap is wider than a real reader needs (25 ms): a scheduling stall in the
+    middle of an emulated frame must not split it.
     """
     from gpiozero.pins.mock import MockFactory
 
@@ -113,6 +117,6 @@ def open_emulated_wiegand(sink: Any, *, reader_id: str = "emulated:wiegand",
 
     factory = MockFactory()
     reader = WiegandReader(d0, d1, sink, reader_id=reader_id, pin_factory=factory,
-                           debounce_s=debounce_s)
+                           debounce_s=debounce_s, frame_gap_s=frame_gap_s)
     reader.emulator = WiegandEmulator(factory, d0, d1, owns_factory=True)
     return reader
