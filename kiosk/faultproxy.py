@@ -196,13 +196,15 @@ class FaultProxy:
                     reply = proxy._forward(request)
                     if kind == DUPLICATE:
                         reply = proxy._forward(request)
-                    proxy._record(request, fault, reply[0])
-                    self._reply(reply[0], reply[1], reply[2], reply[3])
                     if kind == RELEASE:
+                        # Late copies land after this request, before its reply: the cloud
+                        # sees them out of order and the test sees a settled cloud.
                         with proxy._lock:
                             held, proxy._held = proxy._held, []
                         for late in held:
                             proxy._forward(late)
+                    proxy._record(request, fault, reply[0])
+                    self._reply(reply[0], reply[1], reply[2], reply[3])
 
             def _reply(self, code: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response_only(code, reason)

@@ -64,3 +64,11 @@ def cloud(tmp_path: Path, server_clock: MovableClock) -> Iterator[RunningCloud]:
     app = create_app(db_path, clock=server_clock)
     with BackgroundServer(app) as server:
         yield RunningCloud(server.url, db_path, app.extensions["cloud_store"], server_clock)
+
+
+@pytest.fixture
+def proxy(cloud: RunningCloud) -> Iterator["FaultProxy"]:
+    from kiosk.faultproxy import FaultProxy
+
+    with FaultProxy(cloud.url, hang_limit=10) as running:
+        yield running
