@@ -19,3 +19,19 @@ class TransportError(DriverError):
 
 class ReaderURIError(DriverError):
     """A reader URI in the config that names no known reader or transport."""
+
+
+class CardIdError(DriverError, ValueError):
+    """A card id that the device's format cannot carry (e.g. wrong length or non-hex)."""
+
+
+class EmulatorControlError(DriverError):
+    """The tap control socket of a running demo could not be reached or refused a request."""
+
+
+class RefusedCardError(DriverError):
+    """A well-formed read that must be refused (payment card, forged or expired token).
+
+    Readers turn it into a CardRefused event; its message is shown to the shopper
+    and logged, so it never carries card data.
+    """

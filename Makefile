@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the test suite drives for real: a browser, an SSH server, systemd's unit checker.
+TEST_DEBS := chromium openssh-server openssh-client systemd
+
+.PHONY: demo test install translations system-deps bench wheel clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+
+$(STAMP): $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,provision]'
+	touch $@
+
+install: $(STAMP) translations
+
+# Catalogues are compiled here, never committed as binaries.
+translations: $(STAMP)
+	@if [ -d web/translations ] && ls web/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d web/translations; fi
+
+system-deps:
+	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "not root: tests needing$$missing will be skipped (install them with apt-get)"; fi; \
+	fi
+
+demo: install
+	$(BIN)/python -m kiosk.demo
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+bench: install
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+wheel: install
+	$(BIN)/pip wheel --quiet --no-deps -w dist .
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info var test-artifacts

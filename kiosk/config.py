@@ -1,0 +1,293 @@
+"""One TOML file loaded into typed, frozen settings, validated at load.
+
+Every error names the key, the bad value and what is allowed, because the
+person reading it is a shop technician at a terminal, not the author.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from kiosk.errors import ConfigError
+from kiosk.rules_config import LoyaltyRules, rules_from_mapping
+
+LANGUAGES = ("fa", "ar", "en")
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    id: str
+    branch: str
+    data_dir: Path
+    secrets_file: Path
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    language: str = "fa"
+    idle_timeout_s: int = 20
+    calendar: str = "jalali"
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    uri: str
+    id: str
+    debounce_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    default_region: str = "IR"
+    consent_version: str = "2026-01"
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    url: str = ""
+    ca_file: Path | None = None
+    connect_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+    sync_interval_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    device: DeviceSettings
+    web: WebSettings = field(default_factory=WebSettings)
+    readers: tuple[ReaderSettings, ...] = ()
+    members: MemberSettings = field(default_factory=MemberSettings)
+    loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
+    cloud: CloudSettings = field(default_factory=CloudSettings)
+
+    @property
+    def database_path(self) -> Path:
+        return self.device.data_dir / "kiosk.db"
+
+    @property
+    def control_socket(self) -> Path:
+        """Unix socket of the emulated readers, used by ``kioskctl tap``."""
+        return self.device.data_dir / "emulator.sock"
+
+
+# --- validation helpers: small and explicit rather than a schema library ---
+
+Check = Callable[[str, Any], Any]
+
+
+def _fail(key: str, value: Any, allowed: str) -> ConfigError:
+    return ConfigError(f"{key} = {value!r} is not allowed: {allowed}")
+
+
+def _int(low: int, high: int | None = None) -> Check:
+    def check(key: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(key, value, f"an integer >= {low}" + (f" and <= {high}" if high is not None else ""))
+        if value < low or (high is not None and value > high):
+            raise _fail(key, value, f"an integer >= {low}" + (f" and <= {high}" if high is not None else ""))
+        return value
+
+    return check
+
+
+def _number(low: float, high: float) -> Check:
+    def check(key: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise _fail(key, value, f"a number from {low} to {high}")
+        return float(value)
+
+    return check
+
+
+def _text(nonempty: bool = True) -> Check:
+    def check(key: str, value: Any) -> str:
+        if not isinstance(value, str) or (nonempty and not value.strip()):
+            raise _fail(key, value, "a non-empty string" if nonempty else "a string")
+        return value
+
+    return check
+
+
+def _choice(*options: str) -> Check:
+    def check(key: str, value: Any) -> str:
+        if value not in options:
+            raise _fail(key, value, "one of " + ", ".join(repr(o) for o in options))
+        return value
+
+    return check
+
+
+def _section(raw: Mapping[str, Any], name: str, checks: Mapping[str, Check]) -> dict[str, Any]:
+    """Validate one table: reject unknown keys, check each known one."""
+    if not isinstance(raw, Mapping):
+        raise _fail(name, raw, "a table")
+    unknown = sorted(set(raw) - set(checks))
+    if unknown:
+        raise ConfigError(
+            f"unknown key {name}.{unknown[0]}; allowed keys in [{name}]: {', '.join(sorted(checks))}"
+        )
+    return {k: checks[k](f"{name}.{k}", v) for k, v in raw.items()}
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def parse(raw: Mapping[str, Any], path: Path) -> Settings:
+    """Turn parsed TOML into :class:`Settings`; pure apart from path arithmetic."""
+    base = path.parent
+    top = {"device", "web", "readers", "members", "loyalty", "cloud"}
+    unknown = sorted(set(raw) - top)
+    if unknown:
+        raise ConfigError(f"unknown section [{unknown[0]}]; allowed sections: {', '.join(sorted(top))}")
+    if "device" not in raw:
+        raise ConfigError("missing section [device]: it needs at least id and branch")
+    device = _section(
+        raw["device"],
+        "device",
+        {"id": _text(), "branch": _text(), "data_dir": _text(), "secrets_file": _text()},
+    )
+    for key in ("id", "branch"):
+        if key not in device:
+            raise ConfigError(f"missing key device.{key}: every kiosk needs a {key}")
+    data_dir = _resolve(base, device.get("data_dir", "/var/lib/kiosk"))
+    device_settings = DeviceSettings(
+        id=device["id"],
+        branch=device["branch"],
+        data_dir=data_dir,
+        secrets_file=_resolve(base, device.get("secrets_file", str(data_dir / "secrets.toml"))),
+    )
+    web = WebSettings(
+        **_section(
+            raw.get("web", {}),
+            "web",
+            {
+                "host": _text(),
+                "port": _int(1, 65535),
+                "language": _choice(*LANGUAGES),
+                "idle_timeout_s": _int(3, 600),
+                "calendar": _choice("jalali", "gregorian"),
+            },
+        )
+    )
+    readers_raw = raw.get("readers", [])
+    if not isinstance(readers_raw, list):
+        raise _fail("readers", readers_raw, "an array of [[readers]] tables")
+    readers = []
+    for i, item in enumerate(readers_raw):
+        values = _section(item, f"readers[{i}]", {"uri": _text(), "id": _text(), "debounce_s": _number(0.0, 60.0)})
+        if "uri" not in values:
+            raise ConfigError(f"missing key readers[{i}].uri, for example uri = \"rdm6300:tty:/dev/ttyAMA0\"")
+        values.setdefault("id", f"reader{i + 1}")
+        readers.append(ReaderSettings(**values))
+    ids = [r.id for r in readers]
+    if len(set(ids)) != len(ids):
+        raise _fail("readers[].id", ids, "a different id for each reader")
+    members = MemberSettings(
+        **_section(raw.get("members", {}), "members", {"default_region": _text(), "consent_version": _text()})
+    )
+    _check_region(members.default_region)
+    cloud_values = _section(
+        raw.get("cloud", {}),
+        "cloud",
+        {
+            "url": _text(nonempty=False),
+            "ca_file": _text(),
+            "connect_timeout_s": _number(0.1, 60),
+            "read_timeout_s": _number(0.1, 300),
+            "sync_interval_s": _number(0.05, 3600),
+        },
+    )
+    url = cloud_values.get("url", "")
+    if url and not url.startswith(("http://", "https://")):
+        raise _fail("cloud.url", url, "an http:// or https:// URL, or \"\" to run without a cloud")
+    if "ca_file" in cloud_values:
+        cloud_values["ca_file"] = _resolve(base, cloud_values["ca_file"])
+    return Settings(
+        path=path,
+        device=device_settings,
+        web=web,
+        readers=tuple(readers),
+        members=members,
+        loyalty=rules_from_mapping(raw.get("loyalty", {})),
+        cloud=CloudSettings(**cloud_values),
+    )
+
+
+def _check_region(region: str) -> None:
+    import phonenumbers
+
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise _fail("members.default_region", region, "a two-letter region code such as \"IR\", \"AE\" or \"GB\"")
+
+
+def load(path: Path | str) -> Settings:
+    """Read and validate the config file at ``path``."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist; copy kiosk/kiosk.example.toml there") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path} is not readable by this user") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    return parse(raw, path.resolve())
+
+
+@dataclass(frozen=True, repr=False)
+class Secrets:
+    chain_secret: bytes
+    device_key: bytes | None = None
+    staff_pin_hash: str | None = None
+
+    def __repr__(self) -> str:  # never print secret material
+        return "Secrets(<hidden>)"
+
+
+def load_secrets(path: Path) -> Secrets:
+    """Read the 0600 secrets file; refuse one that others can read."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ConfigError(
+            f"secrets file {path} does not exist; run `kioskctl init-db` to create one or provision the device"
+        ) from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"secrets file {path} is readable by others (mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    values = _section(raw, "secrets", {"chain_secret": _text(), "device_key": _text(), "staff_pin_hash": _text()})
+    if "chain_secret" not in values:
+        raise ConfigError(f"secrets file {path} has no chain_secret")
+    try:
+        chain_secret = bytes.fromhex(values["chain_secret"])
+        device_key = bytes.fromhex(values["device_key"]) if "device_key" in values else None
+    except ValueError:
+        raise ConfigError(f"secrets file {path}: chain_secret and device_key must be hex strings") from None
+    if len(chain_secret) < 16:
+        raise ConfigError(f"secrets file {path}: chain_secret must be at least 16 bytes (32 hex characters)")
+    return Secrets(chain_secret=chain_secret, device_key=device_key, staff_pin_hash=values.get("staff_pin_hash"))
+
+
+def write_secrets(path: Path, secrets: Mapping[str, str]) -> None:
+    """Write the secrets file atomically, created 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for key, value in secrets.items():
+            fh.write(f'{key} = "{value}"\n')
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -1,0 +1,256 @@
+"""KioskService: the composition root that turns reader events into ledger changes and UI events.
+
+Readers put events on :attr:`KioskService.events`; one consumer thread applies
+them so the screen sees taps in the order the readers saw them. UI events go to
+subscribers (the Socket.IO bridge, the feedback LEDs) as ``(name, payload)``;
+a payload never carries a raw card UID.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
+from kiosk import rules
+from kiosk.config import Secrets, Settings
+from kiosk.errors import CardNotActive, KioskError, UnknownCard
+from kiosk.identity import card_ref, mask_uid
+from kiosk.store import Card, Member, Recorded, Store, parse_iso, utcnow
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class CardTap:
+    """A tap resolved to a card reference; the raw UID stops here."""
+
+    card_ref: str
+    tech: str
+    label: str
+    reader_id: str
+
+
+class KioskService:
+    """Use as a context manager, or call :meth:`start` and :meth:`close`."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        secrets: Secrets,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.rules = settings.loyalty
+        self._secret = secrets.chain_secret
+        self._clock = clock
+        self.events: queue.Queue[object] = queue.Queue()
+        self._subscribers: list[Subscriber] = []
+        self._tap_handlers: list[Callable[[CardTap], bool]] = []
+        self.reader_status: dict[str, ReaderStatus] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.heartbeat = clock()
+
+    # --- plumbing -----------------------------------------------------------------
+
+    def subscribe(self, fn: Subscriber) -> None:
+        self._subscribers.append(fn)
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        for fn in list(self._subscribers):
+            try:
+                fn(name, payload)
+            except Exception:  # one broken subscriber must not silence the others
+                log.exception("subscriber %r failed on %s", fn, name)
+
+    def add_tap_handler(self, handler: Callable[[CardTap], bool]) -> None:
+        """A handler that may claim a tap (enrolment binding, POS earn) before the balance screen."""
+        self._tap_handlers.insert(0, handler)
+
+    def remove_tap_handler(self, handler: Callable[[CardTap], bool]) -> None:
+        if handler in self._tap_handlers:
+            self._tap_handlers.remove(handler)
+
+    def put(self, event: object) -> None:
+        """The sink readers are given."""
+        self.events.put(event)
+
+    def start(self) -> "KioskService":
+        self._thread = threading.Thread(target=self._run, name="kiosk-service", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self.events.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "KioskService":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                event = self.events.get(timeout=1.0)
+            except queue.Empty:
+                self.heartbeat = self._clock()
+                continue
+            if event is None:
+                break
+            try:
+                self.handle(event)
+            except Exception:  # a bad event must not stop the kiosk
+                log.exception("failed to handle %r", event)
+                self.emit("error", {"message": "something went wrong; please try again"})
+            self.heartbeat = self._clock()
+
+    # --- events ---------------------------------------------------------------------
+
+    def handle(self, event: object) -> None:
+        if isinstance(event, CardRead):
+            self.on_card(event)
+        elif isinstance(event, ReaderStatus):
+            self.reader_status[event.reader_id] = event
+            level = logging.INFO if event.state is ReaderState.CONNECTED else logging.WARNING
+            log.log(level, "reader %s %s %s", event.reader_id, event.state.value, event.detail)
+            self.emit("reader_status", {"reader_id": event.reader_id, "state": event.state.value, "detail": event.detail})
+        elif isinstance(event, CardRefused):
+            log.warning("reader %s refused a card: %s", event.reader_id, event.reason)
+            self.emit("card_refused", {"reason": event.reason})
+        else:
+            log.warning("ignoring unknown event type %s", type(event).__name__)
+
+    def resolve(self, read: CardRead) -> CardTap:
+        return CardTap(
+            card_ref=card_ref(self._secret, read.tech, read.uid),
+            tech=read.tech,
+            label=mask_uid(read.uid),
+            reader_id=read.reader_id,
+        )
+
+    def on_card(self, read: CardRead) -> None:
+        tap = self.resolve(read)
+        log.info("tap on %s: card %s", tap.reader_id, tap.label)
+        for handler in list(self._tap_handlers):
+            if handler(tap):
+                return
+        try:
+            card = self.active_card(tap.card_ref)
+        except UnknownCard:
+            self.emit("unknown_card", {"label": tap.label})
+            return
+        except CardNotActive as exc:
+            self.emit("card_blocked", {"label": tap.label, "state": exc.state})
+            return
+        self.emit("member", self.summary(card.member_id, card=card))
+
+    # --- queries ----------------------------------------------------------------------
+
+    def card_ref_for(self, tech: str, uid: str) -> str:
+        return card_ref(self._secret, tech, uid)
+
+    def active_card(self, ref: str) -> Card:
+        card = self.store.card(ref)
+        if card is None:
+            raise UnknownCard("this card is not a member card yet")
+        if card.state != "active":
+            raise CardNotActive(card.state)
+        return card
+
+    def tier_progress(self, member_id: str) -> rules.TierProgress:
+        now = self._clock()
+        since = now - timedelta(days=self.rules.tier_window_days)
+        entries = [
+            rules.Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at))
+            for r in self.store.history_since(member_id, since)
+        ]
+        return rules.tier_progress(rules.window_points(entries, now, self.rules), self.rules)
+
+    def summary(self, member_id: str, *, card: Card | None = None, recent: int = 5) -> dict[str, Any]:
+        """What the balance screen shows: plain data, no raw identifiers beyond the masked label."""
+        member: Member = self.store.member(member_id)
+        balance = self.store.balance(member_id)
+        progress = self.tier_progress(member_id)
+        return {
+            "member_id": member.id,
+            "first_name": member.first_name,
+            "points": balance.points,
+            "credit_rial": rules.credit_rial(balance.points, self.rules),
+            "tier": progress.tier.name,
+            "next_tier": progress.next_tier.name if progress.next_tier else None,
+            "points_to_next": progress.points_to_next,
+            "progress_percent": progress.percent,
+            "card_label": card.label if card else None,
+            "recent": [
+                {"kind": r.kind, "points": r.points, "amount": r.amount, "reason": r.reason, "at": r.created_at}
+                for r in self.store.history(member_id, limit=recent)
+            ],
+            "rewards": [
+                {"id": rw["id"], "name": rw["name"], "cost_points": rw["cost_points"]}
+                for rw in self.store.rewards()
+                if rw["cost_points"] <= balance.points
+            ],
+        }
+
+    def session_key(self) -> bytes:
+        """Web session/CSRF key derived from the chain secret, so it survives restarts without its own file."""
+        return hmac.new(self._secret, b"kiosk-web-session:" + self.settings.device.id.encode(), hashlib.sha256).digest()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "device_id": self.settings.device.id,
+            "branch": self.settings.device.branch,
+            "readers": {rid: st.state.value for rid, st in self.reader_status.items()},
+            "outbox_depth": self.store.outbox_depth(),
+        }
+
+    # --- commands ---------------------------------------------------------------------
+
+    def member_for_card(self, tech: str, uid: str) -> Card:
+        return self.active_card(self.card_ref_for(tech, uid))
+
+    def earn(self, member_id: str, amount_rial: int, *, receipt_id: str | None = None,
+             event_id: str | None = None) -> Recorded:
+        """Earn points for a purchase at the member's current tier; idempotent per receipt id."""
+        if isinstance(amount_rial, bool) or not isinstance(amount_rial, int) or amount_rial <= 0:
+            raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
+        tier = self.tier_progress(member_id).tier
+        points = rules.earn_points(amount_rial, tier, self.rules)
+        return self.store.record(member_id, "earn", points, amount=amount_rial, receipt_id=receipt_id,
+                                 event_id=event_id, reason=f"purchase at {tier.name} rate")
+
+    def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",
+               event_id: str | None = None) -> Recorded:
+        balance = self.store.balance(member_id).points
+        rules.check_redeem(balance, points)
+        return self.store.record(member_id, "redeem", -points, reason=reason, event_id=event_id)
+
+    def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
+               consent: bool = False, language: str | None = None) -> Member:
+        member = self.store.add_member(
+            phone_e164, first_name, last_name, birthday=birthday,
+            consent_version=self.settings.members.consent_version if consent else None, language=language,
+        )
+        bonus = rules.enrollment_bonus(self.rules)
+        if bonus:
+            self.store.record(member.id, "bonus", bonus, reason="enrolment bonus")
+        return member
+
+    def bind(self, member_id: str, tech: str, uid: str) -> Card:
+        return self.store.bind_card(member_id, self.card_ref_for(tech, uid), tech, mask_uid(uid))

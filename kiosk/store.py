@@ -1,0 +1,567 @@
+"""The only place that touches SQLite: members, cards, the append-only ledger, the outbox.
+
+One writer thread owns the write connection, so every change is serialised
+without lock juggling; each change (ledger row, balance row, outbox row) is one
+transaction. Reads use a per-thread read-only connection: WAL lets them run
+beside the writer, which keeps a balance look-up off the writer's queue.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import sqlite3
+import threading
+import uuid
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import sqlite_utils
+
+from kiosk.errors import (
+    CardAlreadyBound,
+    DuplicateMember,
+    InsufficientPoints,
+    StoreError,
+    UnknownMember,
+)
+from kiosk.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LEDGER_KINDS = ("earn", "redeem", "adjust", "expire", "bonus")
+CARD_STATES = ("active", "blocked", "lost")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(at: datetime) -> str:
+    """One fixed, sortable text form for every timestamp in the database."""
+    if at.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    phone: str
+    first_name: str
+    last_name: str
+    birthday: str | None
+    consent_at: str | None
+    consent_version: str | None
+    referral_code: str | None
+    referred_by: str | None
+    language: str | None
+    device_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Card:
+    card_ref: str
+    member_id: str
+    tech: str
+    label: str
+    state: str
+    bound_at: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    member_id: str
+    points: int
+    earned_total: int
+    spent_rial: int
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    event_id: str
+    member_id: str
+    kind: str
+    points: int
+    amount: int
+    reason: str
+    receipt_id: str | None
+    staff_id: str | None
+    device_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`Store.record` did: ``applied`` is False for a repeat of a known event."""
+
+    row: LedgerRow
+    applied: bool
+    balance: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    event_id: str
+    payload: str
+    attempts: int
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc)
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError(f"the disk holding {path} is full; nothing was written. Free some space and try again")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"the database {path} is read-only; check the permissions of its folder")
+    return StoreError(f"database error on {path}: {text}")
+
+
+class Store:
+    """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow) -> None:
+        self.path = Path(path)
+        self.device_id = device_id
+        self._clock = clock
+        self._jobs: queue.Queue[tuple[Callable[[sqlite_utils.Database], Any], Future] | None] = queue.Queue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
+        started: Future = Future()
+        self._writer = threading.Thread(target=self._run_writer, args=(started,), name="store-writer", daemon=True)
+        self._writer.start()
+        started.result()  # re-raises an open or migration failure in the caller
+        self.heartbeat = self._clock()
+
+    # --- connection handling -------------------------------------------------
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        try:
+            if not readonly:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            uri = f"file:{self.path}?mode={'ro' if readonly else 'rwc'}"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise StoreError(f"could not switch {self.path} to WAL mode (got {mode})")
+                # FULL: a committed earn survives a power cut, which the shop was promised.
+                conn.execute("PRAGMA synchronous = FULL")
+            else:
+                conn.execute("PRAGMA query_only = ON")
+            return conn
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"cannot open the database {self.path}: {exc}. Check that the data directory exists, "
+                "is writable by the kiosk user and is not a directory or another kind of file"
+            ) from None
+
+    def _run_writer(self, started: Future) -> None:
+        try:
+            conn = self._connect(readonly=False)
+            db = sqlite_utils.Database(conn)
+            self._migrate(db)
+        except BaseException as exc:  # hand it to the constructor
+            started.set_exception(exc if isinstance(exc, StoreError) else _translate(exc, self.path))
+            return
+        started.set_result(None)
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    break
+                fn, fut = job
+                if not fut.set_running_or_notify_cancel():
+                    continue
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = fn(db)
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                    fut.set_result(result)
+                except sqlite3.Error as exc:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    fut.set_exception(_translate(exc, self.path))
+                except BaseException as exc:
+                    fut.set_exception(exc)
+                self.heartbeat = self._clock()
+        finally:
+            conn.close()
+
+    def _migrate(self, db: sqlite_utils.Database) -> None:
+        conn = db.conn
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+        known = MIGRATIONS[-1][0] if MIGRATIONS else 0
+        if current > known:
+            raise StoreError(
+                f"the database {self.path} has schema version {current}, newer than this software knows ({known}); "
+                "upgrade the kiosk software instead of downgrading it"
+            )
+        for version, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_version VALUES (?, ?)", (version, iso(self._clock())))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("applied database migration %d", version)
+
+    def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 30) -> T:
+        """Run ``fn(db)`` in one transaction on the writer thread and return its result."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        fut: Future = Future()
+        self._jobs.put((fn, fut))
+        return fut.result(timeout)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect(readonly=True)
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        if self._closed:
+            raise StoreError("the store is closed")
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        self._writer.join(timeout=10)
+        with self._readers_lock:
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # closed by another thread's exit already
+                    pass
+            self._readers.clear()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- members and cards -----------------------------------------------------
+
+    def add_member(
+        self,
+        phone: str,
+        first_name: str,
+        last_name: str = "",
+        *,
+        birthday: str | None = None,
+        consent_version: str | None = None,
+        referred_by: str | None = None,
+        language: str | None = None,
+        member_id: str | None = None,
+    ) -> Member:
+        """Enrol a member keyed by an E.164 phone number (normalise it before calling)."""
+        now = iso(self._clock())
+        member = Member(
+            id=member_id or new_event_id(),
+            phone=phone,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            birthday=birthday,
+            consent_at=now if consent_version else None,
+            consent_version=consent_version,
+            referral_code=uuid.uuid4().hex[:8].upper(),
+            referred_by=referred_by,
+            language=language,
+            device_id=self.device_id,
+            created_at=now,
+        )
+
+        def tx(db: sqlite_utils.Database) -> Member:
+            if db.execute("SELECT 1 FROM members WHERE phone = ?", [phone]).fetchone():
+                raise DuplicateMember(f"a member with phone {phone} already exists")
+            db["members"].insert(asdict(member))
+            db["balances"].insert({"member_id": member.id, "points": 0, "earned_total": 0, "spent_rial": 0, "updated_at": now})
+            self._enqueue(db, "member_enrolled", {"member": asdict(member)}, now)
+            return member
+
+        return self.write(tx)
+
+    def member(self, member_id: str) -> Member:
+        rows = self.query("SELECT * FROM members WHERE id = ?", (member_id,))
+        if not rows:
+            raise UnknownMember(f"no member with id {member_id}")
+        return Member(**dict(rows[0]))
+
+    def member_by_phone(self, phone: str) -> Member | None:
+        rows = self.query("SELECT * FROM members WHERE phone = ?", (phone,))
+        return Member(**dict(rows[0])) if rows else None
+
+    def bind_card(self, member_id: str, card_ref: str, tech: str, label: str) -> Card:
+        now = iso(self._clock())
+        card = Card(card_ref=card_ref, member_id=member_id, tech=tech, label=label, state="active", bound_at=now)
+
+        def tx(db: sqlite_utils.Database) -> Card:
+            if not db.execute("SELECT 1 FROM members WHERE id = ?", [member_id]).fetchone():
+                raise UnknownMember(f"no member with id {member_id}")
+            if db.execute("SELECT 1 FROM cards WHERE card_ref = ?", [card_ref]).fetchone():
+                raise CardAlreadyBound(f"card {label} is already bound to a member")
+            db["cards"].insert(asdict(card))
+            self._enqueue(db, "card_bound", {"card": asdict(card)}, now)
+            return card
+
+        return self.write(tx)
+
+    def set_card_state(self, card_ref: str, state: str, *, staff_id: str | None = None) -> None:
+        if state not in CARD_STATES:
+            raise ValueError(f"card state {state!r} is not one of {', '.join(CARD_STATES)}")
+        now = iso(self._clock())
+
+        def tx(db: sqlite_utils.Database) -> None:
+            cur = db.execute("UPDATE cards SET state = ? WHERE card_ref = ?", [state, card_ref])
+            if cur.rowcount == 0:
+                raise UnknownMember("no card with that reference")
+            self._enqueue(db, "card_state", {"card_ref": card_ref, "state": state, "staff_id": staff_id}, now)
+
+        self.write(tx)
+
+    def card(self, card_ref: str) -> Card | None:
+        rows = self.query("SELECT * FROM cards WHERE card_ref = ?", (card_ref,))
+        return Card(**dict(rows[0])) if rows else None
+
+    def cards_of(self, member_id: str) -> list[Card]:
+        return [Card(**dict(r)) for r in self.query("SELECT * FROM cards WHERE member_id = ? ORDER BY bound_at", (member_id,))]
+
+    # --- the ledger --------------------------------------------------------------
+
+    def record(
+        self,
+        member_id: str,
+        kind: str,
+        points: int,
+        *,
+        amount: int = 0,
+        reason: str = "",
+        receipt_id: str | None = None,
+        staff_id: str | None = None,
+        event_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> Recorded:
+        """Append one ledger event and update the balance in the same transaction.
+
+        Idempotent: an event id (or receipt id) seen before changes nothing and
+        returns the original row with ``applied=False``. A debit larger than the
+        balance raises :class:`InsufficientPoints` and writes nothing.
+        """
+        if kind not in LEDGER_KINDS:
+            raise ValueError(f"ledger kind {kind!r} is not one of {', '.join(LEDGER_KINDS)}")
+        if not isinstance(points, int) or not isinstance(amount, int):
+            raise TypeError("points and amount are integers (rial, points); no floats in money")
+        row = LedgerRow(
+            event_id=event_id or new_event_id(),
+            member_id=member_id,
+            kind=kind,
+            points=points,
+            amount=amount,
+            reason=reason,
+            receipt_id=receipt_id,
+            staff_id=staff_id,
+            device_id=self.device_id,
+            created_at=iso(created_at or self._clock()),
+        )
+
+        def tx(db: sqlite_utils.Database) -> Recorded:
+            existing = db.execute(
+                "SELECT * FROM ledger WHERE event_id = ? OR (? IS NOT NULL AND receipt_id = ?)",
+                [row.event_id, receipt_id, receipt_id],
+            ).fetchone()
+            if existing is not None:
+                cols = [d[0] for d in db.execute("SELECT * FROM ledger LIMIT 0").description]
+                old = LedgerRow(**{k: v for k, v in zip(cols, existing) if k != "cloud_state"})
+                bal = db.execute("SELECT points FROM balances WHERE member_id = ?", [old.member_id]).fetchone()[0]
+                return Recorded(old, False, bal)
+            bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()
+            if bal_row is None:
+                raise UnknownMember(f"no member with id {member_id}")
+            new_balance = bal_row[0] + points
+            if new_balance < 0:
+                raise InsufficientPoints(needed=-points, available=bal_row[0])
+            db["ledger"].insert(asdict(row))
+            db.execute(
+                "UPDATE balances SET points = ?, earned_total = earned_total + ?, spent_rial = spent_rial + ?, "
+                "updated_at = ? WHERE member_id = ?",
+                [new_balance, max(points, 0) if kind in ("earn", "bonus") else 0,
+                 amount if kind == "earn" else 0, row.created_at, member_id],
+            )
+            self._enqueue(db, kind, asdict(row), row.created_at, event_id=row.event_id)
+            return Recorded(row, True, new_balance)
+
+        return self.write(tx)
+
+    def balance(self, member_id: str) -> Balance:
+        rows = self.query("SELECT member_id, points, earned_total, spent_rial FROM balances WHERE member_id = ?", (member_id,))
+        if not rows:
+            raise UnknownMember(f"no member with id {member_id}")
+        return Balance(**dict(rows[0]))
+
+    def history(self, member_id: str, limit: int | None = None) -> list[LedgerRow]:
+        """Ledger rows of a member, newest first."""
+        sql = "SELECT * FROM ledger WHERE member_id = ? ORDER BY created_at DESC, rowid DESC"
+        params: tuple = (member_id,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (member_id, limit)
+        return [LedgerRow(**{k: r[k] for k in r.keys() if k != "cloud_state"}) for r in self.query(sql, params)]
+
+    def history_since(self, member_id: str, since: datetime) -> list[LedgerRow]:
+        """Ledger rows of a member created at or after ``since``, oldest first (for rolling windows)."""
+        rows = self.query(
+            "SELECT * FROM ledger WHERE member_id = ? AND created_at >= ? ORDER BY created_at, rowid",
+            (member_id, iso(since)),
+        )
+        return [LedgerRow(**{k: r[k] for k in r.keys() if k != "cloud_state"}) for r in rows]
+
+    def verify(self) -> list[tuple[str, int, int]]:
+        """Recompute every balance from the ledger; return (member, stored, recomputed) mismatches."""
+        rows = self.query(
+            """
+            SELECT m.id AS member_id, COALESCE(b.points, -1) AS stored, COALESCE(SUM(l.points), 0) AS derived
+            FROM members m
+            LEFT JOIN balances b ON b.member_id = m.id
+            LEFT JOIN ledger l ON l.member_id = m.id
+            GROUP BY m.id
+            HAVING stored != derived
+            """
+        )
+        return [(r["member_id"], r["stored"], r["derived"]) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+            for table in ("members", "cards", "ledger", "outbox")
+        }
+
+    # --- rewards -----------------------------------------------------------------
+
+    def upsert_reward(self, reward_id: str, name: str, cost_points: int, *, active: bool = True,
+                      per_member_limit: int | None = None) -> None:
+        self.write(lambda db: db["rewards"].upsert(
+            {"id": reward_id, "name": name, "cost_points": cost_points, "active": int(active),
+             "per_member_limit": per_member_limit}, pk="id"))
+
+    def rewards(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.query("SELECT * FROM rewards WHERE active = 1 ORDER BY cost_points, id")]
+
+    # --- the outbox --------------------------------------------------------------
+
+    def _enqueue(self, db: sqlite_utils.Database, kind: str, body: dict[str, Any], created_at: str,
+                 *, event_id: str | None = None) -> None:
+        event_id = event_id or new_event_id()
+        payload = json.dumps({"event_id": event_id, "kind": kind, "device_id": self.device_id,
+                              "created_at": created_at, **body}, separators=(",", ":"), sort_keys=True)
+        db.execute(
+            "INSERT INTO outbox (event_id, payload, attempts, next_attempt_at, sent_at, created_at) "
+            "VALUES (?, ?, 0, ?, NULL, ?)",
+            [event_id, payload, created_at, created_at],
+        )
+
+    def outbox_batch(self, limit: int, max_bytes: int, now: datetime) -> list[OutboxItem]:
+        """Due, unsent outbox rows in creation order, bounded by count and total payload bytes."""
+        rows = self.query(
+            "SELECT event_id, payload, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
+            "ORDER BY created_at, rowid LIMIT ?",
+            (iso(now), limit),
+        )
+        batch: list[OutboxItem] = []
+        size = 0
+        for r in rows:
+            size += len(r["payload"].encode())
+            if batch and size > max_bytes:
+                break
+            batch.append(OutboxItem(r["event_id"], r["payload"], r["attempts"]))
+        return batch
+
+    def outbox_delivered(self, event_ids: list[str], at: datetime) -> None:
+        stamp = iso(at)
+
+        def tx(db: sqlite_utils.Database) -> None:
+            for chunk in _chunks(event_ids, 500):
+                marks = ",".join("?" * len(chunk))
+                db.execute(f"UPDATE outbox SET sent_at = ? WHERE event_id IN ({marks})", [stamp, *chunk])
+                db.execute(f"UPDATE ledger SET cloud_state = 'sent' WHERE event_id IN ({marks})", chunk)
+
+        self.write(tx)
+
+    def outbox_retry_later(self, event_ids: list[str], next_attempt_at: datetime) -> None:
+        stamp = iso(next_attempt_at)
+
+        def tx(db: sqlite_utils.Database) -> None:
+            for chunk in _chunks(event_ids, 500):
+                marks = ",".join("?" * len(chunk))
+                db.execute(
+                    f"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE event_id IN ({marks})",
+                    [stamp, *chunk],
+                )
+
+        self.write(tx)
+
+    def outbox_depth(self) -> int:
+        return self.query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")[0][0]
+
+    def outbox_pending(self, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT event_id, attempts, next_attempt_at, created_at, json_extract(payload, '$.kind') AS kind "
+            "FROM outbox WHERE sent_at IS NULL ORDER BY created_at, rowid LIMIT ?",
+            (limit,),
+        )
+        return [dict(r) for r in rows]
+
+
+def _statements(sql: str) -> Iterator[str]:
+    """Split a migration script; triggers contain ';' so split on complete statements."""
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

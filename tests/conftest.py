@@ -1,0 +1,135 @@
+"""Fixtures shared by every test area: a real config file, a running kiosk, a real browser."""
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from kiosk.config import Secrets, Settings, load, load_secrets, write_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def write_config(directory: Path, extra: str = "", *, readers: str | None = None, device_id: str = "test-kiosk",
+                 idle_timeout_s: int = 20, language: str = "en") -> Path:
+    """A real kiosk.toml in ``directory`` plus a 0600 secrets file; returns the config path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if readers is None:
+        readers = '[[readers]]\nuri = "emulated:rdm6300"\nid = "counter"\ndebounce_s = 0.3\n'
+    config = directory / "kiosk.toml"
+    config.write_text(
+        f"""
+[device]
+id = "{device_id}"
+branch = "test-branch"
+data_dir = "data"
+secrets_file = "secrets.toml"
+
+[web]
+host = "127.0.0.1"
+port = 8080
+language = "{language}"
+idle_timeout_s = {idle_timeout_s}
+
+{readers}
+{extra}
+""",
+        encoding="utf-8",
+    )
+    secrets_file = directory / "secrets.toml"
+    if not secrets_file.exists():
+        write_secrets(secrets_file, {"chain_secret": pysecrets.token_hex(32)})
+    return config
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    return write_config(tmp_path / "kiosk")
+
+
+@pytest.fixture
+def settings(config_file: Path) -> Settings:
+    return load(config_file)
+
+
+@pytest.fixture
+def secrets(settings: Settings) -> Secrets:
+    return load_secrets(settings.device.secrets_file)
+
+
+@pytest.fixture
+def runtime(settings: Settings, secrets: Secrets):
+    """A whole kiosk (store, service, emulated reader, web server) on a free loopback port."""
+    from kiosk.runtime import Runtime
+
+    with Runtime(settings, secrets, port=0) as rt:
+        yield rt
+
+
+def kioskctl(config: Path, *args: str, check: bool = True):
+    """Run the real `kioskctl` in a child process, as staff would."""
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "--config", str(config), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"kioskctl {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float = 5.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright; skipped with a reason where it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make test installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1024, "height": 600})
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def save_screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,121 @@
+"""The pty emulator and the tap control socket that lets another process tap a running demo."""
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from drivers.emulate import PtyEmulator, TapControlServer, send_tap
+from drivers.emulate_control import main as tap_main
+from drivers.errors import DriverError, EmulatorControlError
+from drivers.events import ReaderState
+from drivers.registry import open_reader
+
+UID = "0A00B1C2D3"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def demo(events, tmp_path):
+    """A running 'demo': an emulated reader plus the tap control server on a socket."""
+    reader = open_reader("emulated:rdm6300", events).start()
+    events.wait_status(ReaderState.CONNECTED)
+    server = TapControlServer({"rdm6300": reader.emulator}, tmp_path / "tap.sock").start()
+    yield server
+    server.close()
+    reader.close()
+
+
+def test_the_emulator_port_is_a_tty_the_driver_can_open_and_the_bytes_are_the_real_frame():
+    with PtyEmulator() as emulator:
+        fd = os.open(emulator.port, os.O_RDONLY | os.O_NOCTTY)
+        try:
+            assert os.isatty(fd)
+            emulator.tap("0a00b1c2d3")
+            assert os.read(fd, 64) == b"\x020A00B1C2D3AA\x03"
+        finally:
+            os.close(fd)
+
+
+def test_an_unplugged_emulator_has_no_port_and_refuses_to_send():
+    with PtyEmulator() as emulator:
+        emulator.unplug()
+        assert not os.path.exists(emulator.port)
+        with pytest.raises(DriverError, match="unplugged"):
+            emulator.tap(UID)
+        emulator.replug()
+        assert os.path.exists(emulator.port)
+
+
+def test_an_unknown_emulator_kind_is_refused_with_the_known_kinds():
+    with pytest.raises(DriverError, match="known kinds: .*rdm6300"):
+        PtyEmulator("nosuchreader")
+
+
+def test_a_tap_sent_to_the_control_socket_reaches_the_reader_as_a_card_read(demo, events):
+    send_tap(demo.socket_path, UID)
+    assert events.wait_card().uid == UID
+
+
+def test_a_separate_process_can_tap_the_running_demo(demo, events):
+    result = subprocess.run(
+        [sys.executable, "-m", "drivers.emulate_control", "--socket", str(demo.socket_path), "1F2E3D4C5B"],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert events.wait_card().uid == "1F2E3D4C5B"
+
+
+def test_the_control_socket_is_private_to_the_demo_user(demo):
+    assert stat.S_IMODE(demo.socket_path.stat().st_mode) == 0o600
+
+
+def test_a_tap_on_a_kind_the_demo_does_not_run_is_refused_naming_the_running_kinds(demo):
+    with pytest.raises(EmulatorControlError, match=r"'magstripe'.*running: rdm6300"):
+        send_tap(demo.socket_path, UID, kind="magstripe")
+
+
+def test_a_tap_with_a_malformed_card_id_is_refused_with_the_reason(demo):
+    with pytest.raises(EmulatorControlError, match="10 hex digits"):
+        send_tap(demo.socket_path, "XYZ")
+
+
+def test_a_tap_without_a_running_demo_says_to_start_the_demo(tmp_path):
+    with pytest.raises(EmulatorControlError, match="no demo is running.*start the demo"):
+        send_tap(tmp_path / "tap.sock", UID)
+
+
+def test_the_command_line_reports_a_missing_demo_and_exits_non_zero(tmp_path, capsys):
+    assert tap_main(["--socket", str(tmp_path / "tap.sock"), UID]) == 1
+    assert "no demo is running" in capsys.readouterr().err
+
+
+def test_an_unknown_command_gets_an_error_line_and_the_connection_stays_usable(demo):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(str(demo.socket_path))
+        reply = sock.makefile("rwb")
+        reply.write(b"HELLO\nPING\n")
+        reply.flush()
+        assert reply.readline().startswith(b"ERR unknown command")
+        assert reply.readline() == b"OK\n"
+
+
+def test_a_socket_left_by_a_crashed_demo_is_replaced(tmp_path, events):
+    path = tmp_path / "tap.sock"
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(path))
+    stale.close()  # the file stays, nobody listens
+    with PtyEmulator() as emulator, TapControlServer({"rdm6300": emulator}, path):
+        send_tap(path, UID)  # the emulator accepts the bytes even without a reader
+
+
+def test_a_second_demo_on_the_same_socket_is_refused(demo):
+    with pytest.raises(EmulatorControlError, match="already listening"):
+        TapControlServer({}, demo.socket_path).start()
+    send_tap(demo.socket_path, UID)  # the first demo still answers

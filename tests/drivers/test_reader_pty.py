@@ -1,0 +1,154 @@
+"""The real RDM6300 driver reading real frame bytes through pyserial from a pseudo-terminal."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from drivers import rdm6300
+from drivers.debounce import Backoff
+from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
+from drivers.reader import Reader
+from drivers.serial_transport import SerialTransport
+
+UID = "0A00B1C2D3"
+OTHER_UID = "1F2E3D4C5B"
+
+
+def make_reader(emulator, events, *, debounce_s=1.0, sink=None):
+    return Reader(
+        reader_id="door",
+        uri=f"rdm6300:tty:{emulator.port}",
+        tech=Tech.RFID_125K.value,
+        open_transport=lambda: SerialTransport(emulator.port, baudrate=rdm6300.BAUDRATE),
+        make_decoder=rdm6300.Rdm6300Decoder,
+        sink=sink or events,
+        debounce_s=debounce_s,
+        backoff=Backoff(initial_s=0.02, cap_s=0.2),
+    )
+
+
+def test_a_tap_reaches_the_sink_as_a_card_read(emulator, events):
+    with make_reader(emulator, events).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap(UID.lower())
+        card = events.wait_card()
+    assert (card.uid, card.tech, card.reader_id) == (UID, "rfid125", "door")
+
+
+def test_a_frame_with_a_bad_checksum_is_reported_and_the_loop_keeps_reading(emulator, events):
+    with make_reader(emulator, events).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.write(b"\x020A00B1C2D3AB\x03")
+        error = events.wait_status(ReaderState.ERROR)
+        emulator.tap(OTHER_UID)
+        again = events.wait_status(ReaderState.CONNECTED)
+        card = events.wait_card()
+    assert "checksum" in error.detail and UID not in error.detail
+    assert card.uid == OTHER_UID
+    assert again.detail == "reading again"
+
+
+def test_garbage_and_a_cut_off_frame_between_taps_lose_neither_tap(emulator, events):
+    with make_reader(emulator, events).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.write(rdm6300.encode_frame(UID) + b"\xffnoise\x00" + b"\x021F2E" + rdm6300.encode_frame(OTHER_UID))
+        first, second = events.wait_card(), events.wait_card()
+    assert [first.uid, second.uid] == [UID, OTHER_UID]
+    errors = [e for e in events.seen if isinstance(e, ReaderStatus) and e.state is ReaderState.ERROR]
+    assert len(errors) == 2
+
+
+def test_a_card_held_on_the_reader_is_one_tap_and_the_same_card_after_a_gap_is_a_new_tap(emulator, events):
+    with make_reader(emulator, events, debounce_s=0.5).start():
+        events.wait_status(ReaderState.CONNECTED)
+        for _ in range(20):  # held for ~1 s, the reader repeating the frame like a real RDM6300
+            emulator.tap(UID)
+            time.sleep(0.05)
+        held = events.cards(events.drain(settle_s=0.2))
+        time.sleep(0.6)  # lifted, then presented again
+        emulator.tap(UID)
+        again = events.wait_card()
+    assert len(held) == 1
+    assert again.uid == UID and again.at > held[0].at
+
+
+def test_an_unplugged_reader_reports_disconnected_then_connected_after_replug(emulator, events):
+    reader = make_reader(emulator, events)
+    with reader.start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.unplug()
+        gone = events.wait_status(ReaderState.DISCONNECTED)
+        time.sleep(0.3)  # several failed reopen attempts while the device is gone
+        assert reader.running
+        emulator.replug()
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap(UID)
+        card = events.wait_card()
+        assert reader.running
+    assert "went away" in gone.detail
+    assert card.uid == UID
+    statuses = [e.state for e in events.seen if isinstance(e, ReaderStatus)]
+    assert statuses.count(ReaderState.DISCONNECTED) == 1  # one report per outage, not per retry
+
+
+def test_a_reader_started_before_its_device_appears_connects_when_it_does(emulator, events):
+    emulator.unplug()
+    with make_reader(emulator, events).start():
+        missing = events.wait_status(ReaderState.DISCONNECTED)
+        emulator.replug()
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap(UID)
+        assert events.wait_card().uid == UID
+    assert "cannot open serial device" in missing.detail and emulator.port in missing.detail
+
+
+def test_a_sink_that_raises_does_not_stop_the_reader(emulator, events):
+    calls = []
+
+    def flaky_sink(event):
+        calls.append(event)
+        if isinstance(event, CardRead) and len(calls) < 3:
+            raise RuntimeError("consumer bug")
+        events(event)
+
+    with make_reader(emulator, events, debounce_s=0.0, sink=flaky_sink).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap(UID)
+        time.sleep(0.05)
+        emulator.tap(OTHER_UID)
+        assert events.wait_card().uid == OTHER_UID
+
+
+def test_card_ids_never_appear_in_the_log(emulator, events, caplog):
+    caplog.set_level(logging.DEBUG)
+    with make_reader(emulator, events).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap(UID)
+        events.wait_card()
+        emulator.write(b"\x020A00B1C2D3AB\x03")
+        events.wait_status(ReaderState.ERROR)
+    assert "card read" in caplog.text and "checksum" in caplog.text
+    assert UID not in caplog.text.upper()
+    assert UID not in repr(events.seen)
+
+
+def test_close_stops_the_reader_thread_and_releases_the_port(emulator, events):
+    reader = make_reader(emulator, events).start()
+    events.wait_status(ReaderState.CONNECTED)
+    reader.close()
+    assert not reader.running
+    assert not [t for t in threading.enumerate() if t.name == "reader-door"]
+    with SerialTransport(emulator.port):  # exclusive lock released
+        pass
+
+
+def test_a_reader_cannot_be_started_twice(emulator, events):
+    from drivers.errors import DriverError
+
+    with make_reader(emulator, events) as reader:
+        reader.start()
+        with pytest.raises(DriverError, match="already started"):
+            reader.start()

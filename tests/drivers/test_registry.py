@@ -1,0 +1,51 @@
+"""Reader URIs from the config -> readers."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from drivers.emulate import PtyEmulator
+from drivers.errors import ReaderURIError
+from drivers.events import ReaderState
+from drivers.registry import open_reader
+
+
+def test_an_emulated_rdm6300_uri_gives_a_reader_tapped_through_its_emulator(events):
+    reader = open_reader("emulated:rdm6300", events, debounce_s=0.5)
+    assert isinstance(reader.emulator, PtyEmulator)
+    assert (reader.uri, reader.reader_id) == ("emulated:rdm6300", "emulated:rdm6300")
+    assert not reader.running  # the caller starts it
+    with reader.start():
+        events.wait_status(ReaderState.CONNECTED)
+        reader.emulator.tap("0A00B1C2D3")
+        card = events.wait_card()
+    assert (card.uid, card.tech, card.reader_id) == ("0A00B1C2D3", "rfid125", "emulated:rdm6300")
+    assert not os.path.exists(reader.emulator.port)  # closing the reader closed its emulator
+
+
+def test_an_rdm6300_tty_uri_opens_that_device_and_reports_when_it_is_missing(events, tmp_path):
+    missing = tmp_path / "ttyAMA9"
+    reader = open_reader(f"rdm6300:tty:{missing}", events, reader_id="door")
+    assert (reader.reader_id, reader.uri, reader.emulator) == ("door", f"rdm6300:tty:{missing}", None)
+    with reader.start():
+        status = events.wait_status(ReaderState.DISCONNECTED)
+    assert str(missing) in status.detail
+
+
+def test_an_rdm6300_tty_uri_reads_a_real_serial_device(events):
+    with PtyEmulator() as emulator, open_reader(f"rdm6300:tty:{emulator.port}", events).start():
+        events.wait_status(ReaderState.CONNECTED)
+        emulator.tap("1F2E3D4C5B")
+        assert events.wait_card().uid == "1F2E3D4C5B"
+
+
+@pytest.mark.parametrize(
+    "uri", ["", "rdm6300", "nfc:foo", "rdm6300:/dev/ttyAMA0", "rdm6300:usb:/dev/x", "rdm6300:tty:", "emulated:pn999"]
+)
+def test_an_unknown_uri_is_refused_naming_it_and_listing_the_accepted_forms(uri, events):
+    with pytest.raises(ReaderURIError) as caught:
+        open_reader(uri, events)
+    message = str(caught.value)
+    assert repr(uri) in message
+    assert "rdm6300:tty:/dev/ttyAMA0" in message and "emulated:rdm6300" in message

@@ -1,0 +1,145 @@
+"""Bonus rules: enrollment, profile completion, referral and the yearly birthday bonus."""
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.rules import (
+    LoyaltyRules,
+    birthday_bonus,
+    enrollment_bonus,
+    profile_completion_bonus,
+    referral_bonuses,
+)
+
+MONTH = LoyaltyRules(birthday_mode="month")
+DAY = LoyaltyRules(birthday_mode="day")
+JALALI_MONTH = LoyaltyRules(birthday_mode="month", calendar="jalali")
+JALALI_DAY = LoyaltyRules(birthday_mode="day", calendar="jalali")
+
+
+def test_enrollment_and_referral_bonuses_come_from_the_rules():
+    rules = LoyaltyRules(enrollment_bonus=7, referral_bonus=30, referred_bonus=20)
+    assert enrollment_bonus(rules) == 7
+    assert referral_bonuses(rules) == (30, 20)
+    assert referral_bonuses(LoyaltyRules()) == (100, 50)
+
+
+@pytest.mark.parametrize(
+    ("has_birthday", "has_last_name", "already_given", "points"),
+    [(True, True, False, 50), (True, False, False, 0), (False, True, False, 0),
+     (False, False, False, 0), (True, True, True, 0)],
+)
+def test_profile_completion_needs_birthday_and_last_name_and_is_given_once(
+    has_birthday, has_last_name, already_given, points
+):
+    assert profile_completion_bonus(has_birthday, has_last_name, already_given, LoyaltyRules()) == points
+
+
+# --- birthday, gregorian ------------------------------------------------------------------
+
+def test_month_mode_gives_the_bonus_any_day_of_the_birth_month():
+    born = date(1990, 5, 17)
+    assert birthday_bonus(born, date(2026, 5, 1), None, MONTH) == 200
+    assert birthday_bonus(born, date(2026, 5, 31), None, MONTH) == 200
+    assert birthday_bonus(born, date(2026, 4, 30), None, MONTH) == 0
+    assert birthday_bonus(born, date(2026, 6, 1), None, MONTH) == 0
+
+
+def test_the_birthday_bonus_is_given_once_per_calendar_year():
+    born = date(1990, 5, 17)
+    assert birthday_bonus(born, date(2026, 5, 20), date(2026, 5, 2), MONTH) == 0
+    assert birthday_bonus(born, date(2026, 5, 20), date(2025, 5, 30), MONTH) == 200
+    assert birthday_bonus(born, date(2026, 5, 17), date(2026, 5, 17), DAY) == 0
+
+
+def test_day_mode_gives_the_bonus_only_on_the_birthday():
+    born = date(1985, 12, 31)
+    assert birthday_bonus(born, date(2026, 12, 31), None, DAY) == 200
+    assert birthday_bonus(born, date(2026, 12, 30), None, DAY) == 0
+    assert birthday_bonus(born, date(2027, 1, 1), None, DAY) == 0
+
+
+def test_a_feb_29_birthday_is_celebrated_on_feb_28_in_a_common_year():
+    born = date(2000, 2, 29)
+    assert birthday_bonus(born, date(2027, 2, 28), None, DAY) == 200
+    assert birthday_bonus(born, date(2027, 3, 1), None, DAY) == 0
+
+
+def test_a_feb_29_birthday_is_celebrated_on_feb_29_in_a_leap_year():
+    born = date(2000, 2, 29)
+    assert birthday_bonus(born, date(2028, 2, 29), None, DAY) == 200
+    assert birthday_bonus(born, date(2028, 2, 28), None, DAY) == 0
+
+
+def test_a_feb_29_birthday_in_month_mode_gets_the_bonus_in_february():
+    born = date(2000, 2, 29)
+    assert birthday_bonus(born, date(2027, 2, 1), None, MONTH) == 200
+    assert birthday_bonus(born, date(2027, 3, 1), None, MONTH) == 0
+
+
+def test_a_member_without_a_birthday_gets_no_birthday_bonus():
+    assert birthday_bonus(None, date(2026, 5, 1), None, MONTH) == 0
+
+
+def test_a_zero_birthday_bonus_switches_it_off():
+    assert birthday_bonus(date(1990, 5, 1), date(2026, 5, 1), None, LoyaltyRules(birthday_bonus=0)) == 0
+
+
+def test_a_datetime_instead_of_a_date_is_refused():
+    with pytest.raises(TypeError, match=r"today must be a datetime.date \(no time\)"):
+        birthday_bonus(date(1990, 5, 1), datetime(2026, 5, 1, 9, 0), None, MONTH)
+
+
+@given(st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
+       st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)))
+def test_day_mode_gives_exactly_one_bonus_day_per_year(born, some_day):
+    year = some_day.year
+    days = [date.fromordinal(o) for o in range(date(year, 1, 1).toordinal(),
+                                                 date(year + 1, 1, 1).toordinal())]
+    assert sum(1 for t in days if birthday_bonus(born, t, None, DAY)) == 1
+
+
+@given(st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
+       st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)))
+def test_walking_through_a_year_the_bonus_is_paid_once(born, start):
+    """Simulate a member who visits every day and is credited whenever eligible."""
+    last_given = None
+    paid = 0
+    for offset in range(365):
+        today = date.fromordinal(start.toordinal() + offset)
+        if birthday_bonus(born, today, last_given, MONTH):
+            paid += 1
+            last_given = today
+    assert 1 <= paid <= 2  # a 365-day walk can span two calendar years' birth months
+    if start.month == 1 and start.day == 1:
+        assert paid == 1
+
+
+# --- birthday, jalali -------------------------------------------------------------------------
+
+def test_jalali_month_mode_uses_the_solar_hijri_birth_month():
+    born = date(1990, 3, 25)          # 5 Farvardin 1369
+    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_MONTH) == 200   # 1 Farvardin 1405
+    assert birthday_bonus(born, date(2026, 4, 20), None, JALALI_MONTH) == 200   # 31 Farvardin
+    assert birthday_bonus(born, date(2026, 4, 21), None, JALALI_MONTH) == 0     # 1 Ordibehesht
+    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_MONTH) == 0     # 29 Esfand 1404
+    # The gregorian reading would differ: March 2026 is not the jalali birth month throughout.
+    assert birthday_bonus(born, date(2026, 3, 5), None, MONTH) == 200
+    assert birthday_bonus(born, date(2026, 3, 5), None, JALALI_MONTH) == 0
+
+
+def test_jalali_once_a_year_counts_solar_hijri_years():
+    born = date(1990, 3, 19)          # 28 Esfand 1368
+    # Given on 28 Esfand 1403 (2025-03-18); 1 Esfand 1404 (2026-02-20) is a new jalali year.
+    assert birthday_bonus(born, date(2026, 2, 20), date(2025, 3, 18), JALALI_MONTH) == 200
+    # Given on 2026-02-20 (1404); 2026-03-10 is still 1404 although gregorian years match too.
+    assert birthday_bonus(born, date(2026, 3, 10), date(2026, 2, 20), JALALI_MONTH) == 0
+
+
+def test_an_esfand_30_birthday_moves_to_esfand_29_in_a_common_jalali_year():
+    born = date(2025, 3, 20)          # 30 Esfand 1403 (1403 is a leap year)
+    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_DAY) == 200   # 29 Esfand 1404
+    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_DAY) == 0     # 1 Farvardin 1405

@@ -1,0 +1,189 @@
+"""Earning, tiers, credit and cashback: integer arithmetic with a stated rounding rule."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.rules import (
+    LoyaltyRules,
+    Tier,
+    TierProgress,
+    cashback_rial,
+    credit_rial,
+    earn_points,
+    points_for_credit,
+    tier_for,
+    tier_progress,
+)
+
+RULES = LoyaltyRules()
+BRONZE, SILVER, GOLD, PLATINUM = RULES.tiers
+
+amounts = st.integers(min_value=0, max_value=10**15)
+multipliers = st.integers(min_value=1, max_value=1000)
+rates = st.integers(min_value=1, max_value=10**6)
+
+
+# --- rounding rule: floor(amount * multiplier_percent / (100 * rial_per_point)) -----------
+
+@pytest.mark.parametrize(
+    ("amount", "tier", "points"),
+    [
+        (0, BRONZE, 0),
+        (9_999, BRONZE, 0),          # below one point rounds down to nothing
+        (10_000, BRONZE, 1),
+        (19_999, BRONZE, 1),         # 1.9999 -> 1, never rounded to nearest
+        (129_999, SILVER, 14),       # 14.29999 -> 14
+        (90_910, SILVER, 10),        # 10.0001 -> 10
+        (90_909, SILVER, 9),         # 9.99999 -> 9: the multiplier is not rounded first
+        (8_000, PLATINUM, 1),        # 1.2 -> 1
+        (1_000_000, GOLD, 125),
+        (10**18, PLATINUM, 15 * 10**13),  # big rial amounts stay exact (no floats)
+    ],
+)
+def test_earned_points_are_rounded_down_on_the_whole_purchase(amount, tier, points):
+    assert earn_points(amount, tier, RULES) == points
+
+
+def test_the_earn_rate_comes_from_the_rules():
+    assert earn_points(10_000, BRONZE, LoyaltyRules(rial_per_point=1_000)) == 10
+
+
+def test_a_negative_amount_is_refused_and_points_at_refunds():
+    with pytest.raises(ValueError, match=r"amount_rial must be >= 0, got -1; .*adjust"):
+        earn_points(-1, BRONZE, RULES)
+
+
+def test_a_float_amount_is_refused():
+    with pytest.raises(TypeError, match="whole number"):
+        earn_points(10_000.0, BRONZE, RULES)  # type: ignore[arg-type]
+
+
+@given(amounts, amounts, multipliers, rates)
+def test_earning_never_decreases_when_the_amount_grows(a, b, mult, rate):
+    rules = LoyaltyRules(rial_per_point=rate)
+    tier = Tier("t", 0, mult)
+    low, high = sorted((a, b))
+    assert earn_points(low, tier, rules) <= earn_points(high, tier, rules)
+
+
+@given(amounts, multipliers, multipliers, rates)
+def test_earning_never_decreases_when_the_multiplier_grows(amount, m1, m2, rate):
+    rules = LoyaltyRules(rial_per_point=rate)
+    low, high = sorted((m1, m2))
+    assert earn_points(amount, Tier("a", 0, low), rules) <= earn_points(amount, Tier("b", 0, high), rules)
+
+
+@given(amounts, multipliers, rates)
+def test_earned_points_are_the_exact_floor_of_the_rate(amount, mult, rate):
+    points = earn_points(amount, Tier("t", 0, mult), LoyaltyRules(rial_per_point=rate))
+    # floor means: points fit into the value and one more point would not.
+    assert points * 100 * rate <= amount * mult < (points + 1) * 100 * rate
+
+
+# --- tiers ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("points", "name"),
+    [(0, "bronze"), (999, "bronze"), (1000, "silver"), (4999, "silver"), (5000, "gold"),
+     (19_999, "gold"), (20_000, "platinum"), (10**9, "platinum")],
+)
+def test_the_tier_is_the_highest_threshold_reached(points, name):
+    assert tier_for(points, RULES).name == name
+
+
+def test_negative_window_points_are_refused():
+    with pytest.raises(ValueError, match="points_in_window must be >= 0"):
+        tier_for(-1, RULES)
+
+
+@given(st.integers(0, 10**7), st.integers(0, 10**7))
+def test_more_points_never_give_a_lower_tier(a, b):
+    low, high = sorted((a, b))
+    assert RULES.tiers.index(tier_for(low, RULES)) <= RULES.tiers.index(tier_for(high, RULES))
+
+
+@given(st.lists(st.integers(1, 10**6), min_size=0, max_size=6, unique=True),
+       st.integers(0, 2 * 10**6), st.integers(0, 2 * 10**6))
+def test_tier_order_is_monotonic_for_any_valid_tier_table(thresholds, a, b):
+    tiers = (Tier("t0", 0, 100),) + tuple(
+        Tier(f"t{i + 1}", m, 100) for i, m in enumerate(sorted(thresholds)))
+    rules = LoyaltyRules(tiers=tiers)
+    low, high = sorted((a, b))
+    tier = tier_for(low, rules)
+    assert tier.min_points <= low
+    assert tiers.index(tier) <= tiers.index(tier_for(high, rules))
+
+
+def test_progress_shows_the_next_tier_and_the_points_still_needed():
+    assert tier_progress(250, RULES) == TierProgress(BRONZE, SILVER, 750, 25)
+    assert tier_progress(1000, RULES) == TierProgress(SILVER, GOLD, 4000, 0)
+    assert tier_progress(4999, RULES) == TierProgress(SILVER, GOLD, 1, 99)
+
+
+def test_progress_at_the_top_tier_is_complete():
+    assert tier_progress(20_000, RULES) == TierProgress(PLATINUM, None, 0, 100)
+    assert tier_progress(99_999, RULES) == TierProgress(PLATINUM, None, 0, 100)
+
+
+def test_progress_with_a_single_tier_is_complete():
+    rules = LoyaltyRules(tiers=(Tier("member", 0, 100),))
+    assert tier_progress(0, rules) == TierProgress(rules.tiers[0], None, 0, 100)
+
+
+@given(st.integers(0, 10**6))
+def test_progress_is_consistent_with_the_tier(points):
+    progress = tier_progress(points, RULES)
+    assert progress.tier == tier_for(points, RULES)
+    assert 0 <= progress.percent <= 100
+    if progress.next_tier is None:
+        assert progress.points_to_next == 0 and progress.percent == 100
+    else:
+        assert progress.points_to_next > 0
+        assert points + progress.points_to_next == progress.next_tier.min_points
+        assert progress.percent < 100
+
+
+# --- credit and cashback ---------------------------------------------------------------
+
+def test_points_convert_to_credit_at_the_point_value():
+    assert credit_rial(0, RULES) == 0
+    assert credit_rial(250, RULES) == 250_000
+    assert credit_rial(3, LoyaltyRules(point_value_rial=7)) == 21
+
+
+def test_negative_points_cannot_be_converted_to_credit():
+    with pytest.raises(ValueError, match="points must be >= 0"):
+        credit_rial(-1, RULES)
+
+
+@given(st.integers(0, 10**12), rates)
+def test_points_for_credit_is_the_fewest_points_that_cover_the_credit(credit, value):
+    rules = LoyaltyRules(point_value_rial=value)
+    points = points_for_credit(credit, rules)
+    assert credit_rial(points, rules) >= credit
+    assert points == 0 or credit_rial(points - 1, rules) < credit
+
+
+def test_cashback_is_off_by_default():
+    assert cashback_rial(1_000_000, RULES) == 0
+
+
+@pytest.mark.parametrize(
+    ("basis_points", "amount", "cashback"),
+    [(100, 1_000_000, 10_000), (150, 99_999, 1_499), (1, 9_999, 0), (10_000, 5, 5)],
+)
+def test_cashback_is_rounded_down(basis_points, amount, cashback):
+    assert cashback_rial(amount, LoyaltyRules(cashback_basis_points=basis_points)) == cashback
+
+
+def test_a_negative_cashback_amount_is_refused():
+    with pytest.raises(ValueError, match="amount_rial must be >= 0"):
+        cashback_rial(-10, LoyaltyRules(cashback_basis_points=100))
+
+
+@given(amounts, amounts, st.integers(0, 10_000))
+def test_cashback_never_decreases_with_the_amount_and_never_exceeds_it(a, b, bp):
+    rules = LoyaltyRules(cashback_basis_points=bp)
+    low, high = sorted((a, b))
+    assert 0 <= cashback_rial(low, rules) <= cashback_rial(high, rules) <= high
