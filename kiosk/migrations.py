@@ -84,4 +84,12 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
         """,
     ),
+    (
+        2,
+        """
+        -- An event the cloud refused for good (schema, id reuse) is parked here, not retried.
+        ALTER TABLE outbox ADD COLUMN rejected_at TEXT;
+        ALTER TABLE outbox ADD COLUMN last_error TEXT;
+        """,
+    ),
 )
