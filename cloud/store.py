@@ -278,15 +278,22 @@ class CloudStore:
                 [event["member_id"], event["phone_e164"], event["name"], created_at,
                  device.device_id, device.branch],
             )
+        elif kind == "card_bound":
+            # A bind fixes the card's member whenever it arrives; its state only counts
+            # if nothing newer (a block delivered first) is already known.
+            db.execute(
+                "INSERT INTO cards (card_ref, member_id, state, changed_at) VALUES (?, ?, 'active', ?)"
+                " ON CONFLICT(card_ref) DO UPDATE SET member_id = excluded.member_id,"
+                " state = CASE WHEN excluded.changed_at >= cards.changed_at THEN 'active' ELSE cards.state END,"
+                " changed_at = max(excluded.changed_at, cards.changed_at)",
+                [event["card_ref"], event["member_id"], created_at],
+            )
         else:
-            state = "active" if kind == "card_bound" else event["state"]
-            # Deliveries may arrive out of order: the card's latest event by device time wins.
             db.execute(
                 "INSERT INTO cards (card_ref, member_id, state, changed_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(card_ref) DO UPDATE SET member_id = excluded.member_id,"
-                " state = excluded.state, changed_at = excluded.changed_at"
+                " ON CONFLICT(card_ref) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at"
                 " WHERE excluded.changed_at >= cards.changed_at",
-                [event["card_ref"], event["member_id"], state, created_at],
+                [event["card_ref"], event["member_id"], event["state"], created_at],
             )
         return protocol.ACCEPTED, ""
 

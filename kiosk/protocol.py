@@ -49,6 +49,8 @@ Ledger kinds (earn, redeem, adjust, expire, bonus)::
                 earn/bonus > 0, redeem/expire < 0, adjust != 0 (either sign)
     amount      int >= 0, optional: purchase amount in minor units (rial)
     reason      str, optional, <= 200 chars
+    receipt_id  str or null, optional: the POS receipt the event belongs to
+    staff_id    str or null, optional: who made a manual change
     origin      "device" (default) or "cloud_correction": an adjust the device
                 wrote to mirror a difference the cloud reported. The cloud keeps it
                 for the audit trail but leaves it out of the chain-wide balance,
@@ -59,16 +61,19 @@ member_enrolled::
     phone_e164  str, E.164 ("+98912...")
     name        str, 1..100 chars
     birthday    str "YYYY-MM-DD" or "MM-DD", optional
-    consent     dict, optional: {"marketing": bool, "at": ISO time, "text_version": str}
+    consent     dict or null, optional: {"at": ISO time, "text_version": str}
+    language    str or null, optional: the member's screen language
+    referred_by str or null, optional: member id of the referrer
 
 card_bound::
 
     card_ref    str, 64 lowercase hex chars (HMAC of the card, never the raw UID)
 
-card_blocked::
+card_state (staff blocked, reported lost, or re-activated a card)::
 
     card_ref    as above
-    state       "blocked" or "lost"
+    state       "active", "blocked" or "lost"
+    staff_id    str or null, optional
 
 Any other key is refused, so a raw UID or track data cannot ride along by mistake.
 """
@@ -98,10 +103,13 @@ MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset({"earn", "redeem", "adjust", "expire", "bonus"})
-MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_blocked"})
+MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
-CARD_STATES = frozenset({"blocked", "lost"})
+CARD_STATES = frozenset({"active", "blocked", "lost"})
+# The kiosk's store has no origin column: a correction is an adjust whose reason
+# starts with this token (see event_from_outbox).
+CLOUD_CORRECTION_REASON = "cloud_correction:"
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -113,18 +121,18 @@ CONFIG_SECTIONS = {"rules": dict, "tiers": list, "rewards": list, "campaigns": l
 _COMMON_KEYS = {"event_id", "kind", "member_id", "created_at"}
 _KEYS_BY_KIND = {
     **{
-        kind: _COMMON_KEYS | {"points", "amount", "reason", "origin"}
+        kind: _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id"}
         for kind in LEDGER_KINDS
     },
-    "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent"},
+    "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
-    "card_blocked": _COMMON_KEYS | {"card_ref", "state"},
+    "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
-    "card_blocked": _COMMON_KEYS | {"card_ref", "state"},
+    "card_state": _COMMON_KEYS | {"card_ref", "state"},
 }
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")
@@ -281,8 +289,9 @@ def validate_event(event: Any) -> dict[str, Any]:
             isinstance(card_ref, str) and bool(_CARD_REF.match(card_ref)),
             "card_ref must be 64 lowercase hex characters (the card's HMAC, never its UID)",
         )
-        if kind == "card_blocked":
+        if kind == "card_state":
             _require(event["state"] in CARD_STATES, f"state must be one of {sorted(CARD_STATES)}")
+            _optional_text(event, "staff_id", 64)
     return dict(event)
 
 
@@ -299,6 +308,8 @@ def _validate_ledger(event: Mapping[str, Any]) -> None:
         _require(_is_int(event["amount"]) and event["amount"] >= 0, "amount must be an integer >= 0 (minor units)")
     if "reason" in event:
         _require(isinstance(event["reason"], str) and len(event["reason"]) <= 200, "reason must be text of at most 200 characters")
+    _optional_text(event, "receipt_id", 100)
+    _optional_text(event, "staff_id", 64)
     origin = event.get("origin", "device")
     _require(origin in ORIGINS, f"origin must be one of {sorted(ORIGINS)}")
     _require(origin == "device" or kind == "adjust", "only an adjust event can have origin cloud_correction")
@@ -316,6 +327,16 @@ def _validate_enrollment(event: Mapping[str, Any]) -> None:
         )
     if "consent" in event and event["consent"] is not None:
         _require(isinstance(event["consent"], Mapping), "consent must be an object")
+    _optional_text(event, "language", 16)
+    _optional_text(event, "referred_by", 64)
+
+
+def _optional_text(event: Mapping[str, Any], key: str, longest: int) -> None:
+    value = event.get(key)
+    _require(
+        value is None or isinstance(value, str) and len(value) <= longest,
+        f"{key} must be text of at most {longest} characters, or null",
+    )
 
 
 def counts_toward_balance(event: Mapping[str, Any]) -> int:
@@ -387,4 +408,50 @@ def make_event(kind: str, member_id: str, created_at: datetime, *, event_id: str
         "created_at": format_time(created_at),
         **fields,
     }
+    return validate_event(event)
+
+
+def event_from_outbox(payload: str) -> dict[str, Any]:
+    """The wire event for one outbox payload written by kiosk.store.Store.
+
+    The store keeps its own row shapes in the outbox (nested "member"/"card" dicts,
+    the local device name, a masked card label); this maps them onto the documented
+    event schema and drops what the cloud must not get. Pure and deterministic: the
+    same payload always gives the same event, so a resend reads as a duplicate.
+    Raises InvalidEvent if the result breaks the schema.
+    """
+    try:
+        raw = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidEvent(f"outbox payload is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("outbox payload must be a JSON object")
+    kind = raw.get("kind")
+    base = {"event_id": raw.get("event_id"), "kind": kind, "created_at": raw.get("created_at")}
+    if kind in LEDGER_KINDS:
+        event = {**base, "member_id": raw.get("member_id"), "points": raw.get("points")}
+        for key in ("amount", "reason", "receipt_id", "staff_id"):
+            if raw.get(key) not in (None, ""):
+                event[key] = raw[key]
+        if kind == "adjust" and str(raw.get("reason", "")).startswith(CLOUD_CORRECTION_REASON):
+            event["origin"] = "cloud_correction"
+    elif kind == "member_enrolled":
+        member = raw.get("member") if isinstance(raw.get("member"), dict) else raw
+        name = " ".join(part.strip() for part in (member.get("first_name") or "", member.get("last_name") or "") if part.strip())
+        event = {**base, "member_id": member.get("id", member.get("member_id")),
+                 "phone_e164": member.get("phone", member.get("phone_e164")), "name": name or member.get("name")}
+        for key in ("birthday", "language", "referred_by"):
+            if member.get(key):
+                event[key] = member[key]
+        if member.get("consent_version"):
+            event["consent"] = {"at": member.get("consent_at"), "text_version": member["consent_version"]}
+    elif kind == "card_bound":
+        card = raw.get("card") if isinstance(raw.get("card"), dict) else raw
+        event = {**base, "member_id": card.get("member_id"), "card_ref": card.get("card_ref")}
+    elif kind == "card_state":
+        event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
+        if raw.get("staff_id"):
+            event["staff_id"] = raw["staff_id"]
+    else:
+        raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)

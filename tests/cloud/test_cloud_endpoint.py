@@ -318,7 +318,7 @@ def test_ledger_events_that_arrive_before_the_enrollment_still_count(cloud):
 def test_a_block_delivered_before_the_bind_leaves_the_card_blocked(cloud):
     member = str(uuid.uuid4())
     bound = protocol.make_event("card_bound", member, cloud.clock(), card_ref=CARD)
-    blocked = protocol.make_event("card_blocked", member, cloud.clock() + timedelta(seconds=1), card_ref=CARD, state="lost")
+    blocked = protocol.make_event("card_state", member, cloud.clock() + timedelta(seconds=1), card_ref=CARD, state="lost")
     with cloud.registered_client() as client:
         client.send_batch(payloads([blocked]))
         client.send_batch(payloads([bound]))

@@ -82,7 +82,7 @@ def test_a_naive_time_is_refused_because_its_zone_is_unknown():
         ("member_enrolled", {"phone_e164": "+989121234567", "name": " "}, "name"),
         ("member_enrolled", {"phone_e164": "+989121234567", "name": "Ali", "birthday": "13-40"}, "birthday"),
         ("card_bound", {"card_ref": "04A1B2C3D4"}, "never its UID"),
-        ("card_blocked", {"card_ref": "ab" * 32, "state": "gone"}, "state"),
+        ("card_state", {"card_ref": "ab" * 32, "state": "gone"}, "state"),
         ("card_bound", {"card_ref": "ab" * 32, "track2": "1234"}, "unknown keys"),
         ("member_enrolled", {"name": "Ali"}, "missing"),
     ],
@@ -103,7 +103,7 @@ def test_well_formed_events_of_every_kind_pass():
         protocol.make_event("member_enrolled", "m", NOW, phone_e164="+989121234567", name="Ali",
                             birthday="05-17", consent={"marketing": True, "at": "2026-01-01T00:00:00Z", "text_version": "1"}),
         protocol.make_event("card_bound", "m", NOW, card_ref=card),
-        protocol.make_event("card_blocked", "m", NOW, card_ref=card, state="lost"),
+        protocol.make_event("card_state", "m", NOW, card_ref=card, state="lost"),
     ]
     assert {e["kind"] for e in events} == protocol.KINDS
     assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0]
