@@ -17,23 +17,19 @@ from kiosk.sync_client import CloudClient
 
 
 class MovableClock:
-    """A UTC clock tests can move; thread-safe because waitress threads read it."""
+    """Real UTC time plus an offset tests can move; thread-safe because waitress threads read it."""
 
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime.now(timezone.utc)
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
         self._lock = threading.Lock()
 
     def __call__(self) -> datetime:
         with self._lock:
-            return self._now
+            return datetime.now(timezone.utc) + self._offset
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
-            self._now += delta
-
-    def set(self, at: datetime) -> None:
-        with self._lock:
-            self._now = at
+            self._offset += delta
 
 
 @dataclass
@@ -72,3 +68,94 @@ def proxy(cloud: RunningCloud) -> Iterator["FaultProxy"]:
 
     with FaultProxy(cloud.url, hang_limit=10) as running:
         yield running
+
+
+# -- the kiosk side -------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+import random  # noqa: E402
+import time  # noqa: E402
+
+from kiosk.store import Store  # noqa: E402
+from kiosk.sync import SyncWorker  # noqa: E402
+from kiosk.sync_policy import Backoff  # noqa: E402
+
+FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "kiosk" / "kiosk.db", device_id="test-kiosk") as opened:
+        yield opened
+
+
+def card_ref(n: int) -> str:
+    return hashlib.sha256(f"rfid125:card-{n}".encode()).hexdigest()
+
+
+def seed(store: Store, members: int = 3, earns: int = 3) -> list[str]:
+    """Members with a card, a bonus and some earns: every kind of outbox row. Returns member ids."""
+    ids = []
+    for m in range(members):
+        member = store.add_member(f"+98912000{m:04d}", f"Member{m}", "Test", consent_version="2026-01")
+        store.bind_card(member.id, card_ref(m), "rfid125", f"…{m:04d}")
+        store.record(member.id, "bonus", 100, reason="enrolment bonus")
+        for e in range(earns):
+            store.record(member.id, "earn", 10 + e, amount=(10 + e) * 10_000, receipt_id=f"r-{m}-{e}")
+        ids.append(member.id)
+    return ids
+
+
+@dataclass
+class Device:
+    device_id: str
+    device_key: str
+
+
+@pytest.fixture
+def device(cloud: RunningCloud) -> Device:
+    with cloud.registered_client() as client:
+        return Device(client.device_id, client.device_key)
+
+
+@pytest.fixture
+def make_worker(cloud: RunningCloud, device: Device, store: Store):
+    """SyncWorker factory: make_worker(url=proxy.url, clock=..., **options)."""
+    made: list[SyncWorker] = []
+
+    def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, **options) -> SyncWorker:
+        from kiosk.sync_client import CloudClient
+
+        clock = clock or cloud.clock
+        client = CloudClient(url or cloud.url, device_id=device.device_id, device_key=device.device_key,
+                             clock=clock, connect_timeout=0.5, read_timeout=read_timeout)
+        options.setdefault("backoff", FAST_BACKOFF)
+        options.setdefault("batch_events", 4)
+        worker = SyncWorker(store, client, clock=clock, rng=random.Random(7), **options)
+        made.append(worker)
+        return worker
+
+    yield build
+    for worker in made:
+        worker.close()
+        worker.client.close()
+
+
+def drain_to_empty(worker: SyncWorker, store: Store, rounds: int = 60) -> int:
+    """Drain like the worker thread would, waiting out retry delays; returns rounds used."""
+    for round_no in range(1, rounds + 1):
+        result = worker.drain()
+        if store.outbox_depth() == 0:
+            return round_no
+        time.sleep(min(max(result.retry_in, 0.01), 2.0))
+    raise AssertionError(f"outbox still holds {store.outbox_depth()} events after {rounds} rounds")
+
+
+def assert_cloud_holds_exactly_the_kiosk_events(cloud: RunningCloud, store: Store, device: Device) -> None:
+    local = [row["event_id"] for row in store.query("SELECT event_id FROM outbox")]
+    remote = cloud.store.event_ids(device.device_id)
+    assert len(remote) == len(set(remote)), "an event is stored twice in the cloud"
+    assert sorted(remote) == sorted(local)
+    assert store.outbox_depth() == 0
+    for (member_id,) in store.query("SELECT id FROM members"):
+        assert cloud.store.lookup(member_id=member_id)["balance"] == store.balance(member_id).points

@@ -86,7 +86,7 @@ def test_a_signed_batch_is_accepted_and_each_event_is_answered(cloud):
         device = cloud.store.device(client.device_id)
     assert [r["status"] for r in reply.results] == ["accepted"] * 3
     assert reply.delivered_ids() == [e["event_id"] for e in events]
-    assert reply.server_time == cloud.clock().replace(microsecond=cloud.clock().microsecond)
+    assert abs((reply.server_time - cloud.clock()).total_seconds()) < 5
     assert cloud.store.event_ids() == [e["event_id"] for e in events]
     assert device.events_count == 3 and device.last_seen_at is not None
 
@@ -222,7 +222,7 @@ def test_a_captured_request_replayed_after_the_window_is_refused_with_the_server
     reply = response.json()
     assert response.status_code == 401
     assert reply["error"] == "clock_skew"
-    assert protocol.parse_time(reply["server_time"]) == cloud.clock()
+    assert abs((protocol.parse_time(reply["server_time"]) - cloud.clock()).total_seconds()) < 5
     assert reply["skew_seconds"] == pytest.approx(-301, abs=1)
     assert cloud.store.event_ids() == []
 
@@ -244,7 +244,7 @@ def test_a_device_clock_hours_off_is_told_how_far_and_syncs_once_the_clock_is_se
         with pytest.raises(ClockSkew) as skewed:
             client.send_batch(payloads([earn]))
         assert skewed.value.skew_seconds == pytest.approx(-3 * 3600, abs=1)
-        assert skewed.value.server_time == cloud.clock()
+        assert abs((skewed.value.server_time - cloud.clock()).total_seconds()) < 5
         assert "behind" in str(skewed.value)
         assert client.last_skew_seconds == pytest.approx(-3 * 3600, abs=1)
         assert cloud.store.event_ids() == []
