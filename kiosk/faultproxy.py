@@ -66,6 +66,7 @@ class Seen:
     path: str
     fault: str
     upstream_status: int | None
+    body_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class FaultProxy:
     def _record(self, request: _Request, fault: Fault, upstream_status: int | None) -> None:
         name = fault.kind if fault.kind != "status" else f"status {fault.status}"
         with self._lock:
-            self.seen.append(Seen(request.method, request.path, name, upstream_status))
+            self.seen.append(Seen(request.method, request.path, name, upstream_status, len(request.body)))
 
     def _forward(self, request: _Request) -> tuple[int, str, list[tuple[str, str]], bytes]:
         connection = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=30)

@@ -227,12 +227,12 @@ def test_a_captured_request_replayed_after_the_window_is_refused_with_the_server
     assert cloud.store.event_ids() == []
 
 
-def test_a_signature_inside_the_window_edge_is_accepted(cloud):
+def test_a_signature_just_inside_the_window_is_accepted(cloud):
     earn = protocol.make_event("earn", "m-1", cloud.clock(), points=5)
     with cloud.registered_client() as client:
         response = signed_post(
             cloud, client, protocol.encode_batch(payloads([earn])),
-            at=cloud.clock() - protocol.SIGNATURE_WINDOW + timedelta(seconds=1),
+            at=cloud.clock() - protocol.SIGNATURE_WINDOW + timedelta(seconds=5),
         )
     assert response.status_code == 200
 
