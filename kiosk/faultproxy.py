@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import struct
 import threading
 from collections import deque
@@ -85,7 +86,8 @@ class FaultProxy:
     """
 
     def __init__(self, upstream: str, *, host: str = "127.0.0.1", port: int = 0,
-                 match: str = "/events", hang_limit: float = 30.0) -> None:
+                 match: str = "/events", hang_limit: float = 30.0,
+                 tls: tuple[str, str] | None = None) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname or not parts.port:
             raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
@@ -99,6 +101,13 @@ class FaultProxy:
         self.seen: list[Seen] = []
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            # Serve HTTPS with (certfile, keyfile): lets tests check the kiosk's TLS verification.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self.host, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"faultproxy:{self.port}", daemon=True)
@@ -106,7 +115,7 @@ class FaultProxy:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def plan(self, *faults: Fault | str) -> None:
         """Queue faults for the next matching requests (then everything passes)."""

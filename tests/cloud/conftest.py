@@ -123,12 +123,13 @@ def make_worker(cloud: RunningCloud, device: Device, store: Store):
     """SyncWorker factory: make_worker(url=proxy.url, clock=..., **options)."""
     made: list[SyncWorker] = []
 
-    def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, **options) -> SyncWorker:
+    def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, ca_file: str | None = None,
+              **options) -> SyncWorker:
         from kiosk.sync_client import CloudClient
 
         clock = clock or cloud.clock
         client = CloudClient(url or cloud.url, device_id=device.device_id, device_key=device.device_key,
-                             clock=clock, connect_timeout=0.5, read_timeout=read_timeout)
+                             clock=clock, connect_timeout=0.5, read_timeout=read_timeout, ca_file=ca_file)
         options.setdefault("backoff", FAST_BACKOFF)
         options.setdefault("batch_events", 4)
         worker = SyncWorker(store, client, clock=clock, rng=random.Random(7), **options)
@@ -159,3 +160,54 @@ def assert_cloud_holds_exactly_the_kiosk_events(cloud: RunningCloud, store: Stor
     assert store.outbox_depth() == 0
     for (member_id,) in store.query("SELECT id FROM members"):
         assert cloud.store.lookup(member_id=member_id)["balance"] == store.balance(member_id).points
+
+
+@dataclass
+class TlsFiles:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory = tmp_path_factory.mktemp("tls")
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test chain CA")])
+    ca_cert = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    files.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+    return files
