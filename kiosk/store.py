@@ -194,7 +194,10 @@ class Store:
                     try:
                         result = fn(db)
                     except BaseException:
-                        conn.execute("ROLLBACK")
+                        # SQLite has already rolled back on SQLITE_FULL and friends; a second
+                        # ROLLBACK would replace "disk is full" with "no transaction is active".
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
                         raise
                     conn.execute("COMMIT")
                     fut.set_result(result)
