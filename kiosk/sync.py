@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from kiosk import protocol
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, StoreError
 from kiosk.sync_client import CloudClient
 from kiosk.sync_errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, SyncError
 from kiosk.sync_files import ConfigCache, StatusFile
@@ -189,12 +189,18 @@ class SyncWorker:
                 break
             now = self.clock()
             limit = 1 if self._isolate else self.batch_events
-            items = self.store.outbox_batch(limit, self.batch_bytes, now)
-            if not items:
-                self._isolate = False
-                break
-            result.batches += 1
-            outcome = self._send(items, now)
+            try:
+                items = self.store.outbox_batch(limit, self.batch_bytes, now)
+                if not items:
+                    self._isolate = False
+                    break
+                result.batches += 1
+                outcome = self._send(items, now)
+            except StoreError as exc:
+                # The kiosk's own disk or database failed (e.g. full). Rows not marked
+                # delivered are simply sent again later and answered "duplicate".
+                self._local_failure(now, exc)
+                outcome = None
             if outcome is None:
                 result.failed = True
                 result.retry_in = (self.status.next_attempt_at - now).total_seconds() if self.status.next_attempt_at else 0
@@ -203,8 +209,18 @@ class SyncWorker:
             delivered, rejected = outcome
             result.delivered += delivered
             result.rejected += rejected
-        self._update(outbox_depth=self.store.outbox_depth())
+        try:
+            self._update(outbox_depth=self.store.outbox_depth())
+        except StoreError as exc:
+            log.warning("cannot count the outbox: %s", exc)
         return result
+
+    def _local_failure(self, now: datetime, error: StoreError) -> None:
+        failures = self.status.consecutive_failures + 1
+        delay = self.backoff.delay(failures, self.rng)
+        self._update(last_attempt_at=now, last_error=f"local database: {error}", consecutive_failures=failures,
+                     next_attempt_at=now + timedelta(seconds=delay))
+        log.error("sync stopped by the local database: %s", error)
 
     def _send(self, items: list[Any], now: datetime) -> tuple[int, int] | None:
         payloads, unsendable = [], {}
