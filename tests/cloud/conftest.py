@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -13,7 +16,11 @@ import pytest
 from cloud.app import create_app
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
+from kiosk.faultproxy import FaultProxy
+from kiosk.store import Store
+from kiosk.sync import SyncWorker
 from kiosk.sync_client import CloudClient
+from kiosk.sync_policy import Backoff
 
 
 class MovableClock:
@@ -63,22 +70,12 @@ def cloud(tmp_path: Path, server_clock: MovableClock) -> Iterator[RunningCloud]:
 
 
 @pytest.fixture
-def proxy(cloud: RunningCloud) -> Iterator["FaultProxy"]:
-    from kiosk.faultproxy import FaultProxy
-
+def proxy(cloud: RunningCloud) -> Iterator[FaultProxy]:
     with FaultProxy(cloud.url, hang_limit=10) as running:
         yield running
 
 
 # -- the kiosk side -------------------------------------------------------------------
-
-import hashlib  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-
-from kiosk.store import Store  # noqa: E402
-from kiosk.sync import SyncWorker  # noqa: E402
-from kiosk.sync_policy import Backoff  # noqa: E402
 
 FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
 
@@ -125,8 +122,6 @@ def make_worker(cloud: RunningCloud, device: Device, store: Store):
 
     def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, ca_file: str | None = None,
               **options) -> SyncWorker:
-        from kiosk.sync_client import CloudClient
-
         clock = clock or cloud.clock
         client = CloudClient(url or cloud.url, device_id=device.device_id, device_key=device.device_key,
                              clock=clock, connect_timeout=0.5, read_timeout=read_timeout, ca_file=ca_file)
