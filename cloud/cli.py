@@ -61,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "token":
             print(store.create_token(args.branch, timedelta(hours=args.valid_hours)))
         elif args.command == "config" and args.config_command == "set":
-            saved = store.set_config(args.branch, load_config_file(args.file))
+            document = load_config_file(args.file)
+            _check_like_a_kiosk(document)
+            saved = store.set_config(args.branch, document)
             print(f"config for branch {saved.branch} saved, ETag {saved.etag}")
         elif args.command == "config":
             shown = store.config(args.branch)
@@ -78,6 +80,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kiosk-cloud: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_like_a_kiosk(document: object) -> None:
+    """Refuse a config the kiosks would refuse, before any kiosk has to."""
+    from cloud.errors import BadConfig
+    from kiosk import protocol
+    from kiosk.errors import KioskError
+    from kiosk.sync_setup import rules_from_cloud
+
+    try:
+        rules_from_cloud(protocol.validate_config(document))
+    except KioskError as exc:
+        raise BadConfig(f"the kiosks would refuse this config: {exc}") from exc
 
 
 def _serve(args: argparse.Namespace) -> int:

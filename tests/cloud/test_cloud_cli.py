@@ -37,7 +37,8 @@ def test_token_create_prints_a_token_that_registers_once(tmp_path, capsys):
 def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(tmp_path, capsys):
     db = tmp_path / "cloud.sqlite"
     good = tmp_path / "rules.json"
-    good.write_text(json.dumps({"rules": {}, "tiers": [], "rewards": [], "campaigns": []}))
+    good.write_text(json.dumps({"rules": {}, "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
+                                "rewards": [], "campaigns": []}))
     broken = tmp_path / "broken.json"
     broken.write_text('{"rules": {}, "tiers": [')
     assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(good)]) == 0
@@ -46,7 +47,18 @@ def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(tmp_path, capsy
     assert "not valid JSON" in capsys.readouterr().err
     assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(tmp_path / "none.json")]) == 1
     assert "cannot read config file" in capsys.readouterr().err
-    assert CloudStore(db).config("b1").body == '{"campaigns":[],"rewards":[],"rules":{},"tiers":[]}'
+    assert json.loads(CloudStore(db).config("b1").body)["rules"] == {}
+
+
+def test_config_set_refuses_what_the_kiosks_would_refuse_and_accepts_the_documented_example(tmp_path, capsys):
+    db = tmp_path / "cloud.sqlite"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rules": {"rial_per_point": 0}, "tiers": [], "rewards": [], "campaigns": []}))
+    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(bad)]) == 1
+    assert "kiosks would refuse" in capsys.readouterr().err
+    example = ROOT / "docs" / "cloud-config.example.json"
+    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(example)]) == 0
+    assert json.loads(CloudStore(db).config("b1").body)["tiers"][0]["name"] == "bronze"
 
 
 def test_a_missing_database_option_says_how_to_give_one(monkeypatch, capsys):
