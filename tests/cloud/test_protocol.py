@@ -146,3 +146,35 @@ def test_a_config_without_its_sections_is_refused(document, message):
 def test_clock_skew_is_signed_ahead_positive():
     ts = int((NOW + timedelta(hours=2)).timestamp())
     assert protocol.clock_skew(ts, NOW) == timedelta(hours=2)
+
+
+def test_store_payloads_map_onto_the_documented_events_and_drop_local_details(store):
+    member = store.add_member("+989121234567", "Sara", "Ahmadi", birthday="1990-05-17", consent_version="2026-01",
+                              language="fa")
+    store.bind_card(member.id, "ab" * 32, "rfid125", "…3F2A")
+    store.set_card_state("ab" * 32, "lost", staff_id="staff-7")
+    store.record(member.id, "earn", 12, amount=120_000, receipt_id="r-1", reason="purchase")
+    store.record(member.id, "adjust", 5, reason=f"{protocol.CLOUD_CORRECTION_REASON} chain balance 17")
+    rows = store.query("SELECT payload FROM outbox ORDER BY rowid")
+    enrolled, bound, state, earn, correction = (protocol.event_from_outbox(r["payload"]) for r in rows)
+    assert enrolled["name"] == "Sara Ahmadi" and enrolled["phone_e164"] == "+989121234567"
+    assert enrolled["consent"]["text_version"] == "2026-01" and enrolled["language"] == "fa"
+    assert "referral_code" not in enrolled and "device_id" not in enrolled
+    assert bound == {"event_id": bound["event_id"], "kind": "card_bound", "created_at": bound["created_at"],
+                     "member_id": member.id, "card_ref": "ab" * 32}  # no tech, no label
+    assert state["kind"] == "card_state" and state["state"] == "lost" and state["member_id"] == member.id
+    assert earn["points"] == 12 and earn["amount"] == 120_000 and earn["receipt_id"] == "r-1"
+    assert correction["origin"] == "cloud_correction"
+    assert protocol.counts_toward_balance(correction) == 0
+    # Deterministic: the same row always gives the same event (a resend is a duplicate).
+    assert protocol.event_from_outbox(rows[3]["payload"]) == earn
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [("not json", "not JSON"), ("[1]", "JSON object"), ('{"kind": "gift"}', "unknown kind"),
+     ('{"kind": "earn", "event_id": "x", "member_id": "m", "created_at": "2026-01-01T00:00:00Z", "points": 1}', "UUID")],
+)
+def test_a_broken_outbox_payload_is_refused_with_the_reason(payload, message):
+    with pytest.raises(protocol.InvalidEvent, match=message):
+        protocol.event_from_outbox(payload)
