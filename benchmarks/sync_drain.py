@@ -111,6 +111,7 @@ def drain(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=1_000)
     parser.add_argument("--batch-events", type=int, default=500)
     parser.add_argument("--batch-bytes", type=int, default=1_000_000)
     parser.add_argument("--drain", action="store_true", help=argparse.SUPPRESS)
@@ -149,7 +150,7 @@ def main() -> None:
                 registration = client.register(token, name="bench")
             fill_started = time.perf_counter()
             with Store(kiosk_db, device_id="bench-kiosk") as store:
-                fill_backlog(store, args.events)
+                fill_backlog(store, args.events, members=min(args.members, args.events // 2))
                 backlog = store.outbox_depth()
             print(f"backlog_events={backlog}")
             print(f"backlog_fill_s={time.perf_counter() - fill_started:.1f}")
