@@ -127,7 +127,7 @@ class SyncWorker:
         self._status_lock = threading.Lock()
         self._unreachable_streak = 0
         self._config_due: datetime | None = None
-        self._isolate = False  # after a 400 on a batch: send one event at a time to find the bad one
+        self._isolate_left = 0  # after a 400 on a batch: send its events one at a time to find the bad one
         self._reconcile: set[str] = set()
         self._reconcile_lock = threading.Lock()
         self._stop = threading.Event()
@@ -188,14 +188,16 @@ class SyncWorker:
             if self._stop.is_set():
                 break
             now = self.clock()
-            limit = 1 if self._isolate else self.batch_events
+            limit = 1 if self._isolate_left else self.batch_events
             try:
                 items = self.store.outbox_batch(limit, self.batch_bytes, now)
                 if not items:
-                    self._isolate = False
+                    self._isolate_left = 0
                     break
                 result.batches += 1
                 outcome = self._send(items, now)
+                if outcome is not None and self._isolate_left:
+                    self._isolate_left -= 1
             except StoreError as exc:
                 # The kiosk's own disk or database failed (e.g. full). Rows not marked
                 # delivered are simply sent again later and answered "duplicate".
@@ -245,7 +247,7 @@ class SyncWorker:
                 return None
             if len(items) > 1:
                 # One unreadable payload must not block the outbox: find it alone.
-                self._isolate = True
+                self._isolate_left = len(items)
                 self._retry_later(ids, now, exc, delay=0.0)
                 return None
             self.store.outbox_rejected({ids[0]: str(exc)}, now)

@@ -87,3 +87,19 @@ def test_a_cloud_that_is_not_there_at_all_leaves_everything_in_the_outbox(store,
     assert result.failed and result.delivered == 0
     assert store.outbox_depth() == depth
     assert "cannot reach the cloud" in worker.status.last_error
+
+
+@pytest.mark.parametrize("code", [400, 413])
+def test_a_batch_refused_whole_is_resent_one_event_at_a_time_and_nothing_is_lost(
+    cloud, proxy, store, device, make_worker, code
+):
+    seed(store, members=2, earns=2)  # 10 events
+    proxy.plan(faultproxy.status(code))
+    worker = make_worker(proxy.url, batch_events=5)
+    drain_to_empty(worker, store)
+    sizes = [s.body_bytes for s in proxy.seen if "/events" in s.path]
+    single = [s for s in proxy.seen[1:6]]
+    assert len(sizes) == 1 + 5 + 1  # the refused batch, its 5 events alone, then a full batch again
+    assert all(s.fault == "pass" for s in single)
+    assert store.outbox_parked() == []
+    assert_cloud_holds_exactly_the_kiosk_events(cloud, store, device)
