@@ -24,6 +24,7 @@ class DeviceSettings:
     branch: str
     data_dir: Path
     secrets_file: Path
+    timezone: str = "Asia/Tehran"
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,17 @@ def _regex(key: str, value: Any) -> str:
     return value
 
 
+def _timezone(key: str, value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    _text()(key, value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(key, value, "an IANA time zone name such as \"Asia/Tehran\" or \"Asia/Dubai\"") from None
+    return value
+
+
 def _choice(*options: str) -> Check:
     def check(key: str, value: Any) -> str:
         if value not in options:
@@ -187,7 +199,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     device = _section(
         raw["device"],
         "device",
-        {"id": _text(), "branch": _text(), "data_dir": _text(), "secrets_file": _text()},
+        {"id": _text(), "branch": _text(), "data_dir": _text(), "secrets_file": _text(), "timezone": _timezone},
     )
     for key in ("id", "branch"):
         if key not in device:
@@ -198,6 +210,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         branch=device["branch"],
         data_dir=data_dir,
         secrets_file=_resolve(base, device.get("secrets_file", str(data_dir / "secrets.toml"))),
+        timezone=device.get("timezone", "Asia/Tehran"),
     )
     web = WebSettings(
         **_section(

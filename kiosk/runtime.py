@@ -64,6 +64,7 @@ class Runtime:
         self.service: KioskService | None = None
         self.readers: list[Any] = []
         self.tap_server: Any = None
+        self.sync: Any = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._closers: list[Callable[[], None]] = []
@@ -94,6 +95,7 @@ class Runtime:
         self._closers.append(self.store.close)
         self.service = KioskService(self.store, s, self.secrets, clock=self._clock).start()
         self._closers.append(self.service.close)
+        self._start_sync()
         self._start_gpio()
         formats = card_formats(s, self.secrets)
         for reader_settings in s.readers:
@@ -118,6 +120,40 @@ class Runtime:
         self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._server_thread.start()
         log.info("kiosk %s serving on %s", s.device.id, self.url)
+
+    def _start_sync(self) -> None:
+        """The outbox drains to the cloud in the background; the screen hears about the link."""
+        from kiosk.sync_errors import NotRegistered
+        from kiosk.sync_setup import rules_from_cloud, worker_from_settings
+
+        service, store = self.service, self.store
+        assert service is not None and store is not None
+
+        def on_status(status: Any) -> None:
+            service.link = status.link.value
+            service.emit("link_state", status.to_json())
+
+        def on_config(document: dict[str, Any]) -> None:
+            service.rules = rules_from_cloud(document)
+            for reward in document.get("rewards", []):
+                store.upsert_reward(reward["id"], reward["name"], reward["cost_points"],
+                                    active=reward.get("active", True), per_member_limit=reward.get("per_member_limit"))
+
+        try:
+            self.sync = worker_from_settings(self.settings, store, clock=self._clock, on_config=on_config,
+                                             on_status=on_status)
+        except NotRegistered as exc:
+            log.warning("not syncing: %s", exc)
+            service.link = "offline"
+            return
+        if self.sync is None:
+            return
+        service.link = "offline"  # until the first exchange with the cloud succeeds
+        store.add_listener(self.sync.wake)
+        service.subscribe(lambda name, payload: self.sync.request_reconcile(payload["member_id"])
+                          if name == "member" else None)
+        self.sync.start()
+        self._closers.append(self.sync.close)
 
     def _start_gpio(self) -> None:
         """LEDs and buzzer follow the service's UI events; a PIR sensor wakes the screen."""

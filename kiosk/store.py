@@ -141,6 +141,7 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._listeners: list[Callable[[], None]] = []
         started: Future = Future()
         self._writer = threading.Thread(target=self._run_writer, args=(started,), name="store-writer", daemon=True)
         self._writer.start()
@@ -201,6 +202,8 @@ class Store:
                         raise
                     conn.execute("COMMIT")
                     fut.set_result(result)
+                    for listener in list(self._listeners):
+                        listener()
                 except sqlite3.Error as exc:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -234,6 +237,10 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             log.info("applied database migration %d", version)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every committed write (e.g. to wake the sync worker); keep it quick."""
+        self._listeners.append(listener)
 
     def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 30) -> T:
         """Run ``fn(db)`` in one transaction on the writer thread and return its result."""
