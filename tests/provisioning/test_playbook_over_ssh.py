@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -362,20 +363,100 @@ def test_ssh_is_really_used_with_host_key_checking(provisioned):
         known_hosts.write_text(saved)
 
 
-def test_a_registered_device_is_not_registered_again_and_config_runs_keep_its_key(provisioned):
-    secrets = provisioned.target.root / "etc/kiosk/secrets.toml"
-    original = secrets.read_text()
-    key = "ab" * 16
+class ReferenceCloud:
+    """The project's reference cloud (kiosk-cloud) on a loopback port, as a child process."""
+
+    def __init__(self, work: Path) -> None:
+        self.db = work / "cloud.sqlite"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(work / "cloud.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cloud.cli", "--db", str(self.db), "serve", "--port", str(self.port)],
+            cwd=WORKTREE, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # answering, with whatever status
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    pytest.fail("kiosk-cloud did not start: " + (work / "cloud.log").read_text())
+                time.sleep(0.1)
+
+    def cli(self, *argv: str) -> str:
+        return subprocess.run([sys.executable, "-m", "cloud.cli", "--db", str(self.db), *argv],
+                              cwd=WORKTREE, capture_output=True, text=True, timeout=60,
+                              check=True).stdout
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.log.close()
+
+
+@pytest.fixture
+def reference_cloud(tmp_path):
+    cloud = ReferenceCloud(tmp_path)
+    yield cloud
+    cloud.close()
+
+
+def test_registration_with_the_reference_cloud_runs_once_and_rotates_on_request(
+        provisioned, reference_cloud):
+    root = provisioned.target.root
+    credentials = root / "var/lib/kiosk/cloud-device.json"
+    kiosk_uid = int(_account(root, "passwd", "kiosk")[2])
+
+    def register(token: str, *extra: str) -> Run:
+        # Tokens are secrets: from a file (-e @FILE), never on the printed command line.
+        tokens = reference_cloud.db.parent / "tokens.json"
+        tokens.write_text(json.dumps({"kiosk_register": True, "kiosk_cloud_url": reference_cloud.url,
+                                      "kiosk_registration_tokens": {HOST: token}}))
+        return provisioned.target.provision(provisioned.wheel, "--tags", "register",
+                                            "-e", f"@{tokens}", *extra)
+
     try:
-        secrets.write_text(original + f'device_key = "{key}"\n')
-        run = provisioned.target.provision(provisioned.wheel, "--tags", "config,register",
-                                           "-e", "kiosk_register=true")
-        assert run.returncode == 0, run.output
-        assert run.recap()["changed"] == 0, run.output
-        assert load_secrets(secrets).device_key == bytes.fromhex(key)
-        assert _mode(secrets) == 0o600 and key not in run.output
+        token = reference_cloud.cli("token", "create", "--branch", "tehran-tajrish").strip()
+        first = register(token)
+        assert first.returncode == 0, first.output
+        assert first.recap()["changed"] >= 1 and token not in first.output
+        device = json.loads(credentials.read_text())
+        assert device["branch"] == "tehran-tajrish" and device["device_key"]
+        assert (credentials.stat().st_uid, _mode(credentials)) == (kiosk_uid, 0o600)
+        assert device["device_id"] in reference_cloud.cli("devices")
+
+        again = register("an-already-used-token")
+        assert again.returncode == 0 and again.recap()["changed"] == 0, again.output
+        config_run = provisioned.target.provision(provisioned.wheel, "--tags", "config")
+        assert config_run.returncode == 0 and json.loads(credentials.read_text()) == device
+
+        rotated_token = reference_cloud.cli("token", "create", "--branch", "tehran-tajrish").strip()
+        rotated = register(rotated_token, "-e", "kiosk_register_force=true")
+        assert rotated.returncode == 0, rotated.output
+        new_device = json.loads(credentials.read_text())
+        assert new_device["device_key"] != device["device_key"]
+        assert (credentials.stat().st_uid, _mode(credentials)) == (kiosk_uid, 0o600)
     finally:
-        secrets.write_text(original)
+        credentials.unlink(missing_ok=True)
+
+
+def test_a_token_the_cloud_refuses_fails_the_run_without_printing_the_token(
+        provisioned, reference_cloud):
+    tokens = reference_cloud.db.parent / "tokens.json"
+    tokens.write_text(json.dumps({"kiosk_register": True, "kiosk_cloud_url": reference_cloud.url,
+                                  "kiosk_registration_tokens": {HOST: "not-a-token-the-cloud-issued"}}))
+    run = provisioned.target.provision(provisioned.wheel, "--tags", "register", "-e", f"@{tokens}")
+    assert run.returncode != 0
+    assert "kioskctl register failed" in run.output
+    assert "not-a-token-the-cloud-issued" not in run.output
 
 
 def test_a_device_without_a_key_or_a_token_stops_with_how_to_get_one(provisioned):
