@@ -29,6 +29,8 @@ from kiosk.errors import KioskError
 CLOCK_FLOOR = 1735689600  # 2025-01-01T00:00:00Z
 MAX_CLOCK_SKEW_S = 300  # signed batches outside the cloud's timestamp window are refused
 MIN_FREE_BYTES = 500 * 1024 * 1024
+# Written by `kioskctl register` in the data directory (kiosk/sync_setup.py).
+CREDENTIALS_FILE = "cloud-device.json"
 
 
 @dataclass(frozen=True)
@@ -208,12 +210,23 @@ def check_file(path: Path | None, label: str, *, secret: bool,
     return CheckResult(name, True, f"{path} {mode:04o}")
 
 
+def check_device_key(path: Path, owner: str | None) -> CheckResult:
+    """The key `kioskctl register` stored; without it the kiosk cannot sync."""
+    if not path.exists():
+        return CheckResult("device key file", False, f"{path} does not exist: not registered",
+                           "kioskctl register --cloud URL --token TOKEN (a one-time token from "
+                           "`kiosk-cloud token create --branch BRANCH`), then chown kiosk:kiosk it")
+    return check_file(path, "device key", secret=True, owner=owner)
+
+
 def run_checks(settings: DoctorSettings, now: Callable[[], float] = time.time,
                get: Callable[..., requests.Response] = requests.get) -> list[CheckResult]:
     results = [CheckResult("config", False, problem, "fix kiosk.toml") for problem in settings.problems]
     results.append(check_file(settings.config_path, "config", secret=False))
     results.append(check_file(settings.secrets_path, "secrets", secret=True,
                               owner=settings.service_user))
+    if settings.cloud_url:
+        results.append(check_device_key(settings.data_dir / CREDENTIALS_FILE, settings.service_user))
     results.extend(check_readers(settings.reader_uris))
     results.append(check_disk(settings.data_dir, settings.min_free_bytes))
     cloud, server_time = check_cloud(settings.cloud_url, settings.ca_file,

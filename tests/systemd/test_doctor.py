@@ -179,6 +179,9 @@ def _write_config(tmp_path: Path, cloud_url: str) -> Path:
         f'[cloud]\nurl = "{cloud_url}"\n'
     )
     config.chmod(0o640)
+    credentials = data / "cloud-device.json"
+    credentials.write_text('{"device_key": "k"}')
+    credentials.chmod(0o600)
     return config
 
 
@@ -196,7 +199,8 @@ def test_doctor_prints_one_line_per_check_and_exits_0_when_all_pass(tmp_path, cl
     assert doctor(argparse.Namespace(config=str(config))) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == [
-        "[ OK ] config file", "[ OK ] secrets file", "[ OK ] reader pn532", "[ OK ] reader emulated",
+        "[ OK ] config file", "[ OK ] secrets file", "[ OK ] device key file",
+        "[ OK ] reader pn532", "[ OK ] reader emulated",
         "[ OK ] disk", "[ OK ] cloud", "[ OK ] clock"]
 
 
@@ -244,3 +248,12 @@ def test_a_check_line_says_ok_or_fail_and_a_failure_ends_with_its_fix():
     assert format_result(CheckResult("disk", True, "900 MB free", "unused")) == "[ OK ] disk: 900 MB free"
     assert format_result(CheckResult("disk", False, "10 MB free", "free space")) == (
         "[FAIL] disk: 10 MB free -> fix: free space")
+
+
+def test_an_unregistered_kiosk_with_a_cloud_fails_and_is_told_how_to_register(tmp_path, cloud, capsys):
+    config = _write_config(tmp_path, cloud)
+    (tmp_path / "data" / "cloud-device.json").unlink()
+    assert doctor(argparse.Namespace(config=str(config))) == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] device key file:" in out and "not registered" in out
+    assert "kioskctl register --cloud URL --token TOKEN" in out
