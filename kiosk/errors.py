@@ -46,3 +46,11 @@ class InsufficientPoints(KioskError):
         )
         self.needed = needed
         self.available = available
+
+
+class UnknownReward(KioskError):
+    """A reward id that is not in the active catalogue."""
+
+
+class RewardLimitReached(KioskError):
+    """The member already redeemed this reward as often as it allows."""
