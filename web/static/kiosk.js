@@ -121,7 +121,7 @@
     (data.recent || []).forEach(function (r) {
       var item = document.getElementById("t-recent-item").content.cloneNode(true);
       fill(item, { date: r.dates ? r.dates[lang] : r.at, kind: msg("kind_" + r.kind) });
-      item.querySelector("[data-field=points]").textContent = signed(r.points);
+      item.querySelector("[data-field=delta]").textContent = signed(r.points);
       recent.appendChild(item);
     });
   }
@@ -203,8 +203,8 @@
       if (r.data.existing) {
         state.member = r.data.member;
         state.existing = true;
-        post("/api/enroll/await-card", { member: state.member });
-        render("t-existing", {}, idleMs * 3);
+        // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
+        post("/api/enroll/await-card", { member: state.member }).then(function () { render("t-existing", {}, idleMs * 3); });
         return;
       }
       showNames();
@@ -270,9 +270,11 @@
       if (r.data.member) { state.member = r.data.member; state.bonus = r.data.bonus; }
       if (r.ok && r.data.bound) { render("t-enrolled", { bonus: r.data.bonus }); return; }
       if (r.ok || r.data.error === "card_taken") {
-        render("t-bind", { first_name: r.data.first_name }, idleMs * 3);
-        if (r.data.error) { setError(explain(r.data)); }
-        post("/api/enroll/await-card", { member: state.member });
+        var taken = r.data.error ? explain(r.data) : "";
+        post("/api/enroll/await-card", { member: state.member }).then(function () {
+          render("t-bind", { first_name: r.data.first_name }, idleMs * 3);
+          setError(taken);
+        });
         return;
       }
       var field = r.data.field;
