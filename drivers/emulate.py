@@ -18,12 +18,25 @@ import tty
 from pathlib import Path
 from typing import Callable, Mapping
 
-from drivers import rdm6300
+from drivers import barcode, em4100, rdm6300
 from drivers.errors import DriverError
 
-#: Emulated device kinds: how a tap of card ``uid`` looks on the wire.
+
+def _swipe_line(swipe: str) -> bytes:
+    if not swipe or not swipe.isascii() or not swipe.isprintable():
+        raise DriverError("an emulated swipe is the reader's printable ASCII line, e.g. from magstripe.format_swipe()")
+    return swipe.encode("ascii") + b"\r\n"
+
+
+#: Emulated device kinds: the bytes the device sends when ``data`` is presented.
+#: rdm6300 / em4100-hex: 10 hex card id; em4100-dec: 10-digit card number;
+#: magstripe: the swipe line (sentinels included); barcode: the scanned code.
 FRAME_ENCODERS: Mapping[str, Callable[[str], bytes]] = {
     "rdm6300": rdm6300.encode_frame,
+    "em4100-hex": em4100.encode_hex_line,
+    "em4100-dec": em4100.encode_decimal_line,
+    "magstripe": _swipe_line,
+    "barcode": barcode.encode_scan,
 }
 
 
@@ -51,7 +64,7 @@ class PtyEmulator:
         return self._master is not None
 
     def tap(self, uid: str) -> None:
-        """Send the frame the device sends when card ``uid`` is presented."""
+        """Send the bytes the device sends when card ``uid`` is presented (swiped, scanned)."""
         self.write(self._encode(uid))
 
     def write(self, raw: bytes) -> None:

@@ -1,20 +1,15 @@
-"""Redeeming a reward: points debited and a coupon code issued in one ledger transaction."""
+"""Redeeming a reward at the kiosk: the catalogue rules (kiosk.rules_rewards) decide, the store debits the
+points and issues the coupon in one ledger transaction."""
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from kiosk import rules
 from kiosk.digital_card import qr_data_uri
-from kiosk.errors import UnknownReward
+from kiosk.errors import RewardNotAvailable
+from kiosk.rules_rewards import check_reward, coupon_code, reward_from_row, reward_offers
 from kiosk.service import KioskService
-
-# No 0/O or 1/I: a cashier reads the code aloud or types it.
-ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-
-def new_coupon_code(length: int = 10) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
 @dataclass(frozen=True)
@@ -27,17 +22,33 @@ class Coupon:
     qr: str
 
 
-def check_affordable(service: KioskService, member_id: str, reward_id: str) -> dict:
-    """The reward, or InsufficientPoints/UnknownReward before the shopper confirms anything."""
-    reward = service.store.reward(reward_id)
-    if reward is None:
-        raise UnknownReward(f"no active reward {reward_id!r}")
-    rules.check_redeem(service.store.balance(member_id).points, reward["cost_points"])
-    return reward
+def offers(service: KioskService, member_id: str) -> list[dict[str, Any]]:
+    """The catalogue as this member sees it today: what they can take, and what is locked and why."""
+    store = service.store
+    result = reward_offers(
+        [reward_from_row(r) for r in store.rewards()], balance=store.balance(member_id).points,
+        tier=service.tier_progress(member_id).tier, taken=store.coupons_taken(member_id),
+        today=service._clock().date(), rules=service.rules,
+    )
+    return [{"id": o.reward.reward_id, "name": o.reward.name, "cost_points": o.reward.cost_points,
+             "blockers": list(o.blockers), "points_short": o.points_short} for o in result]
+
+
+def check_affordable(service: KioskService, member_id: str, reward_id: str) -> dict[str, Any]:
+    """The reward, or InsufficientPoints / RewardNotAvailable before the shopper confirms anything."""
+    row = service.store.reward(reward_id)
+    if row is None:
+        raise RewardNotAvailable(reward_id, reward_id, "inactive")
+    check_reward(reward_from_row(row), balance=service.store.balance(member_id).points,
+                 tier=service.tier_progress(member_id).tier,
+                 taken=service.store.coupons_taken(member_id).get(reward_id, 0),
+                 today=service._clock().date(), rules=service.rules)
+    return row
 
 
 def redeem(service: KioskService, member_id: str, reward_id: str) -> Coupon:
-    reward = check_affordable(service, member_id, reward_id)
-    code = new_coupon_code()
+    service.settle(member_id)  # expired points are gone before anything is spent
+    row = check_affordable(service, member_id, reward_id)
+    code = coupon_code(secrets.token_bytes(8))
     recorded = service.store.redeem_reward(member_id, reward_id, code)
-    return Coupon(code, reward_id, reward["name"], reward["cost_points"], recorded.balance, qr_data_uri(code))
+    return Coupon(code, reward_id, row["name"], row["cost_points"], recorded.balance, qr_data_uri(code))

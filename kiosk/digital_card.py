@@ -1,26 +1,48 @@
-"""A digital card for members without a plastic one: a signed QR payload naming the member, and its image."""
+"""A digital card for a member without a plastic one: a card id bound like any card, shown as a signed QR.
+
+The token format and its verification are the drivers' (drivers/digital_card.py, ``LC1.``); a kiosk's QR
+scanner (drivers/barcode.py) turns a scanned token back into ``CardRead(card_id, "qrtoken")``, so a digital
+card then behaves exactly like a tapped card. The key is derived from the chain secret, so every kiosk of
+the chain verifies what any kiosk issued without another secret to distribute.
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
 import segno
 
-PREFIX = "KD1"
+from drivers.digital_card import issue_token
+from drivers.events import Tech
+from kiosk.identity import mask_uid
+from kiosk.service import KioskService
+
+VALID_DAYS = 730
 
 
-def digital_card_payload(secret: bytes, member_id: str) -> str:
-    """``KD1.<member id>.<16 hex of HMAC>``: a scanner at any kiosk of the chain can check it offline."""
-    tag = hmac.new(secret, f"{PREFIX}:{member_id}".encode(), hashlib.sha256).hexdigest()[:16]
-    return f"{PREFIX}.{member_id}.{tag}"
+def digital_card_key(chain_secret: bytes) -> bytes:
+    """The key for drivers.card_formats.CardFormats(token_key=...) and for issuing tokens."""
+    return hmac.new(chain_secret, b"kiosk-digital-card-key-v1", hashlib.sha256).digest()
 
 
-def verify_digital_card(secret: bytes, payload: str) -> str | None:
-    """The member id of a genuine payload, else None."""
-    parts = payload.strip().split(".")
-    if len(parts) != 3 or parts[0] != PREFIX:
-        return None
-    return parts[1] if hmac.compare_digest(digital_card_payload(secret, parts[1]), payload.strip()) else None
+@dataclass(frozen=True)
+class DigitalCard:
+    label: str
+    token: str
+    qr: str
+
+
+def issue_digital_card(service: KioskService, member_id: str) -> DigitalCard:
+    """Bind a fresh card id to the member and return its token as a QR for the phone's camera roll."""
+    card_id = "D" + secrets.token_hex(8).upper()
+    tech = Tech.QR_TOKEN.value
+    card = service.store.bind_card(member_id, service.card_ref_for(tech, card_id), tech, mask_uid(card_id))
+    token = issue_token(card_id, digital_card_key(service.secrets.chain_secret),
+                        expires_at=service._clock() + timedelta(days=VALID_DAYS))
+    return DigitalCard(card.label, token, qr_data_uri(token))
 
 
 def qr_data_uri(text: str, *, scale: int = 6) -> str:

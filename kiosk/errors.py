@@ -1,5 +1,7 @@
 """One exception root for the kiosk core; each message says what to do."""
 
+from typing import ClassVar
+
 
 class KioskError(Exception):
     """Root of every error the kiosk core raises on purpose."""
@@ -48,9 +50,30 @@ class InsufficientPoints(KioskError):
         self.available = available
 
 
-class UnknownReward(KioskError):
-    """A reward id that is not in the active catalogue."""
+class RewardNotAvailable(KioskError):
+    """A reward the member may not take now for a reason other than points."""
+
+    _WHY: ClassVar[dict[str, str]] = {
+        "inactive": "it is no longer offered; please choose another reward",
+        "not_started": "it is offered from {detail}; please come back then",
+        "ended": "it ended on {detail}; please choose another reward",
+        "tier": "it is for {detail} members and above; earn more points to reach that tier",
+        "member_limit": "you have already taken it {detail} times, the most allowed per member",
+    }
+
+    def __init__(self, reward_id: str, name: str, reason: str, detail: str = "") -> None:
+        why = self._WHY.get(reason, reason).format(detail=detail)
+        super().__init__(f"{name!r} cannot be taken: {why}")
+        self.reward_id = reward_id
+        self.reason = reason
+        self.detail = detail
 
 
-class RewardLimitReached(KioskError):
-    """The member already redeemed this reward as often as it allows."""
+class InvalidCouponCode(KioskError):
+    """A typed or scanned coupon code that is not well formed."""
+
+    def __init__(self, text: str, why: str) -> None:
+        super().__init__(f"{text!r} is not a valid coupon code: {why}; please check it and "
+                         f"type it again, or scan the QR code")
+        self.text = text
+        self.why = why

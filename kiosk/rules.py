@@ -2,7 +2,9 @@
 
 No I/O and no clock reads (callers pass `now`/`today`); money (rial) and points are
 integers, never floats. The settings live in kiosk.rules_config, ledger arithmetic in
-kiosk.rules_ledger and bonuses in kiosk.rules_bonus; all are re-exported here.
+kiosk.rules_ledger and bonuses in kiosk.rules_bonus; all are re-exported here. Rewards
+and coupon codes (kiosk.rules_rewards), RFM segments (kiosk.segments) and campaigns
+(kiosk.campaigns) are imported from their own modules. See docs/loyalty-rules.md.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from kiosk.rules_bonus import (
     enrollment_bonus,
     profile_completion_bonus,
     referral_bonuses,
+    streak_bonus,
+    visit_streak,
 )
 from kiosk.rules_config import DEFAULT_TIERS, LoyaltyRules, Tier, rules_from_mapping
 from kiosk.rules_ledger import (
@@ -24,7 +28,9 @@ from kiosk.rules_ledger import (
     check_redeem,
     expiring_points,
     expiry_schedule,
+    offline_redeem_allowance,
     open_lots,
+    redeemed_points,
     require_int,
     unique_entries,
     window_points,
@@ -33,9 +39,10 @@ from kiosk.rules_ledger import (
 __all__ = [
     "DEFAULT_TIERS", "KINDS", "Entry", "LoyaltyRules", "Tier", "TierProgress", "apply",
     "balance_of", "birthday_bonus", "cashback_rial", "check_redeem", "credit_rial",
-    "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule", "open_lots",
-    "points_for_credit", "profile_completion_bonus", "referral_bonuses", "rules_from_mapping",
-    "tier_for", "tier_progress", "unique_entries", "window_points",
+    "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule",
+    "offline_redeem_allowance", "open_lots", "points_for_credit", "profile_completion_bonus",
+    "redeemed_points", "referral_bonuses", "rules_from_mapping", "streak_bonus", "tier_for",
+    "tier_progress", "unique_entries", "visit_streak", "window_points",
 ]
 
 
@@ -45,7 +52,8 @@ def _require_non_negative(name: str, value: object, why: str) -> None:
         raise ValueError(f"{name} must be >= 0, got {value}; {why}")
 
 
-def earn_points(amount_rial: int, tier: Tier, rules: LoyaltyRules) -> int:
+def earn_points(amount_rial: int, tier: Tier, rules: LoyaltyRules,
+                campaign_percent: int = 100) -> int:
     """Points earned for a purchase of `amount_rial` at `tier`.
 
     Rounding rule (integers only, always down):
@@ -53,10 +61,20 @@ def earn_points(amount_rial: int, tier: Tier, rules: LoyaltyRules) -> int:
     e.g. 129,999 rial at 110% with 10,000 rial per point -> floor(14.29999) = 14 points.
     Rounding happens once on the whole purchase, never per item and never on the
     multiplier alone. A negative amount raises ValueError: a refund is an adjust entry.
+
+    `campaign_percent` (from kiosk.campaigns.campaign_multiplier_percent, 100 = none)
+    multiplies on top of the tier, still with a single rounding:
+        points = floor(amount * multiplier_percent * campaign_percent
+                       / (100 * 100 * rial_per_point))
     """
     _require_non_negative("amount_rial", amount_rial,
                           "record a refund as an adjust entry, not as a negative purchase")
-    return amount_rial * tier.multiplier_percent // (100 * rules.rial_per_point)
+    require_int("campaign_percent", campaign_percent)
+    if campaign_percent < 100:
+        raise ValueError(f"campaign_percent must be >= 100 (100 = no campaign), "
+                         f"got {campaign_percent}")
+    return (amount_rial * tier.multiplier_percent * campaign_percent
+            // (100 * 100 * rules.rial_per_point))
 
 
 def tier_for(points_in_window: int, rules: LoyaltyRules) -> Tier:

@@ -6,11 +6,13 @@ records a non-zero result as a "bonus" entry. Dates are passed in, never read fr
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 import jdatetime
 
 from kiosk.rules_config import LoyaltyRules
+from kiosk.rules_ledger import Entry, require_aware, unique_entries
 
 
 def enrollment_bonus(rules: LoyaltyRules) -> int:
@@ -96,3 +98,40 @@ def _celebrated_on(year: int, month: int, day: int, make):
         return make(year, month, day)
     except ValueError:
         return make(year, month, day - 1)
+
+
+def visit_streak(entries: Iterable[Entry], now: datetime, since: datetime | None,
+                 rules: LoyaltyRules) -> int:
+    """How many consecutive streak periods, the latest ending at `now`, hold a purchase.
+
+    Periods are counted back from `now`: period k is
+    (now - (k+1) * streak_period_days, now - k * streak_period_days]. Only "earn" entries
+    after `since` count (pass the time the streak bonus was last given, so one streak
+    pays once and the next streak starts from scratch). Entries after `now` are ignored.
+    """
+    require_aware("now", now)
+    if since is not None:
+        require_aware("since", since)
+    period = timedelta(days=rules.streak_period_days)
+    hit = {
+        (now - e.created_at) // period
+        for e in unique_entries(entries)
+        if e.kind == "earn" and e.created_at <= now and (since is None or e.created_at > since)
+    }
+    streak = 0
+    while streak in hit:
+        streak += 1
+    return streak
+
+
+def streak_bonus(entries: Iterable[Entry], now: datetime, last_given: datetime | None,
+                 rules: LoyaltyRules) -> int:
+    """streak_bonus points once a visit streak reaches streak_periods, else 0.
+
+    Call it after recording a purchase; `last_given` is when this bonus was last credited.
+    """
+    if rules.streak_bonus == 0:
+        return 0
+    if visit_streak(entries, now, last_given, rules) >= rules.streak_periods:
+        return rules.streak_bonus
+    return 0

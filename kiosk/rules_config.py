@@ -73,6 +73,14 @@ class LoyaltyRules:
     referral_bonus: int = 100
     referred_bonus: int = 50
     expiry_days: int = 365
+    # Visit streak: a purchase in each of `streak_periods` consecutive periods of
+    # `streak_period_days` earns `streak_bonus` (0 = no streak bonus).
+    streak_bonus: int = 0
+    streak_periods: int = 4
+    streak_period_days: int = 7
+    # Points a member may redeem per day while the kiosk is offline (the cloud cannot
+    # confirm the balance); 0 = no redemptions while offline.
+    offline_daily_redeem_cap: int = 1_000
     # Which calendar "birth month" and "once a year" are counted in; Iranian members
     # think of their birthday in the Solar Hijri (jalali) calendar.
     calendar: str = "gregorian"
@@ -92,6 +100,14 @@ class LoyaltyRules:
                          meaning="bonus points, 0 switches the bonus off")
         _check_whole("expiry_days", self.expiry_days, minimum=0,
                      meaning="days until unspent points expire, 0 = points never expire")
+        _check_whole("streak_bonus", self.streak_bonus, minimum=0,
+                     meaning="bonus points, 0 switches the bonus off")
+        _check_whole("streak_periods", self.streak_periods, minimum=1,
+                     meaning="consecutive periods with a purchase that make a streak")
+        _check_whole("streak_period_days", self.streak_period_days, minimum=1,
+                     meaning="days in one streak period, 7 = weekly visits")
+        _check_whole("offline_daily_redeem_cap", self.offline_daily_redeem_cap, minimum=0,
+                     meaning="points a member may redeem per day while offline, 0 = none")
         if self.birthday_mode not in BIRTHDAY_MODES:
             raise ConfigError(
                 f"birthday_mode = {self.birthday_mode!r} is not allowed: use \"month\" "

@@ -113,7 +113,7 @@ def apply(entries: tuple[Entry, ...], new: Entry) -> tuple[Entry, ...]:
         balance = balance_of(entries)
         if balance + new.points < 0:
             raise InsufficientPoints(-new.points, max(balance, 0))
-    return entries + (new,)
+    return (*entries, new)
 
 
 def window_points(entries: Iterable[Entry], now: datetime, rules: LoyaltyRules) -> int:
@@ -202,3 +202,23 @@ def expiry_schedule(entries: Iterable[Entry], now: datetime,
         else:
             schedule.append((expires_at, left))
     return tuple(schedule)
+
+
+def redeemed_points(entries: Iterable[Entry], start: datetime, end: datetime) -> int:
+    """Points spent by "redeem" entries in [start, end), e.g. one shop day; >= 0."""
+    require_aware("start", start)
+    require_aware("end", end)
+    return -sum(e.points for e in unique_entries(entries)
+                if e.kind == "redeem" and start <= e.created_at < end)
+
+
+def offline_redeem_allowance(redeemed_today: int, rules: LoyaltyRules) -> int:
+    """Points the member may still redeem today while the kiosk is offline (>= 0).
+
+    `redeemed_today` is redeemed_points(...) over the shop's current day. The service
+    refuses a redemption above this while it cannot reach the cloud.
+    """
+    require_int("redeemed_today", redeemed_today)
+    if redeemed_today < 0:
+        raise ValueError(f"redeemed_today must be >= 0, got {redeemed_today}")
+    return max(rules.offline_daily_redeem_cap - redeemed_today, 0)

@@ -12,8 +12,9 @@ import hmac
 import logging
 import queue
 import threading
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
@@ -21,7 +22,7 @@ from kiosk import rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import CardNotActive, KioskError, UnknownCard
 from kiosk.identity import card_ref, mask_uid
-from kiosk.store import Card, Member, Recorded, Store, parse_iso, utcnow
+from kiosk.store import Card, LedgerRow, Member, Recorded, Store, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ class KioskService:
         except CardNotActive as exc:
             self.emit("card_blocked", {"label": tap.label, "state": exc.state})
             return
+        self.settle(card.member_id)
         self.emit("member", self.summary(card.member_id, card=card))
 
     def _count_tap(self) -> None:
@@ -189,11 +191,35 @@ class KioskService:
     def tier_progress(self, member_id: str) -> rules.TierProgress:
         now = self._clock()
         since = now - timedelta(days=self.rules.tier_window_days)
-        entries = [
-            rules.Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at))
-            for r in self.store.history_since(member_id, since)
-        ]
+        entries = self._entries(self.store.history_since(member_id, since))
         return rules.tier_progress(rules.window_points(entries, now, self.rules), self.rules)
+
+    @staticmethod
+    def _entries(rows: list[LedgerRow]) -> list[rules.Entry]:
+        return [rules.Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in rows]
+
+    def settle(self, member_id: str) -> None:
+        """Record what the rules say is due now: FIFO expiry, then the birthday bonus.
+
+        Both are lazy (applied when the member shows up), so their event ids are
+        derived from the state they settle: two processes settling the same member
+        at once write one event, not two.
+        """
+        rows = self.store.history(member_id)
+        now = self._clock()
+        due = rules.expiring_points(self._entries(rows), now, self.rules)
+        if due:
+            expired_before = -sum(r.points for r in rows if r.kind == "expire")
+            self.store.record(member_id, "expire", -due, reason="points expired",
+                              event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"expire:{member_id}:{expired_before + due}")))
+        member = self.store.member(member_id)
+        if member.birthday:
+            given = [parse_iso(r.created_at).date() for r in rows if r.kind == "bonus" and r.reason == "birthday bonus"]
+            today = now.date()
+            bonus = rules.birthday_bonus(date.fromisoformat(member.birthday), today, max(given, default=None), self.rules)
+            if bonus:
+                self.store.record(member_id, "bonus", bonus, reason="birthday bonus",
+                                  event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"birthday:{member_id}:{today.year}")))
 
     def summary(self, member_id: str, *, card: Card | None = None, recent: int = 5) -> dict[str, Any]:
         """What the balance screen shows: plain data, no raw identifiers beyond the masked label."""
@@ -251,6 +277,7 @@ class KioskService:
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",
                event_id: str | None = None) -> Recorded:
+        self.settle(member_id)  # never let a shopper spend points that have already expired
         balance = self.store.balance(member_id).points
         rules.check_redeem(balance, points)
         return self.store.record(member_id, "redeem", -points, reason=reason, event_id=event_id)

@@ -25,10 +25,9 @@ from kiosk.errors import (
     CardAlreadyBound,
     DuplicateMember,
     InsufficientPoints,
-    RewardLimitReached,
+    RewardNotAvailable,
     StoreError,
     UnknownMember,
-    UnknownReward,
 )
 from kiosk.migrations import MIGRATIONS
 
@@ -497,8 +496,8 @@ class Store:
     def redeem_reward(self, member_id: str, reward_id: str, code: str, *, event_id: str | None = None) -> Recorded:
         """Debit a reward's cost and issue its coupon in one transaction (no coupon without its ledger row).
 
-        Raises :class:`InsufficientPoints` before writing anything, and
-        :class:`RewardLimitReached` when the member already used the reward's limit.
+        The caller checks the catalogue rules first (kiosk.rules_rewards.check_reward); this re-checks what
+        another kiosk or thread could have changed meanwhile: the balance and the per-member limit.
         """
         now = iso(self._clock())
         event_id = event_id or new_event_id()
@@ -507,13 +506,13 @@ class Store:
             reward = db.execute("SELECT name, cost_points, per_member_limit FROM rewards WHERE id = ? AND active = 1",
                                 [reward_id]).fetchone()
             if reward is None:
-                raise UnknownReward(f"no active reward {reward_id!r}; choose one from the list on the screen")
+                raise RewardNotAvailable(reward_id, reward_id, "inactive")
             name, cost, limit = reward
             if limit is not None:
                 used = db.execute("SELECT COUNT(*) FROM coupons WHERE member_id = ? AND reward_id = ?",
                                   [member_id, reward_id]).fetchone()[0]
                 if used >= limit:
-                    raise RewardLimitReached(f"{name} can be redeemed {limit} time(s) per member and that is used up")
+                    raise RewardNotAvailable(reward_id, name, "member_limit", str(limit))
             bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()
             if bal_row is None:
                 raise UnknownMember(f"no member with id {member_id}")
@@ -532,6 +531,12 @@ class Store:
             return Recorded(row, True, bal_row[0] - cost)
 
         return self.write(tx)
+
+    def coupons_taken(self, member_id: str) -> dict[str, int]:
+        """How many coupons the member holds per reward id (for per-member limits)."""
+        rows = self.query("SELECT reward_id, COUNT(*) AS n FROM coupons WHERE member_id = ? GROUP BY reward_id",
+                          (member_id,))
+        return {r["reward_id"]: r["n"] for r in rows}
 
     def ledger_by_receipt(self, receipt_id: str) -> LedgerRow | None:
         rows = self.query("SELECT * FROM ledger WHERE receipt_id = ?", (receipt_id,))

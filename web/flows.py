@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from kiosk import coupons
 from kiosk.enrollment import Enrollment
 from kiosk.pos import PosTill
 from kiosk.receipt_claims import ReceiptDesk
@@ -49,12 +50,11 @@ class Flows:
         member_id = payload.pop("member_id", None)
         if member_id is not None:
             payload["session"] = self.tokens.seal("member", member_id)
-        if "rewards" in payload and "points" in payload:
-            # The next rewards out of reach, so "not enough points" is explained before anything is confirmed.
-            payload["locked_rewards"] = [
-                {"id": rw["id"], "name": rw["name"], "cost_points": rw["cost_points"], "locked": True}
-                for rw in self.service.store.rewards() if rw["cost_points"] > payload["points"]
-            ][:3]
+        if member_id is not None and "rewards" in payload:
+            # The whole catalogue with its blockers, so a locked reward says why before anything is confirmed.
+            every = coupons.offers(self.service, member_id)
+            payload["rewards"] = [o for o in every if not o["blockers"]]
+            payload["locked_rewards"] = [{**o, "locked": True} for o in every if o["blockers"]][:3]
         if "recent" in payload:
             calendar = self.service.settings.web.calendar
             payload["recent"] = [{**r, "dates": format_all(parse_iso(r["at"]), calendar)} for r in payload["recent"]]

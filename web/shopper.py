@@ -11,9 +11,9 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk import coupons
-from kiosk.digital_card import digital_card_payload, qr_data_uri
+from kiosk.digital_card import issue_digital_card
 from kiosk.enrollment import EnrollmentError
-from kiosk.errors import CardAlreadyBound, InsufficientPoints, RewardLimitReached, UnknownReward
+from kiosk.errors import CardAlreadyBound, InsufficientPoints, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows
 from web.localize import jalali_to_iso
@@ -57,11 +57,12 @@ def check_reward() -> ResponseReturnValue:
     member_id = member_from(data)
     f = flows()
     try:
+        f.service.settle(member_id)
         reward = coupons.check_affordable(f.service, member_id, str(data.get("reward_id", "")))
     except InsufficientPoints as exc:
         return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
-    except UnknownReward as exc:
-        return fail("unknown_reward", str(exc), 404)
+    except RewardNotAvailable as exc:
+        return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
     return jsonify({"reward_id": reward["id"], "name": reward["name"], "cost_points": reward["cost_points"]})
 
 
@@ -74,10 +75,8 @@ def redeem_reward() -> ResponseReturnValue:
         coupon = coupons.redeem(f.service, member_id, str(data.get("reward_id", "")))
     except InsufficientPoints as exc:
         return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
-    except RewardLimitReached as exc:
-        return fail("limit_reached", str(exc), 409)
-    except UnknownReward as exc:
-        return fail("unknown_reward", str(exc), 404)
+    except RewardNotAvailable as exc:
+        return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
     return jsonify({"code": coupon.code, "qr": coupon.qr, "name": coupon.reward_name,
                     "cost_points": coupon.cost_points, "balance": coupon.balance})
 
@@ -141,7 +140,8 @@ def await_card() -> ResponseReturnValue:
 def digital_card() -> ResponseReturnValue:
     f = flows()
     member_id = member_from(body(), "member")
-    return jsonify({"qr": qr_data_uri(digital_card_payload(f.service.secrets.chain_secret, member_id))})
+    card = issue_digital_card(f.service, member_id)
+    return jsonify({"qr": card.qr, "label": card.label})
 
 
 @blueprint.post("/receipt")

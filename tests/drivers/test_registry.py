@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -49,3 +50,30 @@ def test_an_unknown_uri_is_refused_naming_it_and_listing_the_accepted_forms(uri,
     message = str(caught.value)
     assert repr(uri) in message
     assert "rdm6300:tty:/dev/ttyAMA0" in message and "emulated:rdm6300" in message
+
+
+def test_a_tty_uri_may_set_the_baud_rate(events):
+    with PtyEmulator("barcode") as emulator:
+        with open_reader(f"barcode:tty:{emulator.port}?baud=115200", events).start():
+            events.wait_status(ReaderState.CONNECTED)
+            emulator.tap("123456789")
+            assert events.wait_card().uid == "123456789"
+
+
+@pytest.mark.parametrize(
+    "uri, hint",
+    [
+        ("rdm6300:hid:/dev/input/event3", "rdm6300:tty:/dev/..."),
+        ("barcode:tty:/dev/ttyACM0?speed=fast", "?baud=N"),
+        ("magstripe:usb:/dev/x", "magstripe:hid:/dev/... or magstripe:tty:/dev/..."),
+    ],
+)
+def test_a_uri_with_a_transport_its_reader_cannot_use_says_which_it_can(uri, hint, events):
+    with pytest.raises(ReaderURIError, match=re.escape(hint)):
+        open_reader(uri, events)
+
+
+def test_a_keyboard_wedge_uri_whose_device_is_missing_reports_disconnected(events, tmp_path):
+    with open_reader(f"magstripe:hid:{tmp_path}/usb-reader-event-kbd", events).start():
+        status = events.wait_status(ReaderState.DISCONNECTED)
+    assert "cannot open input device" in status.detail and "'input' group" in status.detail

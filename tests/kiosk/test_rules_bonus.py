@@ -1,17 +1,20 @@
 """Bonus rules: enrollment, profile completion, referral and the yearly birthday bonus."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kiosk.rules import (
+    Entry,
     LoyaltyRules,
     birthday_bonus,
     enrollment_bonus,
     profile_completion_bonus,
     referral_bonuses,
+    streak_bonus,
+    visit_streak,
 )
 
 MONTH = LoyaltyRules(birthday_mode="month")
@@ -29,16 +32,25 @@ def test_enrollment_and_referral_bonuses_come_from_the_rules():
 
 @pytest.mark.parametrize(
     ("has_birthday", "has_last_name", "already_given", "points"),
-    [(True, True, False, 50), (True, False, False, 0), (False, True, False, 0),
-     (False, False, False, 0), (True, True, True, 0)],
+    [
+        (True, True, False, 50),
+        (True, False, False, 0),
+        (False, True, False, 0),
+        (False, False, False, 0),
+        (True, True, True, 0),
+    ],
 )
 def test_profile_completion_needs_birthday_and_last_name_and_is_given_once(
     has_birthday, has_last_name, already_given, points
 ):
-    assert profile_completion_bonus(has_birthday, has_last_name, already_given, LoyaltyRules()) == points
+    assert (
+        profile_completion_bonus(has_birthday, has_last_name, already_given, LoyaltyRules())
+        == points
+    )
 
 
 # --- birthday, gregorian ------------------------------------------------------------------
+
 
 def test_month_mode_gives_the_bonus_any_day_of_the_birth_month():
     born = date(1990, 5, 17)
@@ -85,7 +97,10 @@ def test_a_member_without_a_birthday_gets_no_birthday_bonus():
 
 
 def test_a_zero_birthday_bonus_switches_it_off():
-    assert birthday_bonus(date(1990, 5, 1), date(2026, 5, 1), None, LoyaltyRules(birthday_bonus=0)) == 0
+    assert (
+        birthday_bonus(date(1990, 5, 1), date(2026, 5, 1), None, LoyaltyRules(birthday_bonus=0))
+        == 0
+    )
 
 
 def test_a_datetime_instead_of_a_date_is_refused():
@@ -93,17 +108,23 @@ def test_a_datetime_instead_of_a_date_is_refused():
         birthday_bonus(date(1990, 5, 1), datetime(2026, 5, 1, 9, 0), None, MONTH)
 
 
-@given(st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
-       st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)))
+@given(
+    st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
+    st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)),
+)
 def test_day_mode_gives_exactly_one_bonus_day_per_year(born, some_day):
     year = some_day.year
-    days = [date.fromordinal(o) for o in range(date(year, 1, 1).toordinal(),
-                                                 date(year + 1, 1, 1).toordinal())]
+    days = [
+        date.fromordinal(o)
+        for o in range(date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal())
+    ]
     assert sum(1 for t in days if birthday_bonus(born, t, None, DAY)) == 1
 
 
-@given(st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
-       st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)))
+@given(
+    st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
+    st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)),
+)
 def test_walking_through_a_year_the_bonus_is_paid_once(born, start):
     """Simulate a member who visits every day and is credited whenever eligible."""
     last_given = None
@@ -120,19 +141,20 @@ def test_walking_through_a_year_the_bonus_is_paid_once(born, start):
 
 # --- birthday, jalali -------------------------------------------------------------------------
 
+
 def test_jalali_month_mode_uses_the_solar_hijri_birth_month():
-    born = date(1990, 3, 25)          # 5 Farvardin 1369
-    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_MONTH) == 200   # 1 Farvardin 1405
-    assert birthday_bonus(born, date(2026, 4, 20), None, JALALI_MONTH) == 200   # 31 Farvardin
-    assert birthday_bonus(born, date(2026, 4, 21), None, JALALI_MONTH) == 0     # 1 Ordibehesht
-    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_MONTH) == 0     # 29 Esfand 1404
+    born = date(1990, 3, 25)  # 5 Farvardin 1369
+    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_MONTH) == 200  # 1 Farvardin 1405
+    assert birthday_bonus(born, date(2026, 4, 20), None, JALALI_MONTH) == 200  # 31 Farvardin
+    assert birthday_bonus(born, date(2026, 4, 21), None, JALALI_MONTH) == 0  # 1 Ordibehesht
+    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_MONTH) == 0  # 29 Esfand 1404
     # The gregorian reading would differ: March 2026 is not the jalali birth month throughout.
     assert birthday_bonus(born, date(2026, 3, 5), None, MONTH) == 200
     assert birthday_bonus(born, date(2026, 3, 5), None, JALALI_MONTH) == 0
 
 
 def test_jalali_once_a_year_counts_solar_hijri_years():
-    born = date(1990, 3, 19)          # 28 Esfand 1368
+    born = date(1990, 3, 19)  # 28 Esfand 1368
     # Given on 28 Esfand 1403 (2025-03-18); 1 Esfand 1404 (2026-02-20) is a new jalali year.
     assert birthday_bonus(born, date(2026, 2, 20), date(2025, 3, 18), JALALI_MONTH) == 200
     # Given on 2026-02-20 (1404); 2026-03-10 is still 1404 although gregorian years match too.
@@ -140,6 +162,77 @@ def test_jalali_once_a_year_counts_solar_hijri_years():
 
 
 def test_an_esfand_30_birthday_moves_to_esfand_29_in_a_common_jalali_year():
-    born = date(2025, 3, 20)          # 30 Esfand 1403 (1403 is a leap year)
-    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_DAY) == 200   # 29 Esfand 1404
-    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_DAY) == 0     # 1 Farvardin 1405
+    born = date(2025, 3, 20)  # 30 Esfand 1403 (1403 is a leap year)
+    assert birthday_bonus(born, date(2026, 3, 20), None, JALALI_DAY) == 200  # 29 Esfand 1404
+    assert birthday_bonus(born, date(2026, 3, 21), None, JALALI_DAY) == 0  # 1 Farvardin 1405
+
+
+# --- visit streaks ------------------------------------------------------------------------------
+
+STREAK = LoyaltyRules(streak_bonus=150, streak_periods=4, streak_period_days=7)
+NOW = datetime(2026, 6, 1, 18, 0, tzinfo=UTC)
+
+
+def bought(event_id: str, days_ago: float) -> Entry:
+    return Entry(event_id, "earn", 10, 100_000, NOW - timedelta(days=days_ago))
+
+
+def test_a_purchase_every_week_for_four_weeks_earns_the_streak_bonus():
+    ledger = [bought("w3", 21), bought("w2", 14), bought("w1", 7), bought("w0", 0)]
+    assert visit_streak(ledger, NOW, None, STREAK) == 4
+    assert streak_bonus(ledger, NOW, None, STREAK) == 150
+
+
+def test_a_missed_week_breaks_the_streak():
+    ledger = [bought("w3", 21), bought("w1", 7), bought("w0", 0)]
+    assert visit_streak(ledger, NOW, None, STREAK) == 2
+    assert streak_bonus(ledger, NOW, None, STREAK) == 0
+
+
+def test_periods_are_counted_back_from_now_with_the_older_edge_open():
+    # (now - 7d, now] is this week; a purchase exactly 7 days ago belongs to last week.
+    assert visit_streak([bought("a", 7)], NOW, None, STREAK) == 0
+    assert visit_streak([bought("a", 6.99), bought("b", 7)], NOW, None, STREAK) == 2
+
+
+def test_several_purchases_in_one_week_count_as_one_period():
+    ledger = [bought(f"p{i}", i * 0.5) for i in range(10)]  # five days of shopping
+    assert visit_streak(ledger, NOW, None, STREAK) == 1
+
+
+def test_a_streak_pays_once_and_the_next_one_starts_from_scratch():
+    ledger = [bought("w3", 21), bought("w2", 14), bought("w1", 7), bought("w0", 0)]
+    # Paid when w0 was recorded: asking again at once gives nothing.
+    assert streak_bonus(ledger, NOW, NOW, STREAK) == 0
+    # Paid a week ago (after w1): only w0 counts towards the next streak.
+    assert visit_streak(ledger, NOW, NOW - timedelta(days=6), STREAK) == 1
+    # Three more weekly purchases complete the next streak.
+    later = NOW + timedelta(days=21)
+    more = ledger + [
+        Entry(f"n{i}", "earn", 10, 100_000, NOW + timedelta(days=7 * i)) for i in (1, 2, 3)
+    ]
+    assert streak_bonus(more, later, NOW - timedelta(days=6), STREAK) == 150
+
+
+def test_bonus_and_redeem_entries_are_not_visits():
+    ledger = [Entry("b", "bonus", 5, 0, NOW), Entry("r", "redeem", -5, 0, NOW - timedelta(days=8))]
+    assert visit_streak(ledger, NOW, None, STREAK) == 0
+
+
+def test_the_streak_bonus_is_off_by_default():
+    ledger = [bought(f"w{i}", 7 * i) for i in range(8)]
+    assert visit_streak(ledger, NOW, None, LoyaltyRules()) == 8
+    assert streak_bonus(ledger, NOW, None, LoyaltyRules()) == 0
+
+
+@given(st.lists(st.integers(0, 60 * 24), max_size=25), st.integers(1, 10))
+def test_the_streak_never_exceeds_the_periods_with_purchases(hours_ago, period_days):
+    rules = LoyaltyRules(streak_period_days=period_days)
+    ledger = [
+        Entry(f"p{i}", "earn", 1, 1, NOW - timedelta(hours=h)) for i, h in enumerate(hours_ago)
+    ]
+    streak = visit_streak(ledger, NOW, None, rules)
+    periods = {h // (24 * period_days) for h in hours_ago}
+    assert streak <= len(periods)
+    assert all(k in periods for k in range(streak))
+    assert streak not in periods

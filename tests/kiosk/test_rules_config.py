@@ -12,7 +12,10 @@ def test_the_defaults_are_the_reference_chain_settings():
     rules = LoyaltyRules()
     assert rules.rial_per_point == 10_000
     assert [(t.name, t.min_points, t.multiplier_percent) for t in rules.tiers] == [
-        ("bronze", 0, 100), ("silver", 1000, 110), ("gold", 5000, 125), ("platinum", 20000, 150)
+        ("bronze", 0, 100),
+        ("silver", 1000, 110),
+        ("gold", 5000, 125),
+        ("platinum", 20000, 150),
     ]
     assert rules.expiry_days == 365 and rules.birthday_mode == "month"
 
@@ -42,6 +45,10 @@ def test_rules_are_frozen_and_hashable():
         ("referral_bonus", -1, "at least 0"),
         ("referred_bonus", 2.0, "whole number"),
         ("expiry_days", -1, "at least 0"),
+        ("streak_bonus", -1, "at least 0"),
+        ("streak_periods", 0, "at least 1"),
+        ("streak_period_days", 0, "at least 1"),
+        ("offline_daily_redeem_cap", -1, "at least 0"),
     ],
 )
 def test_a_bad_number_raises_a_config_error_naming_field_value_and_what_is_allowed(
@@ -81,7 +88,9 @@ def test_tiers_must_start_at_zero():
 
 def test_tiers_must_be_sorted_by_min_points():
     tiers = (Tier("bronze", 0, 100), Tier("gold", 5000, 125), Tier("silver", 1000, 110))
-    with pytest.raises(ConfigError, match=r"tiers\[2\] \('silver'\) min_points = 1000 .*lowest to highest"):
+    with pytest.raises(
+        ConfigError, match=r"tiers\[2\] \('silver'\) min_points = 1000 .*lowest to highest"
+    ):
         LoyaltyRules(tiers=tiers)
 
 
@@ -128,13 +137,15 @@ def test_a_bad_tier_raises_a_config_error_naming_the_tier_and_field(args, patter
 
 
 def test_rules_from_a_config_table_fill_in_defaults_and_build_tiers():
-    rules = rules_from_mapping({
-        "rial_per_point": 5000,
-        "tiers": [
-            {"name": "member", "min_points": 0, "multiplier_percent": 100},
-            {"name": "vip", "min_points": 300, "multiplier_percent": 200},
-        ],
-    })
+    rules = rules_from_mapping(
+        {
+            "rial_per_point": 5000,
+            "tiers": [
+                {"name": "member", "min_points": 0, "multiplier_percent": 100},
+                {"name": "vip", "min_points": 300, "multiplier_percent": 200},
+            ],
+        }
+    )
     assert rules.rial_per_point == 5000
     assert rules.tiers == (Tier("member", 0, 100), Tier("vip", 300, 200))
     assert rules.expiry_days == LoyaltyRules().expiry_days
@@ -145,7 +156,9 @@ def test_an_empty_config_table_gives_the_defaults():
 
 
 def test_a_misspelt_config_key_is_refused_with_the_section_and_known_keys():
-    with pytest.raises(ConfigError, match=r"^\[loyalty\] 'rial_per_pont' is not a known .*rial_per_point"):
+    with pytest.raises(
+        ConfigError, match=r"^\[loyalty\] 'rial_per_pont' is not a known .*rial_per_point"
+    ):
         rules_from_mapping({"rial_per_pont": 1})
 
 
@@ -160,11 +173,17 @@ def test_a_bad_value_from_a_config_table_is_reported_under_its_section():
         ("gold", r"tiers = 'gold' is not allowed: give a list of tables"),
         ([5], r"tiers\[0\] = 5 is not allowed"),
         ([{"name": "a", "min_points": 0}], r"tiers\[0\] has missing key 'multiplier_percent'"),
-        ([{"name": "a", "min_points": 0, "multiplier_percent": 100, "colour": "red"}],
-         r"tiers\[0\] has unknown key 'colour'"),
-        ([{"name": "a", "min_points": 0, "multiplier_percent": 100},
-          {"name": "b", "min_points": 0, "multiplier_percent": 100}],
-         r"tiers\[1\] \('b'\) min_points = 0"),
+        (
+            [{"name": "a", "min_points": 0, "multiplier_percent": 100, "colour": "red"}],
+            r"tiers\[0\] has unknown key 'colour'",
+        ),
+        (
+            [
+                {"name": "a", "min_points": 0, "multiplier_percent": 100},
+                {"name": "b", "min_points": 0, "multiplier_percent": 100},
+            ],
+            r"tiers\[1\] \('b'\) min_points = 0",
+        ),
     ],
 )
 def test_bad_tier_tables_are_refused_naming_the_tier(tiers, pattern):

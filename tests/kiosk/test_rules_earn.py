@@ -26,17 +26,18 @@ rates = st.integers(min_value=1, max_value=10**6)
 
 # --- rounding rule: floor(amount * multiplier_percent / (100 * rial_per_point)) -----------
 
+
 @pytest.mark.parametrize(
     ("amount", "tier", "points"),
     [
         (0, BRONZE, 0),
-        (9_999, BRONZE, 0),          # below one point rounds down to nothing
+        (9_999, BRONZE, 0),  # below one point rounds down to nothing
         (10_000, BRONZE, 1),
-        (19_999, BRONZE, 1),         # 1.9999 -> 1, never rounded to nearest
-        (129_999, SILVER, 14),       # 14.29999 -> 14
-        (90_910, SILVER, 10),        # 10.0001 -> 10
-        (90_909, SILVER, 9),         # 9.99999 -> 9: the multiplier is not rounded first
-        (8_000, PLATINUM, 1),        # 1.2 -> 1
+        (19_999, BRONZE, 1),  # 1.9999 -> 1, never rounded to nearest
+        (129_999, SILVER, 14),  # 14.29999 -> 14
+        (90_910, SILVER, 10),  # 10.0001 -> 10
+        (90_909, SILVER, 9),  # 9.99999 -> 9: the multiplier is not rounded first
+        (8_000, PLATINUM, 1),  # 1.2 -> 1
         (1_000_000, GOLD, 125),
         (10**18, PLATINUM, 15 * 10**13),  # big rial amounts stay exact (no floats)
     ],
@@ -71,7 +72,9 @@ def test_earning_never_decreases_when_the_amount_grows(a, b, mult, rate):
 def test_earning_never_decreases_when_the_multiplier_grows(amount, m1, m2, rate):
     rules = LoyaltyRules(rial_per_point=rate)
     low, high = sorted((m1, m2))
-    assert earn_points(amount, Tier("a", 0, low), rules) <= earn_points(amount, Tier("b", 0, high), rules)
+    assert earn_points(amount, Tier("a", 0, low), rules) <= earn_points(
+        amount, Tier("b", 0, high), rules
+    )
 
 
 @given(amounts, multipliers, rates)
@@ -83,10 +86,19 @@ def test_earned_points_are_the_exact_floor_of_the_rate(amount, mult, rate):
 
 # --- tiers ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("points", "name"),
-    [(0, "bronze"), (999, "bronze"), (1000, "silver"), (4999, "silver"), (5000, "gold"),
-     (19_999, "gold"), (20_000, "platinum"), (10**9, "platinum")],
+    [
+        (0, "bronze"),
+        (999, "bronze"),
+        (1000, "silver"),
+        (4999, "silver"),
+        (5000, "gold"),
+        (19_999, "gold"),
+        (20_000, "platinum"),
+        (10**9, "platinum"),
+    ],
 )
 def test_the_tier_is_the_highest_threshold_reached(points, name):
     assert tier_for(points, RULES).name == name
@@ -103,11 +115,15 @@ def test_more_points_never_give_a_lower_tier(a, b):
     assert RULES.tiers.index(tier_for(low, RULES)) <= RULES.tiers.index(tier_for(high, RULES))
 
 
-@given(st.lists(st.integers(1, 10**6), min_size=0, max_size=6, unique=True),
-       st.integers(0, 2 * 10**6), st.integers(0, 2 * 10**6))
+@given(
+    st.lists(st.integers(1, 10**6), min_size=0, max_size=6, unique=True),
+    st.integers(0, 2 * 10**6),
+    st.integers(0, 2 * 10**6),
+)
 def test_tier_order_is_monotonic_for_any_valid_tier_table(thresholds, a, b):
     tiers = (Tier("t0", 0, 100),) + tuple(
-        Tier(f"t{i + 1}", m, 100) for i, m in enumerate(sorted(thresholds)))
+        Tier(f"t{i + 1}", m, 100) for i, m in enumerate(sorted(thresholds))
+    )
     rules = LoyaltyRules(tiers=tiers)
     low, high = sorted((a, b))
     tier = tier_for(low, rules)
@@ -145,6 +161,7 @@ def test_progress_is_consistent_with_the_tier(points):
 
 
 # --- credit and cashback ---------------------------------------------------------------
+
 
 def test_points_convert_to_credit_at_the_point_value():
     assert credit_rial(0, RULES) == 0

@@ -1,6 +1,7 @@
 """FIFO expiry: debits consume the oldest credits first; unspent old credits expire."""
 
-from datetime import datetime, timedelta, timezone
+from collections import deque
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -17,7 +18,7 @@ from kiosk.rules import (
     open_lots,
 )
 
-UTC = timezone.utc
+UTC = UTC
 RULES = LoyaltyRules()  # expiry_days = 365
 
 
@@ -109,11 +110,11 @@ def test_duplicate_event_ids_do_not_create_double_credit_to_expire():
 
 def test_the_schedule_lists_future_expiries_oldest_first_and_merges_equal_times():
     ledger = [
-        e("old", "earn", 100, d(2025, 1, 10)),           # already due at now: not listed
+        e("old", "earn", 100, d(2025, 1, 10)),  # already due at now: not listed
         e("a", "earn", 20, d(2025, 3, 1)),
         e("b", "bonus", 5, d(2025, 3, 1)),
         e("c", "earn", 50, d(2025, 9, 1)),
-        e("spend", "redeem", -110, d(2025, 10, 1)),     # eats "old" and 10 of "a"
+        e("spend", "redeem", -110, d(2025, 10, 1)),  # eats "old" and 10 of "a"
     ]
     assert expiry_schedule(ledger, d(2026, 2, 1), RULES) == (
         (d(2026, 3, 1), 15),
@@ -135,8 +136,16 @@ T0 = d(2025, 1, 1)
 def ledgers(draw):
     """A ledger built through apply(), so it is a ledger the kiosk could really hold."""
     ledger: tuple[Entry, ...] = ()
-    steps = draw(st.lists(st.tuples(st.sampled_from(["earn", "bonus", "redeem", "adjust"]),
-                                    st.integers(1, 300), st.integers(0, 900)), max_size=30))
+    steps = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["earn", "bonus", "redeem", "adjust"]),
+                st.integers(1, 300),
+                st.integers(0, 900),
+            ),
+            max_size=30,
+        )
+    )
     for i, (kind, size, day) in enumerate(steps):
         points = -size if kind == "redeem" or (kind == "adjust" and size % 2) else size
         try:
@@ -148,7 +157,7 @@ def ledgers(draw):
 
 def reference_fifo(ledger, now, rules):
     """A slow point-by-point model of FIFO: one token per point, oldest spent first."""
-    tokens = []
+    tokens: deque[datetime] = deque()
     owed = 0  # a debit dated before the credits it spent is paid by the next credits
     for entry in sorted(ledger, key=lambda x: x.created_at):
         for _ in range(entry.points):
@@ -158,7 +167,7 @@ def reference_fifo(ledger, now, rules):
                 tokens.append(entry.created_at)
         for _ in range(-entry.points):
             if tokens:
-                tokens.pop(0)
+                tokens.popleft()
             else:
                 owed += 1
     return sum(1 for t in tokens if t + timedelta(days=rules.expiry_days) <= now)
@@ -190,8 +199,9 @@ def test_recording_the_due_expiry_leaves_nothing_due(ledger, day):
 @given(ledgers(), st.integers(0, 1500), st.integers(0, 1500))
 def test_more_points_become_due_as_time_passes_without_new_entries(ledger, a, b):
     early, late = sorted((a, b))
-    assert (expiring_points(ledger, T0 + timedelta(days=early), RULES)
-            <= expiring_points(ledger, T0 + timedelta(days=late), RULES))
+    assert expiring_points(ledger, T0 + timedelta(days=early), RULES) <= expiring_points(
+        ledger, T0 + timedelta(days=late), RULES
+    )
 
 
 @given(ledgers(), st.integers(0, 1500))

@@ -1,6 +1,6 @@
 """Ledger rules: balances, idempotent apply, redemption checks and the tier window."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -13,10 +13,12 @@ from kiosk.rules import (
     apply,
     balance_of,
     check_redeem,
+    offline_redeem_allowance,
+    redeemed_points,
     window_points,
 )
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 RULES = LoyaltyRules()
 
 
@@ -28,8 +30,11 @@ def entry(event_id: str, kind: str, points: int, day: float = 0, amount: int = 0
     return Entry(event_id, kind, points, amount, at(day))
 
 
+EVENT_IDS = st.sampled_from([f"e{i}" for i in range(12)])
+
+
 @st.composite
-def entries(draw, ids=st.sampled_from([f"e{i}" for i in range(12)])):
+def entries(draw, ids=EVENT_IDS):
     kind = draw(st.sampled_from(["earn", "bonus", "redeem", "expire", "adjust"]))
     if kind in ("earn", "bonus"):
         points = draw(st.integers(0, 500))
@@ -59,12 +64,17 @@ def fold(candidates):
 
 # --- Entry ---------------------------------------------------------------------------
 
+
 def test_an_entry_with_an_unknown_kind_is_refused_listing_the_kinds():
-    with pytest.raises(ValueError, match=r"kind = 'gift' is not a ledger kind: use one of adjust, bonus"):
+    with pytest.raises(
+        ValueError, match=r"kind = 'gift' is not a ledger kind: use one of adjust, bonus"
+    ):
         entry("a", "gift", 5)
 
 
-@pytest.mark.parametrize(("kind", "points"), [("earn", -1), ("bonus", -5), ("redeem", 1), ("expire", 2)])
+@pytest.mark.parametrize(
+    ("kind", "points"), [("earn", -1), ("bonus", -5), ("redeem", 1), ("expire", 2)]
+)
 def test_an_entry_whose_sign_contradicts_its_kind_is_refused(kind, points):
     with pytest.raises(ValueError, match=f"a {kind} entry"):
         entry("a", kind, points)
@@ -89,9 +99,14 @@ def test_an_entry_with_float_points_or_an_empty_id_is_refused():
 
 # --- balance and apply -------------------------------------------------------------------
 
+
 def test_the_balance_is_the_sum_of_points_counting_each_event_once():
-    ledger = [entry("a", "earn", 100), entry("b", "redeem", -30), entry("a", "earn", 100),
-              entry("c", "adjust", 5)]
+    ledger = [
+        entry("a", "earn", 100),
+        entry("b", "redeem", -30),
+        entry("a", "earn", 100),
+        entry("c", "adjust", 5),
+    ]
     assert balance_of(ledger) == 75
 
 
@@ -178,6 +193,7 @@ def test_a_ledger_built_by_apply_has_unique_event_ids(candidates):
 
 # --- check_redeem --------------------------------------------------------------------------
 
+
 def test_a_redemption_within_the_balance_passes():
     check_redeem(100, 100)
     check_redeem(100, 1)
@@ -196,16 +212,17 @@ def test_a_redemption_that_costs_nothing_is_a_caller_bug(cost):
 
 # --- tier window ----------------------------------------------------------------------------
 
+
 def test_window_points_count_earn_and_bonus_credits_in_the_last_year():
     now = at(400)
     ledger = [
-        entry("old", "earn", 1000, day=400 - 365),      # exactly 365 days old: left the window
+        entry("old", "earn", 1000, day=400 - 365),  # exactly 365 days old: left the window
         entry("in", "earn", 300, day=400 - 364.99),
         entry("bonus", "bonus", 100, day=399),
-        entry("spent", "redeem", -200, day=399),        # spending does not lower the tier
-        entry("fix", "adjust", 500, day=399),           # corrections are not earnings
-        entry("future", "earn", 70, day=401),           # not yet
-        entry("in", "earn", 300, day=398),              # duplicate id counts once
+        entry("spent", "redeem", -200, day=399),  # spending does not lower the tier
+        entry("fix", "adjust", 500, day=399),  # corrections are not earnings
+        entry("future", "earn", 70, day=401),  # not yet
+        entry("in", "earn", 300, day=398),  # duplicate id counts once
     ]
     assert window_points(ledger, now, RULES) == 400
 
@@ -217,13 +234,42 @@ def test_the_window_length_comes_from_the_rules():
 
 
 def test_window_points_refuse_a_naive_now():
-    with pytest.raises(ValueError, match="now = .* has no time zone"):
+    with pytest.raises(ValueError, match=r"now = .* has no time zone"):
         window_points([], datetime(2026, 1, 1), RULES)
 
 
 def test_window_points_compare_times_across_time_zones():
     tehran = timezone(timedelta(hours=3, minutes=30))
     e = Entry("a", "earn", 5, 0, datetime(2026, 1, 1, 3, 0, tzinfo=tehran))  # 23:30 UTC Dec 31
-    now = datetime(2026, 12, 31, 23, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 12, 31, 23, 0, tzinfo=UTC)
     assert window_points([e], now, RULES) == 5
     assert window_points([e], now + timedelta(hours=1), RULES) == 0
+
+
+# --- offline redemption cap ------------------------------------------------------------------
+
+
+def test_redeemed_points_sum_redemptions_within_the_day_only():
+    day_start, day_end = at(10), at(11)
+    ledger = [
+        entry("a", "earn", 500, day=9),
+        entry("b", "redeem", -100, day=10),  # at the start: counted
+        entry("c", "redeem", -50, day=10.5),
+        entry("c", "redeem", -50, day=10.5),  # repeat: once
+        entry("d", "expire", -20, day=10.5),  # expiry is not a redemption
+        entry("e", "redeem", -70, day=11),  # at the end: next day
+    ]
+    assert redeemed_points(ledger, day_start, day_end) == 150
+
+
+def test_the_offline_allowance_is_what_is_left_of_the_daily_cap():
+    rules = LoyaltyRules(offline_daily_redeem_cap=300)
+    assert offline_redeem_allowance(0, rules) == 300
+    assert offline_redeem_allowance(250, rules) == 50
+    assert offline_redeem_allowance(400, rules) == 0
+    assert offline_redeem_allowance(0, LoyaltyRules(offline_daily_redeem_cap=0)) == 0
+
+
+def test_a_negative_redeemed_today_is_refused():
+    with pytest.raises(ValueError, match="redeemed_today must be >= 0"):
+        offline_redeem_allowance(-1, RULES)

@@ -100,3 +100,56 @@ def test_the_raw_uid_is_never_written_to_the_database_or_the_log(runtime, member
         blob = path.read_bytes()
         assert UID.encode() not in blob and UID.lower().encode() not in blob, path
     assert UID not in caplog.text and UID.lower() not in caplog.text
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_points_older_than_the_expiry_window_expire_before_a_redemption(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.config import load, load_secrets
+    from kiosk.errors import InsufficientPoints
+    from kiosk.service import KioskService
+    from kiosk.store import Store
+    from tests.conftest import write_config
+
+    settings = load(write_config(tmp_path / "k"))
+    clock = Clock(datetime(2025, 1, 10, 12, tzinfo=timezone.utc))
+    with Store(settings.database_path, device_id="d", clock=clock) as store:
+        service = KioskService(store, settings, load_secrets(settings.device.secrets_file), clock=clock)
+        member = service.enroll("+989121234567", "Sara")          # 100 bonus points on 2025-01-10
+        clock.now += timedelta(days=200)
+        service.earn(member.id, 3_000_000)                         # 300 points on 2025-07-29
+        clock.now += timedelta(days=200)                           # the enrolment bonus is now 400 days old
+        with pytest.raises(InsufficientPoints, match="balance is 300"):
+            service.redeem(member.id, 350)
+        assert store.balance(member.id).points == 300
+        assert [r.kind for r in store.history(member.id)][:1] == ["expire"]
+        service.settle(member.id)                                  # settling again expires nothing more
+        assert store.balance(member.id).points == 300 and store.verify() == []
+
+
+def test_a_birthday_bonus_is_given_once_in_the_birth_month(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from kiosk.config import load, load_secrets
+    from kiosk.service import KioskService
+    from kiosk.store import Store
+    from tests.conftest import write_config
+
+    settings = load(write_config(tmp_path / "k"))
+    clock = Clock(datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
+    with Store(settings.database_path, device_id="d", clock=clock) as store:
+        service = KioskService(store, settings, load_secrets(settings.device.secrets_file), clock=clock)
+        member = service.enroll("+989121234567", "Sara", birthday="1990-03-20")
+        service.settle(member.id)
+        clock.now += timedelta(days=3)
+        service.settle(member.id)
+        bonuses = [r for r in store.history(member.id) if r.reason == "birthday bonus"]
+        assert [b.points for b in bonuses] == [settings.loyalty.birthday_bonus]

@@ -86,7 +86,7 @@
 
   function explain(data) {
     return msg(data.error || "error", { needed: fmt(data.needed), available: fmt(data.available), message: data.message || "",
-                                        n: fmt(data.attempts_left) });
+                                        n: fmt(data.attempts_left), detail: data.detail ? msg("tier_" + data.detail) : "" });
   }
 
   function notice(title, text) { render("t-notice", { title: title, text: text }); }

@@ -41,6 +41,9 @@ T: dict[str, tuple[str, str]] = {
     "You have already used this reward as often as allowed.":
         ("سهم شما از این جایزه تمام شده است.", "لقد استخدمت هذه المكافأة بالحد المسموح."),
     "This reward is no longer available.": ("این جایزه دیگر موجود نیست.", "هذه المكافأة لم تعد متاحة."),
+    "This reward is not available yet.": ("این جایزه هنوز در دسترس نیست.", "هذه المكافأة غير متاحة بعد."),
+    "This reward is for {detail} members and above.": ("این جایزه برای اعضای سطح {detail} و بالاتر است.",
+                                                       "هذه المكافأة لأعضاء مستوى {detail} فما فوق."),
     "This screen timed out. Please start again.": ("زمان این صفحه تمام شد. لطفاً دوباره شروع کنید.",
                                                    "انتهت مهلة هذه الشاشة. يرجى البدء من جديد."),
     "That is not a valid mobile number. Check the digits.": ("این شماره موبایل معتبر نیست. ارقام را بررسی کنید.",

@@ -1,0 +1,88 @@
+"""A decoder for devices that send one read per line (CR and/or LF terminated).
+
+Used by EM4100 line readers, magstripe readers and barcode scanners, over serial
+or through the keyboard-wedge transport (which turns Enter into a newline).
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from drivers.decoding import DecodedItem
+from drivers.errors import DriverError, FrameError
+
+# Framing bytes some readers wrap a line in (STX/ETX); not part of the data.
+_FRAMING = b"\x02\x03"
+
+
+class LineDecoder:
+    """Splits a byte stream into lines and hands each to ``parse_line``.
+
+    ``parse_line`` returns a card id (or Decoded) or raises DriverError; either way
+    the decoder goes on. A line longer than ``max_len`` is dropped up to its end.
+    A partial line left without a terminator for ``idle_timeout_s`` is dropped by
+    ``idle()``, so half a swipe cannot glue onto the next one.
+    """
+
+    def __init__(
+        self,
+        parse_line: Callable[[str], DecodedItem],
+        *,
+        what: str,
+        max_len: int = 256,
+        idle_timeout_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._parse_line = parse_line
+        self._what = what
+        self._max_len = max_len
+        self._idle_timeout_s = idle_timeout_s
+        self._clock = clock
+        self._buffer = bytearray()
+        self._overflowed = False
+        self._last_byte_at = 0.0
+
+    def feed(self, data: bytes) -> list[DecodedItem]:
+        out: list[DecodedItem] = []
+        if data:
+            self._last_byte_at = self._clock()
+        for byte in data:
+            if byte in b"\r\n":
+                out.extend(self._end_of_line())
+            elif byte in _FRAMING:
+                continue
+            elif self._overflowed:
+                continue
+            elif len(self._buffer) >= self._max_len:
+                self._overflowed = True
+                self._buffer.clear()
+                out.append(FrameError(
+                    f"a {self._what} line longer than {self._max_len} bytes was dropped "
+                    "(no line end: wrong reader type or baud rate?)"
+                ))
+            else:
+                self._buffer.append(byte)
+        return out
+
+    def idle(self) -> list[DecodedItem]:
+        if self._buffer and self._clock() - self._last_byte_at > self._idle_timeout_s:
+            self._buffer.clear()
+            return [FrameError(f"an incomplete {self._what} read was dropped (no line end); try again")]
+        return []
+
+    def _end_of_line(self) -> list[DecodedItem]:
+        if self._overflowed:
+            self._overflowed = False
+            return []
+        if not self._buffer:
+            return []  # CR LF: the second half of the terminator
+        raw = bytes(self._buffer)
+        self._buffer.clear()
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            return [FrameError(f"a {self._what} line had non-ASCII bytes (noise or wrong baud rate?) and was dropped")]
+        try:
+            return [self._parse_line(text)]
+        except DriverError as error:
+            return [error]

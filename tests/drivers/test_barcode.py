@@ -1,0 +1,72 @@
+"""Scanner reads: printed card numbers and signed digital cards."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from drivers.barcode import BarcodeFormat, NotALoyaltyCode, encode_scan, parse_scan
+from drivers.decoding import Decoded
+from drivers.digital_card import TokenRefused, issue_token
+from drivers.errors import DriverError
+
+KEY = b"s" * 32
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+FORMAT = BarcodeFormat(pattern=r"LC(?P<id>\d{8})", token_key=KEY)
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def test_a_printed_card_number_is_a_barcode_read_of_its_id():
+    assert parse_scan("LC12345678", FORMAT, now=clock) == Decoded("12345678", "barcode")
+
+
+def test_a_genuine_digital_card_is_a_qr_token_read_of_its_card_id():
+    token = issue_token("M-42", KEY, expires_at=NOW + timedelta(minutes=2))
+    assert parse_scan(token, FORMAT, now=clock) == Decoded("M-42", "qrtoken")
+
+
+def test_a_forged_digital_card_is_refused_as_not_genuine():
+    token = issue_token("M-42", b"z" * 32, expires_at=NOW + timedelta(minutes=2))
+    with pytest.raises(TokenRefused, match="not genuine"):
+        parse_scan(token, FORMAT, now=clock)
+
+
+def test_an_expired_digital_card_is_refused_as_expired():
+    token = issue_token("M-42", KEY, expires_at=NOW - timedelta(minutes=2))
+    with pytest.raises(TokenRefused, match="expired"):
+        parse_scan(token, FORMAT, now=clock)
+
+
+def test_digital_cards_are_refused_when_the_kiosk_has_no_key():
+    token = issue_token("M-42", KEY, expires_at=NOW + timedelta(minutes=2))
+    with pytest.raises(NotALoyaltyCode, match="not enabled"):
+        parse_scan(token, BarcodeFormat(r"LC(?P<id>\d{8})"), now=clock)
+
+
+def test_a_product_barcode_is_refused_as_not_a_loyalty_card():
+    with pytest.raises(NotALoyaltyCode, match="not a loyalty card"):
+        parse_scan("4006381333931", FORMAT, now=clock)
+
+
+def test_the_format_repr_never_shows_the_key():
+    assert "sss" not in repr(FORMAT)
+
+
+def test_a_scan_is_sent_as_the_code_and_a_carriage_return():
+    assert encode_scan("LC12345678") == b"LC12345678\r"
+    with pytest.raises(DriverError):
+        encode_scan("two\nlines")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=120))
+def test_any_scanned_text_is_a_read_or_a_driver_error(text):
+    try:
+        result = parse_scan(text, FORMAT, now=clock)
+    except DriverError:
+        return
+    assert result.tech in {"barcode", "qrtoken"} and result.uid

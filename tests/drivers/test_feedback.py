@@ -1,0 +1,269 @@
+"""Feedback LEDs and buzzer on gpiozero MockFactory pins: state histories per pattern."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero import LED
+from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.tones import Tone
+
+from drivers.errors import DriverError
+from drivers.feedback import Feedback, NullFeedback, feedback_from_config
+from drivers.feedback_patterns import (
+    EVENT_PATTERNS, PATTERNS, Pattern, UnknownPatternError, pattern_for_event, tone_steps,
+)
+from drivers.gpio import GpioConfigError
+
+GREEN, RED, BUZZER = 22, 23, 18
+R, G, B = 5, 6, 13
+F, T = False, True
+
+# The spec of each pattern as pin histories (seconds since the previous change),
+# written out here rather than derived from PATTERNS so a changed pattern fails.
+OFF = [(0, F)]
+LIGHT = {
+    "success": [(0, F), (0, T), (0.8, F)],
+    "unknown_card": [(0, F), (0, T), (0.3, F), (0.2, T), (0.3, F)],
+    "refused_card": [(0, F), (0, T), (0.25, F), (0.25, T), (0.25, F)],
+    "error": [(0, F), (0, T), (0.1, F), (0.1, T), (0.1, F), (0.1, T), (0.1, F)],
+}
+LIT = {"success": {"green"}, "unknown_card": {"green", "red"},
+       "refused_card": {"red"}, "error": {"red"}}
+SOUND = {
+    "success": [(0, F), (0, T), (0.1, F)],
+    "unknown_card": [(0, F), (0, T), (0.05, F), (0.1, T), (0.05, F)],
+    "refused_card": [(0, F), (0, T), (0.15, F), (0.1, T), (0.15, F)],
+    "error": [(0, F), (0, T), (0.6, F)],
+}
+
+
+@pytest.fixture
+def factory():
+    f = MockFactory()
+    yield f
+    f.reset()
+    f.close()
+
+
+def wait_for_states(pin, count, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while len(pin.states) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def settle(pins, expected, quiet=0.15):
+    """Wait until each pin reached its expected history length, then a little more
+    so that any extra (wrong) change would also show up."""
+    for pin, states in zip(pins, expected):
+        wait_for_states(pin, len(states))
+    time.sleep(quiet)
+
+
+def assert_history(pin, expected):
+    assert len(pin.states) == len(expected), pin.states
+    pin.assert_states_and_times(expected)
+
+
+def fresh(*pins):
+    for pin in pins:
+        pin.clear_states()
+
+
+@pytest.mark.parametrize("pattern", sorted(LIGHT))
+def test_each_pattern_plays_its_blinks_and_beeps_on_separate_leds(factory, pattern):
+    with Feedback(green_pin=GREEN, red_pin=RED, buzzer_pin=BUZZER, pin_factory=factory) as fb:
+        green, red, buzzer = (factory.pin(n) for n in (GREEN, RED, BUZZER))
+        fresh(green, red, buzzer)
+        fb.signal(pattern)
+        want_green = LIGHT[pattern] if "green" in LIT[pattern] else OFF
+        want_red = LIGHT[pattern] if "red" in LIT[pattern] else OFF
+        settle([green, red, buzzer], [want_green, want_red, SOUND[pattern]])
+        assert_history(green, want_green)
+        assert_history(red, want_red)
+        assert_history(buzzer, SOUND[pattern])
+
+
+@pytest.mark.parametrize("pattern, channels", [
+    ("success", {"g"}), ("unknown_card", {"r", "g"}),
+    ("refused_card", {"r"}), ("error", {"r"}),
+])
+def test_an_rgb_led_shows_the_pattern_colour_on_the_right_channels(factory, pattern, channels):
+    with Feedback(rgb_pins=(R, G, B), pin_factory=factory) as fb:
+        pins = {"r": factory.pin(R), "g": factory.pin(G), "b": factory.pin(B)}
+        fresh(*pins.values())
+        fb.signal(pattern)
+        expected = {c: LIGHT[pattern] if c in channels else OFF for c in pins}
+        settle(pins.values(), expected.values())
+        for c, pin in pins.items():
+            assert_history(pin, expected[c])
+
+
+def test_a_tonal_buzzer_plays_the_pattern_tone_for_the_beep_time():
+    factory = MockFactory(pin_class=MockPWMPin)  # tones need PWM pins
+    try:
+        with Feedback(buzzer_pin=BUZZER, buzzer="tonal", pin_factory=factory) as fb:
+            pin = factory.pin(BUZZER)
+            fresh(pin)
+            fb.signal("error")
+            time.sleep(0.3)  # inside the 0.6 s beep
+            assert pin.frequency == pytest.approx(Tone("A5").frequency)
+            expected = [(0, 0.0), (0, 0.5), (0.6, 0.0)]
+            settle([pin], [expected])
+            assert_history(pin, expected)
+    finally:
+        factory.reset()
+        factory.close()
+
+
+def test_closing_mid_beep_silences_a_tonal_buzzer():
+    factory = MockFactory(pin_class=MockPWMPin)
+    try:
+        fb = Feedback(buzzer_pin=BUZZER, buzzer="tonal", pin_factory=factory)
+        fb.signal("error")
+        wait_for_states(factory.pin(BUZZER), 2)
+        assert factory.pin(BUZZER).state == 0.5
+        fb.close()
+        assert factory.pin(BUZZER).state == 0.0
+        assert factory.pin(BUZZER).frequency is None
+    finally:
+        factory.reset()
+        factory.close()
+
+
+def test_signal_returns_before_the_pattern_has_finished(factory):
+    with Feedback(green_pin=GREEN, pin_factory=factory) as fb:
+        green = factory.pin(GREEN)
+        fresh(green)
+        fb.signal("success")  # 0.8 s of green
+        assert len(green.states) < len(LIGHT["success"])
+        settle([green], [LIGHT["success"]])
+        assert_history(green, LIGHT["success"])
+
+
+def test_a_new_signal_replaces_the_pattern_still_playing(factory):
+    with Feedback(green_pin=GREEN, red_pin=RED, pin_factory=factory) as fb:
+        green, red = factory.pin(GREEN), factory.pin(RED)
+        fresh(green, red)
+        fb.signal("error")
+        wait_for_states(red, 2)
+        fb.signal("success")
+        settle([green], [LIGHT["success"]])
+        assert_history(green, LIGHT["success"])
+        assert red.states[-1].state is False
+        assert len(red.states) <= 3  # stopped early, not three blinks
+
+
+def test_a_kiosk_with_one_led_still_shows_the_blink_count(factory):
+    with Feedback(red_pin=RED, pin_factory=factory) as fb:
+        red = factory.pin(RED)
+        fresh(red)
+        fb.signal("success")
+        settle([red], [LIGHT["success"]])
+        assert_history(red, LIGHT["success"])
+
+
+def test_a_common_anode_led_is_driven_low_to_light(factory):
+    with Feedback(green_pin=GREEN, led_active_high=False, pin_factory=factory) as fb:
+        green = factory.pin(GREEN)
+        fresh(green)
+        fb.signal("success")
+        expected = [(0, T), (0, F), (0.8, T)]
+        settle([green], [expected])
+        assert_history(green, expected)
+
+
+def test_an_unknown_pattern_is_a_clear_error_and_touches_no_pin(factory):
+    with Feedback(green_pin=GREEN, red_pin=RED, buzzer_pin=BUZZER, pin_factory=factory) as fb:
+        pins = [factory.pin(n) for n in (GREEN, RED, BUZZER)]
+        fresh(*pins)
+        with pytest.raises(UnknownPatternError, match=r"'sucess'.*error, refused_card, success, unknown_card"):
+            fb.signal("sucess")
+        time.sleep(0.05)
+        for pin in pins:
+            assert_history(pin, OFF)
+
+
+def test_ui_events_map_to_patterns_and_other_events_are_silent(factory):
+    assert pattern_for_event("member") == "success"
+    assert pattern_for_event("unknown_card") == "unknown_card"
+    assert pattern_for_event("card_refused") == "refused_card"
+    assert pattern_for_event("error") == "error"
+    assert pattern_for_event("idle") is None
+    assert set(EVENT_PATTERNS.values()) <= set(PATTERNS)
+    with Feedback(green_pin=GREEN, pin_factory=factory) as fb:
+        green = factory.pin(GREEN)
+        fresh(green)
+        fb.on_event("idle")
+        time.sleep(0.05)
+        assert_history(green, OFF)
+        fresh(green)
+        fb.on_event("member")
+        settle([green], [LIGHT["success"]])
+        assert_history(green, LIGHT["success"])
+
+
+def test_close_stops_the_pattern_turns_off_and_releases_the_pins(factory):
+    fb = Feedback(green_pin=GREEN, buzzer_pin=BUZZER, pin_factory=factory)
+    fb.signal("success")
+    wait_for_states(factory.pin(GREEN), 2)
+    fb.close()
+    fb.close()
+    assert factory.pin(GREEN).state is False
+    assert factory.pin(BUZZER).state is False
+    with pytest.raises(DriverError, match="closed"):
+        fb.signal("success")
+    LED(GREEN, pin_factory=factory).close()  # pin free again
+    LED(BUZZER, pin_factory=factory).close()
+
+
+def test_null_feedback_checks_pattern_names_and_does_nothing_else():
+    with NullFeedback() as fb:
+        fb.signal("success")
+        fb.on_event("member")
+        fb.on_event("idle")
+        with pytest.raises(UnknownPatternError, match="unknown feedback pattern 'blink'"):
+            fb.signal("blink")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"green_pin": 22, "buzzer_pin": 22}, "green and buzzer are both set to GPIO22"),
+    ({"green_pin": 22, "rgb_pins": (5, 6, 13)}, "either green_pin/red_pin or rgb_pins"),
+    ({"rgb_pins": (5, 6)}, "rgb_pins must be three"),
+    ({"buzzer_pin": 18, "buzzer": "loud"}, "buzzer must be one of active, tonal"),
+    ({"red_pin": 0}, "red pin 0 is not a header GPIO"),
+])
+def test_impossible_feedback_wiring_is_refused_naming_the_part(kwargs, message):
+    with pytest.raises(GpioConfigError, match=message):
+        Feedback(**kwargs)
+
+
+def test_config_builds_feedback_or_null_feedback(factory):
+    assert isinstance(feedback_from_config(None), NullFeedback)
+    assert isinstance(feedback_from_config({"leds": "none", "buzzer": "none"}), NullFeedback)
+    with feedback_from_config({"green_pin": GREEN, "red_pin": RED, "buzzer_pin": BUZZER},
+                              pin_factory=factory) as fb:
+        assert repr(fb) == "<Feedback green + red + buzzer>"
+    with feedback_from_config({"leds": "rgb", "rgb_pins": [R, G, B]}, pin_factory=factory) as fb:
+        assert repr(fb) == "<Feedback rgb>"
+
+
+@pytest.mark.parametrize("cfg, message", [
+    ({"gren_pin": 22}, r"unknown key\(s\) gren_pin"),
+    ({"leds": "rgb"}, "needs rgb_pins"),
+    ({"leds": "separate"}, "needs green_pin and/or red_pin"),
+    ({"leds": "rgb", "rgb_pins": "5,6,13"}, "rgb_pins must be a list of three"),
+    ({"buzzer": "tonal"}, "needs buzzer_pin"),
+    ({"buzzer": "none", "buzzer_pin": 18}, "buzzer_pin is set but buzzer"),
+    ({"leds": "blinky"}, "leds must be"),
+    ({"green_pin": 22, "led_active_high": "no"}, "led_active_high must be true or false"),
+])
+def test_a_bad_feedback_config_names_the_key(cfg, message):
+    with pytest.raises(GpioConfigError, match=message):
+        feedback_from_config(cfg)
+
+
+def test_tone_steps_round_beeps_to_whole_steps_and_end_silent():
+    p = Pattern(PATTERNS["error"].color, 1, 0.1, 0.1, 2, 0.12, 0.05, "A5")
+    assert tone_steps(p, 0.05) == ["A5", "A5", None, "A5", "A5", None]
+    assert tone_steps(Pattern(p.color, 1, 0.1, 0.1, 0, 0.1, 0.1), 0.05) == [None]

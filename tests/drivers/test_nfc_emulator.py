@@ -1,0 +1,158 @@
+"""The PN532 emulator, driven by nfcpy's real pn532 driver over a real pty."""
+from __future__ import annotations
+
+import ndef
+import nfc.tag
+import pytest
+import serial
+from nfc.clf import RemoteTarget
+
+from drivers.emulate_pn532 import Pn532Emulator
+from drivers.nfc_card_number import card_number_message
+from drivers.nfc_frontend import open_frontend
+from drivers.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
+
+NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    with Pn532Emulator(link=tmp_path / "pn532") as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def frontend(emulator):
+    frontend = open_frontend(emulator.port)
+    yield frontend
+    frontend.close()
+
+
+@pytest.fixture
+def line(emulator):
+    """The host end of the pty, for sending hand-made frames."""
+    with serial.Serial(emulator.port, 115200, timeout=0.3) as port:
+        yield port
+
+
+def test_nfcpys_pn532_driver_initialises_on_the_emulator(frontend):
+    assert frontend.clf.device.chipset_name == "PN532v1.6"
+
+
+def test_no_card_on_the_antenna_senses_nothing(frontend):
+    assert frontend.clf.sense(RemoteTarget("106A")) is None
+
+
+def test_an_ntag213_is_sensed_activated_and_its_ndef_message_read(emulator, frontend):
+    emulator.present(NTAG_UID, card_number_message("600123456789"))
+
+    target = frontend.clf.sense(RemoteTarget("106A"))
+    tag = nfc.tag.activate(frontend.clf, target)
+
+    assert bytes(target.sdd_res) == NTAG_UID and bytes(target.sens_res) == b"\x44\x00"
+    assert tag.product == "NXP NTAG213"
+    assert tag.identifier == NTAG_UID
+    assert tag.ndef.records == [ndef.Record("urn:nfc:ext:kiosk:card", "", b"600123456789")]
+
+
+def test_a_message_nfcpy_writes_to_the_emulated_tag_reads_back(emulator, frontend):
+    emulator.present(NTAG_UID, b"")
+    tag = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+
+    tag.ndef.records = [ndef.TextRecord("written by nfcpy")]
+    again = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+
+    assert again.ndef.records == [ndef.TextRecord("written by nfcpy")]
+
+
+def test_a_four_byte_uid_type2_tag_is_a_generic_type2_tag(emulator, frontend):
+    emulator.present(bytes.fromhex("11223344"), card_number_message("4444"))
+
+    tag = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+
+    assert tag.type == "Type2Tag" and tag.identifier == bytes.fromhex("11223344")
+    assert tag.ndef.octets == card_number_message("4444")
+
+
+def test_a_mifare_classic_shows_its_uid_but_no_ndef(emulator, frontend):
+    emulator.present(bytes.fromhex("a1b2c3d4"), sak=0x08)
+
+    target = frontend.clf.sense(RemoteTarget("106A"))
+    tag = nfc.tag.activate(frontend.clf, target)
+
+    assert bytes(target.sel_res) == b"\x08" and bytes(target.sdd_res) == bytes.fromhex("a1b2c3d4")
+    assert tag.ndef is None
+
+
+def test_a_removed_card_is_no_longer_present(emulator, frontend):
+    emulator.present(NTAG_UID)
+    tag = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+    assert tag.is_present
+
+    emulator.remove()
+
+    assert not tag.is_present
+    assert frontend.clf.sense(RemoteTarget("106A")) is None
+
+
+def test_a_host_frame_with_a_bad_checksum_gets_no_answer(emulator, line):
+    bad = bytearray(encode_information(b"\xd4\x02"))
+    bad[-2] ^= 0xFF
+
+    line.write(bytes(bad))
+
+    assert line.read(6) == b""
+    assert emulator.counts()["bad_frames"] == 1
+
+
+def test_a_command_is_acknowledged_then_answered_and_a_nack_repeats_the_answer(line):
+    line.write(encode_information(b"\xd4\x02"))
+    answer = encode_information(bytes.fromhex("d50332010607"))
+    assert line.read(len(ACK) + len(answer)) == ACK + answer
+
+    line.write(NACK)
+
+    assert line.read(len(answer)) == answer
+
+
+def test_an_unknown_command_gets_the_syntax_error_frame(line):
+    line.write(encode_information(b"\xd4\xfe"))
+
+    assert line.read(len(ACK) + len(ERROR_FRAME)) == ACK + ERROR_FRAME
+
+
+@pytest.mark.parametrize("how", ["lcs", "dcs"])
+def test_a_garbled_response_is_an_io_error_for_nfcpy(emulator, frontend, how):
+    emulator.garble(1, how)
+
+    with pytest.raises(OSError):
+        frontend.clf.sense(RemoteTarget("106A"))
+    assert emulator.counts()["garbled"] == 1
+
+
+@pytest.mark.parametrize(
+    ("uid", "ndef_message", "sak", "message"),
+    [
+        (b"\x04\x01", None, 0, "4, 7 or 10 bytes"),
+        (NTAG_UID, bytes(200), 0, "does not fit"),
+        (b"\x01\x02\x03\x04", b"", 0x08, "MIFARE Classic"),
+    ],
+)
+def test_a_card_that_cannot_exist_is_refused_with_a_reason(emulator, uid, ndef_message, sak, message):
+    with pytest.raises(ValueError, match=message):
+        emulator.present(uid, ndef_message, sak=sak)
+
+
+def test_an_unknown_garble_kind_is_refused(emulator):
+    with pytest.raises(ValueError, match="not one of"):
+        emulator.garble(1, "crc")
+
+
+def test_the_link_points_at_the_pty_and_goes_away_on_close(tmp_path):
+    link = tmp_path / "reader"
+    emulator = Pn532Emulator(link=link)
+    assert emulator.port == str(link) and link.resolve().as_posix().startswith("/dev/pts/")
+
+    emulator.close()
+
+    assert not link.exists() and not link.is_symlink()

@@ -1,0 +1,277 @@
+"""Campaign eligibility by dates, tier and RFM segment, and the campaign earn rate."""
+
+from datetime import date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.campaigns import (
+    Campaign,
+    campaign_multiplier_percent,
+    campaigns_from_mapping,
+    eligible_campaigns,
+    is_eligible,
+    is_running,
+)
+from kiosk.errors import ConfigError
+from kiosk.rules import LoyaltyRules, earn_points
+from kiosk.segments import SEGMENTS
+
+RULES = LoyaltyRules()
+BRONZE, SILVER, GOLD, PLATINUM = RULES.tiers
+NOWRUZ = Campaign(
+    "nowruz",
+    "Nowruz double points",
+    date(2026, 3, 14),
+    date(2026, 4, 2),
+    earn_multiplier_percent=200,
+)
+
+
+def test_a_campaign_runs_from_its_first_to_its_last_day_inclusive():
+    assert not is_running(NOWRUZ, date(2026, 3, 13))
+    assert is_running(NOWRUZ, date(2026, 3, 14))
+    assert is_running(NOWRUZ, date(2026, 4, 2))
+    assert not is_running(NOWRUZ, date(2026, 4, 3))
+
+
+def test_a_one_day_campaign_runs_on_that_day():
+    flash = Campaign("flash", "Flash sale", date(2026, 5, 5), date(2026, 5, 5))
+    assert is_running(flash, date(2026, 5, 5))
+    assert not is_running(flash, date(2026, 5, 6))
+
+
+def test_is_running_refuses_a_datetime():
+    with pytest.raises(TypeError, match=r"today must be a datetime\.date"):
+        is_running(NOWRUZ, datetime(2026, 3, 20, 10, 0))
+
+
+def test_a_campaign_without_targets_is_for_everyone():
+    for tier in RULES.tiers:
+        for segment in SEGMENTS:
+            assert is_eligible(NOWRUZ, date(2026, 3, 20), tier, segment)
+
+
+def test_a_tier_campaign_is_only_for_those_tiers():
+    vip = Campaign(
+        "vip", "VIP week", date(2026, 1, 1), date(2026, 1, 7), target_tiers=["gold", "platinum"]
+    )
+    assert is_eligible(vip, date(2026, 1, 3), GOLD, "loyal")
+    assert is_eligible(vip, date(2026, 1, 3), "platinum", "hibernating")
+    assert not is_eligible(vip, date(2026, 1, 3), SILVER, "champions")
+
+
+def test_a_segment_campaign_is_only_for_those_segments():
+    winback = Campaign(
+        "winback",
+        "We miss you",
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        target_segments={"at_risk", "hibernating"},
+    )
+    assert is_eligible(winback, date(2026, 6, 1), BRONZE, "at_risk")
+    assert not is_eligible(winback, date(2026, 6, 1), BRONZE, "champions")
+
+
+def test_tier_and_segment_targets_must_both_match():
+    both = Campaign(
+        "both",
+        "Gold at risk",
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        target_tiers={"gold"},
+        target_segments={"at_risk"},
+    )
+    assert is_eligible(both, date(2026, 6, 1), GOLD, "at_risk")
+    assert not is_eligible(both, date(2026, 6, 1), GOLD, "champions")
+    assert not is_eligible(both, date(2026, 6, 1), SILVER, "at_risk")
+
+
+def test_an_unknown_segment_is_a_caller_bug():
+    with pytest.raises(ValueError, match="segment 'vip' is not a known segment"):
+        is_eligible(NOWRUZ, date(2026, 3, 20), GOLD, "vip")
+
+
+def test_eligible_campaigns_are_listed_ending_soonest_first():
+    a = Campaign("a", "A", date(2026, 1, 1), date(2026, 3, 1))
+    b = Campaign("b", "B", date(2026, 1, 1), date(2026, 2, 1))
+    c = Campaign("c", "C", date(2026, 1, 1), date(2026, 2, 1), target_tiers={"gold"})
+    later = Campaign("later", "Later", date(2026, 6, 1), date(2026, 7, 1))
+    assert eligible_campaigns([a, b, c, later], date(2026, 1, 15), SILVER, "new") == (b, a)
+
+
+def test_the_highest_campaign_multiplier_applies_and_they_do_not_stack():
+    double = Campaign(
+        "d", "Double", date(2026, 1, 1), date(2026, 1, 2), earn_multiplier_percent=200
+    )
+    extra = Campaign("e", "Extra", date(2026, 1, 1), date(2026, 1, 2), earn_multiplier_percent=150)
+    assert campaign_multiplier_percent([extra, double]) == 200
+    assert campaign_multiplier_percent([]) == 100
+
+
+def test_campaign_points_are_rounded_once_on_the_whole_purchase():
+    # 135,000 rial, silver 110%, double points: floor(135000*110*200/(100*100*10000)) = 29
+    assert earn_points(135_000, SILVER, RULES, campaign_percent=200) == 29
+    # Rounding each step separately would give floor(14.85) * 2 = 28.
+    assert earn_points(135_000, SILVER, RULES) * 2 == 28
+
+
+def test_a_campaign_percent_below_100_is_refused():
+    with pytest.raises(ValueError, match="campaign_percent must be >= 100"):
+        earn_points(10_000, BRONZE, RULES, campaign_percent=50)
+
+
+@given(
+    st.integers(0, 10**12),
+    st.sampled_from(RULES.tiers),
+    st.integers(100, 500),
+    st.integers(100, 500),
+)
+def test_a_bigger_campaign_multiplier_never_gives_fewer_points(amount, tier, p1, p2):
+    low, high = sorted((p1, p2))
+    assert earn_points(amount, tier, RULES) == earn_points(
+        amount, tier, RULES, campaign_percent=100
+    )
+    assert earn_points(amount, tier, RULES, campaign_percent=low) <= earn_points(
+        amount, tier, RULES, campaign_percent=high
+    )
+
+
+@given(
+    st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+    st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+    st.dates(date(2024, 12, 1), date(2028, 1, 31)),
+)
+def test_running_means_between_the_dates_inclusive(d1, d2, today):
+    start, end = sorted((d1, d2))
+    campaign = Campaign("c", "C", start, end)
+    assert is_running(campaign, today) == (start <= today <= end)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"campaign_id": ""}, r"campaign id = '' is not allowed"),
+        ({"name": " "}, r"campaign 'x' name = ' ' is not allowed"),
+        (
+            {"starts_on": "2026-01-01"},
+            r"campaign 'x' starts_on = '2026-01-01' is not allowed: use a date",
+        ),
+        (
+            {"ends_on": datetime(2026, 2, 1)},
+            r"campaign 'x' ends_on = .* is not allowed: use a date",
+        ),
+        (
+            {"ends_on": date(2025, 12, 31)},
+            r"ends_on = 2025-12-31 is not allowed: it is before starts_on 2026-01-01",
+        ),
+        (
+            {"target_segments": {"vip"}},
+            r"target_segments has unknown segment 'vip': use new, champions",
+        ),
+        ({"target_tiers": "gold"}, r"target_tiers = 'gold' is not allowed: give a list of names"),
+        (
+            {"earn_multiplier_percent": 90},
+            r"earn_multiplier_percent = 90 is not allowed: .*at least 100",
+        ),
+        ({"earn_multiplier_percent": 1.5}, r"earn_multiplier_percent = 1.5 is not allowed"),
+    ],
+)
+def test_a_bad_campaign_raises_a_config_error_naming_the_field(kwargs, pattern):
+    base = {
+        "campaign_id": "x",
+        "name": "X",
+        "starts_on": date(2026, 1, 1),
+        "ends_on": date(2026, 2, 1),
+    }
+    with pytest.raises(ConfigError, match=pattern):
+        Campaign(**{**base, **kwargs})
+
+
+def test_campaigns_from_config_accept_toml_dates_and_iso_strings():
+    campaigns = campaigns_from_mapping(
+        [
+            {
+                "id": "nowruz",
+                "name": "Nowruz",
+                "starts_on": date(2026, 3, 14),
+                "ends_on": "2026-04-02",
+                "target_tiers": ["gold"],
+                "earn_multiplier_percent": 200,
+            },
+            {
+                "id": "winback",
+                "name": "We miss you",
+                "starts_on": "2026-01-01",
+                "ends_on": "2026-12-31",
+                "target_segments": ["at_risk"],
+            },
+        ],
+        RULES,
+    )
+    assert campaigns[0] == Campaign(
+        "nowruz",
+        "Nowruz",
+        date(2026, 3, 14),
+        date(2026, 4, 2),
+        frozenset({"gold"}),
+        frozenset(),
+        200,
+    )
+    assert campaigns[1].target_segments == frozenset({"at_risk"})
+
+
+@pytest.mark.parametrize(
+    ("items", "pattern"),
+    [
+        ("nowruz", r"^\[campaigns\] must be a list of campaign tables"),
+        ([5], r"^\[campaigns\]\[0\] = 5 is not allowed: give a table"),
+        (
+            [{"id": "a", "name": "A", "starts_on": "2026-01-01"}],
+            r"^\[campaigns\]\[0\] has no 'ends_on'",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "A",
+                    "starts_on": "2026-01-01",
+                    "ends_on": "2026-01-02",
+                    "tier": "x",
+                }
+            ],
+            r"^\[campaigns\]\[0\] has unknown key 'tier'",
+        ),
+        (
+            [{"id": "a", "name": "A", "starts_on": "2026-13-01", "ends_on": "2026-01-02"}],
+            r"^\[campaigns\]\[0\] campaign 'a' starts_on = '2026-13-01' is not allowed",
+        ),
+        (
+            [
+                {
+                    "id": "a",
+                    "name": "A",
+                    "starts_on": "2026-01-01",
+                    "ends_on": "2026-01-02",
+                    "target_tiers": ["Gold"],
+                }
+            ],
+            r"^\[campaigns\]\[0\] campaign 'a' target_tiers has unknown tier 'Gold': "
+            r"use bronze, silver",
+        ),
+        (
+            [
+                {"id": "a", "name": "A", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
+                {"id": "a", "name": "B", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
+            ],
+            r"^\[campaigns\]\[1\] id = 'a' is not allowed: campaign ids must be unique",
+        ),
+    ],
+)
+def test_bad_campaign_tables_are_refused_with_their_position(items, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        campaigns_from_mapping(items, RULES)

@@ -1,0 +1,25 @@
+"""Benchmarks are run on demand for figures; the suite only checks that they still run on a small size."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_benchmark(name: str, *args: str) -> dict[str, str]:
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    pairs = dict(line.split("=", 1) for line in lines)
+    assert all(key and value for key, value in pairs.items())
+    return pairs
+
+
+def test_the_lookup_benchmark_runs_on_a_small_database_and_prints_its_figures():
+    figures = run_benchmark("lookup.py", "--members", "300", "--ledger", "3000", "--lookups", "300", "--earns", "10")
+    for key in ("lookup_p50_ms", "lookup_p99_ms", "earn_tx_per_s", "db_size_mb", "balance_screen_p99_ms"):
+        float(figures[key])
+    assert figures["ledger_rows"] == "3000"
