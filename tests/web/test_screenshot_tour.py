@@ -20,6 +20,11 @@ def shot(page, name: str, lang: str, size: tuple[int, int]) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert not overflow, f"{name} in {lang} at {size} is wider than the screen"
     assert page.locator("html").get_attribute("dir") == ("ltr" if lang == "en" else "rtl")
+    # Every button of the screen is on it: a shopper must not have to discover scrolling.
+    below = page.evaluate("""[...document.querySelectorAll('#stage button, #attract.active button')]
+        .filter(e => e.offsetParent && e.getBoundingClientRect().bottom > window.innerHeight + 1)
+        .map(e => e.textContent.trim())""")
+    assert not below, f"{name} in {lang} at {size}: {below} below the fold"
     save_screenshot(page, f"tour-{size[0]}x{size[1]}-{lang}-{name}")
 
 
