@@ -167,6 +167,14 @@ def _bool(key: str, value: Any) -> bool:
     return value
 
 
+def _sms_otp(key: str, value: Any) -> bool:
+    # A switch that silently did nothing would let a chain believe enrolment is protected by a code.
+    if _bool(key, value):
+        raise _fail(key, value, "false for now: one-time codes need the cloud's SMS hook, which this kiosk "
+                                "version does not have yet")
+    return False
+
+
 def _staff_cards(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     """A table staff_id = "card_ref" (64 hex characters, the HMAC a tap resolves to)."""
     if not isinstance(value, Mapping):
@@ -287,7 +295,7 @@ def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
             "cards": _staff_cards})),
         "pos": PosSettings(**_section(raw.get("pos", {}), "pos", {
             "enabled": _bool, "pending_timeout_s": _int(5, 3600)})),
-        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _bool})),
+        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _sms_otp})),
         "receipts": ReceiptSettings(**_section(raw.get("receipts", {}), "receipts", {"max_age_s": _int(60)})),
         "branding": BrandingSettings(**_section(raw.get("branding", {}), "branding", {
             "name": _text(), "tagline": _text(nonempty=False), "help_text": _text(nonempty=False)})),

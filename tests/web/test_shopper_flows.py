@@ -231,3 +231,10 @@ def test_every_touch_target_is_at_least_48_pixels(shop, page):
     small = page.evaluate("""[...document.querySelectorAll('#stage button')].filter(e => e.offsetParent)
         .map(e => e.getBoundingClientRect()).filter(r => r.width < 48 || r.height < 48).length""")
     assert small == 0
+
+
+def test_the_attract_loop_wakes_on_a_wake_event_from_the_motion_sensor(shop, page):
+    ready(page, shop.url, "fa")
+    assert "awake" not in (page.locator("#app").get_attribute("class") or "")
+    shop.rt.service.emit("wake", {})
+    page.locator("#app.awake").wait_for()
