@@ -28,7 +28,7 @@ def offers(service: KioskService, member_id: str) -> list[dict[str, Any]]:
     result = reward_offers(
         [reward_from_row(r) for r in store.rewards()], balance=store.balance(member_id).points,
         tier=service.tier_progress(member_id).tier, taken=store.coupons_taken(member_id),
-        today=service._clock().date(), rules=service.rules,
+        today=service.now().date(), rules=service.rules,
     )
     return [{"id": o.reward.reward_id, "name": o.reward.name, "cost_points": o.reward.cost_points,
              "blockers": list(o.blockers), "points_short": o.points_short} for o in result]
@@ -42,7 +42,7 @@ def check_affordable(service: KioskService, member_id: str, reward_id: str) -> d
     check_reward(reward_from_row(row), balance=service.store.balance(member_id).points,
                  tier=service.tier_progress(member_id).tier,
                  taken=service.store.coupons_taken(member_id).get(reward_id, 0),
-                 today=service._clock().date(), rules=service.rules)
+                 today=service.now().date(), rules=service.rules)
     return row
 
 

@@ -41,7 +41,7 @@ def issue_digital_card(service: KioskService, member_id: str) -> DigitalCard:
     tech = Tech.QR_TOKEN.value
     card = service.store.bind_card(member_id, service.card_ref_for(tech, card_id), tech, mask_uid(card_id))
     token = issue_token(card_id, digital_card_key(service.secrets.chain_secret),
-                        expires_at=service._clock() + timedelta(days=VALID_DAYS))
+                        expires_at=service.now() + timedelta(days=VALID_DAYS))
     return DigitalCard(card.label, token, qr_data_uri(token))
 
 

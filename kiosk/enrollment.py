@@ -70,7 +70,7 @@ class Enrollment:
     def __init__(self, service: KioskService, claims: TapClaims, *, today: Callable[[], date] | None = None) -> None:
         self._service = service
         self._claims = claims
-        self._today = today or (lambda: service._clock().date())
+        self._today = today or (lambda: service.now().date())
 
     def check_phone(self, raw: str) -> PhoneCheck:
         try:

@@ -19,7 +19,7 @@ class ReceiptDesk:
         if not self._key:
             raise ReceiptRefused("not_configured", "this kiosk has no branch key, so receipts cannot be claimed here")
         settings = self._service.settings
-        receipt = verify_receipt(self._key, code, now=self._service._clock(), max_age_s=settings.receipts.max_age_s,
+        receipt = verify_receipt(self._key, code, now=self._service.now(), max_age_s=settings.receipts.max_age_s,
                                  branch=settings.device.branch)
         if self._service.store.ledger_by_receipt(receipt.receipt_id) is not None:
             raise ReceiptRefused("already_claimed", "the points for this receipt were already added")

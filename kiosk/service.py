@@ -171,6 +171,10 @@ class KioskService:
             self._taps_day, self._taps_today = today, 0
         self._taps_today += 1
 
+    def now(self) -> datetime:
+        """The service's clock (injected in tests), for the flows built on the service."""
+        return self._clock()
+
     def taps_today(self) -> int:
         """Taps since local midnight (UTC day) for the staff status screen; resets at the day boundary."""
         return self._taps_today if self._taps_day == self._clock().date() else 0

@@ -141,7 +141,7 @@ class StaffDesk:
 
     def status(self, *, last_sync: str | None = None) -> dict[str, Any]:
         service = self._service
-        now = service._clock()
+        now = service.now()
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         health = service.health()
         return {

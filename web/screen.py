@@ -12,7 +12,7 @@ blueprint = Blueprint("screen", __name__)
 def index() -> str:
     settings = current_app.config["KIOSK_SETTINGS"]
     service = current_app.extensions["kiosk_service"]
-    today = service._clock().date()
+    today = service.now().date()
     return render_template(
         "kiosk.html",
         idle_timeout_s=settings.web.idle_timeout_s,

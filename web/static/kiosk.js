@@ -60,6 +60,7 @@
   function clearShopper() {
     if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
     var hadFlow = !!(state.member || state.receipt || state.enrolling);
+    generation += 1;
     state = {};
     stage.replaceChildren();
     delete stage.dataset.screen;
@@ -73,7 +74,11 @@
     }
   }
 
+  // Bumped on every clear: an answer that arrives after its shopper left is dropped, never painted.
+  var generation = 0;
+
   function post(url, data, extraHeaders) {
+    var asked = generation;
     var headers = { "Content-Type": "application/json", "X-CSRFToken": csrf };
     Object.keys(extraHeaders || {}).forEach(function (k) { headers[k] = extraHeaders[k]; });
     return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(data), credentials: "same-origin",
@@ -81,7 +86,8 @@
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, status: r.status, data: body }; });
       })
-      .catch(function () { return { ok: false, status: 0, data: { error: "error" } }; });
+      .catch(function () { return { ok: false, status: 0, data: { error: "error" } }; })
+      .then(function (result) { return asked === generation ? result : new Promise(function () {}); });
   }
 
   function explain(data) {
@@ -373,6 +379,15 @@
     if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
     else { app.classList.add("awake"); armIdle(); }
   });
+  // The attract loop: alternate "tap your card" and "join the club" while nobody is using the kiosk.
+  var slides = document.querySelectorAll("#attract [data-slide]");
+  var slide = 0;
+  setInterval(function () {
+    if (stage.dataset.screen || slides.length < 2) { return; }
+    slide = (slide + 1) % slides.length;
+    slides.forEach(function (el, i) { el.hidden = i !== slide; });
+  }, 5000);
+
   K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
   K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;
   K.state = function () { return state; };
