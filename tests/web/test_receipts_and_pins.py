@@ -79,6 +79,8 @@ def test_dates_are_jalali_with_persian_digits_in_fa_and_arabic_indic_in_ar():
     assert format_date(NOW, "ar") == "٢٣ نوفمبر ٢٠٢٦"
     assert format_date(NOW, "en") == "23 Nov 2026"
     assert jalali_to_iso(1370, 1, 10) == "1991-03-30"
+    with pytest.raises(ValueError):
+        jalali_to_iso(1403, 7, 31)  # Mehr has 30 days: the picker offers 31, the server refuses it
 
 
 def test_a_staff_card_that_is_not_a_card_ref_is_refused_naming_the_key(tmp_path):

@@ -22,13 +22,13 @@
   }
 
   // Digits are shown in the page's script but always typed as ASCII: phonenumbers and the PIN check want 0-9.
-  function keypad(container, lang, onKey) {
+  function keypad(container, lang, onKey, withPlus) {
     container.replaceChildren();
     var digits = DIGITS[lang] || DIGITS.en;
     [1, 2, 3, 4, 5, 6, 7, 8, 9].forEach(function (d) { container.appendChild(key(digits[d], String(d))); });
     container.appendChild(key("⌫", "back", "wide"));
     container.appendChild(key(digits[0], "0"));
-    container.appendChild(key("+", "+"));
+    if (withPlus) { container.appendChild(key("+", "+")); }  // international numbers; never part of a PIN
     container.addEventListener("click", function (e) {
       var b = e.target.closest(".key");
       if (b) { onKey(b.dataset.key); }

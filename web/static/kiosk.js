@@ -157,7 +157,7 @@
       state[field] = value;
       paint();
       armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : idleMs);
-    });
+    }, field === "phone");
     paint();
   }
   K.entryKeypad = entryKeypad;
