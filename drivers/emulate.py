@@ -11,21 +11,19 @@ reader finds the device again at the same path, like a udev by-id link.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import tempfile
 import threading
+import time
 import tty
 from pathlib import Path
 from typing import Callable, Mapping
 
-from drivers import barcode, em4100, rdm6300
+from drivers import barcode, em4100, magstripe, rdm6300
 from drivers.errors import DriverError
 
-
-def _swipe_line(swipe: str) -> bytes:
-    if not swipe or not swipe.isascii() or not swipe.isprintable():
-        raise DriverError("an emulated swipe is the reader's printable ASCII line, e.g. from magstripe.format_swipe()")
-    return swipe.encode("ascii") + b"\r\n"
+_WRITE_TIMEOUT_S = 1.0
 
 
 #: Emulated device kinds: the bytes the device sends when ``data`` is presented.
@@ -35,7 +33,7 @@ FRAME_ENCODERS: Mapping[str, Callable[[str], bytes]] = {
     "rdm6300": rdm6300.encode_frame,
     "em4100-hex": em4100.encode_hex_line,
     "em4100-dec": em4100.encode_decimal_line,
-    "magstripe": _swipe_line,
+    "magstripe": magstripe.encode_swipe_line,
     "barcode": barcode.encode_scan,
 }
 
@@ -73,9 +71,18 @@ class PtyEmulator:
             if self._master is None:
                 raise DriverError(f"emulated {self.kind} reader is unplugged; call replug() first")
             view = memoryview(raw)
+            deadline = time.monotonic() + _WRITE_TIMEOUT_S
             while view:
-                written = os.write(self._master, view)
-                view = view[written:]
+                try:
+                    view = view[os.write(self._master, view):]
+                except BlockingIOError:
+                    # Nobody is draining the port: fail clearly instead of hanging the demo.
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not select.select([], [self._master], [], remaining)[1]:
+                        raise DriverError(
+                            f"the emulated {self.kind} reader's line is full: no reader is reading "
+                            f"{self.port}; start the reader first"
+                        ) from None
 
     def unplug(self) -> None:
         """Make the device vanish: the reader's reads fail and the port path disappears."""
@@ -114,6 +121,7 @@ class PtyEmulator:
         # Raw on both ends: no echo, no CR/LF translation, bytes exactly as the device sends them.
         tty.setraw(master)
         tty.setraw(slave)
+        os.set_blocking(master, False)
         self._master, self._slave = master, slave
         link_tmp = self._dir / "link.tmp"
         link_tmp.unlink(missing_ok=True)

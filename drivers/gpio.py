@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from gpiozero import GPIOZeroError
+from gpiozero import BadPinFactory, GPIOZeroError
 
 from drivers.errors import DriverError, TransportError
 
@@ -92,6 +92,11 @@ def open_device(owner: str, role: str, pin: int, make: Callable[[], T]) -> T:
     """Build one gpiozero device, turning gpiozero's errors into a TransportError."""
     try:
         return make()
+    except BadPinFactory as exc:
+        raise TransportError(
+            f"{owner}: cannot open GPIO{pin} for {role}: no GPIO backend ({exc}). "
+            "On a Raspberry Pi install lgpio (apt install python3-lgpio); "
+            "without hardware, run with gpiozero's MockFactory as the pin factory.") from exc
     except GPIOZeroError as exc:
         raise TransportError(
             f"{owner}: cannot open GPIO{pin} for {role}: {exc}. Check the pin "

@@ -23,7 +23,7 @@ _PLAIN: dict[int, str] = {
 
 _SHIFTED: dict[int, str] = {
     **{getattr(e, f"KEY_{c}"): c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
-    **dict(zip((getattr(e, f"KEY_{d}") for d in "1234567890"), "!@#$%^&*()")),
+    **dict(zip((getattr(e, f"KEY_{d}") for d in "1234567890"), "!@#$%^&*()", strict=True)),
     e.KEY_MINUS: "_", e.KEY_EQUAL: "+", e.KEY_LEFTBRACE: "{", e.KEY_RIGHTBRACE: "}",
     e.KEY_SEMICOLON: ":", e.KEY_APOSTROPHE: '"', e.KEY_GRAVE: "~", e.KEY_BACKSLASH: "|",
     e.KEY_COMMA: "<", e.KEY_DOT: ">", e.KEY_SLASH: "?",

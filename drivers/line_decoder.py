@@ -22,6 +22,10 @@ class LineDecoder:
     the decoder goes on. A line longer than ``max_len`` is dropped up to its end.
     A partial line left without a terminator for ``idle_timeout_s`` is dropped by
     ``idle()``, so half a swipe cannot glue onto the next one.
+
+    With ``join_lines_quiet_s`` set, lines are joined until the device has been
+    quiet that long, then parsed as one read: for magstripe readers that send
+    Enter after every track instead of once per swipe.
     """
 
     def __init__(
@@ -32,6 +36,7 @@ class LineDecoder:
         max_len: int = 256,
         idle_timeout_s: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        join_lines_quiet_s: float | None = None,
     ) -> None:
         self._parse_line = parse_line
         self._what = what
@@ -41,11 +46,17 @@ class LineDecoder:
         self._buffer = bytearray()
         self._overflowed = False
         self._last_byte_at = 0.0
+        self._join_quiet_s = join_lines_quiet_s
+        self._pending: list[str] = []
 
     def feed(self, data: bytes) -> list[DecodedItem]:
         out: list[DecodedItem] = []
         if data:
-            self._last_byte_at = self._clock()
+            now = self._clock()
+            if self._pending and now - self._last_byte_at >= (self._join_quiet_s or 0.0):
+                out.extend(self._parse("".join(self._pending)))  # a new read began
+                self._pending.clear()
+            self._last_byte_at = now
         for byte in data:
             if byte in b"\r\n":
                 out.extend(self._end_of_line())
@@ -65,10 +76,15 @@ class LineDecoder:
         return out
 
     def idle(self) -> list[DecodedItem]:
-        if self._buffer and self._clock() - self._last_byte_at > self._idle_timeout_s:
+        quiet_for = self._clock() - self._last_byte_at
+        out: list[DecodedItem] = []
+        if self._buffer and quiet_for > self._idle_timeout_s:
             self._buffer.clear()
-            return [FrameError(f"an incomplete {self._what} read was dropped (no line end); try again")]
-        return []
+            out.append(FrameError(f"an incomplete {self._what} read was dropped (no line end); try again"))
+        if self._pending and not self._buffer and quiet_for >= (self._join_quiet_s or 0.0):
+            out.extend(self._parse("".join(self._pending)))
+            self._pending.clear()
+        return out
 
     def _end_of_line(self) -> list[DecodedItem]:
         if self._overflowed:
@@ -82,6 +98,12 @@ class LineDecoder:
             text = raw.decode("ascii")
         except UnicodeDecodeError:
             return [FrameError(f"a {self._what} line had non-ASCII bytes (noise or wrong baud rate?) and was dropped")]
+        if self._join_quiet_s is not None:
+            self._pending.append(text)
+            return []
+        return self._parse(text)
+
+    def _parse(self, text: str) -> list[DecodedItem]:
         try:
             return [self._parse_line(text)]
         except DriverError as error:

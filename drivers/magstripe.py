@@ -201,3 +201,10 @@ def format_swipe(track1: str | None = None, track2: str | None = None, track3: s
         track = f"{start}{data}?"
         out.append(track + (lrc_char(track, number) if with_lrc else ""))
     return "".join(out)
+
+
+def encode_swipe_line(swipe: str) -> bytes:
+    """The bytes a serial reader sends for a swipe line (see format_swipe): the line and CR LF."""
+    if not swipe or not swipe.isascii() or not swipe.isprintable():
+        raise DriverError("a swipe line is printable ASCII on one line, e.g. from magstripe.format_swipe()")
+    return swipe.encode("ascii") + b"\r\n"

@@ -14,6 +14,7 @@ Two kinds of path:
 from __future__ import annotations
 
 import errno
+import logging
 import os
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ import nfc.clf.pn532
 import nfc.clf.transport
 
 from .errors import TransportError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,13 +40,13 @@ class OpenFrontend:
         """Put the chip to sleep if it still answers, and always release the port."""
         try:
             self.clf.close()
-        except Exception:  # the device may be gone half-way through nfcpy's close
-            pass
+        except Exception as error:  # noqa: BLE001 - the device may be gone half-way through nfcpy's close
+            log.debug("closing %s: %s", self.description, type(error).__name__)
         if self.transport is not None:
             try:
                 self.transport.close()
-            except Exception:
-                pass
+            except Exception as error:  # noqa: BLE001 - releasing the port must not raise
+                log.debug("releasing the port of %s: %s", self.description, type(error).__name__)
 
 
 def open_frontend(path: str) -> OpenFrontend:
@@ -66,7 +69,7 @@ def _open_pn532_serial(path: str) -> OpenFrontend:
     try:
         transport = nfc.clf.transport.TTY(port)
         device = nfc.clf.pn532.init(transport)
-    except Exception as error:  # nfcpy reports everything as IOError/OSError or its own errors
+    except Exception as error:  # noqa: BLE001 - nfcpy reports IOError, its own errors, or asserts
         if transport is not None:
             transport.close()
         raise TransportError(
@@ -84,7 +87,7 @@ def _open_nfcpy_path(path: str) -> OpenFrontend:
     clf = nfc.ContactlessFrontend()
     try:
         found = clf.open(path)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - libusb and nfcpy errors alike mean "cannot open"
         raise TransportError(
             f"the reader on nfcpy path {path!r} could not be opened ({_reason(error)}); for USB "
             "readers check the udev rule gives the service user access and that pcscd or the "

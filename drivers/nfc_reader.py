@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Self
 
 import nfc
 import nfc.clf
@@ -26,8 +27,16 @@ from nfc.clf import RemoteTarget
 
 from .errors import TransportError
 from .events import CardRead, CardRefused, ReaderState, ReaderStatus, Tech
-from .nfc_card_number import CARD_RECORD_TYPE, CardNumberError, card_identity, is_random_uid
+from .nfc_card_number import (
+    CARD_RECORD_TYPE,
+    CardNumberError,
+    card_identity,
+    is_random_uid,
+)
 from .nfc_frontend import OpenFrontend, open_frontend
+
+if TYPE_CHECKING:
+    from .emulate_pn532 import Pn532Emulator
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +101,8 @@ class NfcReader:
         card_record_type: str = CARD_RECORD_TYPE,
         open_frontend: Callable[[str], OpenFrontend] = open_frontend,
         clock: Callable[[], float] = time.monotonic,
+        uri: str | None = None,
+        emulator: Pn532Emulator | None = None,
     ) -> None:
         if not 0 < backoff_initial_s <= backoff_max_s:
             raise ValueError("backoff needs 0 < backoff_initial_s <= backoff_max_s")
@@ -99,6 +110,10 @@ class NfcReader:
             raise ValueError("poll_interval_s must be zero or more seconds")
         self.path = path
         self.reader_id = reader_id
+        self.uri = uri or path
+        self.tech = Tech.NFC.value
+        #: The emulator feeding this reader when it was opened from ``emulated:pn532``; closed with it.
+        self.emulator = emulator
         self._sink = sink
         self._debouncer = TapDebouncer(debounce_s)
         self._poll_interval_s = poll_interval_s
@@ -112,7 +127,7 @@ class NfcReader:
         self._state: ReaderState | None = None
         self._thread = threading.Thread(target=self._run, name=f"nfc-reader {reader_id}", daemon=True)
 
-    def start(self) -> "NfcReader":
+    def start(self) -> Self:
         """Start polling on the reader's thread (idempotent)."""
         if self._thread.ident is None and not self._stop.is_set():
             self._thread.start()
@@ -125,6 +140,8 @@ class NfcReader:
             self._thread.join(timeout_s)
             if self._thread.is_alive():
                 log.warning("NFC reader %s did not stop within %.1f s", self.reader_id, timeout_s)
+        if self.emulator is not None:
+            self.emulator.close()
 
     @property
     def closed(self) -> bool:
@@ -136,11 +153,14 @@ class NfcReader:
         """The polling thread is alive."""
         return self._thread.is_alive()
 
-    def __enter__(self) -> "NfcReader":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"NfcReader(reader_id={self.reader_id!r}, uri={self.uri!r}, running={self.running})"
 
     # -- the thread ---------------------------------------------------------
 
@@ -154,7 +174,7 @@ class NfcReader:
                 self._report(ReaderState.DISCONNECTED, str(error))
                 self._stop.wait(self._backoff(failures))
                 continue
-            except Exception as error:  # a bug or an nfcpy surprise: report, never die
+            except Exception as error:
                 failures += 1
                 log.exception("opening NFC reader %s failed unexpectedly", self.reader_id)
                 self._report(ReaderState.ERROR, f"opening the reader failed: {type(error).__name__}")
@@ -164,7 +184,7 @@ class NfcReader:
             self._sensed_ok = False
             try:
                 self._poll(frontend.clf)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - the thread must survive anything nfcpy raises
                 # A reader that worked until now gets one immediate reopen (a
                 # garbled frame, a glitch); one that keeps failing backs off.
                 failures = 1 if self._sensed_ok else failures + 1
@@ -228,10 +248,8 @@ class NfcReader:
         if state is self._state and state is not ReaderState.ERROR:
             return  # one event per change, not one per retry
         self._state = state
-        if state is ReaderState.CONNECTED or detail == CLOSED_DETAIL:
-            log.info("NFC reader %s connected: %s", self.reader_id, detail)
-        else:
-            log.warning("NFC reader %s %s: %s", self.reader_id, state.value, detail)
+        level = logging.INFO if state is ReaderState.CONNECTED or detail == CLOSED_DETAIL else logging.WARNING
+        log.log(level, "NFC reader %s %s: %s", self.reader_id, state.value, detail)
         self._emit(ReaderStatus(self.reader_id, state, detail))
 
     def _emit(self, event: object) -> None:

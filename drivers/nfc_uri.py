@@ -12,8 +12,11 @@ URI in kiosk.toml               meaning
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from .emulate_pn532 import Pn532Emulator
 from .errors import ReaderURIError
+from .nfc_reader import NfcReader
 
 EMULATED = "emulated:pn532"
 
@@ -52,4 +55,33 @@ def nfc_reader_path(uri: str) -> str | None:
     raise ReaderURIError(
         f"reader URI {uri!r} is not an NFC reader; use pn532:tty:/dev/..., nfc:tty:S0:pn532, "
         "nfc:usb:072f:2200 or emulated:pn532"
+    )
+
+
+def open_nfc_reader(
+    uri: str,
+    sink: Callable[[object], None],
+    *,
+    reader_id: str | None = None,
+    debounce_s: float = 1.0,
+    card_record_type: str | None = None,
+) -> NfcReader:
+    """The NfcReader a config URI names, not started; ``emulated:pn532`` brings its emulator.
+
+    Raises ReaderURIError for a URI this module does not accept.
+    """
+    path = nfc_reader_path(uri)
+    emulator = None
+    if path is None:
+        emulator = Pn532Emulator()
+        path = emulator.port
+    options = {} if card_record_type is None else {"card_record_type": card_record_type}
+    return NfcReader(
+        path,
+        sink,
+        reader_id=reader_id or uri,
+        debounce_s=debounce_s,
+        uri=uri,
+        emulator=emulator,
+        **options,
     )

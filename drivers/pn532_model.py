@@ -42,14 +42,20 @@ class Type2Card:
     uid: bytes
     sak: int = 0x00
     memory: bytearray = field(default_factory=bytearray)
+    # Answers this many commands, then leaves the field (a card swiped past).
+    leaves_after: int | None = None
 
     @classmethod
-    def with_ndef(cls, uid: bytes, ndef: bytes | None, sak: int = 0x00) -> "Type2Card":
+    def with_ndef(
+        cls, uid: bytes, ndef: bytes | None, sak: int = 0x00, leaves_after: int | None = None
+    ) -> Type2Card:
         if len(uid) not in (4, 7, 10):
             raise ValueError(f"a 14443-A UID is 4, 7 or 10 bytes, got {len(uid)}; pass the UID as bytes")
         if sak & 0x08 and ndef is not None:
             raise ValueError("a MIFARE Classic (SAK bit 0x08) cannot carry NDEF for nfcpy; drop ndef or sak")
-        return cls(bytes(uid), sak, _type2_memory(bytes(uid), ndef))
+        if leaves_after is not None and leaves_after < 0:
+            raise ValueError("leaves_after counts commands the card answers; it cannot be negative")
+        return cls(bytes(uid), sak, _type2_memory(bytes(uid), ndef), leaves_after)
 
     @property
     def is_classic(self) -> bool:
@@ -235,6 +241,10 @@ class Pn532Model:
         except Mute:
             self.selected = False
             return STATUS_TIMEOUT, b""
+        if self.card.leaves_after is not None:
+            self.card.leaves_after -= 1
+            if self.card.leaves_after <= 0:
+                self.place(None)
         if with_crc and len(answer) > 1:
             answer += crc_a(answer)
         return STATUS_OK, answer

@@ -29,8 +29,11 @@ class Reader:
     cannot glue onto the first frame after replug. Not started until ``start()``.
 
     Status events: ``connected`` when the device opens; ``disconnected`` (once per
-    outage) when it cannot be opened or goes away; ``error`` for a malformed frame or
-    an unexpected fault, followed by ``connected`` again at the next good read.
+    outage) when it cannot be opened or goes away; ``error`` for a malformed frame
+    (at most one per ``error_report_interval_s``, with a count of the rest) or an
+    unexpected fault, followed by ``connected`` again at the next good read.
+    Card refusals (bank cards, forged tokens) become CardRefused events, debounced
+    like taps.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class Reader:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         emulator: Any = None,
+        error_report_interval_s: float = 1.0,
     ) -> None:
         self.reader_id = reader_id
         self.uri = uri
@@ -61,6 +65,9 @@ class Reader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state: ReaderState | None = None
+        self._error_report_interval_s = error_report_interval_s
+        self._last_error_report_at = float("-inf")
+        self._suppressed_errors = 0
 
     def start(self) -> "Reader":
         if self._thread is not None:
@@ -103,7 +110,6 @@ class Reader:
                 self._report(ReaderState.ERROR, f"unexpected error opening the device: {error!r}")
                 self._wait_before_retry(f"unexpected error: {error!r}")
                 continue
-            self._backoff.reset()
             self._report(ReaderState.CONNECTED, f"reading from {getattr(transport, 'path', self.uri)}")
             try:
                 self._read_until_gone(transport)
@@ -114,15 +120,22 @@ class Reader:
                 self._report(ReaderState.ERROR, f"unexpected error while reading: {error!r}; reconnecting")
             finally:
                 transport.close()
+            # Backoff also between a lost connection and the next open: a device that
+            # opens and then fails at once (flapping USB, a decoder bug) must not spin.
+            self._stop.wait(self._backoff.next_delay())
         log.debug("reader %s stopped", self.reader_id)
 
     def _read_until_gone(self, transport: Transport) -> None:
         decoder = self._make_decoder()
         idle = getattr(decoder, "idle", None)
+        healthy = False
         while not self._stop.is_set():
             data = transport.read()
             if data:
                 items = decoder.feed(data)
+                if not healthy:
+                    healthy = True
+                    self._backoff.reset()  # only a connection that read and decoded bytes has recovered
             elif idle is not None:
                 items = idle()
             else:
@@ -133,13 +146,14 @@ class Reader:
 
     def _handle(self, item: object, now: float) -> None:
         if isinstance(item, RefusedCardError):
-            log.warning("reader %s refused a card: %s", self.reader_id, item)
-            self._emit(CardRefused(self.reader_id, str(item)))
+            # A refused card held in front of the reader (or a scanner re-reading a
+            # forged code) is one refusal, like a held card is one tap.
+            if self._debouncer.is_new_tap(f"refused:{item}", now):
+                log.warning("reader %s refused a card: %s", self.reader_id, item)
+                self._emit(CardRefused(self.reader_id, str(item)))
             return
         if isinstance(item, DriverError):
-            # The message is built by the parser and never contains card digits.
-            log.warning("reader %s: %s", self.reader_id, item)
-            self._report(ReaderState.ERROR, str(item))
+            self._report_malformed(item, now)
             return
         if isinstance(item, Decoded):
             uid, tech = item.uid, item.tech
@@ -150,6 +164,21 @@ class Reader:
         if self._debouncer.is_new_tap(f"{tech}:{uid}", now):
             log.debug("reader %s: card read (%s)", self.reader_id, tech)
             self._emit(CardRead(uid=uid, tech=tech, reader_id=self.reader_id))
+
+    def _report_malformed(self, error: DriverError, now: float) -> None:
+        # At most one report per interval: a floating RX pin or a card at the edge of
+        # the field can produce hundreds of bad frames a second, which would flood the
+        # log (SD card wear) and make the screen's reader status flicker.
+        if now - self._last_error_report_at < self._error_report_interval_s:
+            self._suppressed_errors += 1
+            return
+        detail = str(error)  # built by the parser; never contains card digits
+        if self._suppressed_errors:
+            detail += f" ({self._suppressed_errors} more malformed reads since the last report)"
+        self._suppressed_errors = 0
+        self._last_error_report_at = now
+        log.warning("reader %s: %s", self.reader_id, detail)
+        self._report(ReaderState.ERROR, detail)
 
     def _wait_before_retry(self, reason: str) -> None:
         delay = self._backoff.next_delay()

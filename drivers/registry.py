@@ -12,6 +12,9 @@ an emulated one on a pty. New reader types plug in by adding a DeviceKind to
     barcode:hid:/dev/input/by-id/...-kbd           keyboard-wedge barcode/QR scanner
     barcode:tty:/dev/ttyACM0                       serial (USB CDC) scanner
     emulated:<kind>                                any kind above on a pty; reader.emulator taps it
+    pn532:tty:/dev/ttyS0, nfc:usb:072f:2200 ...    NFC readers (drivers.nfc_reader, URIs in drivers.nfc_uri)
+    wiegand:gpio:D0=17,D1=27                       Wiegand reader on GPIO (drivers.wiegand_reader)
+    emulated:pn532, emulated:wiegand               their emulators (tap "04A1B2C3D4E5F6" / "123:45678")
 
 A ``tty`` path may end in ``?baud=N`` (default 9600).
 """
@@ -26,9 +29,9 @@ from drivers.barcode import parse_scan
 from drivers.card_formats import CardFormats
 from drivers.decoding import Decoder, Transport
 from drivers.emulate import PtyEmulator
-from drivers.errors import ReaderURIError
+from drivers.emulate_adapters import Pn532TapAdapter, ReaderHandle, WiegandTapAdapter
+from drivers.errors import DriverError, ReaderURIError
 from drivers.events import Tech
-from drivers.evdev_transport import EvdevTransport
 from drivers.line_decoder import LineDecoder
 from drivers.magstripe import card_id_from_swipe
 from drivers.reader import Reader, Sink
@@ -42,8 +45,14 @@ class DeviceKind:
     make_decoder: Callable[[CardFormats], Decoder]
 
 
-def _lines(parse: Callable[[str], object], what: str, formats: CardFormats) -> Decoder:
-    return LineDecoder(parse, what=what, idle_timeout_s=formats.swipe_timeout_s)  # type: ignore[arg-type]
+_TRACK_GAP_S = 0.05  # longer than the gap between tracks of one swipe, far shorter than between swipes
+
+
+def _lines(parse: Callable[[str], object], what: str, formats: CardFormats, *, join: bool = False) -> Decoder:
+    return LineDecoder(
+        parse, what=what, idle_timeout_s=formats.swipe_timeout_s,  # type: ignore[arg-type]
+        join_lines_quiet_s=_TRACK_GAP_S if join else None,
+    )
 
 
 DEVICE_KINDS: Mapping[str, DeviceKind] = {
@@ -59,7 +68,7 @@ DEVICE_KINDS: Mapping[str, DeviceKind] = {
     "magstripe": DeviceKind(
         Tech.MAGSTRIPE.value, frozenset({"tty", "hid"}),
         lambda f: _lines(partial(card_id_from_swipe, card_format=f.magstripe, with_lrc=f.magstripe_lrc),
-                         "magstripe", f),
+                         "magstripe", f, join=f.magstripe_enter_per_track),
     ),
     "barcode": DeviceKind(
         Tech.BARCODE.value, frozenset({"tty", "hid"}),
@@ -80,6 +89,9 @@ def _tty(path: str) -> Callable[[], Transport]:
 
 
 def _hid(path: str) -> Callable[[], Transport]:
+    # Imported here so a serial-only kiosk does not need evdev installed.
+    from drivers.evdev_transport import EvdevTransport
+
     return lambda: EvdevTransport(path)
 
 
@@ -87,6 +99,8 @@ TRANSPORTS: Mapping[str, Callable[[str], Callable[[], Transport]]] = {"tty": _tt
 
 ACCEPTED_FORMS = (
     "rdm6300:tty:/dev/ttyAMA0",
+    "pn532:tty:/dev/ttyS0", "nfc:tty:S0:pn532", "nfc:usb:072f:2200", "wiegand:gpio:D0=17,D1=27",
+    "emulated:pn532", "emulated:wiegand",
     "em4100-hex:tty:<device>", "em4100-dec:tty:<device>", "em4100-dec:hid:/dev/input/by-id/<device>",
     "magstripe:tty:<device>", "magstripe:hid:/dev/input/by-id/<device>",
     "barcode:tty:<device>", "barcode:hid:/dev/input/by-id/<device>",
@@ -101,7 +115,7 @@ def open_reader(
     reader_id: str | None = None,
     debounce_s: float = 1.0,
     formats: CardFormats | None = None,
-) -> Reader:
+) -> Reader | ReaderHandle:
     """Build the reader a config URI names; it is not started (call ``start()``).
 
     ``formats`` carries the chain's card formats and the digital-card key (defaults:
@@ -112,6 +126,9 @@ def open_reader(
     formats = formats or CardFormats()
     reader_id = reader_id or uri
     scheme, _, rest = uri.partition(":")
+    other = OTHER_READERS.get(uri if scheme == "emulated" else scheme)
+    if other is not None:
+        return other(uri, sink, reader_id, debounce_s)
     if scheme == "emulated":
         return _open_emulated(rest, uri, sink, reader_id, debounce_s, formats)
     kind = DEVICE_KINDS.get(scheme)
@@ -128,11 +145,75 @@ def open_reader(
     return _reader(kind, open_transport, uri, sink, reader_id, debounce_s, formats)
 
 
+def _open_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+    from drivers.nfc_reader import NfcReader
+    from drivers.nfc_uri import nfc_reader_path
+
+    try:
+        path = nfc_reader_path(uri)
+    except ReaderURIError as error:
+        raise _unknown(uri, str(error)) from None
+    return ReaderHandle(NfcReader(path, sink, reader_id=reader_id, debounce_s=debounce_s), uri=uri)
+
+
+def _open_emulated_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+    from drivers.emulate_pn532 import Pn532Emulator
+    from drivers.nfc_reader import NfcReader
+
+    emulator = Pn532TapAdapter(Pn532Emulator())
+    try:
+        reader = NfcReader(emulator.port, sink, reader_id=reader_id, debounce_s=debounce_s)
+    except BaseException:
+        emulator.close()
+        raise
+    return ReaderHandle(reader, uri=uri, emulator=emulator)
+
+
+def _open_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+    from drivers.wiegand_reader import WiegandReader
+
+    transport, _, spec = uri.partition(":")[2].partition(":")
+    if transport != "gpio":
+        raise _unknown(uri, "a Wiegand reader is wiegand:gpio:D0=<BCM pin>,D1=<BCM pin>")
+    try:
+        reader = WiegandReader.from_pin_spec(spec, sink, reader_id=reader_id, debounce_s=debounce_s)
+    except (DriverError, ValueError) as error:
+        raise _unknown(uri, str(error)) from None
+    return ReaderHandle(reader, uri=uri)
+
+
+#: Pins the emulated Wiegand reader uses on its MockFactory (any two free BCM numbers).
+_EMULATED_WIEGAND_PINS = (17, 27)
+
+
+def _open_emulated_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+    from gpiozero.pins.mock import MockFactory
+
+    from drivers.wiegand_emulate import WiegandEmulator
+    from drivers.wiegand_reader import WiegandReader
+
+    factory = MockFactory()
+    d0, d1 = _EMULATED_WIEGAND_PINS
+    reader = WiegandReader(d0, d1, sink, reader_id=reader_id, debounce_s=debounce_s, pin_factory=factory)
+    return ReaderHandle(reader, uri=uri, emulator=WiegandTapAdapter(WiegandEmulator(factory, d0, d1)))
+
+
+#: Readers built by other modules, by scheme (or by full URI for their emulators).
+OTHER_READERS: Mapping[str, Callable[[str, Sink, str, float], ReaderHandle]] = {
+    "pn532": _open_nfc,
+    "nfc": _open_nfc,
+    "emulated:pn532": _open_emulated_nfc,
+    "wiegand": _open_wiegand,
+    "emulated:wiegand": _open_emulated_wiegand,
+}
+
+
 def _open_emulated(rest: str, uri: str, sink: Sink, reader_id: str, debounce_s: float,
                    formats: CardFormats) -> Reader:
     kind = DEVICE_KINDS.get(rest)
     if kind is None:
-        raise _unknown(uri, f"emulated kinds: {', '.join('emulated:' + k for k in DEVICE_KINDS)}")
+        kinds = [*DEVICE_KINDS, "pn532", "wiegand"]
+        raise _unknown(uri, f"emulated kinds: {', '.join('emulated:' + k for k in kinds)}")
     emulator = PtyEmulator(rest)
     return _reader(kind, TRANSPORTS["tty"](emulator.port), uri, sink, reader_id, debounce_s, formats,
                    emulator=emulator)

@@ -83,7 +83,7 @@ def _check_length(length: int) -> None:
         if length == 0:
             raise FrameError("empty Wiegand frame: no bits arrived on D0/D1")
         raise FrameError(
-            f"Wiegand frame of {length} bits; this reader decodes {lengths}-bit "
+            f"Wiegand frame of {length} bit{'' if length == 1 else 's'}; this reader decodes {lengths}-bit "
             "frames. Set the reader to a 26- or 34-bit output format, or check "
             "for a loose D0/D1 wire (lost bits) or electrical noise (extra bits).")
 
@@ -237,6 +237,11 @@ class BitAccumulator:
         self._problem = ""
         self._last_edge_at = None
         return frame
+
+    def discard(self) -> None:
+        """Drop the frame being collected (e.g. after a stuck line: not card data)."""
+        self._bits.clear()
+        self._problem = ""
 
     @property
     def any_low(self) -> bool:

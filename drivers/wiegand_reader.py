@@ -17,10 +17,11 @@ from typing import Any
 
 from gpiozero import DigitalInputDevice
 
+from drivers.debounce import Debouncer
 from drivers.errors import DriverError, FrameError, TransportError
 from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
 from drivers.gpio import check_pins, close_all, open_device, parse_pin_spec
-from drivers.wiegand import D0, D1, DEFAULT_FRAME_GAP_S, BitAccumulator, decode_raw
+from drivers.wiegand import D0, D1, DEFAULT_FRAME_GAP_S, BitAccumulator, RawFrame, decode_raw
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,11 @@ class WiegandReader:
     ``d0``/``d1`` are BCM GPIO numbers. The lines idle high and pulse low, so
     the inputs use the Pi's pull-ups (the level shifter's own pull-ups on the
     3.3 V side are fine alongside). ``debounce_s`` drops repeats of the same
-    card within that many seconds of its previous read (readers repeat while
-    a card is held). ``sink`` is a callable taking one event, or a queue.
+    card within that many seconds of its previous sighting (readers repeat
+    while a card is held). ``sink`` is a callable taking one event, or a queue.
+    Same surface as :class:`drivers.reader.Reader`: ``start()`` (returns self),
+    ``close(timeout_s)``, ``running``, ``reader_id``, ``uri``, ``tech``;
+    entering the context manager starts it.
     """
 
     def __init__(self, d0: int, d1: int, sink: Any, *, reader_id: str,
@@ -56,14 +60,16 @@ class WiegandReader:
                  frame_gap_s: float = DEFAULT_FRAME_GAP_S,
                  stuck_low_s: float = DEFAULT_STUCK_LOW_S) -> None:
         self._pins = check_pins(f"Wiegand reader {reader_id!r}", {"D0": d0, "D1": d1})
-        if debounce_s < 0:
-            raise ValueError(f"debounce_s must be >= 0, not {debounce_s}")
         if not stuck_low_s > frame_gap_s:
             raise ValueError("stuck_low_s must be longer than frame_gap_s")
         self.reader_id = reader_id
+        self.uri = f"wiegand:gpio:D0={d0},D1={d1}"
+        self.tech = Tech.WIEGAND.value
+        #: The emulator driving this reader's pins (``emulated:wiegand``), else None.
+        self.emulator: Any = None
+        self._debouncer = Debouncer(debounce_s)
         self._emit_to = _sink_callable(sink)
         self._pin_factory = pin_factory
-        self._debounce_s = debounce_s
         self._stuck_low_s = stuck_low_s
         self._acc = BitAccumulator(frame_gap_s=frame_gap_s)
         self._cond = threading.Condition()
@@ -71,7 +77,6 @@ class WiegandReader:
         self._worker: threading.Thread | None = None
         self._stopping = False
         self._closed = False
-        self._last_read: tuple[str, float] | None = None
         self._in_error = False
         self._stuck_reported: frozenset[int] = frozenset()
 
@@ -96,12 +101,19 @@ class WiegandReader:
 
     # --- lifecycle ------------------------------------------------------------
 
-    def start(self) -> None:
-        """Open both pins and start reading. Raises TransportError if a pin cannot be opened."""
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.is_alive()
+
+    def start(self) -> WiegandReader:
+        """Open both pins and start reading; returns self, and does nothing if running.
+
+        Raises TransportError (after an ``error`` status) if a pin cannot be opened.
+        """
         if self._closed:
             raise DriverError(f"Wiegand reader {self.reader_id!r} is closed; make a new one")
         if self._worker is not None:
-            return
+            return self
         owner = f"Wiegand reader {self.reader_id!r}"
         try:
             for line, role in ((D0, "D0"), (D1, "D1")):
@@ -129,8 +141,9 @@ class WiegandReader:
         self._emit(ReaderStatus(
             self.reader_id, ReaderState.CONNECTED,
             f"Wiegand 26/34-bit on GPIO{self.d0} (D0) and GPIO{self.d1} (D1)"))
+        return self
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 2.0) -> None:
         """Stop reading and release both pins. Safe to call more than once."""
         if self._closed:
             return
@@ -142,13 +155,15 @@ class WiegandReader:
         # Release pins first so no callback arrives after the worker ends.
         close_all(self._devices)
         if worker is not None:
-            worker.join(timeout=2.0)
+            if worker is not threading.current_thread():
+                worker.join(timeout=timeout_s)
             self._worker = None
             self._emit(ReaderStatus(self.reader_id, ReaderState.DISCONNECTED, "closed"))
+        if self.emulator is not None:
+            self.emulator.close()
 
     def __enter__(self) -> WiegandReader:
-        self.start()
-        return self
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -171,6 +186,9 @@ class WiegandReader:
                 now = time.monotonic()
                 raw = self._acc.poll(now)
                 stuck = frozenset(self._acc.held_low(now, self._stuck_low_s))
+                if stuck - self._stuck_reported:
+                    # The long "pulse" that started the stuck line was not a bit.
+                    self._acc.discard()
                 if raw is None and stuck == self._stuck_reported:
                     self._cond.wait(self._wait_time(now))
                     continue
@@ -202,19 +220,16 @@ class WiegandReader:
         else:
             self._recovered("lines released")
 
-    def _handle_frame(self, raw: Any) -> None:
+    def _handle_frame(self, raw: RawFrame) -> None:
         try:
             card_id = decode_raw(raw)
         except FrameError as exc:
             self._error(str(exc))
             return
-        now = time.monotonic()
-        last = self._last_read
-        self._last_read = (card_id, now)
-        if last is not None and last[0] == card_id and now - last[1] < self._debounce_s:
+        if not self._debouncer.is_new_tap(card_id, time.monotonic()):
             return  # the reader repeating a card that is still held
         self._recovered("reading")
-        self._emit(CardRead(uid=card_id, tech=Tech.WIEGAND.value, reader_id=self.reader_id))
+        self._emit(CardRead(uid=card_id, tech=self.tech, reader_id=self.reader_id))
 
     def _error(self, detail: str) -> None:
         self._in_error = True

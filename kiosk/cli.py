@@ -119,7 +119,7 @@ def cmd_tap(args: argparse.Namespace, settings: Settings) -> int:
     from drivers.emulate import send_tap
 
     send_tap(settings.control_socket, args.uid, kind=args.kind)
-    print(f"tapped {args.kind} card ending {args.uid[-4:]}")
+    print(f"tapped the emulated {args.kind} reader")  # echo no card data: it may be a bank card
     return 0
 
 
@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("uid", help="card UID, e.g. 0A1B2C3D4E for the RDM6300 emulator")
     p.add_argument("--kind", default="rdm6300", help="which emulated reader (default: rdm6300)")
     p.set_defaults(func=cmd_tap)
+
+    from kiosk.sync_cli import add_sync_commands
+
+    add_sync_commands(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ class DeviceSettings:
     branch: str
     data_dir: Path
     secrets_file: Path
+    timezone: str = "Asia/Tehran"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,19 @@ class ReaderSettings:
 class MemberSettings:
     default_region: str = "IR"
     consent_version: str = "2026-01"
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    """What the chain's own cards look like on magstripe and barcode readers."""
+
+    magstripe_track: int = 2
+    magstripe_pattern: str = r"(?P<id>\d{6,19})"
+    magstripe_lrc: bool = False
+    magstripe_enter_per_track: bool = False
+    barcode_pattern: str = r"(?P<id>[0-9]{6,32})"
+    swipe_timeout_s: float = 0.5
+    digital_cards: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,10 @@ class Settings:
     members: MemberSettings = field(default_factory=MemberSettings)
     loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
     cloud: CloudSettings = field(default_factory=CloudSettings)
+    cards: CardSettings = field(default_factory=CardSettings)
+    # Validated by the gpiozero builders in drivers.feedback / drivers.motion at start.
+    feedback: Mapping[str, Any] = field(default_factory=dict)
+    motion: Mapping[str, Any] = field(default_factory=dict)
     staff: StaffSettings = field(default_factory=StaffSettings)
     pos: PosSettings = field(default_factory=PosSettings)
     enrollment: EnrollmentSettings = field(default_factory=EnrollmentSettings)
@@ -152,6 +170,34 @@ def _text(nonempty: bool = True) -> Check:
     return check
 
 
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(key, value, "true or false")
+    return value
+
+
+def _regex(key: str, value: Any) -> str:
+    import re
+
+    _text()(key, value)
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _fail(key, value, f"a valid regular expression ({exc})") from None
+    return value
+
+
+def _timezone(key: str, value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    _text()(key, value)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _fail(key, value, "an IANA time zone name such as \"Asia/Tehran\" or \"Asia/Dubai\"") from None
+    return value
+
+
 def _choice(*options: str) -> Check:
     def check(key: str, value: Any) -> str:
         if value not in options:
@@ -159,12 +205,6 @@ def _choice(*options: str) -> Check:
         return value
 
     return check
-
-
-def _bool(key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(key, value, "true or false")
-    return value
 
 
 def _sms_otp(key: str, value: Any) -> bool:
@@ -207,8 +247,8 @@ def _resolve(base: Path, value: str) -> Path:
 def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     """Turn parsed TOML into :class:`Settings`; pure apart from path arithmetic."""
     base = path.parent
-    top = {"device", "web", "readers", "members", "loyalty", "cloud", "staff", "pos", "enrollment", "receipts",
-           "branding"}
+    top = {"device", "web", "readers", "members", "loyalty", "cloud", "cards", "feedback", "motion",
+           "staff", "pos", "enrollment", "receipts", "branding"}
     unknown = sorted(set(raw) - top)
     if unknown:
         raise ConfigError(f"unknown section [{unknown[0]}]; allowed sections: {', '.join(sorted(top))}")
@@ -217,7 +257,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     device = _section(
         raw["device"],
         "device",
-        {"id": _text(), "branch": _text(), "data_dir": _text(), "secrets_file": _text()},
+        {"id": _text(), "branch": _text(), "data_dir": _text(), "secrets_file": _text(), "timezone": _timezone},
     )
     for key in ("id", "branch"):
         if key not in device:
@@ -228,6 +268,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         branch=device["branch"],
         data_dir=data_dir,
         secrets_file=_resolve(base, device.get("secrets_file", str(data_dir / "secrets.toml"))),
+        timezone=device.get("timezone", "Asia/Tehran"),
     )
     web = WebSettings(
         **_section(
@@ -275,8 +316,29 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         raise _fail("cloud.url", url, "an http:// or https:// URL, or \"\" to run without a cloud")
     if "ca_file" in cloud_values:
         cloud_values["ca_file"] = _resolve(base, cloud_values["ca_file"])
+    cards = CardSettings(
+        **_section(
+            raw.get("cards", {}),
+            "cards",
+            {
+                "magstripe_track": _int(1, 3),
+                "magstripe_pattern": _regex,
+                "magstripe_lrc": _bool,
+                "magstripe_enter_per_track": _bool,
+                "barcode_pattern": _regex,
+                "swipe_timeout_s": _number(0.05, 10),
+                "digital_cards": _bool,
+            },
+        )
+    )
+    for name in ("feedback", "motion"):
+        if not isinstance(raw.get(name, {}), Mapping):
+            raise _fail(name, raw[name], "a table")
     return Settings(
         path=path,
+        cards=cards,
+        feedback=dict(raw.get("feedback", {})),
+        motion=dict(raw.get("motion", {})),
         device=device_settings,
         web=web,
         readers=tuple(readers),

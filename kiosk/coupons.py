@@ -35,7 +35,7 @@ def offers(service: KioskService, member_id: str) -> list[dict[str, Any]]:
 
 
 def check_affordable(service: KioskService, member_id: str, reward_id: str) -> dict[str, Any]:
-    """The reward, or InsufficientPoints / RewardNotAvailable before the shopper confirms anything."""
+    """The reward, or InsufficientPoints / RewardNotAvailable / OfflineRedemptionCap before anything is confirmed."""
     row = service.store.reward(reward_id)
     if row is None:
         raise RewardNotAvailable(reward_id, reward_id, "inactive")
@@ -43,6 +43,8 @@ def check_affordable(service: KioskService, member_id: str, reward_id: str) -> d
                  tier=service.tier_progress(member_id).tier,
                  taken=service.store.coupons_taken(member_id).get(reward_id, 0),
                  today=service.now().date(), rules=service.rules)
+    if service.link is not None and service.link != "online":
+        service.check_offline_allowance(member_id, row["cost_points"])  # raises OfflineRedemptionCap
     return row
 
 

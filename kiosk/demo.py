@@ -31,9 +31,18 @@ idle_timeout_s = 20
 uri = "emulated:rdm6300"
 id = "counter"
 
+[[readers]]
+uri = "emulated:magstripe"
+id = "swipe"
+
 [members]
 default_region = "IR"
+
+[cloud]
+url = "http://127.0.0.1:{cloud_port}"
+sync_interval_s = 2.0
 """
+CLOUD_CONFIG = Path(__file__).resolve().parent.parent / "docs" / "cloud-config.example.json"
 
 
 @dataclass(frozen=True)
@@ -56,12 +65,35 @@ UNKNOWN_UID = "0000C0FFEE"
 DEMO_REWARDS = (("coffee", "Free coffee", 200), ("voucher10", "10% off voucher", 500), ("tote", "Club tote bag", 1500))
 
 
-def prepare(data_dir: Path, port: int) -> Settings:
+def start_cloud(settings: Settings, data_dir: Path, port: int):
+    """The reference cloud beside the kiosk, with the demo device registered and its branch configured."""
+    from cloud.app import create_app
+    from cloud.server import BackgroundServer
+    from cloud.store import CloudStore, load_config_file
+    from kiosk.sync_client import CloudClient
+    from kiosk.sync_files import Credentials, save_credentials
+    from kiosk.sync_setup import credentials_path
+
+    db = data_dir / "cloud.sqlite"
+    cloud_store = CloudStore(db)
+    if cloud_store.config(settings.device.branch) is None and CLOUD_CONFIG.exists():
+        cloud_store.set_config(settings.device.branch, load_config_file(CLOUD_CONFIG))
+    server = BackgroundServer(create_app(db), port=port)
+    creds = credentials_path(settings)
+    if not creds.exists():
+        token = cloud_store.create_token(settings.device.branch)
+        with CloudClient(server.url) as client:
+            reg = client.register(token, name=settings.device.id)
+        save_credentials(creds, Credentials(server.url, reg.device_id, reg.device_key, reg.branch))
+    return server
+
+
+def prepare(data_dir: Path, port: int, cloud_port: int = 8700) -> Settings:
     """Write the demo config, secrets and members once; later runs keep what the demo changed."""
     data_dir.mkdir(parents=True, exist_ok=True)
     config_file = data_dir / "kiosk.toml"
     if not config_file.exists():
-        config_file.write_text(DEMO_CONFIG.format(port=port), encoding="utf-8")
+        config_file.write_text(DEMO_CONFIG.format(port=port, cloud_port=cloud_port), encoding="utf-8")
     settings = load(config_file)
     ensure_secrets(settings)
     with open_service(settings) as service:
@@ -105,17 +137,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk-demo", description="Run the kiosk with emulated readers.")
     parser.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--cloud-port", type=int, default=8700)
     args = parser.parse_args(argv)
     configure_logging(args.data_dir / "kiosk.log", "WARNING")
     try:
-        settings = prepare(args.data_dir, args.port)
+        settings = prepare(args.data_dir, args.port, args.cloud_port)
         secrets = load_secrets(settings.device.secrets_file)
         print(describe(settings))
-        with Runtime(settings, secrets) as runtime:
+        with start_cloud(settings, args.data_dir, args.cloud_port) as cloud, Runtime(settings, secrets) as runtime:
             ctl = f".venv/bin/kioskctl --config {settings.path}"
             print(f"\nThe kiosk is running: open {runtime.url} in a browser.")
             print(f"Tap a card from a second terminal:  {ctl} tap 0A1B2C3D4E")
+            print(f"Swipe a bank card (it is refused):  {ctl} tap --kind magstripe '%B4111111111111111^TEST/CARD^28121010000000000?'")
             print(f"Check a balance:                    {ctl} balance --card 0A1B2C3D4E")
+            print(f"Cloud sync:                         {ctl} sync status   (reference cloud on {cloud.url}/)")
             print("Stop with Ctrl-C.", flush=True)
             wait_for_stop()
     except KioskError as exc:

@@ -77,3 +77,15 @@ class InvalidCouponCode(KioskError):
                          f"type it again, or scan the QR code")
         self.text = text
         self.why = why
+
+
+class OfflineRedemptionCap(KioskError):
+    """While the cloud is unreachable, a member may redeem only so many points a day."""
+
+    def __init__(self, allowance: int, cap: int) -> None:
+        super().__init__(
+            f"the kiosk is offline and can redeem at most {cap} points per member per day; "
+            f"{allowance} points are left today. Please try again when the kiosk is back online or ask staff"
+        )
+        self.allowance = allowance
+        self.cap = cap

@@ -22,6 +22,8 @@ def configure_logging(log_file: Path | None, level: str = "INFO") -> None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers,
                         force=True)
+    # nfcpy logs raw card UIDs at DEBUG; a UID must never reach a log, whatever the level asked for.
+    logging.getLogger("nfc").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def wait_for_stop() -> None:

@@ -1,10 +1,12 @@
 """Composition of a running kiosk: store, service, readers, web server; used by `kiosk`, the demo and tests."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import threading
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from waitress.server import create_server
 
@@ -12,7 +14,27 @@ from kiosk.config import Secrets, Settings
 from kiosk.service import KioskService
 from kiosk.store import Store, utcnow
 
+if TYPE_CHECKING:
+    from drivers.card_formats import CardFormats
+
 log = logging.getLogger(__name__)
+
+
+def card_formats(settings: Settings, secrets: Secrets) -> "CardFormats":
+    """The readers' view of the chain's card formats; the digital-card key derives from the chain secret."""
+    from drivers.card_formats import CardFormats
+    from drivers.magstripe import MagstripeFormat
+
+    c = settings.cards
+    token_key = hmac.new(secrets.chain_secret, b"digital-card-token", hashlib.sha256).digest() if c.digital_cards else None
+    return CardFormats(
+        magstripe=MagstripeFormat(c.magstripe_track, c.magstripe_pattern),
+        barcode_pattern=c.barcode_pattern,
+        token_key=token_key,
+        magstripe_lrc=c.magstripe_lrc,
+        magstripe_enter_per_track=c.magstripe_enter_per_track,
+        swipe_timeout_s=c.swipe_timeout_s,
+    )
 
 
 class Runtime:
@@ -26,6 +48,7 @@ class Runtime:
         clock: Callable[[], datetime] = utcnow,
         open_reader: Callable[..., Any] | None = None,
         port: int | None = None,
+        pin_factory: Any = None,
     ) -> None:
         self.settings = settings
         self.secrets = secrets
@@ -35,11 +58,13 @@ class Runtime:
 
             open_reader = default_open_reader
         self._open_reader = open_reader
+        self._pin_factory = pin_factory
         self._port = settings.web.port if port is None else port
         self.store: Store | None = None
         self.service: KioskService | None = None
         self.readers: list[Any] = []
         self.tap_server: Any = None
+        self.sync: Any = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._closers: list[Callable[[], None]] = []
@@ -70,9 +95,13 @@ class Runtime:
         self._closers.append(self.store.close)
         self.service = KioskService(self.store, s, self.secrets, clock=self._clock).start()
         self._closers.append(self.service.close)
+        self._start_sync()
+        self._start_gpio()
+        formats = card_formats(s, self.secrets)
         for reader_settings in s.readers:
             reader = self._open_reader(
-                reader_settings.uri, self.service.put, reader_id=reader_settings.id, debounce_s=reader_settings.debounce_s
+                reader_settings.uri, self.service.put, reader_id=reader_settings.id,
+                debounce_s=reader_settings.debounce_s, formats=formats,
             )
             self.readers.append(reader)
             self._closers.append(reader.close)
@@ -91,6 +120,57 @@ class Runtime:
         self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._server_thread.start()
         log.info("kiosk %s serving on %s", s.device.id, self.url)
+
+    def _start_sync(self) -> None:
+        """The outbox drains to the cloud in the background; the screen hears about the link."""
+        from kiosk.sync_errors import NotRegistered
+        from kiosk.sync_setup import rules_from_cloud, worker_from_settings
+
+        service, store = self.service, self.store
+        assert service is not None and store is not None
+
+        def on_status(status: Any) -> None:
+            service.link = status.link.value
+            service.emit("link_state", status.to_json())
+
+        def on_config(document: dict[str, Any]) -> None:
+            service.rules = rules_from_cloud(document)
+            for reward in document.get("rewards", []):
+                store.upsert_reward(reward["id"], reward["name"], reward["cost_points"],
+                                    active=reward.get("active", True), per_member_limit=reward.get("per_member_limit"))
+
+        try:
+            self.sync = worker_from_settings(self.settings, store, clock=self._clock, on_config=on_config,
+                                             on_status=on_status)
+        except NotRegistered as exc:
+            log.warning("not syncing: %s", exc)
+            service.link = "offline"
+            return
+        if self.sync is None:
+            return
+        service.link = "offline"  # until the first exchange with the cloud succeeds
+        store.add_listener(self.sync.wake)
+        service.subscribe(lambda name, payload: self.sync.request_reconcile(payload["member_id"])
+                          if name == "member" else None)
+        self.sync.start()
+        self._closers.append(self.sync.close)
+
+    def _start_gpio(self) -> None:
+        """LEDs and buzzer follow the service's UI events; a PIR sensor wakes the screen."""
+        from drivers.feedback import feedback_from_config
+        from drivers.motion import motion_from_config
+
+        s = self.settings
+        if not (s.feedback or s.motion):
+            return  # no GPIO configured: do not make gpiozero look for pins on a dev machine
+        service = self.service
+        assert service is not None
+        feedback = feedback_from_config(s.feedback, pin_factory=self._pin_factory)
+        self._closers.append(feedback.close)
+        service.subscribe(lambda name, payload: feedback.on_event(name))
+        motion = motion_from_config(s.motion, lambda: service.emit("wake", {}), pin_factory=self._pin_factory)
+        if motion is not None:
+            self._closers.append(motion.close)
 
     def close(self) -> None:
         while self._closers:

@@ -14,13 +14,14 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import rules
 from kiosk.config import Secrets, Settings
-from kiosk.errors import CardNotActive, KioskError, UnknownCard
+from kiosk.errors import CardNotActive, KioskError, OfflineRedemptionCap, UnknownCard
 from kiosk.identity import card_ref, mask_uid
 from kiosk.store import Card, LedgerRow, Member, Recorded, Store, parse_iso, utcnow
 
@@ -60,6 +61,10 @@ class KioskService:
         self._subscribers: list[Subscriber] = []
         self._tap_handlers: list[Callable[[CardTap], bool]] = []
         self.reader_status: dict[str, ReaderStatus] = {}
+        # The cloud link as the sync worker last saw it; None when no cloud is configured,
+        # in which case the local ledger is the only authority and nothing is capped.
+        self.link: str | None = None
+        self.zone = ZoneInfo(settings.device.timezone)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.heartbeat = clock()
@@ -284,7 +289,19 @@ class KioskService:
         self.settle(member_id)  # never let a shopper spend points that have already expired
         balance = self.store.balance(member_id).points
         rules.check_redeem(balance, points)
+        if self.link is not None and self.link != "online":
+            self.check_offline_allowance(member_id, points)
         return self.store.record(member_id, "redeem", -points, reason=reason, event_id=event_id)
+
+    def check_offline_allowance(self, member_id: str, points: int) -> None:
+        """Offline, another branch may be spending the same points: cap what one day can redeem."""
+        local = self._clock().astimezone(self.zone)
+        start = datetime.combine(local.date(), time(0), tzinfo=self.zone)
+        end = start + timedelta(days=1)
+        today = rules.redeemed_points(self._entries(self.store.history_since(member_id, start)), start, end)
+        allowance = rules.offline_redeem_allowance(today, self.rules)
+        if points > allowance:
+            raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
                consent: bool = False, language: str | None = None, referred_by: str | None = None) -> Member:

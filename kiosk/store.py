@@ -142,6 +142,7 @@ class Store:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._closed = False
+        self._listeners: list[Callable[[], None]] = []
         started: Future = Future()
         self._writer = threading.Thread(target=self._run_writer, args=(started,), name="store-writer", daemon=True)
         self._writer.start()
@@ -195,10 +196,15 @@ class Store:
                     try:
                         result = fn(db)
                     except BaseException:
-                        conn.execute("ROLLBACK")
+                        # SQLite has already rolled back on SQLITE_FULL and friends; a second
+                        # ROLLBACK would replace "disk is full" with "no transaction is active".
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
                         raise
                     conn.execute("COMMIT")
                     fut.set_result(result)
+                    for listener in list(self._listeners):
+                        listener()
                 except sqlite3.Error as exc:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -232,6 +238,10 @@ class Store:
                 conn.execute("ROLLBACK")
                 raise
             log.info("applied database migration %d", version)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every committed write (e.g. to wake the sync worker); keep it quick."""
+        self._listeners.append(listener)
 
     def write(self, fn: Callable[[sqlite_utils.Database], T], timeout: float | None = 30) -> T:
         """Run ``fn(db)`` in one transaction on the writer thread and return its result."""
@@ -358,7 +368,9 @@ class Store:
             cur = db.execute("UPDATE cards SET state = ? WHERE card_ref = ?", [state, card_ref])
             if cur.rowcount == 0:
                 raise UnknownMember("no card with that reference")
-            self._enqueue(db, "card_state", {"card_ref": card_ref, "state": state, "staff_id": staff_id}, now)
+            (member_id,) = db.execute("SELECT member_id FROM cards WHERE card_ref = ?", [card_ref]).fetchone()
+            self._enqueue(db, "card_state", {"card_ref": card_ref, "member_id": member_id, "state": state,
+                                             "staff_id": staff_id}, now)
 
         self.write(tx)
 
@@ -561,7 +573,8 @@ class Store:
     def outbox_batch(self, limit: int, max_bytes: int, now: datetime) -> list[OutboxItem]:
         """Due, unsent outbox rows in creation order, bounded by count and total payload bytes."""
         rows = self.query(
-            "SELECT event_id, payload, attempts FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ? "
+            "SELECT event_id, payload, attempts FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL "
+            "AND next_attempt_at <= ? "
             "ORDER BY created_at, rowid LIMIT ?",
             (iso(now), limit),
         )
@@ -599,12 +612,33 @@ class Store:
         self.write(tx)
 
     def outbox_depth(self) -> int:
-        return self.query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")[0][0]
+        return self.query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL")[0][0]
+
+    def outbox_rejected(self, rejections: dict[str, str], at: datetime) -> None:
+        """Park events the cloud refused for good, with its reason; they are not retried."""
+        stamp = iso(at)
+
+        def tx(db: sqlite_utils.Database) -> None:
+            for event_id, reason in rejections.items():
+                db.execute("UPDATE outbox SET rejected_at = ?, last_error = ? WHERE event_id = ?",
+                           [stamp, reason[:500], event_id])
+                db.execute("UPDATE ledger SET cloud_state = 'rejected' WHERE event_id = ?", [event_id])
+
+        self.write(tx)
+
+    def outbox_parked(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Events the cloud refused, newest first, for staff to look at."""
+        rows = self.query(
+            "SELECT event_id, attempts, rejected_at, last_error, json_extract(payload, '$.kind') AS kind "
+            "FROM outbox WHERE rejected_at IS NOT NULL ORDER BY rejected_at DESC, rowid DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(r) for r in rows]
 
     def outbox_pending(self, limit: int = 100) -> list[dict[str, Any]]:
         rows = self.query(
             "SELECT event_id, attempts, next_attempt_at, created_at, json_extract(payload, '$.kind') AS kind "
-            "FROM outbox WHERE sent_at IS NULL ORDER BY created_at, rowid LIMIT ?",
+            "FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL ORDER BY created_at, rowid LIMIT ?",
             (limit,),
         )
         return [dict(r) for r in rows]

@@ -38,6 +38,7 @@ class Flows:
     desk: StaffDesk
     pin_lock: PinLock
     last_tap: LastTap
+    link_status: dict[str, Any] = field(default_factory=dict)  # the sync worker's last link_state payload
 
     @property
     def screen_ttl_s(self) -> float:
@@ -99,6 +100,12 @@ def build(service: KioskService, secret: bytes) -> Flows:
         return True
 
     service.add_tap_handler(staff_card)  # registered last, so a staff card is never taken for a member card
+
+    def remember_link(name: str, payload: dict[str, Any]) -> None:
+        if name == "link_state":
+            flows.link_status = dict(payload)
+
+    service.subscribe(remember_link)
     return flows
 
 

@@ -25,6 +25,7 @@ def index() -> str:
         jalali_months=JALALI_MONTHS,
         this_year=today.year,
         consent_version=settings.members.consent_version,
+        link=service.link,
     )
 
 

@@ -11,9 +11,9 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk import coupons
-from kiosk.digital_card import issue_digital_card
+from kiosk.digital_card import DigitalCardsOff, issue_digital_card
 from kiosk.enrollment import EnrollmentError
-from kiosk.errors import CardAlreadyBound, InsufficientPoints, RewardNotAvailable
+from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows
 from web.localize import jalali_to_iso
@@ -63,6 +63,8 @@ def check_reward() -> ResponseReturnValue:
         return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
     except RewardNotAvailable as exc:
         return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
+    except OfflineRedemptionCap as exc:
+        return fail("offline_cap", str(exc), 409, available=exc.allowance, needed=exc.cap)
     return jsonify({"reward_id": reward["id"], "name": reward["name"], "cost_points": reward["cost_points"]})
 
 
@@ -77,6 +79,8 @@ def redeem_reward() -> ResponseReturnValue:
         return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
     except RewardNotAvailable as exc:
         return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
+    except OfflineRedemptionCap as exc:
+        return fail("offline_cap", str(exc), 409, available=exc.allowance, needed=exc.cap)
     return jsonify({"code": coupon.code, "qr": coupon.qr, "name": coupon.reward_name,
                     "cost_points": coupon.cost_points, "balance": coupon.balance})
 
@@ -140,7 +144,10 @@ def await_card() -> ResponseReturnValue:
 def digital_card() -> ResponseReturnValue:
     f = flows()
     member_id = member_from(body(), "member")
-    card = issue_digital_card(f.service, member_id)
+    try:
+        card = issue_digital_card(f.service, member_id)
+    except DigitalCardsOff as exc:
+        return fail("digital_off", str(exc), 409)
     return jsonify({"qr": card.qr, "label": card.label})
 
 

@@ -47,7 +47,9 @@ def pin() -> ResponseReturnValue:
 def status() -> ResponseReturnValue:
     staff = staff_id()
     f = flows()
-    return answer(staff, f.desk.status(last_sync=getattr(f.service, "last_sync", None)))
+    data = f.desk.status(last_sync=f.link_status.get("last_success_at"))
+    data["link"] = f.service.link or "no cloud configured"
+    return answer(staff, data)
 
 
 @blueprint.post("/member")

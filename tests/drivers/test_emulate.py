@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from drivers.emulate import PtyEmulator, TapControlServer, send_tap
 from drivers.emulate_control import main as tap_main
@@ -119,3 +120,39 @@ def test_a_second_demo_on_the_same_socket_is_refused(demo):
     with pytest.raises(EmulatorControlError, match="already listening"):
         TapControlServer({}, demo.socket_path).start()
     send_tap(demo.socket_path, UID)  # the first demo still answers
+
+
+def test_a_swipe_with_spaces_and_a_scan_can_be_sent_through_the_control_socket(events, tmp_path):
+    from drivers.card_formats import CardFormats
+    from drivers.magstripe import MagstripeFormat, format_swipe
+
+    formats = CardFormats(magstripe=MagstripeFormat(2, r"77(?P<id>\d{10})"))
+    with open_reader("emulated:magstripe", events, formats=formats).start() as swiper, \
+            open_reader("emulated:barcode", events, formats=formats).start() as scanner:
+        events.wait_status(ReaderState.CONNECTED)
+        events.wait_status(ReaderState.CONNECTED)
+        emulators = {"magstripe": swiper.emulator, "barcode": scanner.emulator}
+        with TapControlServer(emulators, tmp_path / "tap.sock") as server:
+            send_tap(server.socket_path, format_swipe("LCHAIN^JANE DOE^", "770012345678"), kind="magstripe")
+            swiped = events.wait_card()
+            send_tap(server.socket_path, "12345678", kind="barcode")
+            scanned = events.wait_card()
+    assert (swiped.uid, swiped.tech) == ("0012345678", "magstripe")
+    assert (scanned.uid, scanned.tech) == ("12345678", "barcode")
+
+
+def test_writing_to_an_emulator_nobody_reads_fails_clearly_instead_of_hanging():
+    with PtyEmulator("barcode") as emulator:
+        with pytest.raises(DriverError, match="no reader is reading"):
+            for _ in range(10_000):  # far more than a pty buffers
+                emulator.tap("1234567890" * 3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60))
+def test_any_request_line_is_answered_ok_or_err_and_never_raises(line):
+    from drivers.emulate_control import handle_request
+
+    with PtyEmulator() as emulator:
+        answer = handle_request(line, {"rdm6300": emulator})
+    assert answer == "OK" or answer.startswith("ERR ")

@@ -41,3 +41,25 @@ def test_an_overlong_line_is_dropped_once_and_the_next_line_reads():
 def test_non_ascii_bytes_are_reported_and_dropped():
     [error] = LineDecoder(parse_decimal_line, what="EM4100").feed(b"00123\xff5678\n")
     assert isinstance(error, FrameError) and "non-ASCII" in str(error)
+
+
+def test_lines_can_be_joined_into_one_read_until_the_device_is_quiet():
+    clock = Clock()
+    seen = []
+
+    def parse(text):
+        seen.append(text)
+        return text
+
+    decoder = LineDecoder(parse, what="magstripe", join_lines_quiet_s=0.05, clock=clock)
+    assert decoder.feed(b"%A^B?\r") == []
+    clock.now = 0.01
+    assert decoder.feed(b";1234?\r") == []
+    clock.now = 0.03
+    assert decoder.idle() == []  # not quiet long enough yet
+    clock.now = 0.1
+    assert decoder.idle() == ["%A^B?;1234?"]
+    clock.now = 1.0
+    assert decoder.feed(b";5678?\r") == []
+    clock.now = 2.0
+    assert decoder.feed(b";9999?\r") == [";5678?"]  # a new read began after a quiet gap

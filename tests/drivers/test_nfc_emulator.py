@@ -1,16 +1,23 @@
 """The PN532 emulator, driven by nfcpy's real pn532 driver over a real pty."""
 from __future__ import annotations
 
+import os
+import time
+
 import ndef
 import nfc.tag
 import pytest
 import serial
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
 from drivers.emulate_pn532 import Pn532Emulator
+from drivers.errors import DriverError
 from drivers.nfc_card_number import card_number_message
 from drivers.nfc_frontend import open_frontend
 from drivers.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
+from drivers.pn532_model import Pn532Model, Type2Card
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 
@@ -143,6 +150,14 @@ def test_a_card_that_cannot_exist_is_refused_with_a_reason(emulator, uid, ndef_m
         emulator.present(uid, ndef_message, sak=sak)
 
 
+def test_a_card_that_leaves_after_some_commands_stops_answering(emulator, frontend):
+    emulator.present(bytes.fromhex("11223344"), card_number_message("4444"), leaves_after=1)
+    tag = nfc.tag.activate(frontend.clf, frontend.clf.sense(RemoteTarget("106A")))
+
+    assert tag.read(0)[:4] == bytes.fromhex("11223344")
+    assert not tag.is_present
+
+
 def test_an_unknown_garble_kind_is_refused(emulator):
     with pytest.raises(ValueError, match="not one of"):
         emulator.garble(1, "crc")
@@ -156,3 +171,72 @@ def test_the_link_points_at_the_pty_and_goes_away_on_close(tmp_path):
     emulator.close()
 
     assert not link.exists() and not link.is_symlink()
+
+
+@settings(deadline=None)  # no timing assertions, also not per example
+@given(
+    st.binary(max_size=40).map(lambda data: b"\xd4" + data),
+    st.sampled_from([None, NTAG_UID, bytes.fromhex("11223344")]),
+)
+def test_the_emulated_chip_answers_any_command_with_a_response_or_the_error_frame(payload, uid):
+    model = Pn532Model()
+    model.place(None if uid is None else Type2Card.with_ndef(uid, card_number_message("1234")))
+    model.respond(b"\xd4\x4a\x01\x00")  # select the card, if there is one
+
+    response = model.respond(payload)
+
+    assert response is None or (len(payload) >= 2 and response[:2] == bytes([0xD5, payload[1] + 1]))
+
+
+def test_a_tap_holds_the_card_on_the_antenna_then_lifts_it(tmp_path):
+    with Pn532Emulator(link=tmp_path / "tap", tap_hold_s=1.0) as emulator:
+        tapper = open_frontend(emulator.port)
+        try:
+            emulator.tap("04A1B2C3D4E5F6 600123456789")
+            tag = nfc.tag.activate(tapper.clf, tapper.clf.sense(RemoteTarget("106A")))
+            assert tag.ndef.octets == card_number_message("600123456789")
+
+            deadline = time.monotonic() + 5
+            while tapper.clf.sense(RemoteTarget("106A")) is not None:
+                assert time.monotonic() < deadline, "the tapped card was never lifted"
+                time.sleep(0.02)
+        finally:
+            tapper.close()
+
+
+@pytest.mark.parametrize("data", ["", "xyz", "04A1 600123", "04A1B2C3D4E5F6 6001 2345", "04A1B2C3D4E5F6 12"])
+def test_a_tap_with_unusable_data_says_what_to_send(emulator, data):
+    with pytest.raises(DriverError, match="send '<uid hex> \\[<card number>\\]'"):
+        emulator.tap(data)
+
+
+def test_unplug_removes_the_port_and_replug_brings_a_fresh_chip_back_at_the_same_path(emulator):
+    port = emulator.port
+    emulator.present(NTAG_UID)
+
+    emulator.unplug()
+    assert not os.path.exists(port) and not emulator.plugged
+
+    emulator.replug()
+    frontend = open_frontend(port)
+    try:
+        assert bytes(frontend.clf.sense(RemoteTarget("106A")).sdd_res) == NTAG_UID  # the card stayed
+    finally:
+        frontend.close()
+
+
+def test_a_closed_emulator_cannot_be_replugged(emulator):
+    emulator.close()
+
+    with pytest.raises(DriverError, match="closed"):
+        emulator.replug()
+
+
+def test_the_default_port_is_a_private_symlink_removed_on_close():
+    emulator = Pn532Emulator()
+    port = emulator.port
+    assert os.path.realpath(port).startswith("/dev/pts/")
+
+    emulator.close()
+
+    assert not os.path.exists(os.path.dirname(port))

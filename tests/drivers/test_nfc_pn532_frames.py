@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from nfc.clf.device import Device
 
@@ -91,6 +91,7 @@ def test_an_empty_payload_cannot_be_encoded():
         encode_information(b"")
 
 
+@settings(deadline=None)  # no timing assertions, also not per example
 @given(payloads)
 def test_any_payload_survives_encoding_and_parsing(payload):
     items, tail = split_host_frames(encode_information(payload))
@@ -99,6 +100,7 @@ def test_any_payload_survives_encoding_and_parsing(payload):
     assert tail in (b"", b"\x00")
 
 
+@settings(deadline=None)  # no timing assertions, also not per example
 @given(st.lists(st.tuples(noise, payloads), max_size=5))
 def test_frames_separated_by_line_noise_are_all_found(pieces):
     stream = b"".join(junk + encode_information(payload) for junk, payload in pieces)
@@ -108,6 +110,7 @@ def test_frames_separated_by_line_noise_are_all_found(pieces):
     assert [item.payload for item in items] == [payload for _, payload in pieces]
 
 
+@settings(deadline=None)  # no timing assertions, also not per example
 @given(st.binary(max_size=600))
 def test_arbitrary_bytes_never_raise_and_the_tail_is_a_suffix_of_the_input(data):
     items, tail = split_host_frames(data)
@@ -116,6 +119,7 @@ def test_arbitrary_bytes_never_raise_and_the_tail_is_a_suffix_of_the_input(data)
     assert all(isinstance(item, (Ack, Nack, Information, BadFrame)) for item in items)
 
 
+@settings(deadline=None)  # no timing assertions, also not per example
 @given(st.lists(payloads, min_size=1, max_size=4), st.data())
 def test_feeding_a_stream_in_chunks_gives_the_same_frames_as_feeding_it_whole(frame_payloads, data):
     stream = b"".join(encode_information(p) for p in frame_payloads)
@@ -130,6 +134,7 @@ def test_feeding_a_stream_in_chunks_gives_the_same_frames_as_feeding_it_whole(fr
     assert items == split_host_frames(stream)[0]
 
 
+@settings(deadline=None)  # no timing assertions, also not per example
 @given(st.binary(max_size=64))
 def test_crc_a_matches_nfcpys_own_implementation(data):
     assert crc_a(data) == bytes(Device.add_crc_a(bytearray(data))[-2:])

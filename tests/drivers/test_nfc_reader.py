@@ -133,6 +133,19 @@ def test_a_card_lifted_and_put_back_within_the_debounce_time_is_the_same_tap(emu
     assert reads(events.drain()) == []
 
 
+def test_a_card_swiped_away_before_its_ndef_was_read_yields_nothing_until_it_is_read(
+    emulator, reader, events
+):
+    # GET_VERSION and the first READ are answered, the READ of the NDEF TLV is not.
+    emulator.present(NTAG_UID, card_number_message("600123456789"), leaves_after=2)
+    time.sleep(HOLD_S / 2)
+    assert reads(events.drain()) == []
+
+    emulator.present(NTAG_UID, card_number_message("600123456789"))
+
+    assert events.wait_for(CardRead).uid == "600123456789"
+
+
 def test_another_card_is_a_new_tap_at_once(emulator, reader, events):
     emulator.present(NTAG_UID)
     events.wait_for(CardRead)
@@ -201,6 +214,19 @@ def test_a_garbled_frame_while_a_card_is_held_does_not_make_a_second_tap(emulato
 
 
 def test_an_unplugged_reader_reports_disconnected_and_reconnects_when_plugged_back(
+    emulator, reader, events
+):
+    emulator.unplug()
+    gone = events.wait_for(ReaderStatus, state=ReaderState.DISCONNECTED)
+    emulator.replug()
+    events.wait_for(ReaderStatus, state=ReaderState.CONNECTED)
+    emulator.present(NTAG_UID)
+
+    assert events.wait_for(CardRead).uid == "04A1B2C3D4E5F6"
+    assert "does not exist" in gone.detail and emulator.port in gone.detail
+
+
+def test_a_new_emulator_on_the_same_port_is_found_again_after_the_old_one_closed(
     link, make_reader, events
 ):
     emulator = Pn532Emulator(link=link)

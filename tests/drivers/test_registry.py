@@ -7,7 +7,7 @@ import re
 import pytest
 
 from drivers.emulate import PtyEmulator
-from drivers.errors import ReaderURIError
+from drivers.errors import DriverError, ReaderURIError
 from drivers.events import ReaderState
 from drivers.registry import open_reader
 
@@ -77,3 +77,44 @@ def test_a_keyboard_wedge_uri_whose_device_is_missing_reports_disconnected(event
     with open_reader(f"magstripe:hid:{tmp_path}/usb-reader-event-kbd", events).start():
         status = events.wait_status(ReaderState.DISCONNECTED)
     assert "cannot open input device" in status.detail and "'input' group" in status.detail
+
+
+def test_an_emulated_nfc_reader_is_tapped_by_uid_through_its_emulator(events):
+    with open_reader("emulated:pn532", events, reader_id="nfc-front").start() as reader:
+        assert (reader.uri, reader.reader_id, reader.emulator.kind) == ("emulated:pn532", "nfc-front", "pn532")
+        events.wait_status(ReaderState.CONNECTED, timeout_s=10)
+        reader.emulator.tap("04A1B2C3D4E5F6")
+        card = events.wait_card(timeout_s=10)
+        assert reader.running
+    assert (card.uid, card.tech, card.reader_id) == ("04A1B2C3D4E5F6", "nfc", "nfc-front")
+    assert not reader.running
+
+
+def test_an_emulated_wiegand_reader_is_tapped_by_facility_and_number(events):
+    with open_reader("emulated:wiegand", events).start() as reader:
+        assert reader.emulator.kind == "wiegand"
+        reader.emulator.tap("123:45678")
+        card = events.wait_card()
+    assert card.tech == "wiegand" and card.reader_id == "emulated:wiegand"
+
+
+@pytest.mark.parametrize(
+    "uri, hint",
+    [("nfc:foo", "nfc:usb:072f:2200"), ("pn532:usb", "pn532:tty:"), ("wiegand:gpio:D0=17", "D1"),
+     ("wiegand:spi:D0=17,D1=27", "wiegand:gpio:D0=")],
+)
+def test_a_malformed_nfc_or_wiegand_uri_is_refused_with_its_own_hint(uri, hint, events):
+    with pytest.raises(ReaderURIError, match=re.escape(hint)):
+        open_reader(uri, events)
+
+
+def test_a_tap_through_the_control_socket_reaches_an_emulated_nfc_reader(events, tmp_path):
+    from drivers.emulate import TapControlServer, send_tap
+
+    with open_reader("emulated:pn532", events).start() as reader:
+        events.wait_status(ReaderState.CONNECTED, timeout_s=10)
+        with TapControlServer({"pn532": reader.emulator}, tmp_path / "tap.sock") as server:
+            with pytest.raises(DriverError, match="4, 7 or 10 bytes"):
+                send_tap(server.socket_path, "XYZ", kind="pn532")
+            send_tap(server.socket_path, "04A1B2C3D4E5F6", kind="pn532")
+            assert events.wait_card(timeout_s=10).uid == "04A1B2C3D4E5F6"

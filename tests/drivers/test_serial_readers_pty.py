@@ -83,7 +83,7 @@ def test_a_swiped_bank_card_is_refused_and_its_digits_are_nowhere_in_the_log_fil
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
-        reader = open_emulated("magstripe")
+        reader = open_emulated("magstripe", debounce_s=0.0)  # every swipe reported, none merged
         reader.emulator.tap(BANK_SWIPE)
         refused = events.wait_for(lambda e: isinstance(e, CardRefused))
         reader.emulator.tap(format_swipe(None, f"{PAN}=2512101"))  # track 2 only
@@ -105,8 +105,30 @@ def test_a_swiped_bank_card_is_refused_and_its_digits_are_nowhere_in_the_log_fil
     assert not any(isinstance(e, CardRead) and PAN in e.uid for e in events.seen)
 
 
+def test_a_bank_card_swiped_twice_in_quick_succession_is_one_refusal(open_emulated, events):
+    reader = open_emulated("magstripe")
+    reader.emulator.tap(BANK_SWIPE)
+    reader.emulator.tap(BANK_SWIPE)
+    reader.emulator.tap(format_swipe("LCHAIN^MEMBER^", "770012345678"))
+    events.wait_card()
+    assert sum(isinstance(e, CardRefused) for e in events.seen + events.drain(0.1)) == 1
+
+
 def test_an_unknown_swipe_is_refused_as_not_a_loyalty_card(open_emulated, events):
     reader = open_emulated("magstripe")
     reader.emulator.tap(format_swipe(None, "990012345678"))
     refused = events.wait_for(lambda e: isinstance(e, CardRefused))
     assert "not a loyalty card" in refused.reason
+
+
+def test_a_reader_that_sends_enter_after_each_track_gives_one_read_per_swipe(events):
+    formats = CardFormats(magstripe=FORMATS.magstripe, magstripe_enter_per_track=True)
+    with open_reader("emulated:magstripe", events, formats=formats).start() as reader:
+        events.wait_status(ReaderState.CONNECTED)
+        reader.emulator.write(b"%LCHAIN^MEMBER^?\r;770012345678?\r")
+        card = events.wait_card()
+        reader.emulator.write(f"%{BANK_SWIPE.split('?')[0][1:]}?\r;{PAN}=2512101?\r".encode())
+        refused = events.wait_for(lambda e: isinstance(e, CardRefused))
+    assert card.uid == "0012345678"
+    assert "bank card" in refused.reason
+    assert not [e for e in events.seen if isinstance(e, CardRefused) and "not a loyalty card" in e.reason]

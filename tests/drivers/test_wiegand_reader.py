@@ -7,7 +7,7 @@ import time
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from gpiozero import DigitalInputDevice
+from gpiozero import BadPinFactory, DigitalInputDevice
 from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverError, TransportError
@@ -141,6 +141,9 @@ def test_a_different_card_inside_the_debounce_time_is_still_read(events, card):
     time.sleep(0.04)
     card.present(7, 78, 26)
     assert next_event(events, CardRead).uid == "26:7:00078"
+    time.sleep(0.04)
+    card.present(7, 77, 26)  # the first card, still held: remembered per card
+    assert [e for e in drain(events) if isinstance(e, CardRead)] == []
 
 
 def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events, reader):
@@ -166,7 +169,7 @@ def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, event
         assert "D1 (GPIO27) held low" in status.detail
         emu.release("D1")
         statuses = [e for e in drain(events, 0.2) if isinstance(e, ReaderStatus)]
-        assert statuses[0].state is ReaderState.CONNECTED
+        assert [(s.state, s.detail) for s in statuses] == [(ReaderState.CONNECTED, "lines released")]
         emu.present(5, 5, 26)
         assert next_event(events, CardRead).uid == "26:5:00005"
 
@@ -287,3 +290,34 @@ def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on
     finally:
         factory.reset()
         factory.close()
+
+
+class NoBackendFactory(MockFactory):
+    """What gpiozero does on a machine where no pin library can be loaded."""
+
+    def pin(self, name, pin_class=None, **kwargs):
+        raise BadPinFactory("Unable to load any default pin factory!")
+
+
+def test_a_missing_gpio_backend_says_how_to_install_one(events):
+    factory = NoBackendFactory()
+    try:
+        reader = WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=factory)
+        with pytest.raises(TransportError, match=r"no GPIO backend.*python3-lgpio.*MockFactory"):
+            reader.start()
+    finally:
+        factory.close()
+
+
+def test_the_reader_has_the_same_surface_as_the_generic_readers(factory, events):
+    reader = WiegandReader.from_pin_spec("D0=17,D1=27", events, reader_id="w", pin_factory=factory)
+    assert (reader.uri, reader.tech, reader.running) == ("wiegand:gpio:D0=17,D1=27", "wiegand", False)
+    assert reader.start() is reader and reader.running
+    assert reader.start() is reader  # already running: nothing happens
+    reader.close(timeout_s=1.0)
+    assert not reader.running
+
+
+def test_a_negative_debounce_is_refused(factory):
+    with pytest.raises(ValueError, match="debounce"):
+        WiegandReader(D0_PIN, D1_PIN, print, reader_id="w", debounce_s=-1)

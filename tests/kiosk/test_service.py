@@ -153,3 +153,29 @@ def test_a_birthday_bonus_is_given_once_in_the_birth_month(tmp_path):
         service.settle(member.id)
         bonuses = [r for r in store.history(member.id) if r.reason == "birthday bonus"]
         assert [b.points for b in bonuses] == [settings.loyalty.birthday_bonus]
+
+
+def test_offline_a_member_can_redeem_only_the_daily_cap_and_online_there_is_no_cap(tmp_path):
+    from datetime import datetime, timezone
+
+    from kiosk.config import load, load_secrets
+    from kiosk.errors import OfflineRedemptionCap
+    from kiosk.service import KioskService
+    from kiosk.store import Store
+    from tests.conftest import write_config
+
+    settings = load(write_config(tmp_path / "k", extra="[loyalty]\noffline_daily_redeem_cap = 300\n"))
+    clock = Clock(datetime(2026, 11, 23, 19, 0, tzinfo=timezone.utc))  # 22:30 in Tehran
+    with Store(settings.database_path, device_id="d", clock=clock) as store:
+        service = KioskService(store, settings, load_secrets(settings.device.secrets_file), clock=clock)
+        member = service.enroll("+989121234567", "Sara")
+        service.earn(member.id, 20_000_000)
+        service.link = "offline"
+        service.redeem(member.id, 200)
+        with pytest.raises(OfflineRedemptionCap, match="at most 300 points per member per day; 100 points are left"):
+            service.redeem(member.id, 150)
+        clock.now = datetime(2026, 11, 23, 21, 0, tzinfo=timezone.utc)  # 00:30 next day in Tehran: a new shop day
+        service.redeem(member.id, 250)
+        service.link = "online"
+        service.redeem(member.id, 900)
+        assert store.verify() == []

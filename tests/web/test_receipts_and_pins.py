@@ -96,12 +96,14 @@ def test_a_staff_card_that_is_not_a_card_ref_is_refused_naming_the_key(tmp_path)
 
 
 def test_a_digital_card_qr_scanned_by_the_barcode_driver_resolves_to_the_card_bound_at_enrolment(runtime):
-    from drivers.barcode import BarcodeFormat, parse_scan
-    from kiosk.digital_card import digital_card_key, issue_digital_card
+    from drivers.barcode import parse_scan
+    from kiosk.digital_card import issue_digital_card
+    from kiosk.runtime import card_formats
 
     service = runtime.service
     member = service.enroll("+989121110000", "Nika")
     card = issue_digital_card(service, member.id)
     assert card.qr.startswith("data:image/svg+xml")
-    decoded = parse_scan(card.token, BarcodeFormat(r"(?P<id>[0-9]{6,32})", digital_card_key(runtime.secrets.chain_secret)))
+    # The key the runtime gives the readers, not one derived here: what the kiosk issues must scan back.
+    decoded = parse_scan(card.token, card_formats(runtime.settings, runtime.secrets).barcode())
     assert service.active_card(service.card_ref_for(decoded.tech, decoded.uid)).member_id == member.id

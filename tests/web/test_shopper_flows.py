@@ -200,11 +200,11 @@ def test_a_forged_expired_or_foreign_receipt_is_refused_with_a_reason(shop, page
 
 def test_the_offline_banner_shows_when_the_link_is_down_and_the_balance_still_works(shop, page):
     ready(page, shop.url, "en")
-    shop.rt.service.emit("link_state", {"online": False})
+    shop.rt.service.emit("link_state", {"link": "offline", "outbox_depth": 3})
     page.locator("#offline:not([hidden])").wait_for()
     shop.tap(SARA)
     page.locator("#stage .balance").wait_for()
-    shop.rt.service.emit("link_state", {"online": True})
+    shop.rt.service.emit("link_state", {"link": "online", "outbox_depth": 0})
     page.locator("#offline[hidden]").wait_for(state="attached")
 
 

@@ -358,7 +358,8 @@
     else if (data.state === "unknown_card" || data.state === "card_blocked") { setError(msg(data.state)); }
     else if (stage.dataset.screen === "t-pos") { clearShopper(); }
   });
-  socket.on("link_state", function (data) { document.getElementById("offline").hidden = !!data.online; });
+  // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
+  socket.on("link_state", function (data) { document.getElementById("offline").hidden = data.link !== "offline"; });
   socket.on("wake", function () { if (!stage.dataset.screen) { app.classList.add("awake"); armIdle(); } });
   socket.on("staff_enter", function (data) { if (K.enterStaff) { K.enterStaff(data.token); } });
   socket.on("error", function (data) { notice(msg("error"), ""); });

@@ -62,7 +62,7 @@
       var d = r.data;
       K.fill(K.stage, {
         device_id: d.device_id, branch: d.branch, outbox_depth: d.outbox_depth, taps_today: d.taps_today,
-        enrolments_today: d.enrolments_today, last_sync: d.last_sync || K.msg("never"),
+        enrolments_today: d.enrolments_today, last_sync: (d.last_sync || K.msg("never")) + " (" + d.link + ")",
         readers: Object.keys(d.readers).map(function (k) { return k + ": " + d.readers[k]; }).join(", ") || "—"
       });
     });

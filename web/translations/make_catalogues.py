@@ -44,6 +44,12 @@ T: dict[str, tuple[str, str]] = {
     "You have already used this reward as often as allowed.":
         ("سهم شما از این جایزه تمام شده است.", "لقد استخدمت هذه المكافأة بالحد المسموح."),
     "This reward is no longer available.": ("این جایزه دیگر موجود نیست.", "هذه المكافأة لم تعد متاحة."),
+    "The kiosk is offline: today you can redeem up to {available} more points here. Please try again later.": (
+        "دستگاه آفلاین است: امروز تا {available} امتیاز دیگر می‌توانید اینجا خرج کنید. لطفاً بعداً دوباره تلاش کنید.",
+        "الجهاز غير متصل: يمكنك اليوم استبدال {available} نقطة أخرى كحد أقصى هنا. يرجى المحاولة لاحقاً."),
+    "Digital cards are not available here. Please ask at the counter for a card.": (
+        "کارت دیجیتال اینجا در دسترس نیست. لطفاً از صندوق کارت بگیرید.",
+        "البطاقات الرقمية غير متاحة هنا. يرجى طلب بطاقة عند الصندوق."),
     "This reward is not available yet.": ("این جایزه هنوز در دسترس نیست.", "هذه المكافأة غير متاحة بعد."),
     "This reward is for {detail} members and above.": ("این جایزه برای اعضای سطح {detail} و بالاتر است.",
                                                        "هذه المكافأة لأعضاء مستوى {detail} فما فوق."),

@@ -1,0 +1,110 @@
+"""`kiosk-cloud`: run the reference cloud and administer it (tokens, branch config)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from cloud.errors import CloudError
+
+DB_ENV = "KIOSK_CLOUD_DB"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk-cloud", description="Reference cloud endpoint for loyalty kiosks.")
+    parser.add_argument(
+        "--db", type=Path, default=os.environ.get(DB_ENV),
+        help=f"SQLite database file (default: ${DB_ENV}); created if missing",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API with waitress")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--threads", type=int, default=4)
+
+    token = commands.add_parser("token", help="one-time branch enrollment tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="print a new one-time token for a branch")
+    create.add_argument("--branch", required=True)
+    create.add_argument("--valid-hours", type=float, default=24 * 7)
+
+    config = commands.add_parser("config", help="branch loyalty config (rules, tiers, rewards, campaigns)")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_set = config_commands.add_parser("set", help="store a branch's config from a JSON file")
+    config_set.add_argument("--branch", required=True)
+    config_set.add_argument("--file", type=Path, required=True)
+    config_show = config_commands.add_parser("show", help="print a branch's config and ETag")
+    config_show.add_argument("--branch", required=True)
+
+    commands.add_parser("devices", help="list registered devices")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.db is None:
+        print(f"kiosk-cloud: no database given; pass --db PATH or set {DB_ENV}", file=sys.stderr)
+        return 2
+    # Imported late so `kiosk-cloud --help` works without touching the database.
+    from cloud.store import CloudStore, load_config_file
+
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        store = CloudStore(args.db)
+        if args.command == "token":
+            print(store.create_token(args.branch, timedelta(hours=args.valid_hours)))
+        elif args.command == "config" and args.config_command == "set":
+            document = load_config_file(args.file)
+            _check_like_a_kiosk(document)
+            saved = store.set_config(args.branch, document)
+            print(f"config for branch {saved.branch} saved, ETag {saved.etag}")
+        elif args.command == "config":
+            shown = store.config(args.branch)
+            if shown is None:
+                print(f"kiosk-cloud: branch {args.branch!r} has no config; use `config set`", file=sys.stderr)
+                return 1
+            print(f"ETag: {shown.etag}")
+            print(json.dumps(json.loads(shown.body), indent=2, ensure_ascii=False))
+        else:
+            for device in store.devices():
+                print(f"{device.device_id}  {device.branch:<16} {device.name:<20} "
+                      f"last seen {device.last_seen_at or 'never'}  events {device.events_count}")
+    except CloudError as exc:
+        print(f"kiosk-cloud: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check_like_a_kiosk(document: object) -> None:
+    """Refuse a config the kiosks would refuse, before any kiosk has to."""
+    from cloud.errors import BadConfig
+    from kiosk import protocol
+    from kiosk.errors import KioskError
+    from kiosk.sync_setup import rules_from_cloud
+
+    try:
+        rules_from_cloud(protocol.validate_config(document))
+    except KioskError as exc:
+        raise BadConfig(f"the kiosks would refuse this config: {exc}") from exc
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from cloud.app import create_app
+
+    app = create_app(args.db)
+    print(f"kiosk-cloud serving {args.db} on http://{args.host}:{args.port}/", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

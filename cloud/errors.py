@@ -1,0 +1,17 @@
+"""One exception root for the reference cloud, with specific leaves."""
+
+
+class CloudError(Exception):
+    """Root of every error the reference cloud raises on purpose."""
+
+
+class TokenError(CloudError):
+    """An enrollment token that is unknown, already used or expired."""
+
+
+class UnknownBranch(CloudError):
+    """A branch with no config yet."""
+
+
+class BadConfig(CloudError):
+    """A config file that cannot be served to devices."""

@@ -1,0 +1,457 @@
+"""The kiosk <-> cloud wire protocol: request signing, the batch and event formats.
+
+Pure functions only (no I/O, no clock of its own): both the kiosk's sync worker and
+the reference cloud (`cloud/`) import this module, so the two sides cannot drift.
+
+Signing (version 1)
+-------------------
+Every device request carries three headers::
+
+    X-Kiosk-Device:    <device_id>
+    X-Kiosk-Timestamp: <unix seconds, decimal integer>
+    X-Kiosk-Signature: v1=<lowercase hex HMAC-SHA256>
+
+The HMAC key is the device key's 32 raw bytes (the key travels as 64 hex chars).
+The signed message is the bytes::
+
+    timestamp + "." + METHOD + "." + path_and_query + "." + body
+
+where ``path_and_query`` is the request path from ``/v1/...`` on (plus ``?query``
+exactly as sent, if any) and ``body`` is the raw request body (empty for GET).
+Method and path are signed as well as timestamp and body so a signature made for
+one request cannot be reused on another endpoint inside the time window.
+
+The cloud accepts a timestamp within ``SIGNATURE_WINDOW`` (5 minutes) of its own
+clock. Every cloud response carries ``X-Kiosk-Server-Time`` (unix seconds) and JSON
+replies carry ``server_time`` (ISO 8601 UTC) so a device with a skewed clock can
+tell; a request outside the window gets 401 ``{"error": "clock_skew", ...}``.
+
+Batch (POST /v1/devices/{device_id}/events)
+-------------------------------------------
+Body: ``{"events": [event, ...]}`` (UTF-8 JSON, at most ``MAX_BATCH_EVENTS``
+events and ``MAX_BATCH_BYTES`` bytes). The reply is ``{"results": [...]}`` with one
+entry per event in the same order: ``{"event_id": ..., "status": "accepted" |
+"duplicate" | "rejected", "reason": "..."}`` (reason only when rejected). Both
+accepted and duplicate mean "the cloud has it": the outbox row is done.
+
+Event (one dict, also the outbox payload)
+-----------------------------------------
+Common keys::
+
+    event_id    str, UUID (any version), unique per event, chosen by the device
+    kind        one of KINDS
+    member_id   str, 1..64 chars, the member the event is about
+    created_at  str, ISO 8601 with offset, when the device recorded it
+
+Ledger kinds (earn, redeem, adjust, expire, bonus)::
+
+    points      int, the signed change to the member's balance:
+                earn/bonus > 0, redeem/expire < 0, adjust != 0 (either sign)
+    amount      int >= 0, optional: purchase amount in minor units (rial)
+    reason      str, optional, <= 200 chars
+    receipt_id  str or null, optional: the POS receipt the event belongs to
+    staff_id    str or null, optional: who made a manual change
+    origin      "device" (default) or "cloud_correction": an adjust the device
+                wrote to mirror a difference the cloud reported. The cloud keeps it
+                for the audit trail but leaves it out of the chain-wide balance,
+                which it already holds (the cloud is authoritative).
+
+member_enrolled::
+
+    phone_e164  str, E.164 ("+98912...")
+    name        str, 1..100 chars
+    birthday    str "YYYY-MM-DD" or "MM-DD", optional
+    consent     dict or null, optional: {"at": ISO time, "text_version": str}
+    language    str or null, optional: the member's screen language
+    referred_by str or null, optional: member id of the referrer
+
+card_bound::
+
+    card_ref    str, 64 lowercase hex chars (HMAC of the card, never the raw UID)
+
+card_state (staff blocked, reported lost, or re-activated a card)::
+
+    card_ref    as above
+    state       "active", "blocked" or "lost"
+    staff_id    str or null, optional
+
+Any other key is refused, so a raw UID or track data cannot ride along by mistake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from kiosk.errors import KioskError
+
+PROTOCOL_VERSION = "v1"
+HEADER_DEVICE = "X-Kiosk-Device"
+HEADER_TIMESTAMP = "X-Kiosk-Timestamp"
+HEADER_SIGNATURE = "X-Kiosk-Signature"
+HEADER_SERVER_TIME = "X-Kiosk-Server-Time"
+SIGNATURE_WINDOW = timedelta(minutes=5)
+DEVICE_KEY_HEX_LENGTH = 64
+
+MAX_BATCH_EVENTS = 1000
+MAX_BATCH_BYTES = 2_000_000
+
+LEDGER_KINDS = frozenset({"earn", "redeem", "adjust", "expire", "bonus"})
+MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
+KINDS = LEDGER_KINDS | MEMBER_KINDS
+ORIGINS = frozenset({"device", "cloud_correction"})
+CARD_STATES = frozenset({"active", "blocked", "lost"})
+# The kiosk's store has no origin column: a correction is an adjust whose reason
+# starts with this token (see event_from_outbox).
+CLOUD_CORRECTION_REASON = "cloud_correction:"
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+DELIVERED_STATUSES = frozenset({ACCEPTED, DUPLICATE})
+
+CONFIG_SECTIONS = {"rules": dict, "tiers": list, "rewards": list, "campaigns": list}
+
+_COMMON_KEYS = {"event_id", "kind", "member_id", "created_at"}
+_KEYS_BY_KIND = {
+    **{
+        kind: _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id"}
+        for kind in LEDGER_KINDS
+    },
+    "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
+    "card_bound": _COMMON_KEYS | {"card_ref"},
+    "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
+}
+_REQUIRED_BY_KIND = {
+    **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
+    "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
+    "card_bound": _COMMON_KEYS | {"card_ref"},
+    "card_state": _COMMON_KEYS | {"card_ref", "state"},
+}
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_CARD_REF = re.compile(r"^[0-9a-f]{64}$")
+_BIRTHDAY = re.compile(r"^(?:[0-9]{4}-)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$")
+
+
+class ProtocolError(KioskError):
+    """A message that does not follow the kiosk <-> cloud protocol."""
+
+
+class InvalidEvent(ProtocolError):
+    """An event dict that breaks the documented schema; the message says which key."""
+
+
+class InvalidConfig(ProtocolError):
+    """A branch config document that cannot be used; the last good one must be kept."""
+
+
+# -- time ------------------------------------------------------------------------------
+
+
+def format_time(at: datetime) -> str:
+    """ISO 8601 in UTC with a 'Z'; refuses naive datetimes (their zone is a guess)."""
+    if at.tzinfo is None:
+        raise ProtocolError("a naive datetime has no time zone; pass an aware UTC datetime")
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse an ISO 8601 time with an offset (or 'Z') into an aware UTC datetime."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, ValueError) as exc:
+        raise ProtocolError(f"not an ISO 8601 time: {text!r}") from exc
+    if at.tzinfo is None:
+        raise ProtocolError(f"time {text!r} has no offset; send UTC with 'Z' or '+00:00'")
+    return at.astimezone(timezone.utc)
+
+
+# -- signing ---------------------------------------------------------------------------
+
+
+def new_device_key() -> str:
+    """A fresh device key: 32 random bytes as 64 hex chars."""
+    import secrets
+
+    return secrets.token_hex(DEVICE_KEY_HEX_LENGTH // 2)
+
+
+def _key_bytes(device_key: str) -> bytes:
+    if len(device_key) != DEVICE_KEY_HEX_LENGTH:
+        raise ProtocolError("a device key is 64 hex characters; register the device again")
+    try:
+        return bytes.fromhex(device_key)
+    except ValueError as exc:
+        raise ProtocolError("a device key is 64 hex characters; register the device again") from exc
+
+
+def signing_message(timestamp: int, method: str, path_and_query: str, body: bytes) -> bytes:
+    """The exact bytes that are signed (see the module docstring)."""
+    return f"{timestamp}.{method.upper()}.{path_and_query}.".encode() + body
+
+
+def sign(device_key: str, timestamp: int, method: str, path_and_query: str, body: bytes) -> str:
+    """The X-Kiosk-Signature header value for one request."""
+    digest = hmac.new(
+        _key_bytes(device_key),
+        signing_message(timestamp, method, path_and_query, body),
+        hashlib.sha256,
+    ).hexdigest()
+    return f"{PROTOCOL_VERSION}={digest}"
+
+
+def signed_headers(
+    device_id: str, device_key: str, now: datetime, method: str, path_and_query: str, body: bytes
+) -> dict[str, str]:
+    """All auth headers for one request made at `now` (the device's clock)."""
+    timestamp = int(now.timestamp())
+    return {
+        HEADER_DEVICE: device_id,
+        HEADER_TIMESTAMP: str(timestamp),
+        HEADER_SIGNATURE: sign(device_key, timestamp, method, path_and_query, body),
+    }
+
+
+def signature_matches(
+    device_key: str, timestamp: int, method: str, path_and_query: str, body: bytes, header: str
+) -> bool:
+    """Constant-time check of a received signature header."""
+    expected = sign(device_key, timestamp, method, path_and_query, body)
+    return hmac.compare_digest(expected.encode(), header.encode("utf-8", "replace"))
+
+
+def parse_timestamp_header(value: str | None) -> int:
+    """The integer timestamp from X-Kiosk-Timestamp, or ProtocolError saying what is wrong."""
+    if value is None or not value.strip():
+        raise ProtocolError(f"missing {HEADER_TIMESTAMP} header (unix seconds)")
+    if not re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        raise ProtocolError(f"{HEADER_TIMESTAMP} must be whole unix seconds, got {value!r}")
+    return int(value.strip())
+
+
+def clock_skew(timestamp: int, server_now: datetime) -> timedelta:
+    """How far the device's clock is ahead of the server (negative: behind)."""
+    return timedelta(seconds=timestamp - server_now.timestamp())
+
+
+def within_window(timestamp: int, server_now: datetime) -> bool:
+    return abs(clock_skew(timestamp, server_now)) <= SIGNATURE_WINDOW
+
+
+# -- events ----------------------------------------------------------------------------
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidEvent(message)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate_event(event: Any) -> dict[str, Any]:
+    """Check one event against the schema; return it unchanged or raise InvalidEvent."""
+    _require(isinstance(event, Mapping), "an event must be a JSON object")
+    kind = event.get("kind")
+    _require(kind in KINDS, f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    missing = _REQUIRED_BY_KIND[kind] - event.keys()
+    _require(not missing, f"{kind} event is missing {sorted(missing)}")
+    extra = event.keys() - _KEYS_BY_KIND[kind]
+    _require(not extra, f"{kind} event has unknown keys {sorted(extra)}")
+    try:
+        uuid.UUID(str(event["event_id"]))
+    except ValueError:
+        raise InvalidEvent(f"event_id {event['event_id']!r} is not a UUID") from None
+    _require(isinstance(event["event_id"], str), "event_id must be a string")
+    member_id = event["member_id"]
+    _require(
+        isinstance(member_id, str) and 0 < len(member_id) <= 64,
+        "member_id must be a string of 1 to 64 characters",
+    )
+    try:
+        parse_time(event["created_at"])
+    except ProtocolError as exc:
+        raise InvalidEvent(f"created_at: {exc}") from None
+    if kind in LEDGER_KINDS:
+        _validate_ledger(event)
+    elif kind == "member_enrolled":
+        _validate_enrollment(event)
+    else:
+        card_ref = event["card_ref"]
+        _require(
+            isinstance(card_ref, str) and bool(_CARD_REF.match(card_ref)),
+            "card_ref must be 64 lowercase hex characters (the card's HMAC, never its UID)",
+        )
+        if kind == "card_state":
+            _require(event["state"] in CARD_STATES, f"state must be one of {sorted(CARD_STATES)}")
+            _optional_text(event, "staff_id", 64)
+    return dict(event)
+
+
+def _validate_ledger(event: Mapping[str, Any]) -> None:
+    kind, points = event["kind"], event["points"]
+    _require(_is_int(points), "points must be an integer")
+    if kind in ("earn", "bonus"):
+        _require(points > 0, f"{kind} points must be positive, got {points}")
+    elif kind in ("redeem", "expire"):
+        _require(points < 0, f"{kind} points must be negative (a debit), got {points}")
+    else:
+        _require(points != 0, "an adjust of 0 points changes nothing; do not send it")
+    if "amount" in event:
+        _require(_is_int(event["amount"]) and event["amount"] >= 0, "amount must be an integer >= 0 (minor units)")
+    if "reason" in event:
+        _require(isinstance(event["reason"], str) and len(event["reason"]) <= 200, "reason must be text of at most 200 characters")
+    _optional_text(event, "receipt_id", 100)
+    _optional_text(event, "staff_id", 64)
+    origin = event.get("origin", "device")
+    _require(origin in ORIGINS, f"origin must be one of {sorted(ORIGINS)}")
+    _require(origin == "device" or kind == "adjust", "only an adjust event can have origin cloud_correction")
+
+
+def _validate_enrollment(event: Mapping[str, Any]) -> None:
+    phone = event["phone_e164"]
+    _require(isinstance(phone, str) and bool(_E164.match(phone)), f"phone_e164 {phone!r} is not E.164 (+ and digits)")
+    name = event["name"]
+    _require(isinstance(name, str) and 0 < len(name.strip()) <= 100, "name must be text of 1 to 100 characters")
+    if event.get("birthday") is not None:
+        _require(
+            isinstance(event["birthday"], str) and bool(_BIRTHDAY.match(event["birthday"])),
+            "birthday must be YYYY-MM-DD or MM-DD",
+        )
+    if "consent" in event and event["consent"] is not None:
+        _require(isinstance(event["consent"], Mapping), "consent must be an object")
+    _optional_text(event, "language", 16)
+    _optional_text(event, "referred_by", 64)
+
+
+def _optional_text(event: Mapping[str, Any], key: str, longest: int) -> None:
+    value = event.get(key)
+    _require(
+        value is None or isinstance(value, str) and len(value) <= longest,
+        f"{key} must be text of at most {longest} characters, or null",
+    )
+
+
+def counts_toward_balance(event: Mapping[str, Any]) -> int:
+    """Points this event adds to the chain-wide balance (0 for non-ledger and mirrors)."""
+    if event["kind"] not in LEDGER_KINDS or event.get("origin", "device") != "device":
+        return 0
+    return int(event["points"])
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value, so equal events hash equal on both sides."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_digest(event: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(event).encode()).hexdigest()
+
+
+def encode_batch(payloads: list[str]) -> bytes:
+    """The POST body for outbox payloads that are already JSON text (no re-parse)."""
+    return ('{"events":[' + ",".join(payloads) + "]}").encode()
+
+
+def decode_batch(body: bytes) -> list[Any]:
+    """The list of raw event objects in a batch body, or ProtocolError."""
+    if len(body) > MAX_BATCH_BYTES:
+        raise ProtocolError(f"batch is {len(body)} bytes; send at most {MAX_BATCH_BYTES}")
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"batch body is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("events"), list):
+        raise ProtocolError('batch body must be {"events": [...]}')
+    events = document["events"]
+    if not events:
+        raise ProtocolError("batch has no events; do not send an empty batch")
+    if len(events) > MAX_BATCH_EVENTS:
+        raise ProtocolError(f"batch has {len(events)} events; send at most {MAX_BATCH_EVENTS}")
+    return events
+
+
+# -- config ----------------------------------------------------------------------------
+
+
+def validate_config(document: Any) -> dict[str, Any]:
+    """Structural check of a branch config (rules, tiers, rewards, campaigns)."""
+    if not isinstance(document, dict):
+        raise InvalidConfig("config must be a JSON object with rules, tiers, rewards, campaigns")
+    missing = [name for name in CONFIG_SECTIONS if name not in document]
+    if missing:
+        raise InvalidConfig(f"config is missing {missing}; every section must be present")
+    for name, kind in CONFIG_SECTIONS.items():
+        if not isinstance(document[name], kind):
+            raise InvalidConfig(f"config section {name!r} must be a JSON {'object' if kind is dict else 'array'}")
+    return document
+
+
+def config_etag(document: Mapping[str, Any]) -> str:
+    """Strong ETag (quoted) of a config document, stable across key order."""
+    return '"' + hashlib.sha256(canonical_json(document).encode()).hexdigest()[:32] + '"'
+
+
+def make_event(kind: str, member_id: str, created_at: datetime, *, event_id: str | None = None, **fields: Any) -> dict[str, Any]:
+    """Build and check one event dict (a new UUID4 unless `event_id` is given)."""
+    event = {
+        "event_id": event_id or str(uuid.uuid4()),
+        "kind": kind,
+        "member_id": member_id,
+        "created_at": format_time(created_at),
+        **fields,
+    }
+    return validate_event(event)
+
+
+def event_from_outbox(payload: str) -> dict[str, Any]:
+    """The wire event for one outbox payload written by kiosk.store.Store.
+
+    The store keeps its own row shapes in the outbox (nested "member"/"card" dicts,
+    the local device name, a masked card label); this maps them onto the documented
+    event schema and drops what the cloud must not get. Pure and deterministic: the
+    same payload always gives the same event, so a resend reads as a duplicate.
+    Raises InvalidEvent if the result breaks the schema.
+    """
+    try:
+        raw = json.loads(payload)
+    except ValueError as exc:
+        raise InvalidEvent(f"outbox payload is not JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidEvent("outbox payload must be a JSON object")
+    kind = raw.get("kind")
+    base = {"event_id": raw.get("event_id"), "kind": kind, "created_at": raw.get("created_at")}
+    if kind in LEDGER_KINDS:
+        event = {**base, "member_id": raw.get("member_id"), "points": raw.get("points")}
+        for key in ("amount", "reason", "receipt_id", "staff_id"):
+            if raw.get(key) not in (None, ""):
+                event[key] = raw[key]
+        if kind == "adjust" and str(raw.get("reason", "")).startswith(CLOUD_CORRECTION_REASON):
+            event["origin"] = "cloud_correction"
+    elif kind == "member_enrolled":
+        member = raw.get("member") if isinstance(raw.get("member"), dict) else raw
+        name = " ".join(part.strip() for part in (member.get("first_name") or "", member.get("last_name") or "") if part.strip())
+        event = {**base, "member_id": member.get("id", member.get("member_id")),
+                 "phone_e164": member.get("phone", member.get("phone_e164")), "name": name or member.get("name")}
+        for key in ("birthday", "language", "referred_by"):
+            if member.get(key):
+                event[key] = member[key]
+        if member.get("consent_version"):
+            event["consent"] = {"at": member.get("consent_at"), "text_version": member["consent_version"]}
+    elif kind == "card_bound":
+        card = raw.get("card") if isinstance(raw.get("card"), dict) else raw
+        event = {**base, "member_id": card.get("member_id"), "card_ref": card.get("card_ref")}
+    elif kind == "card_state":
+        event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
+        if raw.get("staff_id"):
+            event["staff_id"] = raw["staff_id"]
+    else:
+        raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
+    return validate_event(event)

@@ -1,0 +1,208 @@
+"""Fixtures for the cloud tests: a real reference cloud on a loopback port, real SQLite."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from cloud.app import create_app
+from cloud.server import BackgroundServer
+from cloud.store import CloudStore
+from kiosk.faultproxy import FaultProxy
+from kiosk.store import Store
+from kiosk.sync import SyncWorker
+from kiosk.sync_client import CloudClient
+from kiosk.sync_policy import Backoff
+
+
+class MovableClock:
+    """Real UTC time plus an offset tests can move; thread-safe because waitress threads read it."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return datetime.now(timezone.utc) + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._offset += delta
+
+
+@dataclass
+class RunningCloud:
+    url: str
+    db_path: Path
+    store: CloudStore
+    clock: MovableClock
+
+    def client(self, **kwargs: object) -> CloudClient:
+        kwargs.setdefault("clock", self.clock)
+        return CloudClient(self.url, **kwargs)  # type: ignore[arg-type]
+
+    def registered_client(self, branch: str = "tehran-01", **kwargs: object) -> CloudClient:
+        client = self.client(**kwargs)
+        client.register(self.store.create_token(branch), name=f"kiosk at {branch}")
+        return client
+
+
+@pytest.fixture
+def server_clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, server_clock: MovableClock) -> Iterator[RunningCloud]:
+    db_path = tmp_path / "cloud.sqlite"
+    app = create_app(db_path, clock=server_clock)
+    with BackgroundServer(app) as server:
+        yield RunningCloud(server.url, db_path, app.extensions["cloud_store"], server_clock)
+
+
+@pytest.fixture
+def proxy(cloud: RunningCloud) -> Iterator[FaultProxy]:
+    with FaultProxy(cloud.url, hang_limit=10) as running:
+        yield running
+
+
+# -- the kiosk side -------------------------------------------------------------------
+
+FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "kiosk" / "kiosk.db", device_id="test-kiosk") as opened:
+        yield opened
+
+
+def card_ref(n: int) -> str:
+    return hashlib.sha256(f"rfid125:card-{n}".encode()).hexdigest()
+
+
+def seed(store: Store, members: int = 3, earns: int = 3) -> list[str]:
+    """Members with a card, a bonus and some earns: every kind of outbox row. Returns member ids."""
+    ids = []
+    for m in range(members):
+        member = store.add_member(f"+98912000{m:04d}", f"Member{m}", "Test", consent_version="2026-01")
+        store.bind_card(member.id, card_ref(m), "rfid125", f"…{m:04d}")
+        store.record(member.id, "bonus", 100, reason="enrolment bonus")
+        for e in range(earns):
+            store.record(member.id, "earn", 10 + e, amount=(10 + e) * 10_000, receipt_id=f"r-{m}-{e}")
+        ids.append(member.id)
+    return ids
+
+
+@dataclass
+class Device:
+    device_id: str
+    device_key: str
+
+
+@pytest.fixture
+def device(cloud: RunningCloud) -> Device:
+    with cloud.registered_client() as client:
+        return Device(client.device_id, client.device_key)
+
+
+@pytest.fixture
+def make_worker(cloud: RunningCloud, device: Device, store: Store):
+    """SyncWorker factory: make_worker(url=proxy.url, clock=..., **options)."""
+    made: list[SyncWorker] = []
+
+    def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, ca_file: str | None = None,
+              **options) -> SyncWorker:
+        clock = clock or cloud.clock
+        client = CloudClient(url or cloud.url, device_id=device.device_id, device_key=device.device_key,
+                             clock=clock, connect_timeout=0.5, read_timeout=read_timeout, ca_file=ca_file)
+        options.setdefault("backoff", FAST_BACKOFF)
+        options.setdefault("batch_events", 4)
+        worker = SyncWorker(store, client, clock=clock, rng=random.Random(7), **options)
+        made.append(worker)
+        return worker
+
+    yield build
+    for worker in made:
+        worker.close()
+        worker.client.close()
+
+
+def drain_to_empty(worker: SyncWorker, store: Store, rounds: int = 60) -> int:
+    """Drain like the worker thread would, waiting out retry delays; returns rounds used."""
+    for round_no in range(1, rounds + 1):
+        result = worker.drain()
+        if store.outbox_depth() == 0:
+            return round_no
+        time.sleep(min(max(result.retry_in, 0.01), 2.0))
+    raise AssertionError(f"outbox still holds {store.outbox_depth()} events after {rounds} rounds")
+
+
+def assert_cloud_holds_exactly_the_kiosk_events(cloud: RunningCloud, store: Store, device: Device) -> None:
+    local = [row["event_id"] for row in store.query("SELECT event_id FROM outbox")]
+    remote = cloud.store.event_ids(device.device_id)
+    assert len(remote) == len(set(remote)), "an event is stored twice in the cloud"
+    assert sorted(remote) == sorted(local)
+    assert store.outbox_depth() == 0
+    for (member_id,) in store.query("SELECT id FROM members"):
+        assert cloud.store.lookup(member_id=member_id)["balance"] == store.balance(member_id).points
+
+
+@dataclass
+class TlsFiles:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A throw-away CA and a server certificate for 127.0.0.1 signed by it."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    directory = tmp_path_factory.mktemp("tls")
+    now = datetime.now(timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test chain CA")])
+    ca_cert = (
+        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = TlsFiles(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    files.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files.cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()))
+    return files

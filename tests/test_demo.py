@@ -1,0 +1,58 @@
+"""`make demo` runs `python -m kiosk.demo`: it must come up, take a tap and sync to its cloud."""
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.conftest import ROOT, kioskctl, wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference_cloud(tmp_path: Path):
+    port, cloud_port = free_port(), free_port()
+    data = tmp_path / "demo"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.demo", "--data-dir", str(data), "--port", str(port),
+         "--cloud-port", str(cloud_port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Stop with Ctrl-C" in line:
+                break
+        out = "".join(lines)
+        assert f"open http://127.0.0.1:{port}/" in out, out
+        assert "0A1B2C3D4E" in out and "points" in out and "tap 0A1B2C3D4E" in out
+        assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
+        config = data / "kiosk.toml"
+        assert "tapped" in kioskctl(config, "tap", "0A1B2C3D4E").stdout
+        wait_until(lambda: "link: online" in kioskctl(config, "sync", "status", check=False).stdout,
+                   timeout_s=20, what="the demo kiosk to sync with its cloud")
+        status = requests.get(f"http://127.0.0.1:{cloud_port}/v1/status", timeout=5).json()
+        assert status["counts"]["members"] == 3 and status["devices"][0]["name"] == "demo-kiosk"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+    assert proc.returncode == 0
