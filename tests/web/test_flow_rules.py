@@ -152,3 +152,20 @@ def test_a_member_payload_leaves_the_server_with_a_sealed_session_instead_of_the
     assert "member_id" not in payload and member.id not in str(payload)
     assert flows.tokens.open("member", payload["session"], 60) == member.id
     assert set(payload["recent"][0]["dates"]) == {"fa", "ar", "en"}
+
+
+def test_offline_a_reward_above_the_daily_cap_is_refused_before_confirming_and_online_it_is_not(runtime):
+    from kiosk.errors import OfflineRedemptionCap
+
+    service = runtime.service
+    member = service.enroll("+989120000040", "Mani")
+    service.earn(member.id, 200_000_000)
+    service.store.upsert_reward("bike", "Bicycle", service.rules.offline_daily_redeem_cap + 1)
+    service.link = "offline"
+    try:
+        with pytest.raises(OfflineRedemptionCap):
+            coupons.check_affordable(service, member.id, "bike")
+        service.link = "online"
+        assert coupons.check_affordable(service, member.id, "bike")["id"] == "bike"
+    finally:
+        service.link = None
