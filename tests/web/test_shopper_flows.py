@@ -112,6 +112,9 @@ def test_an_unknown_card_joins_the_club_through_the_wizard_and_is_bound_with_the
     page.locator("[data-input=last_name]").click()
     type_on_keyboard(page, "کریمی")
     page.locator("[data-action=names-next]").click()
+    page.locator("[data-action=back]").click()  # back to the names: what was typed is still there
+    assert page.locator("[data-input=last_name]").inner_text() == "کریمی"
+    page.locator("[data-action=names-next]").click()
     page.select_option("[data-bd=d]", "10")
     page.select_option("[data-bd=m]", "1")  # فروردین: a Jalali month
     page.select_option("[data-bd=y]", "1370")

@@ -194,12 +194,20 @@
   }
   K.entryKeyboard = entryKeyboard;
 
+  function showPhone(error) {
+    state.back = null;
+    render("t-phone");
+    entryKeypad("phone", 15);
+    setError(error);
+  }
+
   function startJoin(withCard) {
     var card = withCard ? state.card : null;
     state = { enrolling: true, card: card };
-    render("t-phone");
-    entryKeypad("phone", 15);
+    showPhone();
   }
+  // Each wizard step remembers the one before it; what was typed is kept in state and shown again.
+  handlers.back = function () { if (state.back) { state.back(); } };
   handlers.join = function () { startJoin(false); };
   handlers["join-with-card"] = function () { startJoin(true); };
 
@@ -218,6 +226,7 @@
   };
 
   function showNames(error) {
+    state.back = function () { showPhone(); };
     render("t-names");
     entryKeyboard(idleMs);
     setError(error);
@@ -235,6 +244,7 @@
   }
 
   function showExtras(error) {
+    state.back = function () { showNames(); };
     render("t-extras");
     var jalali = lang === "fa" && app.dataset.calendar === "jalali";
     var year = Number(app.dataset.thisYear) - (jalali ? 621 : 0);
@@ -259,6 +269,7 @@
   handlers["extras-next"] = function () {
     var parts = [state.bd_d, state.bd_m, state.bd_y].filter(Boolean).length;
     if (parts !== 0 && parts !== 3) { setError(msg("invalid_birthday")); return; }
+    state.back = function () { showExtras(); };
     render("t-consent");
   };
 
@@ -285,7 +296,7 @@
       }
       var field = r.data.field;
       var text = explain(r.data);
-      if (field === "phone") { render("t-phone"); entryKeypad("phone", 15); setError(text); }
+      if (field === "phone") { showPhone(text); }
       else if (field === "first_name" || field === "last_name") { showNames(text); }
       else if (field === "birthday" || field === "referral") { showExtras(text); }
       else { setError(text); }

@@ -126,6 +126,7 @@ T: dict[str, tuple[str, str]] = {
     "Your mobile number": ("شماره موبایل شما", "رقم جوالك"),
     "Cancel": ("انصراف", "إلغاء"),
     "Next": ("بعدی", "التالي"),
+    "Back": ("قبلی", "رجوع"),
     "You are already a member": ("شما قبلاً عضو شده‌اید", "أنت عضو بالفعل"),
     "Tap your new card on the reader to add it to your membership.":
         ("کارت جدیدتان را به دستگاه نزدیک کنید تا به عضویت شما اضافه شود.", "قرّب بطاقتك الجديدة من القارئ لإضافتها إلى عضويتك."),
