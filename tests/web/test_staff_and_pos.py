@@ -143,3 +143,14 @@ def test_after_the_idle_timeout_nothing_of_the_shopper_is_left_in_dom_history_or
         assert page.evaluate("document.cookie") == ""  # the session cookie is HttpOnly and holds only the CSRF token
     finally:
         rt.close()
+
+
+def test_staff_actions_need_both_the_csrf_token_and_a_staff_token(shop, page):
+    ready(page, shop.url, "en")
+    call = """([token, staff]) => fetch('/staff/api/adjust', {method: 'POST', headers: Object.assign(
+        {'Content-Type': 'application/json'}, token ? {'X-CSRFToken': document.getElementById('app').dataset.csrf} : {},
+        staff ? {'X-Staff-Token': staff} : {}), body: JSON.stringify({member_id: 'x', points: 5, reason: 'because'})})
+        .then(r => r.status)"""
+    assert page.evaluate(call, [False, None]) == 400  # no CSRF token
+    assert page.evaluate(call, [True, None]) == 401  # no staff sign-in
+    assert page.evaluate(call, [True, "forged.token.value"]) == 401
