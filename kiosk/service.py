@@ -256,6 +256,10 @@ class KioskService:
             ],
         }
 
+    def heartbeat_age_s(self) -> float:
+        """Seconds since the event loop last went round (it goes round at least once a second)."""
+        return (self._clock() - self.heartbeat).total_seconds()
+
     def session_key(self) -> bytes:
         """Web session/CSRF key derived from the chain secret, so it survives restarts without its own file."""
         return hmac.new(self._secret, b"kiosk-web-session:" + self.settings.device.id.encode(), hashlib.sha256).digest()
