@@ -156,7 +156,8 @@ class CloudStore:
         branch = branch.strip()
         if not branch:
             raise TokenError("a branch name is needed, for example --branch tehran-01")
-        token = secrets.token_urlsafe(24)
+        # A prefix keeps the token from starting with "-", which a command line would take for an option.
+        token = "kt_" + secrets.token_urlsafe(24)
         now = self.clock()
         with self._transaction() as db:
             db["tokens"].insert({

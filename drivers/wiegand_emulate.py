@@ -16,7 +16,9 @@ from drivers.gpio import check_pins
 from drivers.wiegand import encode_frame
 
 DEFAULT_PULSE_S = 80e-6
-DEFAULT_INTERVAL_S = 0.002
+# 0.5 ms between bits is inside the Wiegand range (0.2-20 ms) and keeps an emulated
+# frame short, so a scheduling stall on a loaded test machine rarely lands inside one.
+DEFAULT_INTERVAL_S = 0.0005
 
 
 class WiegandEmulator:

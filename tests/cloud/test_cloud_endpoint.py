@@ -383,3 +383,11 @@ def test_the_status_json_and_html_list_devices_with_last_seen_and_event_counts(c
     assert device_id in page.text and "kiosk at tehran-01" in page.text
     assert "http://" not in page.text and "https://" not in page.text
     assert page.headers[protocol.HEADER_SERVER_TIME].isdigit()
+
+
+def test_enrolment_tokens_never_start_like_a_command_line_option(tmp_path):
+    from cloud.store import CloudStore
+
+    store = CloudStore(tmp_path / "tokens.sqlite")
+    tokens = [store.create_token("branch1") for _ in range(64)]
+    assert all(t.startswith("kt_") for t in tokens) and len(set(tokens)) == 64
