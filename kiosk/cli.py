@@ -33,11 +33,16 @@ def open_service(settings: Settings) -> Iterator[KioskService]:
 
 
 def ensure_secrets(settings: Settings) -> bool:
-    """Create the secrets file with a fresh chain secret if there is none; True if created."""
+    """Create the secrets file (chain secret, POS token, branch key) if there is none; True if created.
+
+    A chain's devices must share the chain secret (card hashes) and a branch's the branch key
+    (receipt QR codes): provisioning writes those. This is for a single device or the demo.
+    """
     path = settings.device.secrets_file
     if path.exists():
         return False
-    write_secrets(path, {"chain_secret": pysecrets.token_hex(32)})
+    write_secrets(path, {"chain_secret": pysecrets.token_hex(32), "pos_token": pysecrets.token_urlsafe(24),
+                         "branch_key": pysecrets.token_hex(32)})
     return True
 
 

@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Tap a card from a second terminal:  {ctl} tap 0A1B2C3D4E")
             print(f"Swipe a bank card (it is refused):  {ctl} tap --kind magstripe '%B4111111111111111^TEST/CARD^28121010000000000?'")
             print(f"Check a balance:                    {ctl} balance --card 0A1B2C3D4E")
+            print(f"POS tap to earn (docs/pos-api.yaml): the till's token is pos_token in {settings.device.secrets_file}")
             print(f"Cloud sync:                         {ctl} sync status   (reference cloud on {cloud.url}/)")
             print("Stop with Ctrl-C.", flush=True)
             wait_for_stop()
