@@ -340,8 +340,15 @@ def test_a_run_without_the_secrets_file_stops_before_touching_the_device(provisi
     before = (provisioned.target.root / "etc/kiosk/kiosk.toml").stat().st_mtime_ns
     run = provisioned.target.provision(provisioned.wheel, secrets=False)
     assert run.returncode != 0
-    assert "kioskctl provision --secrets FILE" in run.output
+    assert "kiosk_staff_pin_hash are missing or still the REPLACE placeholders" in run.output
     assert (provisioned.target.root / "etc/kiosk/kiosk.toml").stat().st_mtime_ns == before
+
+
+def test_the_example_secrets_file_with_its_placeholders_is_refused(provisioned):
+    example = WORKTREE / "provisioning" / "secrets.example.yml"
+    run = provisioned.target.provision(provisioned.wheel, "-e", f"@{example}", "--tags", "config")
+    assert run.returncode != 0
+    assert "still the REPLACE placeholders" in run.output
 
 
 def test_ssh_is_really_used_with_host_key_checking(provisioned):
