@@ -72,6 +72,38 @@ class CloudSettings:
 
 
 @dataclass(frozen=True)
+class StaffSettings:
+    timeout_s: int = 60
+    max_attempts: int = 5
+    lockout_s: int = 300
+    # staff id -> card_ref (HMAC of the staff card, printed by `kioskctl card-ref`-style tooling), never a raw UID
+    cards: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class PosSettings:
+    enabled: bool = True
+    pending_timeout_s: int = 120
+
+
+@dataclass(frozen=True)
+class EnrollmentSettings:
+    sms_otp: bool = False
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    max_age_s: int = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class BrandingSettings:
+    name: str = "Loyalty club"
+    tagline: str = ""
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     device: DeviceSettings
@@ -84,6 +116,11 @@ class Settings:
     # Validated by the gpiozero builders in drivers.feedback / drivers.motion at start.
     feedback: Mapping[str, Any] = field(default_factory=dict)
     motion: Mapping[str, Any] = field(default_factory=dict)
+    staff: StaffSettings = field(default_factory=StaffSettings)
+    pos: PosSettings = field(default_factory=PosSettings)
+    enrollment: EnrollmentSettings = field(default_factory=EnrollmentSettings)
+    receipts: ReceiptSettings = field(default_factory=ReceiptSettings)
+    branding: BrandingSettings = field(default_factory=BrandingSettings)
 
     @property
     def database_path(self) -> Path:
@@ -170,6 +207,26 @@ def _choice(*options: str) -> Check:
     return check
 
 
+def _sms_otp(key: str, value: Any) -> bool:
+    # A switch that silently did nothing would let a chain believe enrolment is protected by a code.
+    if _bool(key, value):
+        raise _fail(key, value, "false for now: one-time codes need the cloud's SMS hook, which this kiosk "
+                                "version does not have yet")
+    return False
+
+
+def _staff_cards(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """A table staff_id = "card_ref" (64 hex characters, the HMAC a tap resolves to)."""
+    if not isinstance(value, Mapping):
+        raise _fail(key, value, 'a table such as { alice = "<64 hex characters of the card_ref>" }')
+    pairs = []
+    for staff_id, ref in value.items():
+        if not isinstance(ref, str) or len(ref) != 64 or any(c not in "0123456789abcdef" for c in ref):
+            raise _fail(f"{key}.{staff_id}", ref, "the card's card_ref: 64 lowercase hex characters")
+        pairs.append((staff_id, ref))
+    return tuple(pairs)
+
+
 def _section(raw: Mapping[str, Any], name: str, checks: Mapping[str, Check]) -> dict[str, Any]:
     """Validate one table: reject unknown keys, check each known one."""
     if not isinstance(raw, Mapping):
@@ -190,7 +247,8 @@ def _resolve(base: Path, value: str) -> Path:
 def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     """Turn parsed TOML into :class:`Settings`; pure apart from path arithmetic."""
     base = path.parent
-    top = {"device", "web", "readers", "members", "loyalty", "cloud", "cards", "feedback", "motion"}
+    top = {"device", "web", "readers", "members", "loyalty", "cloud", "cards", "feedback", "motion",
+           "staff", "pos", "enrollment", "receipts", "branding"}
     unknown = sorted(set(raw) - top)
     if unknown:
         raise ConfigError(f"unknown section [{unknown[0]}]; allowed sections: {', '.join(sorted(top))}")
@@ -287,7 +345,23 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         members=members,
         loyalty=rules_from_mapping(raw.get("loyalty", {})),
         cloud=CloudSettings(**cloud_values),
+        **_screen_sections(raw),
     )
+
+
+def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The sections the touchscreen flows read: staff mode, POS, enrolment, receipts, branding."""
+    return {
+        "staff": StaffSettings(**_section(raw.get("staff", {}), "staff", {
+            "timeout_s": _int(10, 3600), "max_attempts": _int(1, 100), "lockout_s": _int(1, 86400),
+            "cards": _staff_cards})),
+        "pos": PosSettings(**_section(raw.get("pos", {}), "pos", {
+            "enabled": _bool, "pending_timeout_s": _int(5, 3600)})),
+        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _sms_otp})),
+        "receipts": ReceiptSettings(**_section(raw.get("receipts", {}), "receipts", {"max_age_s": _int(60)})),
+        "branding": BrandingSettings(**_section(raw.get("branding", {}), "branding", {
+            "name": _text(), "tagline": _text(nonempty=False), "help_text": _text(nonempty=False)})),
+    }
 
 
 def _check_region(region: str) -> None:
@@ -317,6 +391,8 @@ class Secrets:
     chain_secret: bytes
     device_key: bytes | None = None
     staff_pin_hash: str | None = None
+    pos_token: str | None = None
+    branch_key: bytes | None = None
 
     def __repr__(self) -> str:  # never print secret material
         return "Secrets(<hidden>)"
@@ -334,17 +410,23 @@ def load_secrets(path: Path) -> Secrets:
         raise ConfigError(f"secrets file {path} is readable by others (mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
-    values = _section(raw, "secrets", {"chain_secret": _text(), "device_key": _text(), "staff_pin_hash": _text()})
+    values = _section(raw, "secrets", {"chain_secret": _text(), "device_key": _text(), "staff_pin_hash": _text(),
+                                       "pos_token": _text(), "branch_key": _text()})
     if "chain_secret" not in values:
         raise ConfigError(f"secrets file {path} has no chain_secret")
     try:
         chain_secret = bytes.fromhex(values["chain_secret"])
         device_key = bytes.fromhex(values["device_key"]) if "device_key" in values else None
+        branch_key = bytes.fromhex(values["branch_key"]) if "branch_key" in values else None
     except ValueError:
-        raise ConfigError(f"secrets file {path}: chain_secret and device_key must be hex strings") from None
+        raise ConfigError(f"secrets file {path}: chain_secret, device_key and branch_key must be hex strings") from None
+    if values.get("pos_token") is not None and len(values["pos_token"]) < 16:
+        raise ConfigError(f"secrets file {path}: pos_token must be at least 16 characters; make one with "
+                          "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
     if len(chain_secret) < 16:
         raise ConfigError(f"secrets file {path}: chain_secret must be at least 16 bytes (32 hex characters)")
-    return Secrets(chain_secret=chain_secret, device_key=device_key, staff_pin_hash=values.get("staff_pin_hash"))
+    return Secrets(chain_secret=chain_secret, device_key=device_key, staff_pin_hash=values.get("staff_pin_hash"),
+                   pos_token=values.get("pos_token"), branch_key=branch_key)
 
 
 def write_secrets(path: Path, secrets: Mapping[str, str]) -> None:

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from kiosk.cli import config_path
 from kiosk.config import load, load_secrets
 from kiosk.errors import KioskError
 from kiosk.runtime import Runtime
+from kiosk.watchdog import ServiceSupervision
 
 
 def configure_logging(log_file: Path | None, level: str = "INFO") -> None:
@@ -26,13 +28,28 @@ def configure_logging(log_file: Path | None, level: str = "INFO") -> None:
     logging.getLogger("nfc").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
-def wait_for_stop() -> None:
-    """Block until SIGTERM/SIGINT; systemd stops the service with SIGTERM."""
+def wait_for_stop(every_s: float = 1.0, tick: Callable[[], None] | None = None) -> None:
+    """Block until SIGTERM/SIGINT (systemd stops the service with SIGTERM), calling ``tick`` meanwhile."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    while not stop.wait(every_s):
+        if tick is not None:
+            tick()
+
+
+def liveness(runtime: Runtime) -> dict[str, bool]:
+    """Probe each loop the watchdog vouches for: the database writer, the service, every reader."""
+    probes: dict[str, bool] = {}
+    try:
+        runtime.store.write(lambda db: None, timeout=5)  # an empty transaction through the writer thread
+        probes["store-writer"] = True
+    except Exception:
+        probes["store-writer"] = False
+    probes["service"] = runtime.service.heartbeat_age_s() < 10
+    for reader in runtime.readers:
+        probes[f"reader:{reader.reader_id}"] = bool(getattr(reader, "running", True))
+    return probes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,9 +62,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load(config_path(args.config))
         secrets = load_secrets(settings.device.secrets_file)
-        with Runtime(settings, secrets) as runtime:
+        with ServiceSupervision(os.environ) as supervision, Runtime(settings, secrets) as runtime:
+            beats = {name: supervision.board.register(name, max_age_s=30) for name in liveness(runtime)}
+
+            def tick() -> None:
+                # Beat only for loops that answered; a stuck one stops the WATCHDOG=1 pings.
+                for name, alive in liveness(runtime).items():
+                    if alive:
+                        beats[name].beat()
+
+            tick()
+            supervision.ready(f"serving on {runtime.url}")
             print(f"kiosk {settings.device.id} is running on {runtime.url}", flush=True)
-            wait_for_stop()
+            wait_for_stop(every_s=2.0, tick=tick)
     except KioskError as exc:
         print(f"kiosk: error: {exc}", file=sys.stderr)
         return 2

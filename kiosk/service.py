@@ -54,6 +54,7 @@ class KioskService:
         self.store = store
         self.settings = settings
         self.rules = settings.loyalty
+        self.secrets = secrets  # the web layer reads pos_token, staff_pin_hash, branch_key from here
         self._secret = secrets.chain_secret
         self._clock = clock
         self.events: queue.Queue[object] = queue.Queue()
@@ -67,6 +68,8 @@ class KioskService:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.heartbeat = clock()
+        self._taps_day = clock().date()
+        self._taps_today = 0
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -152,6 +155,7 @@ class KioskService:
     def on_card(self, read: CardRead) -> None:
         tap = self.resolve(read)
         log.info("tap on %s: card %s", tap.reader_id, tap.label)
+        self._count_tap()
         for handler in list(self._tap_handlers):
             if handler(tap):
                 return
@@ -165,6 +169,20 @@ class KioskService:
             return
         self.settle(card.member_id)
         self.emit("member", self.summary(card.member_id, card=card))
+
+    def _count_tap(self) -> None:
+        today = self._clock().date()
+        if self._taps_day != today:
+            self._taps_day, self._taps_today = today, 0
+        self._taps_today += 1
+
+    def now(self) -> datetime:
+        """The service's clock (injected in tests), for the flows built on the service."""
+        return self._clock()
+
+    def taps_today(self) -> int:
+        """Taps since local midnight (UTC day) for the staff status screen; resets at the day boundary."""
+        return self._taps_today if self._taps_day == self._clock().date() else 0
 
     # --- queries ----------------------------------------------------------------------
 
@@ -238,6 +256,10 @@ class KioskService:
             ],
         }
 
+    def heartbeat_age_s(self) -> float:
+        """Seconds since the event loop last went round (it goes round at least once a second)."""
+        return (self._clock() - self.heartbeat).total_seconds()
+
     def session_key(self) -> bytes:
         """Web session/CSRF key derived from the chain secret, so it survives restarts without its own file."""
         return hmac.new(self._secret, b"kiosk-web-session:" + self.settings.device.id.encode(), hashlib.sha256).digest()
@@ -286,10 +308,11 @@ class KioskService:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
-               consent: bool = False, language: str | None = None) -> Member:
+               consent: bool = False, language: str | None = None, referred_by: str | None = None) -> Member:
         member = self.store.add_member(
             phone_e164, first_name, last_name, birthday=birthday,
             consent_version=self.settings.members.consent_version if consent else None, language=language,
+            referred_by=referred_by,
         )
         bonus = rules.enrollment_bonus(self.rules)
         if bonus:

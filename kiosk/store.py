@@ -25,6 +25,7 @@ from kiosk.errors import (
     CardAlreadyBound,
     DuplicateMember,
     InsufficientPoints,
+    RewardNotAvailable,
     StoreError,
     UnknownMember,
 )
@@ -339,6 +340,10 @@ class Store:
         rows = self.query("SELECT * FROM members WHERE phone = ?", (phone,))
         return Member(**dict(rows[0])) if rows else None
 
+    def member_by_referral_code(self, code: str) -> Member | None:
+        rows = self.query("SELECT * FROM members WHERE referral_code = ?", (code.strip().upper(),))
+        return Member(**dict(rows[0])) if rows else None
+
     def bind_card(self, member_id: str, card_ref: str, tech: str, label: str) -> Card:
         now = iso(self._clock())
         card = Card(card_ref=card_ref, member_id=member_id, tech=tech, label=label, state="active", bound_at=now)
@@ -495,6 +500,62 @@ class Store:
 
     def rewards(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self.query("SELECT * FROM rewards WHERE active = 1 ORDER BY cost_points, id")]
+
+    def reward(self, reward_id: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM rewards WHERE id = ? AND active = 1", (reward_id,))
+        return dict(rows[0]) if rows else None
+
+    def redeem_reward(self, member_id: str, reward_id: str, code: str, *, event_id: str | None = None) -> Recorded:
+        """Debit a reward's cost and issue its coupon in one transaction (no coupon without its ledger row).
+
+        The caller checks the catalogue rules first (kiosk.rules_rewards.check_reward); this re-checks what
+        another kiosk or thread could have changed meanwhile: the balance and the per-member limit.
+        """
+        now = iso(self._clock())
+        event_id = event_id or new_event_id()
+
+        def tx(db: sqlite_utils.Database) -> Recorded:
+            reward = db.execute("SELECT name, cost_points, per_member_limit FROM rewards WHERE id = ? AND active = 1",
+                                [reward_id]).fetchone()
+            if reward is None:
+                raise RewardNotAvailable(reward_id, reward_id, "inactive")
+            name, cost, limit = reward
+            if limit is not None:
+                used = db.execute("SELECT COUNT(*) FROM coupons WHERE member_id = ? AND reward_id = ?",
+                                  [member_id, reward_id]).fetchone()[0]
+                if used >= limit:
+                    raise RewardNotAvailable(reward_id, name, "member_limit", str(limit))
+            bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()
+            if bal_row is None:
+                raise UnknownMember(f"no member with id {member_id}")
+            if bal_row[0] < cost:
+                raise InsufficientPoints(needed=cost, available=bal_row[0])
+            row = LedgerRow(event_id=event_id, member_id=member_id, kind="redeem", points=-cost, amount=0,
+                            reason=f"reward {reward_id}: coupon {code}", receipt_id=None, staff_id=None,
+                            device_id=self.device_id, created_at=now)
+            db["ledger"].insert(asdict(row))
+            db.execute("UPDATE balances SET points = points - ?, updated_at = ? WHERE member_id = ?",
+                       [cost, now, member_id])
+            db["coupons"].insert({"code": code, "reward_id": reward_id, "member_id": member_id,
+                                  "event_id": event_id, "created_at": now, "used_at": None})
+            self._enqueue(db, "redeem", {**asdict(row), "coupon": code, "reward_id": reward_id}, now,
+                          event_id=event_id)
+            return Recorded(row, True, bal_row[0] - cost)
+
+        return self.write(tx)
+
+    def coupons_taken(self, member_id: str) -> dict[str, int]:
+        """How many coupons the member holds per reward id (for per-member limits)."""
+        rows = self.query("SELECT reward_id, COUNT(*) AS n FROM coupons WHERE member_id = ? GROUP BY reward_id",
+                          (member_id,))
+        return {r["reward_id"]: r["n"] for r in rows}
+
+    def ledger_by_receipt(self, receipt_id: str) -> LedgerRow | None:
+        rows = self.query("SELECT * FROM ledger WHERE receipt_id = ?", (receipt_id,))
+        return LedgerRow(**{k: rows[0][k] for k in rows[0].keys() if k != "cloud_state"}) if rows else None
+
+    def members_enrolled_since(self, since: datetime) -> int:
+        return self.query("SELECT COUNT(*) FROM members WHERE created_at >= ?", (iso(since),))[0][0]
 
     # --- the outbox --------------------------------------------------------------
 

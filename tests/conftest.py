@@ -93,6 +93,14 @@ def kioskctl(config: Path, *args: str, check: bool = True):
     return proc
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_until(predicate: Callable[[], object], timeout_s: float = 5.0, what: str = "condition") -> object:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,13 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT, kioskctl, wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ROOT, free_port, kioskctl, wait_until
 
 
 def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference_cloud(tmp_path: Path):

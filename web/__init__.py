@@ -1,31 +1,53 @@
 """The kiosk's web UI: a Flask app over :class:`kiosk.service.KioskService`.
 
-It never opens the database itself; everything goes through the service.
+It never opens the database itself; everything goes through the service and
+the kiosk flows built on it (web/flows.py).
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, jsonify, request
 from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kiosk.config import Settings
 from kiosk.service import KioskService
-from web import bridge, i18n, screen, security
+from web import bridge, flows, i18n, pos_api, screen, security, shopper, staff_views
 
 
 def create_app(service: KioskService, settings: Settings, *, secret_key: bytes | None = None) -> tuple[Flask, SocketIO]:
     """Build the app and its Socket.IO server; the caller chooses the WSGI server."""
     app = Flask(__name__)
+    secret = secret_key or service.session_key()
     app.config.update(
-        SECRET_KEY=secret_key or service.session_key(),
+        SECRET_KEY=secret,
         KIOSK_SETTINGS=settings,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
+        # The kiosk page stays open for days; the token lives as long as the browser session.
+        WTF_CSRF_TIME_LIMIT=None,
+        # Socket.IO transports the page asks for. waitress (production) can only do long-polling;
+        # benchmarks/tap_to_paint.py switches this to websocket on a Werkzeug server to compare.
+        KIOSK_SOCKET_TRANSPORTS="polling",
     )
     app.extensions["kiosk_service"] = service
+    kiosk_flows = flows.build(service, secret)
+    app.extensions["kiosk_flows"] = kiosk_flows
     i18n.init_app(app, settings)
     security.init_app(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(pos_api.blueprint)  # the till authenticates with a bearer token and sends no cookies
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(exc: CSRFError):
+        if request.path.startswith(("/api/", "/staff/api/")):
+            return jsonify({"error": "csrf", "message": f"{exc.description}; reload the page"}), 400
+        return exc
+
     app.register_blueprint(screen.blueprint)
+    app.register_blueprint(shopper.blueprint)
+    app.register_blueprint(staff_views.blueprint)
+    app.register_blueprint(pos_api.blueprint)
     socketio = SocketIO(
         app,
         async_mode="threading",
@@ -34,5 +56,5 @@ def create_app(service: KioskService, settings: Settings, *, secret_key: bytes |
         logger=False,
         engineio_logger=False,
     )
-    bridge.connect(service, socketio)
+    bridge.connect(service, socketio, kiosk_flows.decorate)
     return app, socketio

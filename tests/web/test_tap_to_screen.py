@@ -25,23 +25,23 @@ def kiosk(tmp_path):
 
 def test_a_frame_written_to_the_pty_paints_the_balance_without_a_reload_and_idle_clears_it(kiosk, page):
     page.goto(kiosk.url + "?lang=en")
-    page.wait_for_function("window.io && document.querySelector('#attract.active')")
+    page.locator("#attract.active").wait_for()
     wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 
     kiosk.emulators["counter"].write(rdm6300.encode_frame(UID))
 
-    balance = page.locator("#balance.active")
+    balance = page.locator("#stage.active .balance")
     balance.wait_for(timeout=5000)
     assert balance.locator("[data-field=first_name]").inner_text() == "Sara"
-    assert balance.locator("[data-field=points]").inner_text() == "1,300"  # 100 bonus + 1,200 earned
-    assert balance.locator("[data-field=tier]").inner_text() == "silver"
+    assert balance.locator(".figure [data-field=points]").inner_text() == "1,300"  # 100 bonus + 1,200 earned
+    assert balance.locator("[data-field=tier_name]").inner_text() == "Silver"
     save_screenshot(page, "balance-en-1024x600")
     assert navigations == []
 
     page.locator("#attract.active").wait_for(timeout=6000)
-    assert page.locator("#balance").inner_html().strip() == ""
+    assert page.locator("#stage").inner_html().strip() == ""
     assert "Sara" not in page.content()
 
 

@@ -1,54 +1,407 @@
-// The kiosk page: paints what the service pushes and forgets it after the idle timeout.
+// The kiosk page: paints what the service pushes, runs the shopper flows, and forgets everything after each
+// finished action and after the idle timeout. No inline script: the CSP allows only files from 'self'.
 (function () {
   "use strict";
   var app = document.getElementById("app");
+  var stage = document.getElementById("stage");
   var idleMs = Number(app.dataset.idleTimeout) * 1000;
   var lang = app.dataset.lang;
-  var numbers = new Intl.NumberFormat(lang === "fa" ? "fa-IR" : lang === "ar" ? "ar-EG" : "en-US");
+  var defaultLang = app.dataset.defaultLang;
+  var csrf = app.dataset.csrf;
+  var locale = lang === "fa" ? "fa-IR" : lang === "ar" ? "ar-EG" : "en-US";
+  var numbers = new Intl.NumberFormat(locale);
   var idleTimer = null;
+  var state = {};           // everything about the current shopper lives here and nowhere else
+  var handlers = {};        // data-action name -> function(button)
+  var K = window.Kiosk = { handlers: handlers };
+
+  function msg(code, vars) {
+    var el = document.querySelector('#msgs [data-msg="' + code + '"]');
+    var text = el ? el.textContent : code;
+    Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(vars[k]); });
+    return text;
+  }
+
+  function fmt(value) { return typeof value === "number" ? numbers.format(value) : (value == null ? "" : String(value)); }
+  function signed(value) { return (value > 0 ? "+" : value < 0 ? "−" : "") + numbers.format(Math.abs(value)); }
 
   function show(id) {
-    document.querySelectorAll(".screen").forEach(function (el) {
-      el.classList.toggle("active", el.id === id);
+    document.querySelectorAll(".screen").forEach(function (el) { el.classList.toggle("active", el.id === id); });
+  }
+
+  function armIdle(ms) {
+    if (idleTimer) { clearTimeout(idleTimer); }
+    idleTimer = setTimeout(clearShopper, ms || idleMs);
+  }
+
+  function fill(root, data) {
+    root.querySelectorAll("[data-field]").forEach(function (el) {
+      if (Object.prototype.hasOwnProperty.call(data, el.dataset.field)) { el.textContent = fmt(data[el.dataset.field]); }
     });
+    return root;
+  }
+
+  // Render one template as the whole stage: the previous screen's nodes are dropped, not hidden.
+  function render(templateId, data, ms) {
+    var node = document.getElementById(templateId).content.cloneNode(true);
+    fill(node, data || {});
+    stage.replaceChildren(node);
+    stage.dataset.screen = templateId;
+    show("stage");
+    armIdle(ms);
+    return stage;
+  }
+
+  function setError(text) {
+    var el = stage.querySelector(".error");
+    if (el) { el.textContent = text || ""; }
   }
 
   function clearShopper() {
-    // Remove every node that held shopper data, not just hide it.
-    ["balance", "notice"].forEach(function (id) {
-      document.getElementById(id).replaceChildren();
-    });
+    if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
+    var hadFlow = !!(state.member || state.receipt || state.enrolling);
+    generation += 1;
+    state = {};
+    stage.replaceChildren();
+    delete stage.dataset.screen;
     show("attract");
+    app.classList.remove("awake");
+    if (hadFlow) { post("/api/reset", {}); }
+    if (K.onClear) { K.onClear(); }
+    if (lang !== defaultLang) {
+      // The next shopper starts in the shop's language; replace() leaves no history entry behind.
+      window.location.replace("/");
+    }
   }
 
-  function armIdle() {
-    if (idleTimer) { clearTimeout(idleTimer); }
-    idleTimer = setTimeout(clearShopper, idleMs);
+  // Bumped on every clear: an answer that arrives after its shopper left is dropped, never painted.
+  var generation = 0;
+
+  function post(url, data, extraHeaders) {
+    var asked = generation;
+    var headers = { "Content-Type": "application/json", "X-CSRFToken": csrf };
+    Object.keys(extraHeaders || {}).forEach(function (k) { headers[k] = extraHeaders[k]; });
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(data), credentials: "same-origin",
+                        cache: "no-store" })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, status: r.status, data: body }; });
+      })
+      .catch(function () { return { ok: false, status: 0, data: { error: "error" } }; })
+      .then(function (result) { return asked === generation ? result : new Promise(function () {}); });
   }
 
-  function fill(templateId, data) {
-    var node = document.getElementById(templateId).content.cloneNode(true);
-    node.querySelectorAll("[data-field]").forEach(function (el) {
-      var value = data[el.dataset.field];
-      el.textContent = typeof value === "number" ? numbers.format(value) : (value == null ? "" : String(value));
+  function explain(data) {
+    return msg(data.error || "error", { needed: fmt(data.needed), available: fmt(data.available), message: data.message || "",
+                                        n: fmt(data.attempts_left), detail: data.detail ? msg("tier_" + data.detail) : "" });
+  }
+
+  function notice(title, text) { render("t-notice", { title: title, text: text }); }
+
+  // --- balance --------------------------------------------------------------------------------------------
+  function renderBalance(data, earned) {
+    state.session = data.session;
+    var root = render("t-balance", {
+      first_name: data.first_name, points: data.points, credit_rial: data.credit_rial,
+      tier_name: msg("tier_" + data.tier)
     });
-    return node;
+    root.querySelector(".tier-badge").dataset.tier = data.tier;
+    root.querySelector(".progress .bar").style.width = Math.max(0, Math.min(100, data.progress_percent || 0)) + "%";
+    root.querySelector(".progress").setAttribute("aria-valuenow", String(data.progress_percent || 0));
+    root.querySelector("[data-field=to_next]").textContent = data.next_tier
+      ? msg("to_next", { n: fmt(data.points_to_next), tier: msg("tier_" + data.next_tier) }) : msg("top_tier");
+    if (earned) {
+      var e = root.querySelector("[data-field=earned_now]");
+      e.textContent = msg("earned", { n: fmt(earned) });
+      e.hidden = false;
+    }
+    var list = root.querySelector(".rewards");
+    (data.rewards || []).concat(data.locked_rewards || []).forEach(function (rw) {
+      var item = fill(document.getElementById("t-reward-item").content.cloneNode(true), rw);
+      var b = item.querySelector("button");
+      b.dataset.reward = rw.id;
+      if (rw.locked) { b.classList.add("locked"); }
+      list.appendChild(item);
+    });
+    root.querySelector('[data-none="rewards"]').hidden = (data.rewards || []).length > 0;
+    var recent = root.querySelector(".recent");
+    (data.recent || []).forEach(function (r) {
+      var item = document.getElementById("t-recent-item").content.cloneNode(true);
+      fill(item, { date: r.dates ? r.dates[lang] : r.at, kind: msg("kind_" + r.kind) });
+      item.querySelector("[data-field=delta]").textContent = signed(r.points);
+      recent.appendChild(item);
+    });
   }
 
-  function paint(screenId, templateId, data) {
-    var target = document.getElementById(screenId);
-    target.replaceChildren(fill(templateId, data));
-    show(screenId);
-    armIdle();
+  handlers.reward = function (button) {
+    state.reward = button.dataset.reward;
+    post("/api/rewards/check", { session: state.session, reward_id: state.reward }).then(function (r) {
+      if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
+      render("t-confirm-reward", r.data);
+    });
+  };
+  handlers["redeem-confirm"] = function () {
+    post("/api/rewards/redeem", { session: state.session, reward_id: state.reward }).then(function (r) {
+      if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
+      var root = render("t-coupon", r.data);
+      root.querySelector("img.qr").src = r.data.qr;
+    });
+  };
+
+  // --- enrolment ------------------------------------------------------------------------------------------
+  function entryKeypad(field, max) {
+    var out = stage.querySelector('[data-field="' + field + '"]');
+    var value = state[field] || "";
+    function paint() { out.textContent = field === "pin" ? value.replace(/./g, "•") : toLocalDigits(value); }
+    KioskKeys.keypad(stage.querySelector('.keypad[data-target="' + field + '"]'), lang, function (k) {
+      if (k === "back") { value = value.slice(0, -1); } else if (value.length < max) { value += k; }
+      state[field] = value;
+      paint();
+      armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : idleMs);
+    }, field === "phone");
+    paint();
+  }
+  K.entryKeypad = entryKeypad;
+
+  function toLocalDigits(text) {
+    var d = KioskKeys.digits[lang] || KioskKeys.digits.en;
+    return String(text).replace(/[0-9]/g, function (c) { return d[Number(c)]; });
   }
 
-  // Polling only: the production server (waitress) cannot upgrade to WebSocket; see README.
-  var socket = io({ transports: ["polling"] });
-  socket.on("connect", function () { window.__kioskConnected = true; });
+  // Text boxes are <output>s typed into by the on-screen keyboard; a tap on a box moves the cursor there.
+  function entryKeyboard(ms) {
+    var boxes = Array.prototype.slice.call(stage.querySelectorAll("[data-input]"));
+    var current = boxes[0];
+    var board = KioskKeys.keyboard(stage.querySelector(".keyboard"), current.dataset.layout || lang, function (k) {
+      var name = current.dataset.input;
+      var value = state[name] || "";
+      if (k === "back") { value = value.slice(0, -1); } else if (value.length < 40) { value += k; }
+      state[name] = value;
+      current.textContent = value;
+      armIdle(ms);
+    });
+    boxes.forEach(function (box) {
+      box.textContent = state[box.dataset.input] || "";
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "textbox");
+      box.addEventListener("click", function () { focusBox(box); });
+    });
+    function focusBox(box) {
+      current = box;
+      boxes.forEach(function (b) { b.classList.toggle("focused", b === box); });
+      board.use(box.dataset.layout || lang);
+    }
+    focusBox(current);
+  }
+  K.entryKeyboard = entryKeyboard;
+
+  function showPhone(error) {
+    state.back = null;
+    render("t-phone");
+    entryKeypad("phone", 15);
+    setError(error);
+  }
+
+  function startJoin(withCard) {
+    var card = withCard ? state.card : null;
+    state = { enrolling: true, card: card };
+    showPhone();
+  }
+  // Each wizard step remembers the one before it; what was typed is kept in state and shown again.
+  handlers.back = function () { if (state.back) { state.back(); } };
+  handlers.join = function () { startJoin(false); };
+  handlers["join-with-card"] = function () { startJoin(true); };
+
+  handlers["phone-next"] = function () {
+    post("/api/enroll/phone", { phone: state.phone || "" }).then(function (r) {
+      if (!r.ok) { setError(explain({ error: "invalid_phone" })); return; }
+      if (r.data.existing) {
+        state.member = r.data.member;
+        state.existing = true;
+        // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
+        post("/api/enroll/await-card", { member: state.member }).then(function () { render("t-existing", {}, idleMs * 3); });
+        return;
+      }
+      showNames();
+    });
+  };
+
+  function showNames(error) {
+    state.back = function () { showPhone(); };
+    render("t-names");
+    entryKeyboard(idleMs);
+    setError(error);
+  }
+  handlers["names-next"] = function () {
+    if (!(state.first_name || "").trim()) { setError(msg("invalid_first_name")); return; }
+    showExtras();
+  };
+
+  function option(value, label) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    return o;
+  }
+
+  function showExtras(error) {
+    state.back = function () { showNames(); };
+    render("t-extras");
+    var jalali = lang === "fa" && app.dataset.calendar === "jalali";
+    var year = Number(app.dataset.thisYear) - (jalali ? 621 : 0);
+    var sel = {};
+    ["d", "m", "y"].forEach(function (k) {
+      sel[k] = stage.querySelector('[data-bd="' + k + '"]');
+      sel[k].appendChild(option("", "—"));
+    });
+    for (var d = 1; d <= 31; d++) { sel.d.appendChild(option(String(d), toLocalDigits(d))); }
+    var months = jalali ? Array.prototype.map.call(document.querySelectorAll("#jalali-months li"), function (li) { return li.textContent; })
+      : Array.from({ length: 12 }, function (_, i) { return new Intl.DateTimeFormat(locale, { month: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2000, i, 1))); });
+    months.forEach(function (name, i) { sel.m.appendChild(option(String(i + 1), name)); });
+    for (var y = year; y >= year - 100; y--) { sel.y.appendChild(option(String(y), toLocalDigits(y))); }
+    ["d", "m", "y"].forEach(function (k) {
+      if (state["bd_" + k]) { sel[k].value = state["bd_" + k]; }
+      sel[k].addEventListener("change", function () { state["bd_" + k] = sel[k].value; armIdle(); });
+    });
+    state.jalali = jalali;
+    entryKeyboard(idleMs);
+    setError(error);
+  }
+  handlers["extras-next"] = function () {
+    var parts = [state.bd_d, state.bd_m, state.bd_y].filter(Boolean).length;
+    if (parts !== 0 && parts !== 3) { setError(msg("invalid_birthday")); return; }
+    state.back = function () { showExtras(); };
+    render("t-consent");
+  };
+
+  function submitEnrolment(consent) {
+    var birthday = null, birthdayJalali = null;
+    if (state.bd_y) {
+      if (state.jalali) { birthdayJalali = { y: Number(state.bd_y), m: Number(state.bd_m), d: Number(state.bd_d) }; }
+      else { birthday = [state.bd_y, ("0" + state.bd_m).slice(-2), ("0" + state.bd_d).slice(-2)].join("-"); }
+    }
+    post("/api/enroll", {
+      phone: state.phone, first_name: state.first_name || "", last_name: state.last_name || "",
+      birthday: birthday, birthday_jalali: birthdayJalali, referral: state.referral || "", consent: consent,
+      lang: lang, card: state.card || null
+    }).then(function (r) {
+      if (r.data.member) { state.member = r.data.member; state.bonus = r.data.bonus; }
+      if (r.ok && r.data.bound) { render("t-enrolled", { bonus: r.data.bonus }); return; }
+      if (r.ok || r.data.error === "card_taken") {
+        var taken = r.data.error ? explain(r.data) : "";
+        post("/api/enroll/await-card", { member: state.member }).then(function () {
+          render("t-bind", { first_name: r.data.first_name }, idleMs * 3);
+          setError(taken);
+        });
+        return;
+      }
+      var field = r.data.field;
+      var text = explain(r.data);
+      if (field === "phone") { showPhone(text); }
+      else if (field === "first_name" || field === "last_name") { showNames(text); }
+      else if (field === "birthday" || field === "referral") { showExtras(text); }
+      else { setError(text); }
+    });
+  }
+  handlers["consent-yes"] = function () { submitEnrolment(true); };
+  handlers["consent-no"] = function () { submitEnrolment(false); };
+  handlers["no-card"] = function () {
+    post("/api/reset", {});
+    post("/api/enroll/digital-card", { member: state.member }).then(function (r) {
+      if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
+      var root = render("t-enrolled", { bonus: state.bonus });
+      var img = root.querySelector("img.qr");
+      img.src = r.data.qr;
+      img.hidden = false;
+      root.querySelector(".qr-hint").hidden = false;
+    });
+  };
+
+  // --- receipt self-claim ---------------------------------------------------------------------------------
+  handlers.receipt = function () {
+    state = { receipt: true };
+    var root = render("t-receipt-scan");
+    var input = root.querySelector(".scan-input");
+    input.focus();
+    // A QR scanner is a keyboard: it types the code and presses Enter.
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter") { return; }
+      var code = input.value;
+      input.value = "";
+      post("/api/receipt", { code: code }).then(function (r) {
+        if (!r.ok) { setError(explain(r.data)); input.focus(); armIdle(); return; }
+        render("t-receipt-tap", { points: r.data.points }, idleMs * 3);
+      });
+    });
+  };
+
+  handlers.done = function () { clearShopper(); };
+
+  // --- service events -------------------------------------------------------------------------------------
+  var transports = (app.dataset.transports || "polling").split(",");
+  var socket = io({ transports: transports });
+  K.socket = socket;
+  socket.on("connect", function () { window.__kioskConnected = true; window.__kioskTransport = socket.io.engine.transport.name; });
   socket.on("disconnect", function () { window.__kioskConnected = false; });
-  socket.on("member", function (data) { paint("balance", "balance-template", data); });
-  socket.on("unknown_card", function (data) { paint("notice", "unknown-template", data); });
-  socket.on("card_blocked", function (data) { paint("notice", "blocked-template", data); });
-  socket.on("card_refused", function (data) { paint("notice", "refused-template", data); });
-  document.addEventListener("pointerdown", function () { if (idleTimer) { armIdle(); } });
+  socket.on("member", function (data) { if (!K.staffActive) { renderBalance(data); } });
+  socket.on("unknown_card", function (data) {
+    if (K.staffActive) { return; }
+    state = { card: data.card };
+    render("t-unknown", data);
+  });
+  socket.on("card_blocked", function () { if (!K.staffActive) { state = {}; render("t-blocked"); } });
+  socket.on("card_refused", function (data) { notice(msg("error"), data.reason); });
+  socket.on("enroll_card_bound", function (data) {
+    if (K.staffActive) { if (K.onStaffCardBound) { K.onStaffCardBound(data); } return; }
+    if (state.existing) { notice(msg("card_added"), ""); clearAfterShort(); return; }
+    render("t-enrolled", { bonus: state.bonus || 0 });
+  });
+  socket.on("enroll_card_taken", function (data) {
+    if (K.staffActive) { if (K.onStaffCardTaken) { K.onStaffCardTaken(data); } return; }
+    setError(msg("card_taken"));
+  });
+  socket.on("receipt_result", function (data) {
+    if (data.state === "claimed") { renderBalance(data, data.points_earned); }
+    else { state = {}; notice(msg("error"), msg(data.reason)); }
+  });
+  socket.on("pos_pending", function (data) { if (!K.staffActive) { state = { pos: true }; render("t-pos", data, 0x7fffffff); } });
+  socket.on("pos_result", function (data) {
+    if (data.state === "earned") { renderBalance(data, data.points_earned); }
+    else if (data.state === "unknown_card" || data.state === "card_blocked") { setError(msg(data.state)); }
+    else if (stage.dataset.screen === "t-pos") { clearShopper(); }
+  });
+  // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
+  socket.on("link_state", function (data) { document.getElementById("offline").hidden = data.link !== "offline"; });
+  socket.on("wake", function () { if (!stage.dataset.screen) { app.classList.add("awake"); armIdle(); } });
+  socket.on("staff_enter", function (data) { if (K.enterStaff) { K.enterStaff(data.token); } });
+  socket.on("error", function (data) { notice(msg("error"), ""); });
+
+  function clearAfterShort() { armIdle(Math.min(idleMs, 8000)); }
+
+  document.addEventListener("click", function (e) {
+    var langLink = e.target.closest("a.lang");
+    if (langLink) {
+      e.preventDefault();
+      window.location.replace("/?lang=" + langLink.dataset.lang);
+      return;
+    }
+    var b = e.target.closest("[data-action]");
+    if (b && handlers[b.dataset.action]) { handlers[b.dataset.action](b); }
+  });
+  document.addEventListener("pointerdown", function () {
+    if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
+    else { app.classList.add("awake"); armIdle(); }
+  });
+  // The attract loop: alternate "tap your card" and "join the club" while nobody is using the kiosk.
+  var slides = document.querySelectorAll("#attract [data-slide]");
+  var slide = 0;
+  setInterval(function () {
+    if (stage.dataset.screen || slides.length < 2) { return; }
+    slide = (slide + 1) % slides.length;
+    slides.forEach(function (el, i) { el.hidden = i !== slide; });
+  }, 5000);
+
+  K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
+  K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;
+  K.state = function () { return state; };
+  K.lang = lang;
 })();

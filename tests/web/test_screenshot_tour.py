@@ -1,0 +1,66 @@
+"""Every shopper screen in fa, ar and en at 800x480, 1024x600 and 1920x1080, saved under test-artifacts/.
+
+One kiosk serves the whole tour; each screen is reached through the real flow (taps on the pty), and each
+shot also checks the layout holds: nothing wider than the screen, the direction right for the language.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import save_screenshot
+from tests.web.conftest import SARA, ready, tap_unique
+from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
+
+pytestmark = pytest.mark.browser
+SIZES = [(800, 480), (1024, 600), (1920, 1080)]
+NAMES = {"fa": "مینا", "ar": "ليلى", "en": "LAYLA"}
+
+
+def shot(page, name: str, lang: str, size: tuple[int, int]) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"{name} in {lang} at {size} is wider than the screen"
+    assert page.locator("html").get_attribute("dir") == ("ltr" if lang == "en" else "rtl")
+    # Every button of the screen is on it: a shopper must not have to discover scrolling.
+    below = page.evaluate("""[...document.querySelectorAll('#stage button, #attract.active button')]
+        .filter(e => e.offsetParent && e.getBoundingClientRect().bottom > window.innerHeight + 1)
+        .map(e => e.textContent.trim())""")
+    assert not below, f"{name} in {lang} at {size}: {below} below the fold"
+    save_screenshot(page, f"tour-{size[0]}x{size[1]}-{lang}-{name}")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_screen_renders_in_three_languages(shop, browser, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        for lang in ("fa", "ar", "en"):
+            ready(page, shop.url, lang)
+            shot(page, "attract", lang, size)
+            shop.tap(SARA)
+            page.locator("#stage .balance").wait_for()
+            shot(page, "balance", lang, size)
+            page.locator("[data-reward=tote]").click()
+            page.locator("#stage [data-field=text]").wait_for()
+            shot(page, "not-enough-points", lang, size)
+            tap_unique(shop, page)
+            page.locator("[data-action=join-with-card]").wait_for()
+            shot(page, "unknown-card", lang, size)
+            page.locator("[data-action=join-with-card]").click()
+            type_on_keypad(page, "09127770000")
+            shot(page, "enrol-phone", lang, size)
+            page.locator("[data-action=phone-next]").click()
+            page.locator(".keyboard").wait_for()
+            type_on_keyboard(page, NAMES[lang])
+            shot(page, "enrol-name", lang, size)
+            page.locator("[data-action=names-next]").click()
+            page.locator("[data-bd=y]").wait_for()
+            shot(page, "enrol-extras", lang, size)
+            page.locator("[data-action=extras-next]").click()
+            page.locator("[data-action=consent-yes]").wait_for()
+            shot(page, "enrol-consent", lang, size)
+            ready(page, shop.url, lang)
+            page.locator("[data-action=staff]").click()
+            page.locator(".keypad").wait_for()
+            shot(page, "staff-pin", lang, size)
+    finally:
+        context.close()

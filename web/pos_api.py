@@ -1,0 +1,58 @@
+"""The till's local API for "tap to earn" (docs/pos-api.yaml): bearer token, JSON, no cookies, no CSRF."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from kiosk.pos import PurchaseRejected, check_purchase
+from web.flows import flows
+
+blueprint = Blueprint("pos", __name__, url_prefix="/pos/v1")
+
+
+def problem(message: str, status: int) -> ResponseReturnValue:
+    return jsonify({"error": message}), status
+
+
+@blueprint.before_request
+def authorise() -> ResponseReturnValue | None:
+    f = flows()
+    if not f.service.settings.pos.enabled:
+        return problem("the POS API is switched off on this kiosk ([pos] enabled = false)", 404)
+    token = f.service.secrets.pos_token
+    if not token:
+        return problem("this kiosk has no pos_token in its secrets file; the POS API is closed", 503)
+    sent = request.headers.get("Authorization", "")
+    if not sent.startswith("Bearer ") or not hmac.compare_digest(sent[7:].encode(), token.encode()):
+        response = jsonify({"error": "missing or wrong bearer token; send Authorization: Bearer <pos_token>"})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kiosk-pos"'
+        return response, 401
+    return None
+
+
+@blueprint.post("/purchases")
+def post_purchase() -> ResponseReturnValue:
+    try:
+        receipt_id, amount = check_purchase(request.get_json(silent=True))
+        purchase, created = flows().pos.post(receipt_id, amount)
+    except PurchaseRejected as exc:
+        return problem(str(exc), exc.status)
+    return jsonify(purchase.as_json()), 201 if created else 200
+
+
+@blueprint.get("/purchases/<receipt_id>")
+def get_purchase(receipt_id: str) -> ResponseReturnValue:
+    purchase = flows().pos.status(receipt_id)
+    if purchase is None:
+        return problem(f"no purchase with receipt id {receipt_id}; POST it first", 404)
+    return jsonify(purchase.as_json())
+
+
+@blueprint.delete("/purchases/<receipt_id>")
+def cancel_purchase(receipt_id: str) -> ResponseReturnValue:
+    purchase = flows().pos.cancel(receipt_id)
+    if purchase is None:
+        return problem(f"no purchase with receipt id {receipt_id}", 404)
+    return jsonify(purchase.as_json())

@@ -1,0 +1,98 @@
+"""Staff mode: PIN or staff card, device status, block a lost card and move the member, adjust points."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from kiosk.errors import KioskError, UnknownMember
+from kiosk.phones import InvalidPhone
+from kiosk.staff import StaffError, StaffLocked, WrongPin
+from web.flows import flows
+from web.shopper import body, fail
+from web.tokens import TokenError
+
+blueprint = Blueprint("staff", __name__, url_prefix="/staff/api")
+
+
+@blueprint.errorhandler(TokenError)
+def token_error(exc: TokenError) -> ResponseReturnValue:
+    return fail("staff_timed_out", "staff mode timed out; sign in again", 401)
+
+
+def staff_id() -> str:
+    f = flows()
+    return f.tokens.open("staff", request.headers.get("X-Staff-Token"), f.service.settings.staff.timeout_s)
+
+
+def answer(staff: str, data: dict[str, Any]) -> ResponseReturnValue:
+    """Every answer carries a fresh token: staff mode times out after timeout_s without any action."""
+    return jsonify({**data, "token": flows().tokens.seal("staff", staff)})
+
+
+@blueprint.post("/pin")
+def pin() -> ResponseReturnValue:
+    f = flows()
+    try:
+        f.pin_lock.check(str(body().get("pin", "")), f.service.secrets.staff_pin_hash)
+    except StaffLocked as exc:
+        return fail("locked", str(exc), 423, locked_until=exc.until.isoformat())
+    except WrongPin as exc:
+        return fail("wrong_pin", str(exc), 401, attempts_left=exc.attempts_left)
+    return answer("pin", {"staff_id": "pin"})
+
+
+@blueprint.post("/status")
+def status() -> ResponseReturnValue:
+    staff = staff_id()
+    f = flows()
+    data = f.desk.status(last_sync=f.link_status.get("last_success_at"))
+    data["link"] = f.service.link or "no cloud configured"
+    return answer(staff, data)
+
+
+@blueprint.post("/member")
+def member() -> ResponseReturnValue:
+    staff = staff_id()
+    try:
+        view = flows().desk.find_member(str(body().get("phone", "")))
+    except (InvalidPhone, UnknownMember) as exc:
+        return fail("no_member", str(exc), 404)
+    return answer(staff, {"member": view.__dict__})
+
+
+@blueprint.post("/block")
+def block() -> ResponseReturnValue:
+    staff = staff_id()
+    data = body()
+    f = flows()
+    try:
+        f.desk.block_card(str(data.get("member_id", "")), str(data.get("card_ref", "")), staff)
+        f.desk.await_new_card(str(data.get("member_id", "")), f.service.settings.staff.timeout_s)
+    except KioskError as exc:
+        return fail("staff_error", str(exc), 409)
+    return answer(staff, {"blocked": True, "waiting_for_new_card": True})
+
+
+@blueprint.post("/adjust")
+def adjust() -> ResponseReturnValue:
+    staff = staff_id()
+    data = body()
+    try:
+        points = int(data.get("points"))
+    except (TypeError, ValueError):
+        return fail("staff_error", "points must be a whole number such as 50 or -50", 422)
+    try:
+        balance = flows().desk.adjust(str(data.get("member_id", "")), points, str(data.get("reason", "")), staff)
+    except (StaffError, UnknownMember) as exc:
+        return fail("staff_error", str(exc), 422)
+    except KioskError as exc:
+        return fail("staff_error", str(exc), 409)
+    return answer(staff, {"balance": balance})
+
+
+@blueprint.post("/leave")
+def leave() -> ResponseReturnValue:
+    flows().claims.cancel("staff-card")
+    return jsonify({"ok": True})

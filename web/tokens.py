@@ -1,0 +1,31 @@
+"""Short-lived signed tokens the page holds in memory: which member is on screen, which card was just tapped,
+which staff member is signed in. The page never sends a bare member id or card reference the server trusts."""
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class TokenError(Exception):
+    def __init__(self, expired: bool) -> None:
+        super().__init__("this screen timed out; please start again" if expired else "invalid screen token")
+        self.expired = expired
+
+
+class Tokens:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def seal(self, kind: str, data: Any) -> str:
+        return URLSafeTimedSerializer(self._secret, salt=f"kiosk-{kind}").dumps(data)
+
+    def open(self, kind: str, token: Any, max_age_s: float) -> Any:
+        if not isinstance(token, str) or not token:
+            raise TokenError(expired=False)
+        try:
+            return URLSafeTimedSerializer(self._secret, salt=f"kiosk-{kind}").loads(token, max_age=max_age_s)
+        except SignatureExpired:
+            raise TokenError(expired=True) from None
+        except BadSignature:
+            raise TokenError(expired=False) from None
