@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gpiozero.pins.mock import MockFactory
 
+from drivers.feedback import feedback_from_config
 from kiosk.config import load as load_config
 from kiosk.config import load_secrets
 
@@ -122,9 +124,11 @@ class RunningKiosk:
         config = re.search(r"^KIOSK_CONFIG=(.*)$", env_file, re.MULTILINE).group(1)
         self.log_path = target.work / "kiosk.log"
         self.log = open(self.log_path, "wb")
+        # No GPIO here: the feedback LEDs from the inventory get gpiozero's mock pins.
         self.process = subprocess.Popen(
             [str(target.root / "opt/kiosk/venv/bin/kiosk"), "--config", config],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, GPIOZERO_PIN_FACTORY="mock"))
         try:
             self._wait_until_healthy(target.web_port)
         except BaseException:
@@ -218,12 +222,15 @@ def test_config_is_rendered_from_the_inventory_and_readable_only_by_the_service(
     # The kiosk's own loader accepts it: every section and key is one it knows.
     settings = load_config(config_path)
     assert settings.device.id == HOST and settings.device.branch == "tehran-tajrish"
+    assert settings.device.timezone == "Asia/Tehran"
     assert settings.device.data_dir == root / "var/lib/kiosk"
     assert settings.device.secrets_file == root / "etc/kiosk/secrets.toml"
     assert [(r.uri, r.id) for r in settings.readers] == [("rdm6300:tty:/dev/ttyAMA0", "reader1")]
     assert (settings.web.host, settings.web.port, settings.web.language,
             settings.web.idle_timeout_s) == ("127.0.0.1", provisioned.target.web_port, "fa", 20)
     assert settings.members.default_region == "IR"
+    assert settings.feedback == {"leds": "rgb", "rgb_pins": [17, 27, 22], "buzzer": "none"}
+    feedback_from_config(settings.feedback, pin_factory=MockFactory()).close()
     assert settings.cloud.url == "https://loyalty.example-chain.invalid"
     assert (config_path.stat().st_uid, config_path.stat().st_gid) == (0, gid)
     assert _mode(config_path) == 0o640
@@ -340,8 +347,15 @@ def test_a_run_without_the_secrets_file_stops_before_touching_the_device(provisi
     before = (provisioned.target.root / "etc/kiosk/kiosk.toml").stat().st_mtime_ns
     run = provisioned.target.provision(provisioned.wheel, secrets=False)
     assert run.returncode != 0
-    assert "kioskctl provision --secrets FILE" in run.output
+    assert "kiosk_staff_pin_hash are missing or still the REPLACE placeholders" in run.output
     assert (provisioned.target.root / "etc/kiosk/kiosk.toml").stat().st_mtime_ns == before
+
+
+def test_the_example_secrets_file_with_its_placeholders_is_refused(provisioned):
+    example = WORKTREE / "provisioning" / "secrets.example.yml"
+    run = provisioned.target.provision(provisioned.wheel, "-e", f"@{example}", "--tags", "config")
+    assert run.returncode != 0
+    assert "still the REPLACE placeholders" in run.output
 
 
 def test_ssh_is_really_used_with_host_key_checking(provisioned):
