@@ -195,12 +195,25 @@ def build_parser() -> argparse.ArgumentParser:
     from kiosk.sync_cli import add_sync_commands
 
     add_sync_commands(sub)
+
+    from kiosk import doctor as doctor_cli, provision_cli
+
+    # These two run without loading the kiosk config: provision runs on the staff machine,
+    # and doctor must report a broken config rather than stop at it.
+    p = sub.add_parser("provision", help="provision a branch's kiosks over SSH with the Ansible playbook")
+    provision_cli.add_arguments(p)
+    p.set_defaults(standalone=provision_cli.provision)
+    p = sub.add_parser("doctor", help="check readers, disk, clock, cloud and file permissions, with a fix for each")
+    p.set_defaults(standalone=doctor_cli.doctor)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    standalone = getattr(args, "standalone", None)
+    if standalone is not None:
+        return standalone(args)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
         settings = load(config_path(args.config))

@@ -22,7 +22,8 @@ def enrolled(config_file):
 def test_every_command_has_help():
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # argparse keeps them here
-    for name in ("init-db", "member", "card", "earn", "redeem", "balance", "verify", "tap"):
+    for name in ("init-db", "member", "card", "earn", "redeem", "balance", "verify", "tap", "register", "sync",
+                 "outbox", "provision", "doctor"):
         assert name in commands
         assert commands[name].format_help().strip()
 
