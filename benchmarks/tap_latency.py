@@ -64,9 +64,10 @@ def measure(kind: str, taps: int) -> list[float]:
     return latencies
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
 
 
 def main() -> int:
@@ -77,7 +78,7 @@ def main() -> int:
         values = measure(kind, args.taps)
         name = kind.replace("-", "_")
         print(f"tap_latency_{name}_p50_ms={statistics.median(values):.3f}")
-        print(f"tap_latency_{name}_p99_ms={percentile(values, 99):.3f}")
+        print(f"tap_latency_{name}_p99_ms={p99(values):.3f}")
         print(f"tap_latency_{name}_min_ms={min(values):.3f}")
         print(f"tap_latency_{name}_max_ms={max(values):.3f}")
         print(f"tap_latency_{name}_taps={len(values)}")

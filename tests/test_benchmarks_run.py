@@ -23,3 +23,22 @@ def test_the_lookup_benchmark_runs_on_a_small_database_and_prints_its_figures():
     for key in ("lookup_p50_ms", "lookup_p99_ms", "earn_tx_per_s", "db_size_mb", "balance_screen_p99_ms"):
         float(figures[key])
     assert figures["ledger_rows"] == "3000"
+
+
+def test_the_tap_to_paint_benchmark_runs_a_few_taps_in_chromium_over_both_transports():
+    from tests.conftest import CHROMIUM
+
+    if not CHROMIUM.exists():
+        import pytest
+
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    figures = run_benchmark("tap_to_paint.py", "--taps", "5")
+    assert figures["polling_transport_used"] == "polling"
+    assert figures["websocket_transport_used"] == "websocket"
+    for key in ("polling_paint_p99_ms", "websocket_paint_p99_ms"):
+        float(figures[key])
+
+
+def test_the_rules_benchmark_runs_on_a_short_ledger():
+    figures = run_benchmark("rules.py", "--entries", "50", "--repeat", "2")
+    assert figures and all(float(v) >= 0 for v in figures.values())
