@@ -21,7 +21,7 @@ install: $(STAMP) translations
 # Catalogues are compiled here, never committed as binaries.
 translations: $(STAMP)
 	@if [ -d web/translations ] && ls web/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d web/translations; fi
+		$(BIN)/pybabel compile -d web/translations; fi
 
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
