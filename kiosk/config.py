@@ -5,14 +5,13 @@ person reading it is a shop technician at a terminal, not the author.
 """
 from __future__ import annotations
 
-import os
-import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from kiosk.errors import ConfigError
+from kiosk.private_files import require_private, write_atomic
 from kiosk.rules_config import LoyaltyRules, rules_from_mapping
 
 LANGUAGES = ("fa", "ar", "en")
@@ -401,13 +400,11 @@ class Secrets:
 def load_secrets(path: Path) -> Secrets:
     """Read the 0600 secrets file; refuse one that others can read."""
     try:
-        mode = path.stat().st_mode
+        require_private(path, "secrets file", ConfigError)
     except FileNotFoundError:
         raise ConfigError(
             f"secrets file {path} does not exist; run `kioskctl init-db` to create one or provision the device"
         ) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"secrets file {path} is readable by others (mode {stat.S_IMODE(mode):o}); run chmod 600 {path}")
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
     values = _section(raw, "secrets", {"chain_secret": _text(), "device_key": _text(), "staff_pin_hash": _text(),
@@ -431,13 +428,4 @@ def load_secrets(path: Path) -> Secrets:
 
 def write_secrets(path: Path, secrets: Mapping[str, str]) -> None:
     """Write the secrets file atomically, created 0600 from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        for key, value in secrets.items():
-            fh.write(f'{key} = "{value}"\n')
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomic(path, "".join(f'{key} = "{value}"\n' for key, value in secrets.items()), 0o600)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kiosk.errors import KioskError, UnknownMember
+from kiosk.private_files import write_atomic
 from kiosk.phones import normalise_phone
 from kiosk.service import KioskService
 from kiosk.store import iso, parse_iso
@@ -85,13 +85,7 @@ class PinLock:
             return data
 
     def _write(self, data: dict[str, Any]) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data), 0o600)
 
     def locked_until(self) -> datetime | None:
         until = self._read().get("locked_until")

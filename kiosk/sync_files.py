@@ -7,32 +7,12 @@ the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.private_files import require_private, write_atomic
 from kiosk.sync_errors import NotRegistered, SyncError
-
-
-def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.fchmod(fd, mode)  # an old tmp file may have had looser bits
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 @dataclass(frozen=True)
@@ -51,16 +31,11 @@ def save_credentials(path: Path, credentials: Credentials) -> None:
 def load_credentials(path: Path) -> Credentials:
     path = Path(path)
     try:
-        mode = path.stat().st_mode
+        require_private(path, "device key file", SyncError)
     except FileNotFoundError:
         raise NotRegistered(
             f"no device key at {path}; run `kioskctl register --cloud URL --token T` first"
         ) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SyncError(
-            f"device key file {path} is open to other users (mode {stat.S_IMODE(mode):04o}); "
-            f"run `chmod 600 {path}`"
-        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Credentials(**{k: str(data[k]) for k in ("cloud_url", "device_id", "device_key", "branch")})

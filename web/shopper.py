@@ -51,6 +51,19 @@ def reset() -> ResponseReturnValue:
     return jsonify({"ok": True})
 
 
+REWARD_REFUSALS = (InsufficientPoints, RewardNotAvailable, OfflineRedemptionCap)
+
+
+def reward_refused(exc: Exception) -> ResponseReturnValue:
+    """Why a reward cannot be had, in the shape the page shows before anything is confirmed."""
+    if isinstance(exc, InsufficientPoints):
+        return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
+    if isinstance(exc, RewardNotAvailable):
+        return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
+    assert isinstance(exc, OfflineRedemptionCap)
+    return fail("offline_cap", str(exc), 409, available=exc.allowance, needed=exc.cap)
+
+
 @blueprint.post("/rewards/check")
 def check_reward() -> ResponseReturnValue:
     data = body()
@@ -59,12 +72,8 @@ def check_reward() -> ResponseReturnValue:
     try:
         f.service.settle(member_id)
         reward = coupons.check_affordable(f.service, member_id, str(data.get("reward_id", "")))
-    except InsufficientPoints as exc:
-        return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
-    except RewardNotAvailable as exc:
-        return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
-    except OfflineRedemptionCap as exc:
-        return fail("offline_cap", str(exc), 409, available=exc.allowance, needed=exc.cap)
+    except REWARD_REFUSALS as exc:
+        return reward_refused(exc)
     return jsonify({"reward_id": reward["id"], "name": reward["name"], "cost_points": reward["cost_points"]})
 
 
@@ -75,12 +84,8 @@ def redeem_reward() -> ResponseReturnValue:
     f = flows()
     try:
         coupon = coupons.redeem(f.service, member_id, str(data.get("reward_id", "")))
-    except InsufficientPoints as exc:
-        return fail("insufficient_points", str(exc), 409, needed=exc.needed, available=exc.available)
-    except RewardNotAvailable as exc:
-        return fail(f"reward_{exc.reason}", str(exc), 409, detail=exc.detail)
-    except OfflineRedemptionCap as exc:
-        return fail("offline_cap", str(exc), 409, available=exc.allowance, needed=exc.cap)
+    except REWARD_REFUSALS as exc:
+        return reward_refused(exc)
     return jsonify({"code": coupon.code, "qr": coupon.qr, "name": coupon.reward_name,
                     "cost_points": coupon.cost_points, "balance": coupon.balance})
 
