@@ -97,11 +97,10 @@ def enroll_phone() -> ResponseReturnValue:
         check = f.enrollment.check_phone(str(body().get("phone", "")))
     except EnrollmentError as exc:
         return fail("invalid_phone", str(exc), 422, field=exc.field)
-    # No name for an existing number: typing someone's number must not reveal who they are.
-    answer: dict[str, Any] = {"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp}
-    if check.member_id:
-        answer["member"] = f.tokens.seal("member", check.member_id)
-    return jsonify(answer)
+    # No name and no member token for an existing number: knowing someone's phone number must neither reveal
+    # who they are nor let a card be added to their membership (that would hand over their points). Staff add
+    # cards at the counter.
+    return jsonify({"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp})
 
 
 @blueprint.post("/enroll")

@@ -215,10 +215,9 @@
     post("/api/enroll/phone", { phone: state.phone || "" }).then(function (r) {
       if (!r.ok) { setError(explain({ error: "invalid_phone" })); return; }
       if (r.data.existing) {
-        state.member = r.data.member;
-        state.existing = true;
-        // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
-        post("/api/enroll/await-card", { member: state.member }).then(function () { render("t-existing", {}, idleMs * 3); });
+        // A typed phone number proves nothing about who is at the screen: staff add a card to a membership.
+        state = {};
+        render("t-existing-ask-staff");
         return;
       }
       showNames();
