@@ -20,6 +20,7 @@ from kiosk.sync_files import Credentials, save_credentials
 from kiosk.sync_setup import credentials_path
 from tests.conftest import free_port, wait_until
 from tests.web.conftest import Shop, ready, seed, shop_config, tap_unique
+from tests.web.test_screenshot_tour import SIZES, shot
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
 pytestmark = pytest.mark.browser
@@ -175,3 +176,23 @@ def test_with_the_cloud_unreachable_the_screen_says_codes_cannot_be_sent_and_to_
     assert "try again later" in page.locator("#stage").inner_text()
     assert shop.rt.store.member_by_phone("+989125558888") is None
     assert cards_and_ledger(shop, shop.ali) == before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_code_screen_fits_every_size_in_three_languages(cloud_shop, browser, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        for i, lang in enumerate(("fa", "ar", "en")):
+            phone = f"0912{size[0] % 1000:03d}{i:04d}"  # a fresh number per shot: the cloud limits codes per phone
+            ready(page, cloud_shop.url, lang)
+            page.locator("[data-action=join]").click()
+            type_on_keypad(page, phone)
+            page.locator("[data-action=phone-next]").click()
+            page.locator("#stage [data-action=code-next]").wait_for()
+            type_on_keypad(page, "000")
+            page.locator("[data-action=code-next]").click()  # too short: the error line is on screen too
+            page.locator("#stage .error:not(:empty)").wait_for()
+            shot(page, "enrol-code", lang, size)
+    finally:
+        context.close()
