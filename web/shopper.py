@@ -155,6 +155,16 @@ def await_card() -> ResponseReturnValue:
     data = body()
     if data.get("add_card"):
         member_id = f.tokens.open(ADD_CARD, data["add_card"], f.screen_ttl_s)
+        if data.get("card"):
+            # "Join with this card" already tapped it: bind that card, no second tap.
+            card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+            try:
+                f.service.store.bind_card(member_id, card_ref, tech, label)
+                return jsonify({"bound": True})
+            except CardAlreadyBound as exc:
+                answer = fail("card_taken", str(exc), 409)
+                f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+                return answer
     else:
         member_id = member_from(data, "member")
     f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)

@@ -104,6 +104,22 @@ def test_a_member_adds_a_card_after_typing_the_code_from_the_sms_and_a_wrong_cod
     assert len(cards_after) == len(cards_before) + 1 and ledger_after == ledger_before
 
 
+def test_join_with_this_card_on_a_members_number_binds_the_tapped_card_once_the_code_is_verified(cloud_shop, page):
+    shop, store, service = cloud_shop, cloud_shop.rt.store, cloud_shop.rt.service
+    seen = shop.texts_to(ALI_E164)
+    ready(page, shop.url, "en")
+    uid = tap_unique(shop, page)
+    page.locator("[data-action=join-with-card]").click()
+    type_on_keypad(page, ALI_LOCAL)
+    page.locator("[data-action=phone-next]").click()
+    page.locator("#stage [data-action=code-next]").wait_for()
+    assert store.card(service.card_ref_for("rfid125", uid)) is None
+    type_on_keypad(page, shop.code_for(ALI_E164, seen))
+    page.locator("[data-action=code-next]").click()
+    page.locator("#stage h1", has_text="now part of your membership").wait_for()
+    assert store.card(service.card_ref_for("rfid125", uid)).member_id == shop.ali
+
+
 def test_without_the_code_a_members_number_binds_nothing(cloud_shop, page):
     shop, store, service = cloud_shop, cloud_shop.rt.store, cloud_shop.rt.service
     before = cards_and_ledger(shop, shop.sara)

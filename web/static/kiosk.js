@@ -259,7 +259,11 @@
       if (r.data.add_card) {
         state.existing = true;
         // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
-        post("/api/enroll/await-card", { add_card: r.data.add_card }).then(function () { render("t-existing", {}, idleMs * 3); });
+        post("/api/enroll/await-card", { add_card: r.data.add_card, card: state.card || null }).then(function (a) {
+          if (a.ok && a.data.bound) { notice(msg("card_added"), ""); clearAfterShort(); return; }
+          render("t-existing", {}, idleMs * 3);
+          if (a.data.error === "card_taken") { setError(msg("card_taken")); }
+        });
         return;
       }
       state.verified = r.data.verified;
