@@ -164,6 +164,21 @@ def test_a_new_member_confirms_the_number_with_the_code_before_the_wizard_goes_o
     assert store.member_by_phone("+989125557777").first_name == "نیما"
 
 
+def test_asking_for_too_many_codes_for_one_number_is_refused_with_a_clear_message(cloud_shop, page):
+    ready(page, cloud_shop.url, "en")
+    page.locator("[data-action=join]").click()
+    type_on_keypad(page, "09125554444")
+    page.locator("[data-action=phone-next]").click()
+    page.locator("#stage [data-action=code-next]").wait_for()
+    for _ in range(2):
+        page.locator("[data-action=code-resend]").click()
+        page.locator("#stage .error", has_text="new code is on its way").wait_for()
+        page.evaluate("document.querySelector('#stage .error').textContent = ''")
+    page.locator("[data-action=code-resend]").click()
+    page.locator("#stage .error", has_text="Too many codes").wait_for()
+    assert cloud_shop.texts_to("+989125554444") == 3
+
+
 @pytest.fixture
 def unreachable_shop(tmp_path) -> Iterator[Shop]:
     rt = open_kiosk(tmp_path / "kiosk", f"http://127.0.0.1:{free_port()}", None)  # nothing listens there
