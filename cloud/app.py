@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, Response, jsonify, render_template_string, request
 
 from cloud.auth import AuthFailure, authenticate
 from cloud.errors import TokenError
+from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
 from kiosk.store import utcnow
 from kiosk import protocol
@@ -47,12 +48,22 @@ def create_app(
     *,
     clock: Clock = utcnow,
     max_body_bytes: int = protocol.MAX_BATCH_BYTES,
+    sms_sender: SmsSender | None = None,
+    make_code: Callable[[], str] | None = None,
 ) -> Flask:
-    """The reference cloud as a WSGI app over the SQLite file at `db_path`."""
+    """The reference cloud as a WSGI app over the SQLite file at `db_path`.
+
+    `sms_sender` delivers one-time codes; without one they wait in the `sms_outbox` table
+    (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
+    """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     store = CloudStore(Path(db_path), clock=clock)
     app.extensions["cloud_store"] = store
+    if sms_sender is None:
+        sms_sender = OutboxSender(store)
+        app.extensions["cloud_sms_outbox"] = sms_sender
+    codes = OneTimeCodes(store, sms_sender, **({"make_code": make_code} if make_code else {}))
 
     def server_time() -> str:
         return protocol.format_time(clock())
@@ -121,6 +132,36 @@ def create_app(
         summary = {status: sum(r["status"] == status for r in results)
                    for status in (protocol.ACCEPTED, protocol.DUPLICATE, protocol.REJECTED)}
         return jsonify({"server_time": server_time(), "results": results, **summary}), 200
+
+    @app.post("/v1/devices/<device_id>/otp")
+    def otp_send(device_id: str) -> tuple[Response, int]:
+        device = signed_device(device_id)
+        try:
+            phone, purpose, _ = protocol.parse_otp_request(request.get_data(cache=True), with_code=False)
+        except protocol.ProtocolError as exc:
+            return _error(400, "bad_request", str(exc))
+        try:
+            codes.issue(device, phone, purpose)
+        except OtpRateLimited as exc:
+            response, status = _error(429, "rate_limited", str(exc), retry_after=exc.retry_after_s)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response, status
+        except SmsFailed as exc:
+            return _error(502, "sms_failed", f"{exc}; nothing was sent, ask for a new code later")
+        return jsonify({"status": "sent", "expires_in": int(protocol.OTP_TTL.total_seconds()),
+                        "server_time": server_time()}), 202
+
+    @app.post("/v1/devices/<device_id>/otp/verify")
+    def otp_verify(device_id: str) -> tuple[Response, int]:
+        device = signed_device(device_id)
+        try:
+            phone, purpose, code = protocol.parse_otp_request(request.get_data(cache=True), with_code=True)
+        except protocol.ProtocolError as exc:
+            return _error(400, "bad_request", str(exc))
+        assert code is not None
+        verdict = codes.verify(device, phone, purpose, code)
+        return jsonify({"result": verdict.result, "attempts_left": verdict.attempts_left,
+                        "server_time": server_time()}), 200
 
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:

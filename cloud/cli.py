@@ -9,8 +9,12 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloud.errors import CloudError
+
+if TYPE_CHECKING:
+    from cloud.store import CloudStore
 
 DB_ENV = "KIOSK_CLOUD_DB"
 
@@ -43,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     config_show.add_argument("--branch", required=True)
 
     commands.add_parser("devices", help="list registered devices")
+
+    sms = commands.add_parser("sms", help="the reference SMS sender's outbox (one-time codes)")
+    sms_commands = sms.add_subparsers(dest="sms_command", required=True)
+    outbox = sms_commands.add_parser("outbox", help="print the text messages waiting to be sent")
+    outbox.add_argument("--mark-sent", action="store_true", help="mark the printed messages as sent")
     return parser
 
 
@@ -72,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             print(f"ETag: {shown.etag}")
             print(json.dumps(json.loads(shown.body), indent=2, ensure_ascii=False))
+        elif args.command == "sms":
+            return _sms_outbox(store, mark_sent=args.mark_sent)
         else:
             for device in store.devices():
                 print(f"{device.device_id}  {device.branch:<16} {device.name:<20} "
@@ -79,6 +90,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CloudError as exc:
         print(f"kiosk-cloud: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _sms_outbox(store: "CloudStore", *, mark_sent: bool) -> int:
+    """Print pending one-time-code messages: the reference cloud has no SMS gateway, a pilot relays them."""
+    from cloud.otp import OutboxSender
+
+    outbox = OutboxSender(store)
+    pending = outbox.pending()
+    for message in pending:
+        print(f"{message.created_at}  {message.phone}  {message.text}")
+    if not pending:
+        print("no messages waiting", file=sys.stderr)
+    if mark_sent:
+        outbox.mark_sent([m.message_id for m in pending])
     return 0
 
 

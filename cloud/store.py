@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,6 +89,10 @@ class CloudStore:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
+        """A write transaction for modules that keep their own tables in this database (cloud/otp.py)."""
+        return self._transaction()
 
     def _migrate(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

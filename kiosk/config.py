@@ -206,14 +206,6 @@ def _choice(*options: str) -> Check:
     return check
 
 
-def _sms_otp(key: str, value: Any) -> bool:
-    # A switch that silently did nothing would let a chain believe enrolment is protected by a code.
-    if _bool(key, value):
-        raise _fail(key, value, "false for now: one-time codes need the cloud's SMS hook, which this kiosk "
-                                "version does not have yet")
-    return False
-
-
 def _staff_cards(key: str, value: Any) -> tuple[tuple[str, str], ...]:
     """A table staff_id = "card_ref" (64 hex characters, the HMAC a tap resolves to)."""
     if not isinstance(value, Mapping):
@@ -333,7 +325,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
     for name in ("feedback", "motion"):
         if not isinstance(raw.get(name, {}), Mapping):
             raise _fail(name, raw[name], "a table")
-    return Settings(
+    settings = Settings(
         path=path,
         cards=cards,
         feedback=dict(raw.get("feedback", {})),
@@ -346,6 +338,11 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         cloud=CloudSettings(**cloud_values),
         **_screen_sections(raw),
     )
+    if settings.enrollment.sms_otp and not settings.cloud.url:
+        # Codes are sent through the cloud's SMS hook: a switch that could never work must not look enabled.
+        raise ConfigError("enrollment.sms_otp = true needs [cloud] url: one-time codes are sent through the "
+                          "cloud's SMS hook; set the cloud url or set sms_otp = false")
+    return settings
 
 
 def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -356,7 +353,7 @@ def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
             "cards": _staff_cards})),
         "pos": PosSettings(**_section(raw.get("pos", {}), "pos", {
             "enabled": _bool, "pending_timeout_s": _int(5, 3600)})),
-        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _sms_otp})),
+        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _bool})),
         "receipts": ReceiptSettings(**_section(raw.get("receipts", {}), "receipts", {"max_age_s": _int(60)})),
         "branding": BrandingSettings(**_section(raw.get("branding", {}), "branding", {
             "name": _text(), "tagline": _text(nonempty=False), "help_text": _text(nonempty=False)})),

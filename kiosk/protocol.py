@@ -455,3 +455,37 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
     else:
         raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)
+
+
+# -- one-time codes by SMS (POST /v1/devices/{id}/otp and /otp/verify) -------------------
+#
+# Request a code: {"phone": "+98912...", "purpose": "enroll" | "add_card"} -> 202 {"status": "sent",
+# "expires_in": 300}; 429 with Retry-After when the phone asked too often; 502 when the SMS could not be handed
+# on. Check a code: {"phone", "purpose", "code": "123456"} -> 200 {"result": "ok" | "wrong" | "expired" |
+# "locked", "attempts_left": n}. A code is bound to the device that asked for it, the phone and the purpose.
+
+OTP_PURPOSES = frozenset({"enroll", "add_card"})
+OTP_CODE_DIGITS = 6
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_ATTEMPTS = 5
+OTP_RESULTS = frozenset({"ok", "wrong", "expired", "locked"})
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_OTP_CODE = re.compile(rf"^[0-9]{{{OTP_CODE_DIGITS}}}$")
+
+
+def parse_otp_request(body: bytes, *, with_code: bool) -> tuple[str, str, str | None]:
+    """(phone, purpose, code) from a code request or check body; ProtocolError says what is wrong."""
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        raise ProtocolError("send a JSON object such as {\"phone\": \"+989121234567\", \"purpose\": \"enroll\"}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("send a JSON object such as {\"phone\": \"+989121234567\", \"purpose\": \"enroll\"}")
+    phone, purpose, code = data.get("phone"), data.get("purpose"), data.get("code")
+    _require(isinstance(phone, str) and bool(_E164.match(phone)),
+             "phone must be an E.164 number such as +989121234567")
+    _require(purpose in OTP_PURPOSES, f"purpose must be one of {sorted(OTP_PURPOSES)}")
+    if with_code:
+        _require(isinstance(code, str) and bool(_OTP_CODE.match(code)), f"code must be {OTP_CODE_DIGITS} digits")
+        return phone, purpose, code
+    return phone, purpose, None

@@ -113,7 +113,7 @@ class Runtime:
             self.tap_server = TapControlServer(by_kind, s.control_socket)
             self.tap_server.start()
             self._closers.append(self.tap_server.close)
-        app, self.socketio = create_app(self.service, s)
+        app, self.socketio = create_app(self.service, s, codes=self._phone_codes())
         self.app = app
         self._server = create_server(app, host=s.web.host, port=self._port, threads=8, ident="kiosk")
         self._closers.append(self._server.close)
@@ -154,6 +154,16 @@ class Runtime:
                           if name == "member" else None)
         self.sync.start()
         self._closers.append(self.sync.close)
+
+    def _phone_codes(self) -> Any:
+        """One-time enrolment codes through the cloud's SMS hook, when the chain turned them on."""
+        if not self.settings.enrollment.sms_otp:
+            return None
+        from kiosk.phone_codes import PhoneCodes
+        from kiosk.sync_setup import client_from_settings
+
+        # A client per request: credentials are read then, so a kiosk registered after start works at once.
+        return PhoneCodes(lambda: client_from_settings(self.settings, clock=self._clock))
 
     def _start_gpio(self) -> None:
         """LEDs and buzzer follow the service's UI events; a PIR sensor wakes the screen."""

@@ -19,7 +19,7 @@ import requests
 
 from kiosk import protocol
 from kiosk.store import utcnow
-from kiosk.sync_errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, NotRegistered
+from kiosk.sync_errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, NotRegistered, OtpRateLimited
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +49,12 @@ class ConfigReply:
     not_modified: bool
     etag: str | None
     document: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class OtpVerdict:
+    result: str  # "ok", "wrong", "expired" or "locked" (protocol.OTP_RESULTS)
+    attempts_left: int
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -216,3 +222,30 @@ class CloudClient:
         if response.status_code == 404:
             return None
         return response.json()
+
+    # -- one-time codes (the cloud's SMS hook) -------------------------------------------
+
+    def request_otp(self, phone: str, purpose: str) -> None:
+        """Ask the cloud to text a one-time code to ``phone`` (E.164) for ``purpose`` ("enroll"/"add_card").
+
+        Raises OtpRateLimited when the phone was sent too many codes, CloudUnavailable when no code can be
+        sent now (network, cloud down, SMS gateway failure) and CloudRefused for a request the cloud refuses.
+        """
+        body = json.dumps({"phone": phone, "purpose": purpose}).encode()
+        try:
+            self._request("POST", f"/v1/devices/{self.device_id}/otp", body)
+        except CloudUnavailable as exc:
+            if exc.status == 429:
+                wait = f"in {int(exc.retry_after)} s" if exc.retry_after is not None else "later"
+                raise OtpRateLimited(f"the cloud sent this phone too many codes lately; ask again {wait}",
+                                     retry_after=exc.retry_after, status=429) from exc
+            raise
+
+    def verify_otp(self, phone: str, purpose: str, code: str) -> OtpVerdict:
+        """The cloud's verdict on a typed code: ok, wrong (with attempts left), expired or locked."""
+        body = json.dumps({"phone": phone, "purpose": purpose, "code": code}).encode()
+        reply = self._request("POST", f"/v1/devices/{self.device_id}/otp/verify", body).json()
+        result, left = reply.get("result"), reply.get("attempts_left", 0)
+        if result not in protocol.OTP_RESULTS or not isinstance(left, int):
+            raise CloudUnavailable(f"the cloud's code check answered {reply!r}, which is not a verdict")
+        return OtpVerdict(result, left)

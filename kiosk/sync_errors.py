@@ -20,6 +20,10 @@ class CloudUnavailable(SyncError):
         self.status = status
 
 
+class OtpRateLimited(CloudUnavailable):
+    """The cloud sent this phone too many one-time codes lately; ask again after ``retry_after`` seconds."""
+
+
 class CloudRefused(SyncError):
     """The cloud answered 4xx: retrying the same request will not help."""
 

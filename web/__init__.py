@@ -10,12 +10,17 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kiosk.config import Settings
+from kiosk.phone_codes import PhoneCodes
 from kiosk.service import KioskService
-from web import bridge, flows, i18n, pos_api, screen, security, shopper, staff_views
+from web import bridge, flows, i18n, phone_codes, pos_api, screen, security, shopper, staff_views
 
 
-def create_app(service: KioskService, settings: Settings, *, secret_key: bytes | None = None) -> tuple[Flask, SocketIO]:
-    """Build the app and its Socket.IO server; the caller chooses the WSGI server."""
+def create_app(service: KioskService, settings: Settings, *, secret_key: bytes | None = None,
+               codes: PhoneCodes | None = None) -> tuple[Flask, SocketIO]:
+    """Build the app and its Socket.IO server; the caller chooses the WSGI server.
+
+    ``codes`` sends one-time SMS codes through the cloud; needed when ``[enrollment] sms_otp = true``.
+    """
     app = Flask(__name__)
     secret = secret_key or service.session_key()
     app.config.update(
@@ -31,7 +36,7 @@ def create_app(service: KioskService, settings: Settings, *, secret_key: bytes |
         KIOSK_SOCKET_TRANSPORTS="polling",
     )
     app.extensions["kiosk_service"] = service
-    kiosk_flows = flows.build(service, secret)
+    kiosk_flows = flows.build(service, secret, codes=codes)
     app.extensions["kiosk_flows"] = kiosk_flows
     i18n.init_app(app, settings)
     security.init_app(app)
@@ -46,6 +51,7 @@ def create_app(service: KioskService, settings: Settings, *, secret_key: bytes |
 
     app.register_blueprint(screen.blueprint)
     app.register_blueprint(shopper.blueprint)
+    app.register_blueprint(phone_codes.blueprint)
     app.register_blueprint(staff_views.blueprint)
     app.register_blueprint(pos_api.blueprint)
     socketio = SocketIO(

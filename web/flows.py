@@ -9,6 +9,7 @@ from flask import current_app
 
 from kiosk import coupons
 from kiosk.enrollment import Enrollment
+from kiosk.phone_codes import PhoneCodes
 from kiosk.pos import PosTill
 from kiosk.receipt_claims import ReceiptDesk
 from kiosk.service import CardTap, KioskService
@@ -39,6 +40,7 @@ class Flows:
     pin_lock: PinLock
     last_tap: LastTap
     link_status: dict[str, Any] = field(default_factory=dict)  # the sync worker's last link_state payload
+    codes: PhoneCodes | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
 
     @property
     def screen_ttl_s(self) -> float:
@@ -67,7 +69,7 @@ class Flows:
         return payload
 
 
-def build(service: KioskService, secret: bytes) -> Flows:
+def build(service: KioskService, secret: bytes, *, codes: PhoneCodes | None = None) -> Flows:
     settings = service.settings
     last_tap = LastTap()
 
@@ -90,6 +92,7 @@ def build(service: KioskService, secret: bytes) -> Flows:
         pin_lock=PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
                          lockout_s=settings.staff.lockout_s),
         last_tap=last_tap,
+        codes=codes,
     )
 
     def staff_card(tap: CardTap) -> bool:

@@ -17,7 +17,7 @@ from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemption
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows
 from web.localize import jalali_to_iso
-from web.tokens import TokenError
+from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
 
 blueprint = Blueprint("shopper", __name__, url_prefix="/api")
 
@@ -97,11 +97,10 @@ def enroll_phone() -> ResponseReturnValue:
         check = f.enrollment.check_phone(str(body().get("phone", "")))
     except EnrollmentError as exc:
         return fail("invalid_phone", str(exc), 422, field=exc.field)
-    # No name for an existing number: typing someone's number must not reveal who they are.
-    answer: dict[str, Any] = {"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp}
-    if check.member_id:
-        answer["member"] = f.tokens.seal("member", check.member_id)
-    return jsonify(answer)
+    # No name and no member token for an existing number: knowing someone's phone number must neither reveal
+    # who they are nor let a card be added to their membership (that would hand over their points). Staff add
+    # cards at the counter.
+    return jsonify({"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp})
 
 
 @blueprint.post("/enroll")
@@ -118,6 +117,9 @@ def enroll() -> ResponseReturnValue:
                 raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again")
         if data.get("consent") is not True and data.get("consent") is not False:
             raise EnrollmentError("consent", "answer the consent question with yes or no")
+        if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
+            return fail("otp_required", "confirm this phone number with the code sent to it first", 403,
+                        field="phone")
         enrolled = f.enrollment.enroll(
             str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
             birthday=birthday, referral_code=str(data.get("referral", "")), consent=data["consent"],
@@ -137,10 +139,34 @@ def enroll() -> ResponseReturnValue:
     return jsonify(answer)
 
 
+def phone_was_verified(data: dict[str, Any]) -> bool:
+    """True if ``data["verified"]`` is a code-verified token for the very number being enrolled."""
+    if not data.get("verified"):
+        return False
+    f = flows()
+    verified = f.tokens.open(PHONE_VERIFIED, data["verified"], f.screen_ttl_s)
+    return verified == f.enrollment.check_phone(str(data.get("phone", ""))).phone
+
+
 @blueprint.post("/enroll/await-card")
 def await_card() -> ResponseReturnValue:
+    """Bind the next tap to a member just enrolled here, or to an existing member after a verified SMS code."""
     f = flows()
-    member_id = member_from(body(), "member")
+    data = body()
+    if data.get("add_card"):
+        member_id = f.tokens.open(ADD_CARD, data["add_card"], f.screen_ttl_s)
+        if data.get("card"):
+            # "Join with this card" already tapped it: bind that card, no second tap.
+            card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+            try:
+                f.service.store.bind_card(member_id, card_ref, tech, label)
+                return jsonify({"bound": True})
+            except CardAlreadyBound as exc:
+                answer = fail("card_taken", str(exc), 409)
+                f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+                return answer
+    else:
+        member_id = member_from(data, "member")
     f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
     return jsonify({"waiting": True})
 

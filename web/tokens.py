@@ -7,6 +7,12 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
+# Kinds a verified one-time SMS code earns (web/phone_codes.py): enrol exactly this phone number, or bind a card
+# to the member who owns the number.
+PHONE_VERIFIED = "phone-verified"
+ADD_CARD = "add-card"
+
+
 class TokenError(Exception):
     def __init__(self, expired: bool) -> None:
         super().__init__("this screen timed out; please start again" if expired else "invalid screen token")

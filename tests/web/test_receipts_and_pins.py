@@ -91,8 +91,10 @@ def test_a_staff_card_that_is_not_a_card_ref_is_refused_naming_the_key(tmp_path)
     with pytest.raises(ConfigError, match=r"pos.enabled"):
         load(path)
     path = write_config(tmp_path / "c", extra='[enrollment]\nsms_otp = true\n')
-    with pytest.raises(ConfigError, match=r"enrollment.sms_otp.*SMS hook"):
+    with pytest.raises(ConfigError, match=r"enrollment.sms_otp = true needs \[cloud\] url"):
         load(path)
+    path = write_config(tmp_path / "d", extra='[cloud]\nurl = "http://127.0.0.1:9"\n[enrollment]\nsms_otp = true\n')
+    assert load(path).enrollment.sms_otp is True
 
 
 def test_a_digital_card_qr_scanned_by_the_barcode_driver_resolves_to_the_card_bound_at_enrolment(runtime):

@@ -131,17 +131,30 @@ def test_an_unknown_card_joins_the_club_through_the_wizard_and_is_bound_with_the
     assert shop.rt.store.balance(member.id).points == 150  # enrolment 100 + profile completion 50
 
 
-def test_an_existing_phone_number_adds_the_tapped_card_instead_of_a_duplicate_member(shop, page):
+def test_an_existing_phone_number_binds_no_card_from_the_shopper_screen_and_sends_the_shopper_to_staff(shop, page):
+    store, service = shop.rt.store, shop.rt.service
     ready(page, shop.url, "en")
-    page.locator("[data-action=join]").click()
-    type_on_keypad(page, "09353334455")  # Ali's number
+    first = tap_unique(shop, page)  # an unknown card: "join with this card" holds a sealed token for it
+    page.locator("[data-action=join-with-card]").click()
+    cards_before = [(c.card_ref, c.state) for c in store.cards_of(shop.ali)]
+    ledger_before = [(r.kind, r.points) for r in store.history(shop.ali, limit=1000)]
+    members_before = store.counts()["members"]
+    type_on_keypad(page, "09353334455")  # Ali's number: knowing it must not be enough to take his points
     page.locator("[data-action=phone-next]").click()
     page.locator("#stage h1", has_text="already a member").wait_for()
-    members_before = shop.rt.store.counts()["members"]
-    uid = tap_unique(shop, page)
-    page.locator("#stage h1", has_text="new card").wait_for()
-    assert shop.rt.store.card(shop.rt.service.card_ref_for("rfid125", uid)).member_id == shop.ali
-    assert shop.rt.store.counts()["members"] == members_before
+    assert "ask staff at the counter" in page.locator("#stage").inner_text()
+    assert "Ali" not in page.locator("#stage").inner_text() and "علی" not in page.locator("#stage").inner_text()
+    second = tap_unique(shop, page)  # a tap now is just an unknown card, not a card for Ali
+    page.locator("#stage h1", has_text="not in the club").wait_for()
+    answer = page.evaluate("""fetch('/api/enroll/phone', {method: 'POST', credentials: 'same-origin',
+        headers: {'Content-Type': 'application/json', 'X-CSRFToken': document.getElementById('app').dataset.csrf},
+        body: JSON.stringify({phone: '09353334455'})}).then(r => r.json())""")
+    assert answer["existing"] is True and set(answer) == {"existing", "sms_otp"}  # no member token to spend
+    for uid in (first, second):
+        assert store.card(service.card_ref_for("rfid125", uid)) is None
+    assert [(c.card_ref, c.state) for c in store.cards_of(shop.ali)] == cards_before
+    assert [(r.kind, r.points) for r in store.history(shop.ali, limit=1000)] == ledger_before
+    assert store.counts()["members"] == members_before
 
 
 def test_joining_without_a_card_shows_a_digital_card_qr(shop, page):

@@ -214,13 +214,59 @@
   handlers["phone-next"] = function () {
     post("/api/enroll/phone", { phone: state.phone || "" }).then(function (r) {
       if (!r.ok) { setError(explain({ error: "invalid_phone" })); return; }
+      if (r.data.sms_otp) { state.existing = r.data.existing; sendCode(); return; }
       if (r.data.existing) {
-        state.member = r.data.member;
-        state.existing = true;
-        // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
-        post("/api/enroll/await-card", { member: state.member }).then(function () { render("t-existing", {}, idleMs * 3); });
+        // A typed phone number proves nothing about who is at the screen: staff add a card to a membership.
+        state = {};
+        render("t-existing-ask-staff");
         return;
       }
+      showNames();
+    });
+  };
+
+  // --- one-time SMS code ([enrollment] sms_otp): the cloud texts it, the shopper types it ------------------
+  function sendCode(again) {
+    post("/api/enroll/code/send", { phone: state.phone || "" }).then(function (r) {
+      if (!r.ok) {
+        if (r.data.error === "invalid_phone") { showPhone(explain(r.data)); return; }
+        if (again) { setError(explain(r.data)); return; }
+        state = {};
+        notice(msg("otp_not_sent"), explain(r.data));
+        return;
+      }
+      state.code = "";
+      showCode(again ? msg("code_sent") : "");
+    });
+  }
+
+  function showCode(text) {
+    state.back = function () { state.code = ""; showPhone(); };
+    render("t-code");
+    entryKeypad("code", 6);
+    setError(text);
+  }
+  handlers["code-resend"] = function () { sendCode(true); };
+  handlers["code-next"] = function () {
+    if ((state.code || "").length !== 6) { setError(msg("otp_format")); return; }
+    post("/api/enroll/code/verify", { phone: state.phone || "", code: state.code }).then(function (r) {
+      if (!r.ok) {
+        state.code = "";
+        showCode(explain(r.data));
+        return;
+      }
+      state.code = "";
+      if (r.data.add_card) {
+        state.existing = true;
+        // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
+        post("/api/enroll/await-card", { add_card: r.data.add_card, card: state.card || null }).then(function (a) {
+          if (a.ok && a.data.bound) { notice(msg("card_added"), ""); clearAfterShort(); return; }
+          render("t-existing", {}, idleMs * 3);
+          if (a.data.error === "card_taken") { setError(msg("card_taken")); }
+        });
+        return;
+      }
+      state.verified = r.data.verified;
       showNames();
     });
   };
@@ -282,7 +328,7 @@
     post("/api/enroll", {
       phone: state.phone, first_name: state.first_name || "", last_name: state.last_name || "",
       birthday: birthday, birthday_jalali: birthdayJalali, referral: state.referral || "", consent: consent,
-      lang: lang, card: state.card || null
+      lang: lang, card: state.card || null, verified: state.verified || null
     }).then(function (r) {
       if (r.data.member) { state.member = r.data.member; state.bonus = r.data.bonus; }
       if (r.ok && r.data.bound) { render("t-enrolled", { bonus: r.data.bonus }); return; }
@@ -296,7 +342,8 @@
       }
       var field = r.data.field;
       var text = explain(r.data);
-      if (field === "phone") { showPhone(text); }
+      if (r.data.error === "otp_required") { state.verified = null; showPhone(text); }
+      else if (field === "phone") { showPhone(text); }
       else if (field === "first_name" || field === "last_name") { showNames(text); }
       else if (field === "birthday" || field === "referral") { showExtras(text); }
       else { setError(text); }
