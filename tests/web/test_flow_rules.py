@@ -57,7 +57,7 @@ def test_an_unclaimed_pos_purchase_expires_and_releases_the_reader(runtime):
     assert created and purchase.state == "pending" and claims.owner() == "pos:EXP-1"
     clock.now += 31
     assert till.status("EXP-1").state == "expired"
-    assert next_event(ui, "pos_result")[1] == {"state": "expired"}
+    assert next_event(ui, "pos_result")[1] == {"state": "expired", "detail": "no card was tapped in time"}
     assert claims.owner() is None
 
 
