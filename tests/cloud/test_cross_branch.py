@@ -323,3 +323,54 @@ def test_an_import_refuses_a_reason_the_cloud_would_count_as_new_points(tmp_path
         with pytest.raises(ValueError, match="count it twice"):
             store.import_member(member_for_import(found), card, 450, reason="imported")
         assert store.counts()["members"] == 0
+
+
+# -- two whole kiosks ------------------------------------------------------------------
+
+
+def test_two_running_kiosks_share_a_member_through_the_cloud_end_to_end(cloud, tmp_path):
+    """Two Runtimes (emulated reader, web server, sync thread) as `kiosk` runs them; taps are real frames."""
+    import queue
+
+    from kiosk.runtime import Runtime
+    from kiosk.sync_files import Credentials, save_credentials
+    from kiosk.sync_setup import credentials_path
+    from tests.conftest import kioskctl, wait_until
+
+    def start(name: str, branch: str) -> tuple[Runtime, Path, "queue.Queue[tuple[str, dict]]"]:
+        directory = tmp_path / name
+        directory.mkdir()
+        if name != "kiosk-a":
+            shutil.copy2(tmp_path / "kiosk-a" / "secrets.toml", directory / "secrets.toml")
+        config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n'
+                                         f"connect_timeout_s = {READ_TIMEOUT}\nread_timeout_s = {READ_TIMEOUT}\n",
+                              device_id=name)
+        settings = load(config)
+        with cloud.registered_client(branch) as registered:
+            save_credentials(credentials_path(settings),
+                             Credentials(cloud.url, registered.device_id, registered.device_key, branch))
+        runtime = Runtime(settings, load_secrets(settings.device.secrets_file), port=0).start()
+        screens: queue.Queue = queue.Queue()
+        runtime.service.subscribe(lambda n, p: screens.put((n, p)) if n in ("member", "unknown_card") else None)
+        return runtime, config, screens
+
+    a, config_a, _ = start("kiosk-a", "tehran-01")
+    try:
+        b, config_b, screens_b = start("kiosk-b", "shiraz-02")
+        try:
+            member_id = enrol_at(a)
+            wait_until(lambda: a.store.outbox_depth() == 0, what="kiosk A to send its events")
+            wait_until(lambda: b.service.link == "online", what="kiosk B to reach the cloud")
+            wait_until(lambda: b.service.reader_status.get("counter"), what="kiosk B's reader")
+            b.emulators["counter"].tap(UID)
+            name, view = screens_b.get(timeout=5)
+            assert (name, view["member_id"], view["points"]) == ("member", member_id, 450)
+            b.service.earn(member_id, 700_000)
+            wait_until(lambda: b.store.outbox_depth() == 0, what="kiosk B to send its events")
+            assert chain_balance(cloud, member_id) == 450 + 70
+        finally:
+            b.close()
+        assert kioskctl(config_b, "verify").returncode == 0
+    finally:
+        a.close()
+    assert kioskctl(config_a, "verify").returncode == 0
