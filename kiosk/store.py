@@ -381,7 +381,7 @@ class Store:
         if card.state not in CARD_STATES:
             raise ValueError(f"card state {card.state!r} is not one of {', '.join(CARD_STATES)}")
         now = iso(self._clock())
-        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"import:{self.device_id}:{member.id}"))
+        event_id = new_event_id()  # a re-import after a wiped disk is a new event, not a clash
 
         def tx(db: sqlite_utils.Database) -> Card:
             known = db.execute("SELECT 1 FROM members WHERE id = ?", [member.id]).fetchone() is not None

@@ -186,6 +186,23 @@ def test_a_second_tap_at_branch_b_uses_the_imported_card_without_importing_again
     assert b.store.verify() == []
 
 
+def test_a_second_card_of_an_imported_member_adds_only_the_card_at_branch_b(cloud, branches):
+    a, b = branches("kiosk-a", "tehran-01"), branches("kiosk-b", "shiraz-02")
+    member_id = enrol_at(a)
+    a.sync()
+    b.sync()
+    b.tap()
+    b.sync()
+    a.service.bind(member_id, "rfid125", "0A1B2C3D99")
+    a.sync()
+    name, view = b.tap("0A1B2C3D99")
+    assert name == "member" and view["member_id"] == member_id and view["points"] == 450
+    assert len(b.store.cards_of(member_id)) == 2
+    assert [r.kind for r in b.store.history(member_id)] == ["adjust"]
+    b.sync()
+    assert chain_balance(cloud, member_id) == 450 and b.store.verify() == []
+
+
 def test_a_card_the_chain_does_not_know_is_offered_enrolment_at_branch_b(cloud, branches):
     b = branches("kiosk-b", "shiraz-02")
     b.sync()
