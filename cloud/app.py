@@ -10,7 +10,8 @@ from flask import Flask, Response, jsonify, render_template_string, request
 
 from cloud.auth import AuthFailure, authenticate
 from cloud.errors import TokenError
-from cloud.store import Clock, CloudStore, Device, utc_now
+from cloud.store import Clock, CloudStore, Device
+from kiosk.store import utcnow
 from kiosk import protocol
 
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")
@@ -44,7 +45,7 @@ def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response
 def create_app(
     db_path: Path,
     *,
-    clock: Clock = utc_now,
+    clock: Clock = utcnow,
     max_body_bytes: int = protocol.MAX_BATCH_BYTES,
 ) -> Flask:
     """The reference cloud as a WSGI app over the SQLite file at `db_path`."""

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +24,10 @@ import sqlite_utils
 
 from cloud.errors import BadConfig, TokenError
 from kiosk import protocol
+from kiosk.store import utcnow
 
 Clock = Callable[[], datetime]
 SCHEMA_VERSION = 1
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def _hash_token(token: str) -> str:
 class CloudStore:
     """All SQL of the reference cloud. `clock` is injected so tests can move time."""
 
-    def __init__(self, path: Path, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, clock: Clock = utcnow) -> None:
         self.path = Path(path)
         self.clock = clock
         self._migrate()

@@ -62,8 +62,8 @@ class Pn532TapAdapter:
 
 
 class WiegandTapAdapter:
-    """``tap("123:45678")`` sends the 26-bit frame of facility 123, card 45678
-    (``"123:45678:34"`` for a 34-bit reader)."""
+    """``tap(card_id)`` sends that card's frame; the card id is the one the reader reports,
+    ``"26:123:45678"`` (or ``"123:45678"`` for 26-bit), so what a tap sends is what it reads."""
 
     kind = "wiegand"
 
@@ -72,15 +72,10 @@ class WiegandTapAdapter:
         self.device = emulator
 
     def tap(self, data: str) -> None:
-        parts = data.split(":")
-        if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-            raise CardIdError("a Wiegand tap is 'facility:number' or 'facility:number:bits', e.g. '123:45678'")
-        facility, number = int(parts[0]), int(parts[1])
-        length = int(parts[2]) if len(parts) == 3 else 26
         try:
-            self.device.present(facility, number, length)
-        except (ValueError, DriverError) as error:
-            raise CardIdError(f"cannot send that Wiegand card: {error}") from None
+            self.device.tap(data)
+        except DriverError as error:
+            raise CardIdError(str(error)) from None
 
     def close(self) -> None:
         pass  # mock pins are released with the reader

@@ -182,20 +182,11 @@ def _open_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> Re
     return ReaderHandle(reader, uri=uri)
 
 
-#: Pins the emulated Wiegand reader uses on its MockFactory (any two free BCM numbers).
-_EMULATED_WIEGAND_PINS = (17, 27)
-
-
 def _open_emulated_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
-    from gpiozero.pins.mock import MockFactory
+    from drivers.wiegand_emulate import open_emulated_wiegand
 
-    from drivers.wiegand_emulate import WiegandEmulator
-    from drivers.wiegand_reader import WiegandReader
-
-    factory = MockFactory()
-    d0, d1 = _EMULATED_WIEGAND_PINS
-    reader = WiegandReader(d0, d1, sink, reader_id=reader_id, debounce_s=debounce_s, pin_factory=factory)
-    return ReaderHandle(reader, uri=uri, emulator=WiegandTapAdapter(WiegandEmulator(factory, d0, d1)))
+    reader = open_emulated_wiegand(sink, reader_id=reader_id, debounce_s=debounce_s)
+    return ReaderHandle(reader, uri=uri, emulator=WiegandTapAdapter(reader.emulator))
 
 
 #: Readers built by other modules, by scheme (or by full URI for their emulators).

@@ -16,12 +16,8 @@ from typing import Any
 
 from kiosk.errors import ConfigError
 from kiosk.rules_config import LoyaltyRules, Tier
+from kiosk.rules_ledger import is_plain_date
 from kiosk.segments import SEGMENTS
-
-
-def _is_plain_date(value: object) -> bool:
-    # datetime is a date subclass; a time part would make "ends on" ambiguous.
-    return isinstance(value, date) and not hasattr(value, "hour")
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class Campaign:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"{label} name = {self.name!r} is not allowed: give it a name")
         for field in ("starts_on", "ends_on"):
-            if not _is_plain_date(getattr(self, field)):
+            if not is_plain_date(getattr(self, field)):
                 raise ConfigError(
                     f"{label} {field} = {getattr(self, field)!r} is not allowed: use a date "
                     f"such as 2026-03-21"
@@ -88,7 +84,7 @@ class Campaign:
 
 def is_running(campaign: Campaign, today: date) -> bool:
     """True from starts_on to ends_on, both included."""
-    if not _is_plain_date(today):
+    if not is_plain_date(today):
         raise TypeError(f"today must be a datetime.date (no time), got {today!r}")
     return campaign.starts_on <= today <= campaign.ends_on
 

@@ -35,6 +35,18 @@ id = "counter"
 uri = "emulated:magstripe"
 id = "swipe"
 
+[[readers]]
+uri = "emulated:pn532"
+id = "nfc"
+
+[[readers]]
+uri = "emulated:barcode"
+id = "scanner"
+
+[[readers]]
+uri = "emulated:wiegand"
+id = "wiegand"
+
 [members]
 default_region = "IR"
 

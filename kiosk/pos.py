@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from kiosk import rules
-from kiosk.errors import CardNotActive, KioskError, UnknownCard
+from kiosk.errors import CardNotActive, KioskError, StoreError, UnknownCard
 from kiosk.service import CardTap, KioskService
 from kiosk.tap_claims import TapClaims
 
@@ -33,7 +33,7 @@ class PurchaseRejected(KioskError):
 class Purchase:
     receipt_id: str
     amount_rial: int
-    state: str  # pending | earned | expired | cancelled
+    state: str  # pending | earned | failed | expired | cancelled
     points: int | None = None
     balance: int | None = None
     card_label: str | None = None
@@ -107,7 +107,7 @@ class PosTill:
             known = replace(known, state=state, **changes)
             self._purchases[receipt_id] = known
         if state != "earned":
-            self._service.emit("pos_result", {"state": state})
+            self._service.emit("pos_result", {"state": state, "detail": known.detail})
         return known
 
     def _on_tap(self, receipt_id: str, tap: CardTap) -> bool:
@@ -122,7 +122,13 @@ class PosTill:
             return False
         with self._lock:
             amount = self._purchases[receipt_id].amount_rial
-        recorded = service.earn(card.member_id, amount, receipt_id=receipt_id)
+        try:
+            recorded = service.earn(card.member_id, amount, receipt_id=receipt_id)
+        except StoreError as exc:
+            # The cashier must hear why (e.g. a full disk) instead of a purchase left pending;
+            # nothing was written, so the till can post the same receipt again later.
+            self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label)
+            return True
         self._finish(receipt_id, "earned", points=recorded.row.points, balance=recorded.balance,
                      card_label=tap.label)
         summary = service.summary(card.member_id, card=card)

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import jdatetime
 
 from kiosk.rules_config import LoyaltyRules
-from kiosk.rules_ledger import Entry, require_aware, unique_entries
+from kiosk.rules_ledger import Entry, is_plain_date, require_aware, unique_entries
 
 
 def enrollment_bonus(rules: LoyaltyRules) -> int:
@@ -34,8 +34,7 @@ def referral_bonuses(rules: LoyaltyRules) -> tuple[int, int]:
 
 
 def _require_date(name: str, value: object) -> None:
-    # datetime is a date subclass; its time part would silently be ignored.
-    if not isinstance(value, date) or hasattr(value, "hour"):
+    if not is_plain_date(value):
         raise TypeError(f"{name} must be a datetime.date (no time), got {value!r}")
 
 

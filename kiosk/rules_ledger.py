@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from kiosk.errors import InsufficientPoints
 from kiosk.rules_config import LoyaltyRules
@@ -18,6 +18,11 @@ KINDS = frozenset({"earn", "redeem", "adjust", "expire", "bonus"})
 # Kinds whose sign is fixed; "adjust" (staff or cloud corrections) may go either way.
 CREDIT_KINDS = frozenset({"earn", "bonus"})
 DEBIT_KINDS = frozenset({"redeem", "expire"})
+
+
+def is_plain_date(value: object) -> bool:
+    """A ``date`` without a time part (datetime is a date subclass whose time would be ignored)."""
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def require_aware(name: str, value: object) -> None:

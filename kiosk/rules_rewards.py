@@ -19,15 +19,11 @@ from typing import Any
 
 from kiosk.errors import ConfigError, InsufficientPoints, InvalidCouponCode, RewardNotAvailable
 from kiosk.rules_config import LoyaltyRules, Tier
-from kiosk.rules_ledger import require_int
+from kiosk.rules_ledger import is_plain_date, require_int
 
 # Reason codes, in the order they are reported; "points" is last because it is the one
 # the member can fix at this kiosk today.
 BLOCKERS = ("inactive", "not_started", "ended", "tier", "member_limit", "points")
-
-
-def _plain_date(value: object) -> bool:
-    return isinstance(value, date) and not hasattr(value, "hour")
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class Reward:
             )
         for field in ("starts_on", "ends_on"):
             value = getattr(self, field)
-            if value is not None and not _plain_date(value):
+            if value is not None and not is_plain_date(value):
                 raise ConfigError(
                     f"{label} {field} = {value!r} is not allowed: use a date such as 2026-03-21"
                 )
@@ -147,7 +143,7 @@ def reward_offer(reward: Reward, *, balance: int, tier: Tier | str, taken: int, 
     require_int("taken", taken)
     if taken < 0:
         raise ValueError(f"taken must be >= 0, got {taken}")
-    if not _plain_date(today):
+    if not is_plain_date(today):
         raise TypeError(f"today must be a datetime.date (no time), got {today!r}")
     blockers = []
     if not reward.active:

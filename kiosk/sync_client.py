@@ -18,13 +18,10 @@ from urllib.parse import urlencode, urlsplit
 import requests
 
 from kiosk import protocol
+from kiosk.store import utcnow
 from kiosk.sync_errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, NotRegistered
 
 Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class CloudClient:
         *,
         device_id: str | None = None,
         device_key: str | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utcnow,
         session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 15.0,

@@ -90,12 +90,18 @@ def test_an_emulated_nfc_reader_is_tapped_by_uid_through_its_emulator(events):
     assert not reader.running
 
 
-def test_an_emulated_wiegand_reader_is_tapped_by_facility_and_number(events):
+def test_an_emulated_wiegand_reader_reads_back_the_card_id_it_was_tapped_with(events):
     with open_reader("emulated:wiegand", events).start() as reader:
         assert reader.emulator.kind == "wiegand"
-        reader.emulator.tap("123:45678")
+        reader.emulator.tap("34:4660:22136")
         card = events.wait_card()
-    assert card.tech == "wiegand" and card.reader_id == "emulated:wiegand"
+    assert (card.uid, card.tech, card.reader_id) == ("34:4660:22136", "wiegand", "emulated:wiegand")
+
+
+def test_a_malformed_wiegand_tap_is_refused_with_the_expected_form(events):
+    with open_reader("emulated:wiegand", events) as reader:
+        with pytest.raises(DriverError, match="<length>:<facility>:<card number>"):
+            reader.emulator.tap("not-a-card")
 
 
 @pytest.mark.parametrize(

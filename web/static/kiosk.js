@@ -367,6 +367,8 @@
   socket.on("pos_result", function (data) {
     if (data.state === "earned") { renderBalance(data, data.points_earned); }
     else if (data.state === "unknown_card" || data.state === "card_blocked") { setError(msg(data.state)); }
+    // The till gets the reason (e.g. a full disk) from the API; the shopper is told to try again.
+    else if (data.state === "failed") { state = {}; notice(msg("error"), ""); }
     else if (stage.dataset.screen === "t-pos") { clearShopper(); }
   });
   // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
