@@ -154,6 +154,12 @@ class Runtime:
                           if name == "member" else None)
         self.sync.start()
         self._closers.append(self.sync.close)
+        # Members enrolled at other branches: an unknown card is looked up in the cloud.
+        from kiosk.sync_lookup import ChainCardLookup
+
+        lookup = ChainCardLookup(self.sync.client.clone())
+        self._closers.append(lookup.close)
+        service.chain_lookup = lookup
 
     def _phone_codes(self) -> Any:
         """One-time enrolment codes through the cloud's SMS hook, when the chain turned them on."""

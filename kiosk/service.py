@@ -21,9 +21,10 @@ from zoneinfo import ZoneInfo
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import rules
 from kiosk.config import Secrets, Settings
-from kiosk.errors import CardNotActive, KioskError, OfflineRedemptionCap, UnknownCard
+from kiosk.errors import CardAlreadyBound, CardNotActive, DuplicateMember, KioskError, OfflineRedemptionCap, UnknownCard
 from kiosk.identity import card_ref, mask_uid
 from kiosk.store import Card, LedgerRow, Member, Recorded, Store, parse_iso, utcnow
+from kiosk.sync_lookup import ChainCard, import_chain_card
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class KioskService:
         secrets: Secrets,
         *,
         clock: Callable[[], datetime] = utcnow,
+        chain_lookup: Callable[[str], ChainCard | None] | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -64,6 +66,9 @@ class KioskService:
         # The cloud link as the sync worker last saw it; None when no cloud is configured,
         # in which case the local ledger is the only authority and nothing is capped.
         self.link: str | None = None
+        # Asks the cloud about a card this kiosk does not know (kiosk.sync_lookup.ChainCardLookup);
+        # set by the runtime once the sync worker exists.
+        self.chain_lookup = chain_lookup
         self.zone = ZoneInfo(settings.device.timezone)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -162,13 +167,43 @@ class KioskService:
         try:
             card = self.active_card(tap.card_ref)
         except UnknownCard:
-            self.emit("unknown_card", {"label": tap.label})
-            return
+            card = self._card_from_chain(tap)
+            if card is None:
+                self.emit("unknown_card", {"label": tap.label})
+                return
+            if card.state != "active":
+                self.emit("card_blocked", {"label": tap.label, "state": card.state})
+                return
         except CardNotActive as exc:
             self.emit("card_blocked", {"label": tap.label, "state": exc.state})
             return
         self.settle(card.member_id)
         self.emit("member", self.summary(card.member_id, card=card))
+
+    def _card_from_chain(self, tap: CardTap) -> Card | None:
+        """A card enrolled at another branch: the cloud's member, imported here; None if unknown.
+
+        Offline the cloud is not asked (no change from a kiosk without a cloud). A card the
+        chain has blocked is returned unimported, so an unblock at the home branch is seen
+        on the next tap.
+        """
+        if self.chain_lookup is None or self.link == "offline":
+            return None
+        found = self.chain_lookup(tap.card_ref)
+        if found is None:
+            return None
+        if not found.active:
+            return Card(tap.card_ref, found.member_id, tap.tech, tap.label, found.card_state, found.card_changed_at)
+        try:
+            card = import_chain_card(self.store, found, tech=tap.tech, label=tap.label)
+        except CardAlreadyBound:
+            return self.store.card(tap.card_ref)  # bound here meanwhile (another thread): use that
+        except DuplicateMember as exc:
+            log.warning("cannot import the chain's member for card %s: %s", tap.label, exc)
+            return None
+        log.info("card %s belongs to chain member %s (branch %s); imported with %d points",
+                 tap.label, found.member_id, found.branch, found.balance)
+        return card
 
     def _count_tap(self) -> None:
         today = self._clock().date()

@@ -30,6 +30,7 @@ from kiosk.errors import (
     UnknownMember,
 )
 from kiosk.migrations import MIGRATIONS
+from kiosk.protocol import CLOUD_CORRECTION_REASON
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -355,6 +356,53 @@ class Store:
                 raise CardAlreadyBound(f"card {label} is already bound to a member")
             db["cards"].insert(asdict(card))
             self._enqueue(db, "card_bound", {"card": asdict(card)}, now)
+            return card
+
+        return self.write(tx)
+
+    def import_member(self, member: Member, card: Card, balance_points: int,
+                      *, reason: str = f"{CLOUD_CORRECTION_REASON} imported from the chain") -> Card:
+        """Copy a member and card the chain already knows, in one transaction.
+
+        Unlike add_member/bind_card nothing about the member or card goes to the outbox:
+        the cloud has them already and would take a second enrolment as new. The balance
+        arrives as one ``adjust`` (``reason`` must mark it as a cloud correction, which the
+        cloud keeps out of the chain balance), so the local ledger still sums to the
+        balance. A member already known here keeps its ledger; only the card is added
+        (the sync worker's reconcile corrects its balance).
+        """
+        if balance_points < 0:
+            raise ValueError(f"an imported balance cannot be negative ({balance_points})")
+        if not reason.startswith(CLOUD_CORRECTION_REASON):
+            raise ValueError(f"an imported balance is a cloud correction; its reason must start with "
+                             f"{CLOUD_CORRECTION_REASON!r} or the cloud would count it twice")
+        if card.member_id != member.id:
+            raise ValueError("the imported card belongs to another member than the imported member")
+        if card.state not in CARD_STATES:
+            raise ValueError(f"card state {card.state!r} is not one of {', '.join(CARD_STATES)}")
+        now = iso(self._clock())
+        event_id = new_event_id()  # a re-import after a wiped disk is a new event, not a clash
+
+        def tx(db: sqlite_utils.Database) -> Card:
+            known = db.execute("SELECT 1 FROM members WHERE id = ?", [member.id]).fetchone() is not None
+            if not known:
+                other = db.execute("SELECT id FROM members WHERE phone = ?", [member.phone]).fetchone()
+                if other is not None:
+                    raise DuplicateMember(
+                        f"the chain's member {member.id} has phone {member.phone}, which belongs to member "
+                        f"{other[0]} on this kiosk; staff must merge them before the card can be used here")
+                db["members"].insert(asdict(member))
+                db["balances"].insert({"member_id": member.id, "points": balance_points, "earned_total": 0,
+                                       "spent_rial": 0, "updated_at": now})
+                if balance_points:
+                    row = LedgerRow(event_id=event_id, member_id=member.id, kind="adjust", points=balance_points,
+                                    amount=0, reason=reason, receipt_id=None, staff_id=None,
+                                    device_id=self.device_id, created_at=now)
+                    db["ledger"].insert(asdict(row))
+                    self._enqueue(db, "adjust", asdict(row), now, event_id=event_id)
+            if db.execute("SELECT 1 FROM cards WHERE card_ref = ?", [card.card_ref]).fetchone():
+                raise CardAlreadyBound(f"card {card.label} is already bound to a member")
+            db["cards"].insert(asdict(card))
             return card
 
         return self.write(tx)

@@ -307,8 +307,14 @@ class SyncWorker:
         try:
             reply = self.client.fetch_config(cached[1] if cached else None)
         except SyncError as exc:
+            answered = isinstance(exc, CloudRefused) or (isinstance(exc, CloudUnavailable) and exc.status is not None)
+            if answered:
+                # A kiosk with nothing to send learns that the cloud is there from its config pull;
+                # "no config for this branch yet" is a normal answer, not a link problem.
+                self._lift_offline(LinkState.ONLINE if getattr(exc, "code", "") == "no_config" else LinkState.DEGRADED)
             self._update(config_error=f"config pull failed: {exc}")
             return False
+        self._lift_offline(LinkState.ONLINE)
         if reply.not_modified:
             self._update(config_pulled_at=now, config_error="")
             return False
@@ -328,6 +334,16 @@ class SyncWorker:
         if self.on_config is not None:
             self.on_config(document)
         return True
+
+    def _lift_offline(self, state: LinkState) -> None:
+        """An answer from the cloud outside the outbox path: the link is not offline any more.
+
+        Only OFFLINE is lifted (an idle kiosk starts there and has no batch to prove the link
+        with); ONLINE/DEGRADED stay the outbox's to decide.
+        """
+        if self.status.link is LinkState.OFFLINE:
+            self._unreachable_streak = 0
+            self._update(link=state)
 
     # -- corrections ------------------------------------------------------------------
 

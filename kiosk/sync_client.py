@@ -106,6 +106,17 @@ class CloudClient:
         self.last_server_time: datetime | None = None
         self.last_skew_seconds: float | None = None
 
+    def clone(self) -> CloudClient:
+        """The same device, URL, timeouts and TLS settings on a session of its own.
+
+        A requests.Session is not safe to share between threads; the card look-up runs
+        beside the sync worker, so it gets its own.
+        """
+        twin = CloudClient(self.base_url, device_id=self.device_id, device_key=self.device_key, clock=self.clock,
+                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1])
+        twin.verify = self.verify
+        return twin
+
     def close(self) -> None:
         if self._owns_session:
             self.session.close()
