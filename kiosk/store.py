@@ -7,15 +7,14 @@ beside the writer, which keeps a balance look-up off the writer's queue.
 """
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import sqlite3
 import threading
 import uuid
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -30,6 +29,24 @@ from kiosk.errors import (
     UnknownMember,
 )
 from kiosk.migrations import MIGRATIONS
+from kiosk.records import (  # re-exported: the rest of the kiosk imports these from the store
+    Balance,
+    Card,
+    LedgerRow,
+    Member,
+    OutboxItem,
+    Recorded,
+    iso,
+    new_event_id,
+    parse_iso,
+    utcnow,
+)
+from kiosk.store_outbox import OutboxMixin
+
+__all__ = [
+    "Balance", "Card", "LedgerRow", "Member", "OutboxItem", "Recorded", "Store",
+    "LEDGER_KINDS", "CARD_STATES", "iso", "new_event_id", "parse_iso", "utcnow",
+]
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
 log = logging.getLogger(__name__)
@@ -37,89 +54,6 @@ T = TypeVar("T")
 
 LEDGER_KINDS = ("earn", "redeem", "adjust", "expire", "bonus")
 CARD_STATES = ("active", "blocked", "lost")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def iso(at: datetime) -> str:
-    """One fixed, sortable text form for every timestamp in the database."""
-    if at.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class Member:
-    id: str
-    phone: str
-    first_name: str
-    last_name: str
-    birthday: str | None
-    consent_at: str | None
-    consent_version: str | None
-    referral_code: str | None
-    referred_by: str | None
-    language: str | None
-    device_id: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Card:
-    card_ref: str
-    member_id: str
-    tech: str
-    label: str
-    state: str
-    bound_at: str
-
-
-@dataclass(frozen=True)
-class Balance:
-    member_id: str
-    points: int
-    earned_total: int
-    spent_rial: int
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    event_id: str
-    member_id: str
-    kind: str
-    points: int
-    amount: int
-    reason: str
-    receipt_id: str | None
-    staff_id: str | None
-    device_id: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What :meth:`Store.record` did: ``applied`` is False for a repeat of a known event."""
-
-    row: LedgerRow
-    applied: bool
-    balance: int
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    event_id: str
-    payload: str
-    attempts: int
-
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
@@ -131,7 +65,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store:
+class Store(OutboxMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow) -> None:
@@ -605,92 +539,6 @@ class Store:
     def members_enrolled_since(self, since: datetime) -> int:
         return self.query("SELECT COUNT(*) FROM members WHERE created_at >= ?", (iso(since),))[0][0]
 
-    # --- the outbox --------------------------------------------------------------
-
-    def _enqueue(self, db: sqlite_utils.Database, kind: str, body: dict[str, Any], created_at: str,
-                 *, event_id: str | None = None) -> None:
-        event_id = event_id or new_event_id()
-        payload = json.dumps({"event_id": event_id, "kind": kind, "device_id": self.device_id,
-                              "created_at": created_at, **body}, separators=(",", ":"), sort_keys=True)
-        db.execute(
-            "INSERT INTO outbox (event_id, payload, attempts, next_attempt_at, sent_at, created_at) "
-            "VALUES (?, ?, 0, ?, NULL, ?)",
-            [event_id, payload, created_at, created_at],
-        )
-
-    def outbox_batch(self, limit: int, max_bytes: int, now: datetime) -> list[OutboxItem]:
-        """Due, unsent outbox rows in creation order, bounded by count and total payload bytes."""
-        rows = self.query(
-            "SELECT event_id, payload, attempts FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL "
-            "AND next_attempt_at <= ? "
-            "ORDER BY created_at, rowid LIMIT ?",
-            (iso(now), limit),
-        )
-        batch: list[OutboxItem] = []
-        size = 0
-        for r in rows:
-            size += len(r["payload"].encode())
-            if batch and size > max_bytes:
-                break
-            batch.append(OutboxItem(r["event_id"], r["payload"], r["attempts"]))
-        return batch
-
-    def outbox_delivered(self, event_ids: list[str], at: datetime) -> None:
-        stamp = iso(at)
-
-        def tx(db: sqlite_utils.Database) -> None:
-            for chunk in _chunks(event_ids, 500):
-                marks = ",".join("?" * len(chunk))
-                db.execute(f"UPDATE outbox SET sent_at = ? WHERE event_id IN ({marks})", [stamp, *chunk])
-                db.execute(f"UPDATE ledger SET cloud_state = 'sent' WHERE event_id IN ({marks})", chunk)
-
-        self.write(tx)
-
-    def outbox_retry_later(self, event_ids: list[str], next_attempt_at: datetime) -> None:
-        stamp = iso(next_attempt_at)
-
-        def tx(db: sqlite_utils.Database) -> None:
-            for chunk in _chunks(event_ids, 500):
-                marks = ",".join("?" * len(chunk))
-                db.execute(
-                    f"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE event_id IN ({marks})",
-                    [stamp, *chunk],
-                )
-
-        self.write(tx)
-
-    def outbox_depth(self) -> int:
-        return self.query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL")[0][0]
-
-    def outbox_rejected(self, rejections: dict[str, str], at: datetime) -> None:
-        """Park events the cloud refused for good, with its reason; they are not retried."""
-        stamp = iso(at)
-
-        def tx(db: sqlite_utils.Database) -> None:
-            for event_id, reason in rejections.items():
-                db.execute("UPDATE outbox SET rejected_at = ?, last_error = ? WHERE event_id = ?",
-                           [stamp, reason[:500], event_id])
-                db.execute("UPDATE ledger SET cloud_state = 'rejected' WHERE event_id = ?", [event_id])
-
-        self.write(tx)
-
-    def outbox_parked(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Events the cloud refused, newest first, for staff to look at."""
-        rows = self.query(
-            "SELECT event_id, attempts, rejected_at, last_error, json_extract(payload, '$.kind') AS kind "
-            "FROM outbox WHERE rejected_at IS NOT NULL ORDER BY rejected_at DESC, rowid DESC LIMIT ?",
-            (limit,),
-        )
-        return [dict(r) for r in rows]
-
-    def outbox_pending(self, limit: int = 100) -> list[dict[str, Any]]:
-        rows = self.query(
-            "SELECT event_id, attempts, next_attempt_at, created_at, json_extract(payload, '$.kind') AS kind "
-            "FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL ORDER BY created_at, rowid LIMIT ?",
-            (limit,),
-        )
-        return [dict(r) for r in rows]
-
 
 def _statements(sql: str) -> Iterator[str]:
     """Split a migration script; triggers contain ';' so split on complete statements."""
@@ -703,8 +551,3 @@ def _statements(sql: str) -> Iterator[str]:
             buf = ""
     if buf.strip():
         yield buf.strip()
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

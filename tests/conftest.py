@@ -1,13 +1,11 @@
 """Fixtures shared by every test area: a real config file, a running kiosk, a real browser."""
 from __future__ import annotations
 
-import os
 import secrets as pysecrets
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 

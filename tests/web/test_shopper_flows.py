@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
 from kiosk.receipts import Receipt, sign_receipt
 from kiosk.rules_rewards import parse_coupon_code
-from tests.conftest import save_screenshot, wait_until
+from tests.conftest import save_screenshot
 from tests.web.conftest import ALI, BRANCH_KEY, LOST, SARA, ready, tap_unique
 
 pytestmark = pytest.mark.browser
