@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from kiosk.enrollment import EnrollmentError, PhoneCheck
@@ -38,15 +38,21 @@ def _unavailable(check: PhoneCheck, exc: Exception) -> ResponseReturnValue:
     return fail(code, str(exc), 503)
 
 
-@blueprint.post("/send")
-def send() -> ResponseReturnValue:
+def _ready() -> tuple[PhoneCheck, PhoneCodes]:
+    """The checked phone number and the code service; otherwise the request ends with the reason."""
     try:
         check = _phone()
     except EnrollmentError as exc:
-        return fail("invalid_phone", str(exc), 422, field=exc.field)
+        abort(make_response(fail("invalid_phone", str(exc), 422, field=exc.field)))
     codes = _codes()
     if codes is None:
-        return fail("otp_off", "one-time codes are not enabled at this kiosk ([enrollment] sms_otp)", 409)
+        abort(make_response(fail("otp_off", "one-time codes are not enabled at this kiosk ([enrollment] sms_otp)", 409)))
+    return check, codes
+
+
+@blueprint.post("/send")
+def send() -> ResponseReturnValue:
+    check, codes = _ready()
     try:
         codes.send(check.phone, purpose_for(check.member_id is not None))
     except CodesRateLimited as exc:
@@ -58,13 +64,7 @@ def send() -> ResponseReturnValue:
 
 @blueprint.post("/verify")
 def verify() -> ResponseReturnValue:
-    try:
-        check = _phone()
-    except EnrollmentError as exc:
-        return fail("invalid_phone", str(exc), 422, field=exc.field)
-    codes = _codes()
-    if codes is None:
-        return fail("otp_off", "one-time codes are not enabled at this kiosk ([enrollment] sms_otp)", 409)
+    check, codes = _ready()
     data = request.get_json(silent=True)
     code = str((data if isinstance(data, dict) else {}).get("code", ""))
     if not is_code(code):

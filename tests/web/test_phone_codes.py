@@ -227,3 +227,24 @@ def test_the_code_screen_fits_every_size_in_three_languages(cloud_shop, browser,
             shot(page, "enrol-code", lang, size)
     finally:
         context.close()
+
+
+CODE_API = """([path, body]) => fetch(path, {method: 'POST', credentials: 'same-origin',
+    headers: {'Content-Type': 'application/json', 'X-CSRFToken': document.getElementById('app').dataset.csrf},
+    body: JSON.stringify(body)}).then(r => r.json().then(j => [r.status, j.error]))"""
+
+
+def test_the_code_endpoints_refuse_a_bad_phone_number_and_say_when_codes_are_off(cloud_shop, page, tmp_path):
+    ready(page, cloud_shop.url, "en")
+    for path in ("/api/enroll/code/send", "/api/enroll/code/verify"):
+        assert page.evaluate(CODE_API, [path, {"phone": "12", "code": "123456"}]) == [422, "invalid_phone"]
+    texts_before = cloud_shop.texts_to("+989125550000")
+    rt = Runtime(load(shop_config(tmp_path / "no-codes")), load_secrets(tmp_path / "no-codes" / "secrets.toml"),
+                 port=0).start()
+    try:
+        ready(page, rt.url, "en")
+        for path in ("/api/enroll/code/send", "/api/enroll/code/verify"):
+            assert page.evaluate(CODE_API, [path, {"phone": "09125550000", "code": "123456"}]) == [409, "otp_off"]
+    finally:
+        rt.close()
+    assert cloud_shop.texts_to("+989125550000") == texts_before
