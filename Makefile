@@ -8,12 +8,14 @@ TEST_DEBS := chromium openssh-server openssh-client systemd
 
 .PHONY: demo test install translations system-deps bench wheel clean
 
+# pip's and setuptools' chatter goes to a log, shown only when an install fails.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test,provision]'
+	@echo "installing the kiosk and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/pip install --quiet -e '.[test,provision]' >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	touch $@
 
 install: $(STAMP) translations
@@ -33,7 +35,7 @@ system-deps:
 	fi
 
 demo: install
-	$(BIN)/python -m kiosk.demo
+	$(BIN)/python -m appliance.demo
 
 test: install system-deps
 	$(BIN)/python -m pytest

@@ -30,7 +30,7 @@ from kiosk.rules import (  # noqa: E402
     expiry_schedule,
     window_points,
 )
-from kiosk.segments import RfmRules, rfm  # noqa: E402
+from kiosk.rules.segments import RfmRules, rfm  # noqa: E402
 
 
 def ledger(n: int, now: datetime, rng: random.Random) -> tuple[Entry, ...]:

@@ -83,9 +83,9 @@ def fill_backlog(store: Store, events: int, members: int = 1_000) -> None:
 
 def drain(args: argparse.Namespace) -> None:
     """Child process: drain the backlog and report figures as JSON on stdout."""
-    from kiosk.sync import SyncWorker
-    from kiosk.sync_client import CloudClient
-    from kiosk.sync_policy import Backoff
+    from kiosk.sync.worker import SyncWorker
+    from kiosk.sync.client import CloudClient
+    from kiosk.sync.policy import Backoff
 
     with Store(args.db, device_id="bench-kiosk") as store:
         depth = store.outbox_depth()
@@ -125,7 +125,7 @@ def main() -> None:
         return
 
     from cloud.store import CloudStore
-    from kiosk.sync_client import CloudClient
+    from kiosk.sync.client import CloudClient
 
     with tempfile.TemporaryDirectory(prefix="sync-drain-") as tmp:
         cloud_db = Path(tmp) / "cloud.sqlite"

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from drivers.card_formats import CardFormats  # noqa: E402
-from drivers.emulate import FRAME_ENCODERS  # noqa: E402
+from drivers.emulated.pty import FRAME_ENCODERS  # noqa: E402
 from drivers.events import CardRead, ReaderState, ReaderStatus  # noqa: E402
 from drivers.magstripe import MagstripeFormat, format_swipe  # noqa: E402
 from drivers.registry import open_reader  # noqa: E402

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from drivers import rdm6300  # noqa: E402
 from kiosk.config import load, load_secrets  # noqa: E402
-from kiosk.runtime import Runtime  # noqa: E402
+from appliance.runtime import Runtime  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, write_config  # noqa: E402
 
 CARDS = ("0A1B2C3D4E", "1122334455", "5566778899", "99AABBCCDD")

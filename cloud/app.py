@@ -12,7 +12,7 @@ from cloud.auth import AuthFailure, authenticate
 from cloud.errors import TokenError
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
-from kiosk.store import utcnow
+from kiosk.clock import utcnow
 from kiosk import protocol
 
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")

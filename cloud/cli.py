@@ -113,7 +113,7 @@ def _check_like_a_kiosk(document: object) -> None:
     from cloud.errors import BadConfig
     from kiosk import protocol
     from kiosk.errors import KioskError
-    from kiosk.sync_setup import rules_from_cloud
+    from kiosk.rules.cloud_config import rules_from_cloud
 
     try:
         rules_from_cloud(protocol.validate_config(document))

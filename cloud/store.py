@@ -25,7 +25,7 @@ import sqlite_utils
 
 from cloud.errors import BadConfig, TokenError
 from kiosk import protocol
-from kiosk.store import utcnow
+from kiosk.clock import utcnow
 
 Clock = Callable[[], datetime]
 SCHEMA_VERSION = 1

@@ -200,3 +200,42 @@ class Reader:
             self._sink(event)
         except Exception:  # the consumer's bug must not stop card reading
             log.exception("reader %s: the event sink raised; event dropped", self.reader_id)
+
+
+class ReaderHandle:
+    """A reader from another module, with the attributes open_reader promises."""
+
+    def __init__(self, reader: Any, *, uri: str, emulator: Any = None) -> None:
+        self.reader = reader
+        self.reader_id: str = reader.reader_id
+        self.uri = uri
+        self.emulator = emulator
+        self._started = False
+        self._closed = False
+
+    def start(self) -> "ReaderHandle":
+        self.reader.start()
+        self._started = True
+        return self
+
+    def close(self) -> None:
+        self._closed = True
+        try:
+            self.reader.close()
+        finally:
+            if self.emulator is not None:
+                self.emulator.close()
+
+    @property
+    def running(self) -> bool:
+        running = getattr(self.reader, "running", None)
+        return bool(running) if running is not None else self._started and not self._closed
+
+    def __enter__(self) -> "ReaderHandle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ReaderHandle({self.reader!r}, uri={self.uri!r})"

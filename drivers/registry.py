@@ -12,8 +12,8 @@ an emulated one on a pty. New reader types plug in by adding a DeviceKind to
     barcode:hid:/dev/input/by-id/...-kbd           keyboard-wedge barcode/QR scanner
     barcode:tty:/dev/ttyACM0                       serial (USB CDC) scanner
     emulated:<kind>                                any kind above on a pty; reader.emulator taps it
-    pn532:tty:/dev/ttyS0, nfc:usb:072f:2200 ...    NFC readers (drivers.nfc_reader, URIs in drivers.nfc_uri)
-    wiegand:gpio:D0=17,D1=27                       Wiegand reader on GPIO (drivers.wiegand_reader)
+    pn532:tty:/dev/ttyS0, nfc:usb:072f:2200 ...    NFC readers (drivers.nfc.reader, URIs in drivers.nfc.uri)
+    wiegand:gpio:D0=17,D1=27                       Wiegand reader on GPIO (drivers.wiegand.reader)
     emulated:pn532, emulated:wiegand               their emulators (tap "04A1B2C3D4E5F6" / "123:45678")
 
 A ``tty`` path may end in ``?baud=N`` (default 9600).
@@ -28,13 +28,13 @@ from drivers import em4100, rdm6300
 from drivers.barcode import parse_scan
 from drivers.card_formats import CardFormats
 from drivers.decoding import Decoder, Transport
-from drivers.emulate import PtyEmulator
-from drivers.emulate_adapters import Pn532TapAdapter, ReaderHandle, WiegandTapAdapter
+from drivers.emulated.pty import PtyEmulator
+from drivers.emulated.adapters import Pn532TapAdapter, WiegandTapAdapter
 from drivers.errors import DriverError, ReaderURIError
 from drivers.events import Tech
 from drivers.line_decoder import LineDecoder
 from drivers.magstripe import card_id_from_swipe
-from drivers.reader import Reader, Sink
+from drivers.reader import Reader, ReaderHandle, Sink
 from drivers.serial_transport import SerialTransport
 
 
@@ -146,8 +146,8 @@ def open_reader(
 
 
 def _open_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
-    from drivers.nfc_reader import NfcReader
-    from drivers.nfc_uri import nfc_reader_path
+    from drivers.nfc.reader import NfcReader
+    from drivers.nfc.uri import nfc_reader_path
 
     try:
         path = nfc_reader_path(uri)
@@ -157,8 +157,8 @@ def _open_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> Reader
 
 
 def _open_emulated_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
-    from drivers.emulate_pn532 import Pn532Emulator
-    from drivers.nfc_reader import NfcReader
+    from drivers.emulated.pn532 import Pn532Emulator
+    from drivers.nfc.reader import NfcReader
 
     emulator = Pn532TapAdapter(Pn532Emulator())
     try:
@@ -170,7 +170,7 @@ def _open_emulated_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) 
 
 
 def _open_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
-    from drivers.wiegand_reader import WiegandReader
+    from drivers.wiegand.reader import WiegandReader
 
     transport, _, spec = uri.partition(":")[2].partition(":")
     if transport != "gpio":
@@ -183,7 +183,7 @@ def _open_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> Re
 
 
 def _open_emulated_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
-    from drivers.wiegand_emulate import open_emulated_wiegand
+    from drivers.emulated.wiegand import open_emulated_wiegand
 
     reader = open_emulated_wiegand(sink, reader_id=reader_id, debounce_s=debounce_s)
     return ReaderHandle(reader, uri=uri, emulator=WiegandTapAdapter(reader.emulator))

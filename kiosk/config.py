@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 from kiosk.errors import ConfigError
 from kiosk.private_files import require_private, write_atomic
-from kiosk.rules_config import LoyaltyRules, rules_from_mapping
+from kiosk.rules.config import LoyaltyRules, rules_from_mapping
 
 LANGUAGES = ("fa", "ar", "en")
 
@@ -112,7 +112,7 @@ class Settings:
     loyalty: LoyaltyRules = field(default_factory=LoyaltyRules)
     cloud: CloudSettings = field(default_factory=CloudSettings)
     cards: CardSettings = field(default_factory=CardSettings)
-    # Validated by the gpiozero builders in drivers.feedback / drivers.motion at start.
+    # Validated by the gpiozero builders in drivers.gpio.feedback / drivers.gpio.motion at start.
     feedback: Mapping[str, Any] = field(default_factory=dict)
     motion: Mapping[str, Any] = field(default_factory=dict)
     staff: StaffSettings = field(default_factory=StaffSettings)

@@ -89,3 +89,11 @@ class OfflineRedemptionCap(KioskError):
         )
         self.allowance = allowance
         self.cap = cap
+
+
+class CodesUnavailable(KioskError):
+    """No one-time code can be sent or checked now (cloud unreachable, not registered, SMS gateway down)."""
+
+
+class CodesRateLimited(KioskError):
+    """The cloud sent this phone too many codes lately."""

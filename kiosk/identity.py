@@ -22,3 +22,9 @@ def mask_uid(uid: str) -> str:
     """A label safe for screens and logs: only the last four characters survive."""
     clean = normalise_uid(uid)
     return "•••• " + clean[-4:] if len(clean) > 4 else "••••"
+
+
+def digital_card_key(chain_secret: bytes) -> bytes:
+    """The key digital-card tokens are signed with: derived from the chain secret, so every kiosk of the
+    chain verifies what any kiosk issued without another secret to distribute."""
+    return hmac.new(chain_secret, b"digital-card-token", hashlib.sha256).digest()

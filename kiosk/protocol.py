@@ -86,10 +86,12 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kiosk.errors import KioskError
+from kiosk.rules.ledger import CREDIT_KINDS, DEBIT_KINDS, LedgerKind
 
 PROTOCOL_VERSION = "v1"
 HEADER_DEVICE = "X-Kiosk-Device"
@@ -102,7 +104,7 @@ DEVICE_KEY_HEX_LENGTH = 64
 MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
-LEDGER_KINDS = frozenset({"earn", "redeem", "adjust", "expire", "bonus"})
+LEDGER_KINDS = frozenset(LedgerKind)
 MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
@@ -298,9 +300,9 @@ def validate_event(event: Any) -> dict[str, Any]:
 def _validate_ledger(event: Mapping[str, Any]) -> None:
     kind, points = event["kind"], event["points"]
     _require(_is_int(points), "points must be an integer")
-    if kind in ("earn", "bonus"):
+    if kind in CREDIT_KINDS:
         _require(points > 0, f"{kind} points must be positive, got {points}")
-    elif kind in ("redeem", "expire"):
+    elif kind in DEBIT_KINDS:
         _require(points < 0, f"{kind} points must be negative (a debit), got {points}")
     else:
         _require(points != 0, "an adjust of 0 points changes nothing; do not send it")
@@ -412,7 +414,7 @@ def make_event(kind: str, member_id: str, created_at: datetime, *, event_id: str
 
 
 def event_from_outbox(payload: str) -> dict[str, Any]:
-    """The wire event for one outbox payload written by kiosk.store.Store.
+    """The wire event for one outbox payload written by kiosk.store.database.Store.
 
     The store keeps its own row shapes in the outbox (nested "member"/"card" dicts,
     the local device name, a masked card label); this maps them onto the documented
@@ -489,3 +491,20 @@ def parse_otp_request(body: bytes, *, with_code: bool) -> tuple[str, str, str | 
         _require(isinstance(code, str) and bool(_OTP_CODE.match(code)), f"code must be {OTP_CODE_DIGITS} digits")
         return phone, purpose, code
     return phone, purpose, None
+
+
+@dataclass(frozen=True)
+class OtpVerdict:
+    """The cloud's answer to a code check."""
+
+    result: str  # one of OTP_RESULTS
+    attempts_left: int
+
+
+def otp_purpose(existing_member: bool) -> str:
+    """A code for an existing member's number adds a card; otherwise it confirms a new member."""
+    return "add_card" if existing_member else "enroll"
+
+
+def is_otp_code(text: str) -> bool:
+    return bool(_OTP_CODE.match(text)) and text.isascii()

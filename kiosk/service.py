@@ -1,4 +1,4 @@
-"""KioskService: the composition root that turns reader events into ledger changes and UI events.
+"""KioskService: the one event loop that turns reader events into ledger changes and UI events.
 
 Readers put events on :attr:`KioskService.events`; one consumer thread applies
 them so the screen sees taps in the order the readers saw them. UI events go to
@@ -13,18 +13,22 @@ import logging
 import queue
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
-from kiosk import rules
+from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import CardAlreadyBound, CardNotActive, DuplicateMember, KioskError, OfflineRedemptionCap, UnknownCard
 from kiosk.identity import card_ref, mask_uid
-from kiosk.store import Card, LedgerRow, Member, Recorded, Store, parse_iso, utcnow
-from kiosk.sync_lookup import ChainCard, import_chain_card
+from kiosk.clock import parse_iso, utcnow
+from kiosk.rules.ledger import LedgerKind
+from kiosk.store import Card, Member, MemberSnapshot, Recorded, Store
+from kiosk.chain_card import ChainCard
+from kiosk.store.chain_import import import_chain_card
+from kiosk.ui_events import UiEvent
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +37,23 @@ Subscriber = Callable[[str, dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class CardTap:
-    """A tap resolved to a card reference; the raw UID stops here."""
+    """A tap as a card reference (the raw UID stops at :meth:`KioskService.resolve`), and once resolved,
+    the card it is: this kiosk's, or the chain's imported here, or None when nobody knows it."""
 
     card_ref: str
     tech: str
     label: str
     reader_id: str
+    card: Card | None = None
+    resolved: bool = False
+
+    def member_card(self) -> Card:
+        """The member's active card; UnknownCard or CardNotActive (with its state) otherwise."""
+        if self.card is None:
+            raise UnknownCard("this card is not a member card yet")
+        if self.card.state != "active":
+            raise CardNotActive(self.card.state)
+        return self.card
 
 
 class KioskService:
@@ -62,11 +77,12 @@ class KioskService:
         self.events: queue.Queue[object] = queue.Queue()
         self._subscribers: list[Subscriber] = []
         self._tap_handlers: list[Callable[[CardTap], bool]] = []
+        self._early_handlers: list[Callable[[CardTap], bool]] = []
         self.reader_status: dict[str, ReaderStatus] = {}
         # The cloud link as the sync worker last saw it; None when no cloud is configured,
         # in which case the local ledger is the only authority and nothing is capped.
         self.link: str | None = None
-        # Asks the cloud about a card this kiosk does not know (kiosk.sync_lookup.ChainCardLookup);
+        # Asks the cloud about a card this kiosk does not know (kiosk.sync.lookup.ChainCardLookup);
         # set by the runtime once the sync worker exists.
         self.chain_lookup = chain_lookup
         self.zone = ZoneInfo(settings.device.timezone)
@@ -88,13 +104,18 @@ class KioskService:
             except Exception:  # one broken subscriber must not silence the others
                 log.exception("subscriber %r failed on %s", fn, name)
 
-    def add_tap_handler(self, handler: Callable[[CardTap], bool]) -> None:
-        """A handler that may claim a tap (enrolment binding, POS earn) before the balance screen."""
-        self._tap_handlers.insert(0, handler)
+    def add_tap_handler(self, handler: Callable[[CardTap], bool], *, before_resolve: bool = False) -> None:
+        """A handler that may claim a tap (enrolment binding, POS earn) before the balance screen.
+
+        Handlers see the resolved tap, newest first; ``before_resolve`` ones see it before any look-up
+        (a staff card, known from the config, is nobody's member card and never the chain's business).
+        """
+        (self._early_handlers if before_resolve else self._tap_handlers).insert(0, handler)
 
     def remove_tap_handler(self, handler: Callable[[CardTap], bool]) -> None:
-        if handler in self._tap_handlers:
-            self._tap_handlers.remove(handler)
+        for handlers in (self._early_handlers, self._tap_handlers):
+            if handler in handlers:
+                handlers.remove(handler)
 
     def put(self, event: object) -> None:
         """The sink readers are given."""
@@ -130,7 +151,7 @@ class KioskService:
                 self.handle(event)
             except Exception:  # a bad event must not stop the kiosk
                 log.exception("failed to handle %r", event)
-                self.emit("error", {"message": "something went wrong; please try again"})
+                self.emit(UiEvent.ERROR, {"message": "something went wrong; please try again"})
             self.heartbeat = self._clock()
 
     # --- events ---------------------------------------------------------------------
@@ -142,14 +163,15 @@ class KioskService:
             self.reader_status[event.reader_id] = event
             level = logging.INFO if event.state is ReaderState.CONNECTED else logging.WARNING
             log.log(level, "reader %s %s %s", event.reader_id, event.state.value, event.detail)
-            self.emit("reader_status", {"reader_id": event.reader_id, "state": event.state.value, "detail": event.detail})
+            self.emit(UiEvent.READER_STATUS, {"reader_id": event.reader_id, "state": event.state.value, "detail": event.detail})
         elif isinstance(event, CardRefused):
             log.warning("reader %s refused a card: %s", event.reader_id, event.reason)
-            self.emit("card_refused", {"reason": event.reason})
+            self.emit(UiEvent.CARD_REFUSED, {"reason": event.reason})
         else:
             log.warning("ignoring unknown event type %s", type(event).__name__)
 
     def resolve(self, read: CardRead) -> CardTap:
+        """The keyed hash of a read: the raw UID stops here."""
         return CardTap(
             card_ref=card_ref(self._secret, read.tech, read.uid),
             tech=read.tech,
@@ -158,27 +180,36 @@ class KioskService:
         )
 
     def on_card(self, read: CardRead) -> None:
+        """One tap: recognised (a staff card), resolved once (here, then the chain), then offered to the
+        flow waiting for it, and only then shown as the member's balance."""
         tap = self.resolve(read)
         log.info("tap on %s: card %s", tap.reader_id, tap.label)
         self._count_tap()
+        for handler in list(self._early_handlers):
+            if handler(tap):
+                return
+        tap = replace(tap, card=self.find_card(tap), resolved=True)
         for handler in list(self._tap_handlers):
             if handler(tap):
                 return
+        self.show_member(tap)
+
+    def find_card(self, tap: CardTap) -> Card | None:
+        """The card as this kiosk knows it, else as the chain does (imported here); None if nobody does."""
+        card = self.store.card(tap.card_ref)
+        return card if card is not None else self._card_from_chain(tap)
+
+    def show_member(self, tap: CardTap) -> None:
         try:
-            card = self.active_card(tap.card_ref)
+            card = tap.member_card()
         except UnknownCard:
-            card = self._card_from_chain(tap)
-            if card is None:
-                self.emit("unknown_card", {"label": tap.label})
-                return
-            if card.state != "active":
-                self.emit("card_blocked", {"label": tap.label, "state": card.state})
-                return
-        except CardNotActive as exc:
-            self.emit("card_blocked", {"label": tap.label, "state": exc.state})
+            self.emit(UiEvent.UNKNOWN_CARD, {"label": tap.label})
             return
-        self.settle(card.member_id)
-        self.emit("member", self.summary(card.member_id, card=card))
+        except CardNotActive as exc:
+            self.emit(UiEvent.CARD_BLOCKED, {"label": tap.label, "state": exc.state})
+            return
+        snapshot = self.settled(self.store.member_snapshot(card.member_id))
+        self.emit(UiEvent.MEMBER, self.screen(snapshot, card=card))
 
     def _card_from_chain(self, tap: CardTap) -> Card | None:
         """A card enrolled at another branch: the cloud's member, imported here; None if unknown.
@@ -233,63 +264,48 @@ class KioskService:
         return card
 
     def tier_progress(self, member_id: str) -> rules.TierProgress:
-        now = self._clock()
-        since = now - timedelta(days=self.rules.tier_window_days)
-        entries = self._entries(self.store.history_since(member_id, since))
-        return rules.tier_progress(rules.window_points(entries, now, self.rules), self.rules)
+        return member_view.tier_progress(self.store.member_snapshot(member_id).history, self._clock(), self.rules)
 
-    @staticmethod
-    def _entries(rows: list[LedgerRow]) -> list[rules.Entry]:
-        return [rules.Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in rows]
+    def settle(self, member_id: str) -> MemberSnapshot:
+        """Record what the rules say is due now (FIFO expiry, then the birthday bonus); the member after it."""
+        return self.settled(self.store.member_snapshot(member_id))
 
-    def settle(self, member_id: str) -> None:
-        """Record what the rules say is due now: FIFO expiry, then the birthday bonus.
+    def settled(self, snapshot: MemberSnapshot) -> MemberSnapshot:
+        """``snapshot`` with what is due now recorded, and what was recorded added without reading again.
 
         Both are lazy (applied when the member shows up), so their event ids are
         derived from the state they settle: two processes settling the same member
         at once write one event, not two.
         """
-        rows = self.store.history(member_id)
+        member_id, rows = snapshot.member.id, snapshot.history
         now = self._clock()
-        due = rules.expiring_points(self._entries(rows), now, self.rules)
+        due = rules.expiring_points(member_view.entries(rows), now, self.rules)
         if due:
-            expired_before = -sum(r.points for r in rows if r.kind == "expire")
-            self.store.record(member_id, "expire", -due, reason="points expired",
-                              event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"expire:{member_id}:{expired_before + due}")))
-        member = self.store.member(member_id)
-        if member.birthday:
-            given = [parse_iso(r.created_at).date() for r in rows if r.kind == "bonus" and r.reason == "birthday bonus"]
+            expired_before = -sum(r.points for r in rows if r.kind == LedgerKind.EXPIRE)
+            snapshot = snapshot.with_recorded(self.store.record(
+                member_id, LedgerKind.EXPIRE, -due, reason="points expired",
+                event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"expire:{member_id}:{expired_before + due}"))))
+        birthday = snapshot.member.birthday
+        if birthday:
+            given = [parse_iso(r.created_at).date() for r in rows
+                     if r.kind == LedgerKind.BONUS and r.reason == "birthday bonus"]
             today = now.date()
-            bonus = rules.birthday_bonus(date.fromisoformat(member.birthday), today, max(given, default=None), self.rules)
+            bonus = rules.birthday_bonus(date.fromisoformat(birthday), today, max(given, default=None), self.rules)
             if bonus:
-                self.store.record(member_id, "bonus", bonus, reason="birthday bonus",
-                                  event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"birthday:{member_id}:{today.year}")))
+                snapshot = snapshot.with_recorded(self.store.record(
+                    member_id, LedgerKind.BONUS, bonus, reason="birthday bonus",
+                    event_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"birthday:{member_id}:{today.year}"))))
+        return snapshot
 
-    def summary(self, member_id: str, *, card: Card | None = None, recent: int = 5) -> dict[str, Any]:
-        """What the balance screen shows: plain data, no raw identifiers beyond the masked label."""
-        member: Member = self.store.member(member_id)
-        balance = self.store.balance(member_id)
-        progress = self.tier_progress(member_id)
-        return {
-            "member_id": member.id,
-            "first_name": member.first_name,
-            "points": balance.points,
-            "credit_rial": rules.credit_rial(balance.points, self.rules),
-            "tier": progress.tier.name,
-            "next_tier": progress.next_tier.name if progress.next_tier else None,
-            "points_to_next": progress.points_to_next,
-            "progress_percent": progress.percent,
-            "card_label": card.label if card else None,
-            "recent": [
-                {"kind": r.kind, "points": r.points, "amount": r.amount, "reason": r.reason, "at": r.created_at}
-                for r in self.store.history(member_id, limit=recent)
-            ],
-            "rewards": [
-                {"id": rw["id"], "name": rw["name"], "cost_points": rw["cost_points"]}
-                for rw in self.store.rewards()
-                if rw["cost_points"] <= balance.points
-            ],
-        }
+    def screen(self, snapshot: MemberSnapshot, *, card: Card | None = None) -> dict[str, Any]:
+        """The member screen from one snapshot: one more read, for the catalogue."""
+        rewards, taken = self.store.rewards_for(snapshot.member.id)
+        return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=self._clock(),
+                                         loyalty=self.rules, card=card)
+
+    def summary(self, member_id: str, *, card: Card | None = None) -> dict[str, Any]:
+        """What the balance screen shows for a member, read afresh (after a till earn or a receipt claim)."""
+        return self.screen(self.store.member_snapshot(member_id), card=card)
 
     def heartbeat_age_s(self) -> float:
         """Seconds since the event loop last went round (it goes round at least once a second)."""
@@ -320,7 +336,7 @@ class KioskService:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
         tier = self.tier_progress(member_id).tier
         points = rules.earn_points(amount_rial, tier, self.rules)
-        return self.store.record(member_id, "earn", points, amount=amount_rial, receipt_id=receipt_id,
+        return self.store.record(member_id, LedgerKind.EARN, points, amount=amount_rial, receipt_id=receipt_id,
                                  event_id=event_id, reason=f"purchase at {tier.name} rate")
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",
@@ -330,14 +346,14 @@ class KioskService:
         rules.check_redeem(balance, points)
         if self.link is not None and self.link != "online":
             self.check_offline_allowance(member_id, points)
-        return self.store.record(member_id, "redeem", -points, reason=reason, event_id=event_id)
+        return self.store.record(member_id, LedgerKind.REDEEM, -points, reason=reason, event_id=event_id)
 
     def check_offline_allowance(self, member_id: str, points: int) -> None:
         """Offline, another branch may be spending the same points: cap what one day can redeem."""
         local = self._clock().astimezone(self.zone)
         start = datetime.combine(local.date(), time(0), tzinfo=self.zone)
         end = start + timedelta(days=1)
-        today = rules.redeemed_points(self._entries(self.store.history_since(member_id, start)), start, end)
+        today = rules.redeemed_points(member_view.entries(self.store.history_since(member_id, start)), start, end)
         allowance = rules.offline_redeem_allowance(today, self.rules)
         if points > allowance:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
@@ -351,7 +367,7 @@ class KioskService:
         )
         bonus = rules.enrollment_bonus(self.rules)
         if bonus:
-            self.store.record(member.id, "bonus", bonus, reason="enrolment bonus")
+            self.store.record(member.id, LedgerKind.BONUS, bonus, reason="enrolment bonus")
         return member
 
     def bind(self, member_id: str, tech: str, uid: str) -> Card:

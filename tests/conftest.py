@@ -74,7 +74,7 @@ def secrets(settings: Settings) -> Secrets:
 @pytest.fixture
 def runtime(settings: Settings, secrets: Secrets):
     """A whole kiosk (store, service, emulated reader, web server) on a free loopback port."""
-    from kiosk.runtime import Runtime
+    from appliance.runtime import Runtime
 
     with Runtime(settings, secrets, port=0) as rt:
         yield rt
@@ -84,7 +84,7 @@ def kioskctl(config: Path, *args: str, check: bool = True):
     """Run the real `kioskctl` in a child process, as staff would."""
     import subprocess
 
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "--config", str(config), *args],
+    proc = subprocess.run([sys.executable, "-m", "appliance.cli.kioskctl", "--config", str(config), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     if check and proc.returncode != 0:
         raise AssertionError(f"kioskctl {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")

@@ -1,4 +1,4 @@
-"""`make demo` runs `python -m kiosk.demo`: it must come up, take a tap and sync to its cloud."""
+"""`make demo` runs `python -m appliance.demo`: it must come up, take a tap and sync to its cloud."""
 from __future__ import annotations
 
 import signal
@@ -16,7 +16,7 @@ def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference
     port, cloud_port = free_port(), free_port()
     data = tmp_path / "demo"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.demo", "--data-dir", str(data), "--port", str(port),
+        [sys.executable, "-m", "appliance.demo", "--data-dir", str(data), "--port", str(port),
          "--cloud-port", str(cloud_port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

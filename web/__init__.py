@@ -1,7 +1,7 @@
-"""The kiosk's web UI: a Flask app over :class:`kiosk.service.KioskService`.
+"""The kiosk's web UI: Flask adapters over the kiosk flows the composition root built.
 
 It never opens the database itself; everything goes through the service and
-the kiosk flows built on it (web/flows.py).
+the flows (kiosk/flows/) it is handed.
 """
 from __future__ import annotations
 
@@ -10,17 +10,15 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from kiosk.config import Settings
-from kiosk.phone_codes import PhoneCodes
-from kiosk.service import KioskService
+from kiosk.flows import KioskFlows
+from web.tokens import Tokens
 from web import bridge, flows, i18n, phone_codes, pos_api, screen, security, shopper, staff_views
 
 
-def create_app(service: KioskService, settings: Settings, *, secret_key: bytes | None = None,
-               codes: PhoneCodes | None = None) -> tuple[Flask, SocketIO]:
-    """Build the app and its Socket.IO server; the caller chooses the WSGI server.
-
-    ``codes`` sends one-time SMS codes through the cloud; needed when ``[enrollment] sms_otp = true``.
-    """
+def create_app(built: KioskFlows, settings: Settings, *,
+               secret_key: bytes | None = None) -> tuple[Flask, SocketIO]:
+    """Build the app and its Socket.IO server over flows built on one service; the caller chooses the WSGI server."""
+    service = built.service
     app = Flask(__name__)
     secret = secret_key or service.session_key()
     app.config.update(
@@ -36,7 +34,8 @@ def create_app(service: KioskService, settings: Settings, *, secret_key: bytes |
         KIOSK_SOCKET_TRANSPORTS="polling",
     )
     app.extensions["kiosk_service"] = service
-    kiosk_flows = flows.build(service, secret, codes=codes)
+    kiosk_flows = flows.WebFlows(built, Tokens(secret))
+    service.subscribe(kiosk_flows.observe)
     app.extensions["kiosk_flows"] = kiosk_flows
     i18n.init_app(app, settings)
     security.init_app(app)

@@ -6,12 +6,8 @@ from typing import Any, Callable
 from flask_socketio import SocketIO
 
 from kiosk.service import KioskService
+from kiosk.ui_events import PAGE_EVENTS
 
-# Events the page knows how to paint; anything else stays on the server.
-FORWARDED = frozenset(
-    {"member", "unknown_card", "card_blocked", "card_refused", "reader_status", "error", "link_state", "wake",
-     "pos_pending", "pos_result", "enroll_card_bound", "enroll_card_taken", "receipt_result", "staff_enter"}
-)
 
 Decorate = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -19,7 +15,7 @@ Decorate = Callable[[str, dict[str, Any]], dict[str, Any]]
 def connect(service: KioskService, socketio: SocketIO, decorate: Decorate | None = None) -> None:
     """``decorate`` seals ids into tokens and adds localised dates before a payload leaves the server."""
     def forward(name: str, payload: dict[str, Any]) -> None:
-        if name in FORWARDED:
+        if name in PAGE_EVENTS:
             socketio.emit(name, decorate(name, payload) if decorate else payload)
 
     service.subscribe(forward)

@@ -1,51 +1,81 @@
-"""The kiosk flows the web layer drives, built once per app and kept in ``app.extensions["kiosk_flows"]``."""
+"""What the web layer keeps beside the kiosk's built flows: the page's tokens and the last link state.
+
+The flows themselves are built by the composition root (kiosk.flows.build_flows, called from
+appliance.runtime) and handed to create_app; they live in ``app.extensions["kiosk_flows"]``.
+"""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
 
-from kiosk import coupons
-from kiosk.enrollment import Enrollment
-from kiosk.phone_codes import PhoneCodes
-from kiosk.pos import PosTill
-from kiosk.receipt_claims import ReceiptDesk
-from kiosk.service import CardTap, KioskService
-from kiosk.staff import PinLock, StaffDesk
-from kiosk.store import parse_iso
-from kiosk.tap_claims import TapClaims
+from kiosk.clock import parse_iso
+from kiosk.flows import KioskFlows, LastTap
+from kiosk.flows.claims import TapClaims
+from kiosk.flows.enrollment import Enrollment
+from kiosk.flows.phone_codes import PhoneCodeService
+from kiosk.flows.receipts import ReceiptDesk
+from kiosk.flows.staff import PinLock, StaffDesk
+from kiosk.flows.till import PosTill
+from kiosk.service import KioskService
+from kiosk.ui_events import UiEvent
 from web.localize import format_all
 from web.tokens import Tokens
 
 
 @dataclass
-class LastTap:
-    """The most recent tap nobody claimed, so "join with this card" can bind it without a second tap."""
+class WebFlows:
+    """The built flows as the blueprints see them, plus the tokens that stand for ids on the page."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    tap: CardTap | None = None
-
-
-@dataclass
-class Flows:
-    service: KioskService
+    core: KioskFlows
     tokens: Tokens
-    claims: TapClaims
-    enrollment: Enrollment
-    pos: PosTill
-    receipts: ReceiptDesk
-    desk: StaffDesk
-    pin_lock: PinLock
-    last_tap: LastTap
     link_status: dict[str, Any] = field(default_factory=dict)  # the sync worker's last link_state payload
-    codes: PhoneCodes | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
+
+    @property
+    def service(self) -> KioskService:
+        return self.core.service
+
+    @property
+    def claims(self) -> TapClaims:
+        return self.core.claims
+
+    @property
+    def enrollment(self) -> Enrollment:
+        return self.core.enrollment
+
+    @property
+    def pos(self) -> PosTill:
+        return self.core.pos
+
+    @property
+    def receipts(self) -> ReceiptDesk:
+        return self.core.receipts
+
+    @property
+    def desk(self) -> StaffDesk:
+        return self.core.desk
+
+    @property
+    def pin_lock(self) -> PinLock:
+        return self.core.pin_lock
+
+    @property
+    def last_tap(self) -> LastTap:
+        return self.core.last_tap
+
+    @property
+    def codes(self) -> PhoneCodeService | None:
+        return self.core.codes
 
     @property
     def screen_ttl_s(self) -> float:
         # A token outlives the idle timeout a little: the page clears itself first.
         return self.service.settings.web.idle_timeout_s * 3 + 30
+
+    def observe(self, name: str, payload: dict[str, Any]) -> None:
+        if name == UiEvent.LINK_STATE:
+            self.link_status = dict(payload)
 
     def decorate(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """What the bridge adds before a payload leaves the server: sealed ids, localised dates."""
@@ -53,64 +83,17 @@ class Flows:
         member_id = payload.pop("member_id", None)
         if member_id is not None:
             payload["session"] = self.tokens.seal("member", member_id)
-        if member_id is not None and "rewards" in payload:
-            # The whole catalogue with its blockers, so a locked reward says why before anything is confirmed.
-            every = coupons.offers(self.service, member_id)
-            payload["rewards"] = [o for o in every if not o["blockers"]]
-            payload["locked_rewards"] = [{**o, "locked": True} for o in every if o["blockers"]][:3]
         if "recent" in payload:
             calendar = self.service.settings.web.calendar
             payload["recent"] = [{**r, "dates": format_all(parse_iso(r["at"]), calendar)} for r in payload["recent"]]
-        if name == "unknown_card":
-            with self.last_tap.lock:
-                tap = self.last_tap.tap
+        if name == UiEvent.UNKNOWN_CARD:
+            tap = self.last_tap.get()
             if tap is not None:
                 payload["card"] = self.tokens.seal("card", [tap.card_ref, tap.tech, tap.label])
+        if name == UiEvent.STAFF_ENTER:
+            payload["token"] = self.tokens.seal("staff", payload["staff_id"])
         return payload
 
 
-def build(service: KioskService, secret: bytes, *, codes: PhoneCodes | None = None) -> Flows:
-    settings = service.settings
-    last_tap = LastTap()
-
-    def remember(tap: CardTap) -> bool:
-        with last_tap.lock:
-            last_tap.tap = tap
-        return False
-
-    service.add_tap_handler(remember)  # registered first, so it runs after every claiming handler
-    claims = TapClaims(service)
-    desk = StaffDesk(service, claims)
-    flows = Flows(
-        service=service,
-        tokens=Tokens(secret),
-        claims=claims,
-        enrollment=Enrollment(service, claims),
-        pos=PosTill(service, claims, pending_timeout_s=settings.pos.pending_timeout_s),
-        receipts=ReceiptDesk(service, claims, service.secrets.branch_key),
-        desk=desk,
-        pin_lock=PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
-                         lockout_s=settings.staff.lockout_s),
-        last_tap=last_tap,
-        codes=codes,
-    )
-
-    def staff_card(tap: CardTap) -> bool:
-        staff_id = desk.staff_for_card(tap.card_ref)
-        if staff_id is None:
-            return False
-        service.emit("staff_enter", {"token": flows.tokens.seal("staff", staff_id), "staff_id": staff_id})
-        return True
-
-    service.add_tap_handler(staff_card)  # registered last, so a staff card is never taken for a member card
-
-    def remember_link(name: str, payload: dict[str, Any]) -> None:
-        if name == "link_state":
-            flows.link_status = dict(payload)
-
-    service.subscribe(remember_link)
-    return flows
-
-
-def flows() -> Flows:
+def flows() -> WebFlows:
     return current_app.extensions["kiosk_flows"]

@@ -11,8 +11,10 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
-from kiosk.enrollment import EnrollmentError, PhoneCheck
-from kiosk.phone_codes import CodesRateLimited, CodesUnavailable, PhoneCodes, is_code, purpose_for
+from kiosk.flows.enrollment import EnrollmentError, PhoneCheck
+from kiosk.errors import CodesRateLimited, CodesUnavailable
+from kiosk.flows.phone_codes import PhoneCodeService
+from kiosk.protocol import is_otp_code, otp_purpose
 from web.flows import flows
 from web.shopper import fail, token_error
 from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
@@ -28,7 +30,7 @@ def _phone() -> PhoneCheck:
     return flows().enrollment.check_phone(str((data if isinstance(data, dict) else {}).get("phone", "")))
 
 
-def _codes() -> PhoneCodes | None:
+def _codes() -> PhoneCodeService | None:
     return flows().codes if flows().service.settings.enrollment.sms_otp else None
 
 
@@ -38,7 +40,7 @@ def _unavailable(check: PhoneCheck, exc: Exception) -> ResponseReturnValue:
     return fail(code, str(exc), 503)
 
 
-def _ready() -> tuple[PhoneCheck, PhoneCodes]:
+def _ready() -> tuple[PhoneCheck, PhoneCodeService]:
     """The checked phone number and the code service; otherwise the request ends with the reason."""
     try:
         check = _phone()
@@ -54,7 +56,7 @@ def _ready() -> tuple[PhoneCheck, PhoneCodes]:
 def send() -> ResponseReturnValue:
     check, codes = _ready()
     try:
-        codes.send(check.phone, purpose_for(check.member_id is not None))
+        codes.send(check.phone, otp_purpose(check.member_id is not None))
     except CodesRateLimited as exc:
         return fail("otp_rate_limited", str(exc), 429)
     except CodesUnavailable as exc:
@@ -67,10 +69,10 @@ def verify() -> ResponseReturnValue:
     check, codes = _ready()
     data = request.get_json(silent=True)
     code = str((data if isinstance(data, dict) else {}).get("code", ""))
-    if not is_code(code):
+    if not is_otp_code(code):
         return fail("otp_format", "the code has 6 digits", 422)
     try:
-        verdict = codes.check(check.phone, purpose_for(check.member_id is not None), code)
+        verdict = codes.check(check.phone, otp_purpose(check.member_id is not None), code)
     except CodesUnavailable as exc:
         return _unavailable(check, exc)
     if verdict.result != "ok":

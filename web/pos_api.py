@@ -6,7 +6,7 @@ import hmac
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kiosk.pos import PurchaseRejected, check_purchase
+from kiosk.flows.till import PurchaseRejected, check_purchase
 from web.flows import flows
 
 blueprint = Blueprint("pos", __name__, url_prefix="/pos/v1")

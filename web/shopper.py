@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kiosk import coupons
-from kiosk.digital_card import DigitalCardsOff, issue_digital_card
-from kiosk.enrollment import EnrollmentError
+from kiosk.flows import coupons
+from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card
+from kiosk.flows.enrollment import EnrollmentError
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from kiosk.errors import KioskError, UnknownMember
 from kiosk.phones import InvalidPhone
-from kiosk.staff import StaffError, StaffLocked, WrongPin
+from kiosk.flows.staff import StaffError, StaffLocked, WrongPin
 from web.flows import flows
 from web.shopper import body, fail
 from web.tokens import TokenError

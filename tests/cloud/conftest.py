@@ -16,11 +16,11 @@ import pytest
 from cloud.app import create_app
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
-from kiosk.faultproxy import FaultProxy
+from tests.support.faultproxy import FaultProxy
 from kiosk.store import Store
-from kiosk.sync import SyncWorker
-from kiosk.sync_client import CloudClient
-from kiosk.sync_policy import Backoff
+from kiosk.sync.worker import SyncWorker
+from kiosk.sync.client import CloudClient
+from kiosk.sync.policy import Backoff
 
 
 class MovableClock:

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from kiosk.config import load  # noqa: E402
 from kiosk.store import Store  # noqa: E402
-from kiosk.sync_setup import worker_from_settings  # noqa: E402
+from kiosk.sync.setup import worker_from_settings  # noqa: E402
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import requests
 
 from cloud import cli
 from cloud.store import CloudStore
-from kiosk.sync_client import CloudClient
+from kiosk.sync.client import CloudClient
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ import requests
 
 from cloud.errors import TokenError
 from kiosk import protocol
-from kiosk.sync_errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable
+from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable
 
 CARD = "ab" * 32
 OTHER_CARD = "cd" * 32

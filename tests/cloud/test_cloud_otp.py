@@ -14,7 +14,7 @@ from cloud.app import create_app
 from cloud.otp import OutboxSender, SmsFailed
 from cloud.server import BackgroundServer
 from kiosk import protocol
-from kiosk.sync_errors import CloudRefused, CloudUnavailable, OtpRateLimited
+from kiosk.sync.errors import CloudRefused, CloudUnavailable, OtpRateLimited
 
 PHONE = "+989121234567"
 
@@ -121,7 +121,7 @@ def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_c
     app = create_app(db, clock=server_clock, sms_sender=BrokenGateway(), make_code=lambda: "123456")
     with BackgroundServer(app) as server:
         store = app.extensions["cloud_store"]
-        from kiosk.sync_client import CloudClient
+        from kiosk.sync.client import CloudClient
 
         with CloudClient(server.url, clock=server_clock) as client:
             client.register(store.create_token("tehran-01"))

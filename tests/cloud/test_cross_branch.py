@@ -17,14 +17,17 @@ from typing import Any
 import pytest
 
 from drivers.events import CardRead
-from kiosk import faultproxy, protocol
+from kiosk import protocol
+from tests.support import faultproxy
 from kiosk.config import load, load_secrets
 from kiosk.errors import DuplicateMember
 from kiosk.service import KioskService
 from kiosk.store import Card, Store
-from kiosk.sync import SyncWorker
-from kiosk.sync_client import CloudClient
-from kiosk.sync_lookup import IMPORT_REASON, ChainCardLookup, chain_card_from_reply, member_for_import
+from kiosk.sync.worker import SyncWorker
+from kiosk.sync.client import CloudClient
+from kiosk.chain_card import chain_card_from_reply
+from kiosk.store.chain_import import IMPORT_REASON, member_for_import
+from kiosk.sync.lookup import ChainCardLookup
 from tests.conftest import write_config
 
 from .conftest import FAST_BACKOFF, RunningCloud
@@ -35,7 +38,7 @@ READ_TIMEOUT = 0.5
 
 @dataclass
 class Kiosk:
-    """One branch's kiosk: store, service, sync worker and look-up, wired like kiosk.runtime does."""
+    """One branch's kiosk: store, service, sync worker and look-up, wired like appliance.runtime does."""
 
     name: str
     store: Store
@@ -349,9 +352,9 @@ def test_two_running_kiosks_share_a_member_through_the_cloud_end_to_end(cloud, t
     """Two Runtimes (emulated reader, web server, sync thread) as `kiosk` runs them; taps are real frames."""
     import queue
 
-    from kiosk.runtime import Runtime
-    from kiosk.sync_files import Credentials, save_credentials
-    from kiosk.sync_setup import credentials_path
+    from appliance.runtime import Runtime
+    from kiosk.sync.files import Credentials, save_credentials
+    from kiosk.sync.setup import credentials_path
     from tests.conftest import kioskctl, wait_until
 
     def start(name: str, branch: str) -> tuple[Runtime, Path, "queue.Queue[tuple[str, dict]]"]:

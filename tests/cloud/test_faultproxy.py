@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from kiosk import faultproxy, protocol
-from kiosk.sync_client import CloudClient
-from kiosk.sync_errors import CloudUnavailable
+from kiosk import protocol
+from tests.support import faultproxy
+from kiosk.sync.client import CloudClient
+from kiosk.sync.errors import CloudUnavailable
 
 
 def batch(cloud, points: int) -> list[str]:

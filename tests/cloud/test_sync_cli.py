@@ -10,10 +10,10 @@ import pytest
 
 from kiosk.config import load
 from kiosk.store import Store
-from kiosk.sync_cli import add_sync_commands
-from kiosk.sync_errors import CloudRefused, SyncError
-from kiosk.sync_files import load_credentials
-from kiosk.sync_setup import credentials_path, worker_from_settings
+from appliance.cli.sync import add_sync_commands
+from kiosk.sync.errors import CloudRefused, SyncError
+from kiosk.sync.files import load_credentials
+from kiosk.sync.setup import credentials_path, worker_from_settings
 from tests.conftest import write_config
 
 from .conftest import seed

@@ -16,10 +16,10 @@ import threading
 import time
 from pathlib import Path
 
-from kiosk import cli
+from appliance.cli import kioskctl as cli
 from kiosk.config import load
 from kiosk.store import Store
-from kiosk.sync_setup import worker_from_settings
+from kiosk.sync.setup import worker_from_settings
 from tests.conftest import write_config
 
 from .conftest import drain_to_empty

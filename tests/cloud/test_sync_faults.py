@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import faultproxy
-from kiosk.sync_policy import LinkState
+from tests.support import faultproxy
+from kiosk.sync.policy import LinkState
 
 from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
 

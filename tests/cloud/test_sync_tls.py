@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk.faultproxy import FaultProxy
-from kiosk.sync_policy import LinkState
+from tests.support.faultproxy import FaultProxy
+from kiosk.sync.policy import LinkState
 
 from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
 

@@ -9,15 +9,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import faultproxy, protocol
+from kiosk import protocol
+from tests.support import faultproxy
 from kiosk.errors import KioskError
-from kiosk.rules_config import LoyaltyRules
+from kiosk.rules.config import LoyaltyRules
 from kiosk.store import Store
-from kiosk.sync import SyncWorker
-from kiosk.sync_client import CloudClient
-from kiosk.sync_files import ConfigCache, StatusFile
-from kiosk.sync_policy import LinkState
-from kiosk.sync_setup import rules_from_cloud
+from kiosk.sync.worker import SyncWorker
+from kiosk.sync.client import CloudClient
+from kiosk.sync.files import ConfigCache, StatusFile
+from kiosk.sync.policy import LinkState
+from kiosk.rules.cloud_config import rules_from_cloud
 
 from .conftest import FAST_BACKOFF, assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
 

@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from drivers.emulate import PtyEmulator
+from drivers.emulated.pty import PtyEmulator
 from drivers.events import CardRead, ReaderState, ReaderStatus
 
 

@@ -9,11 +9,11 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from gpiozero.tones import Tone
 
 from drivers.errors import DriverError
-from drivers.feedback import Feedback, NullFeedback, feedback_from_config
-from drivers.feedback_patterns import (
-    EVENT_PATTERNS, PATTERNS, Pattern, UnknownPatternError, pattern_for_event, tone_steps,
+from drivers.gpio.feedback import Feedback, NullFeedback, feedback_from_config
+from drivers.gpio.patterns import (
+    PATTERNS, Pattern, UnknownPatternError, tone_steps,
 )
-from drivers.gpio import GpioConfigError
+from drivers.gpio.pins import GpioConfigError
 
 GREEN, RED, BUZZER = 22, 23, 18
 R, G, B = 5, 6, 13
@@ -191,21 +191,11 @@ def test_an_unknown_pattern_is_a_clear_error_and_touches_no_pin(factory):
             assert_history(pin, OFF)
 
 
-def test_ui_events_map_to_patterns_and_other_events_are_silent(factory):
-    assert pattern_for_event("member") == "success"
-    assert pattern_for_event("unknown_card") == "unknown_card"
-    assert pattern_for_event("card_refused") == "refused_card"
-    assert pattern_for_event("error") == "error"
-    assert pattern_for_event("idle") is None
-    assert set(EVENT_PATTERNS.values()) <= set(PATTERNS)
+def test_a_signalled_pattern_plays_on_the_green_led(factory):
     with Feedback(green_pin=GREEN, pin_factory=factory) as fb:
         green = factory.pin(GREEN)
         fresh(green)
-        fb.on_event("idle")
-        time.sleep(0.05)
-        assert_history(green, OFF)
-        fresh(green)
-        fb.on_event("member")
+        fb.signal("success")
         settle([green], [LIGHT["success"]])
         assert_history(green, LIGHT["success"])
 
@@ -227,8 +217,6 @@ def test_close_stops_the_pattern_turns_off_and_releases_the_pins(factory):
 def test_null_feedback_checks_pattern_names_and_does_nothing_else():
     with NullFeedback() as fb:
         fb.signal("success")
-        fb.on_event("member")
-        fb.on_event("idle")
         with pytest.raises(UnknownPatternError, match="unknown feedback pattern 'blink'"):
             fb.signal("blink")
 

@@ -9,8 +9,8 @@ from gpiozero import DigitalInputDevice
 from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import TransportError
-from drivers.gpio import GpioConfigError
-from drivers.motion import MotionDetector, motion_from_config
+from drivers.gpio.pins import GpioConfigError
+from drivers.gpio.motion import MotionDetector, motion_from_config
 
 PIR = 24
 

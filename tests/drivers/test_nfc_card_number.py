@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.errors import DriverError
-from drivers.nfc_card_number import (
+from drivers.nfc.card_number import (
     CARD_RECORD_TYPE,
     CardNumberError,
     card_identity,

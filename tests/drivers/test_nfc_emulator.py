@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
-from drivers.emulate_pn532 import Pn532Emulator
+from drivers.emulated.pn532 import Pn532Emulator
 from drivers.errors import DriverError
-from drivers.nfc_card_number import card_number_message
-from drivers.nfc_frontend import open_frontend
-from drivers.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
-from drivers.pn532_model import Pn532Model, Type2Card
+from drivers.nfc.card_number import card_number_message
+from drivers.nfc.frontend import open_frontend
+from drivers.nfc.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
+from drivers.emulated.pn532_model import Pn532Model, Type2Card
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 

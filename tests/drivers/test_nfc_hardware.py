@@ -12,7 +12,7 @@ import queue
 import pytest
 
 from drivers.events import CardRead, ReaderState, ReaderStatus
-from drivers.nfc_reader import NfcReader
+from drivers.nfc.reader import NfcReader
 
 pytestmark = pytest.mark.hardware
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nfc.clf.device import Device
 
-from drivers.pn532_frames import (
+from drivers.nfc.pn532_frames import (
     ACK,
     ERROR_FRAME,
     MAX_PAYLOAD,

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from drivers.emulate_pn532 import Pn532Emulator
+from drivers.emulated.pn532 import Pn532Emulator
 from drivers.errors import TransportError
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
-from drivers.nfc_card_number import CARD_RECORD_TYPE, card_number_message
-from drivers.nfc_reader import NfcReader, TapDebouncer
+from drivers.nfc.card_number import CARD_RECORD_TYPE, card_number_message
+from drivers.nfc.reader import NfcReader, TapDebouncer
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 OTHER_UID = bytes.fromhex("04112233445566")

@@ -6,10 +6,11 @@ import queue
 
 import pytest
 
-from drivers.emulate_pn532 import Pn532Emulator
+from drivers.emulated.pn532 import Pn532Emulator
 from drivers.errors import ReaderURIError
 from drivers.events import CardRead
-from drivers.nfc_uri import is_nfc_uri, nfc_reader_path, open_nfc_reader
+from drivers.nfc.uri import nfc_reader_path
+from drivers.registry import open_reader
 
 
 @pytest.mark.parametrize(
@@ -26,7 +27,6 @@ from drivers.nfc_uri import is_nfc_uri, nfc_reader_path, open_nfc_reader
     ],
 )
 def test_each_supported_uri_maps_to_the_nfcpy_or_serial_path(uri, path):
-    assert is_nfc_uri(uri)
     assert nfc_reader_path(uri) == path
 
 
@@ -46,36 +46,36 @@ def test_a_malformed_uri_is_refused_with_the_accepted_forms(uri, hint):
         nfc_reader_path(uri)
 
 
-def test_other_readers_uris_are_not_claimed():
-    assert not is_nfc_uri("rdm6300:tty:/dev/ttyAMA0")
-    assert not is_nfc_uri("emulated:pty")
+def test_other_readers_uris_are_refused_as_not_nfc():
+    with pytest.raises(ReaderURIError, match="is not an NFC reader"):
+        nfc_reader_path("rdm6300:tty:/dev/ttyAMA0")
 
 
-def test_open_nfc_reader_builds_an_unstarted_reader_for_a_serial_pn532():
-    reader = open_nfc_reader("pn532:tty:/dev/ttyS0", print, debounce_s=0.5)
+def test_the_registry_builds_an_unstarted_reader_for_a_serial_pn532():
+    handle = open_reader("pn532:tty:/dev/ttyS0", print, debounce_s=0.5)
 
-    assert (reader.path, reader.uri, reader.reader_id, reader.tech) == (
+    assert (handle.reader.path, handle.uri, handle.reader_id, handle.reader.tech) == (
         "/dev/ttyS0", "pn532:tty:/dev/ttyS0", "pn532:tty:/dev/ttyS0", "nfc"
     )
-    assert not reader.running and reader.emulator is None
+    assert not handle.running and handle.emulator is None
 
 
-def test_open_nfc_reader_refuses_a_bad_uri_before_building_anything():
+def test_the_registry_refuses_a_bad_nfc_uri_before_building_anything():
     with pytest.raises(ReaderURIError, match="pn532:tty:/dev/ttyS0"):
-        open_nfc_reader("pn532:ttyS0", print)
+        open_reader("pn532:ttyS0", print)
 
 
 def test_an_emulated_pn532_reader_brings_its_emulator_and_closes_it():
     events: queue.Queue = queue.Queue()
-    reader = open_nfc_reader("emulated:pn532", events.put, reader_id="demo")
-    assert isinstance(reader.emulator, Pn532Emulator)
+    handle = open_reader("emulated:pn532", events.put, reader_id="demo")
+    assert isinstance(handle.emulator.device, Pn532Emulator)
 
-    with reader:
-        reader.emulator.tap("04A1B2C3D4E5F6 600123456789")
+    with handle.start():
+        handle.emulator.device.tap("04A1B2C3D4E5F6 600123456789")
         read = _first_card_read(events)
 
     assert (read.uid, read.reader_id) == ("600123456789", "demo")
-    assert not os.path.exists(reader.emulator.port)
+    assert not os.path.exists(handle.emulator.port)
 
 
 def _first_card_read(events: queue.Queue) -> CardRead:

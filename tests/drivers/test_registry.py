@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from drivers.emulate import PtyEmulator
+from drivers.emulated.pty import PtyEmulator
 from drivers.errors import DriverError, ReaderURIError
 from drivers.events import ReaderState
 from drivers.registry import open_reader
@@ -115,7 +115,7 @@ def test_a_malformed_nfc_or_wiegand_uri_is_refused_with_its_own_hint(uri, hint, 
 
 
 def test_a_tap_through_the_control_socket_reaches_an_emulated_nfc_reader(events, tmp_path):
-    from drivers.emulate import TapControlServer, send_tap
+    from drivers.emulated.control import TapControlServer, send_tap
 
     with open_reader("emulated:pn532", events).start() as reader:
         events.wait_status(ReaderState.CONNECTED, timeout_s=10)

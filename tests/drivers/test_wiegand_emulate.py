@@ -5,10 +5,10 @@ import queue
 
 import pytest
 
-from drivers.emulate_control import handle_request
+from drivers.emulated.control import handle_request
 from drivers.errors import DriverError
 from drivers.events import CardRead, ReaderState
-from drivers.wiegand_emulate import open_emulated_wiegand
+from drivers.emulated.wiegand import open_emulated_wiegand
 
 
 def next_read(events, timeout=3.0):

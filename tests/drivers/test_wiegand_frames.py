@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from drivers.errors import ChecksumError, DriverError, FrameError
-from drivers.wiegand import (
+from drivers.wiegand.frames import (
     D0, D1, BitAccumulator, RawFrame, WiegandCard, decode_frame, decode_raw,
     encode_frame, parse_frame,
 )

@@ -11,7 +11,7 @@ import queue
 import pytest
 
 from drivers.events import CardRead, ReaderState, ReaderStatus
-from drivers.wiegand_reader import WiegandReader
+from drivers.wiegand.reader import WiegandReader
 
 
 @pytest.mark.hardware

@@ -12,10 +12,10 @@ from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverError, TransportError
 from drivers.events import CardRead, ReaderState, ReaderStatus
-from drivers.gpio import GpioConfigError
-from drivers.wiegand import encode_frame
-from drivers.wiegand_emulate import WiegandEmulator
-from drivers.wiegand_reader import WiegandReader
+from drivers.gpio.pins import GpioConfigError
+from drivers.wiegand.frames import encode_frame
+from drivers.emulated.wiegand import WiegandEmulator
+from drivers.wiegand.reader import WiegandReader
 
 D0_PIN, D1_PIN = 17, 27
 WAIT_S = 3.0

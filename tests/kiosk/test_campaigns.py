@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.campaigns import (
+from kiosk.rules.campaigns import (
     Campaign,
     campaign_multiplier_percent,
     campaigns_from_mapping,
@@ -16,7 +16,7 @@ from kiosk.campaigns import (
 )
 from kiosk.errors import ConfigError
 from kiosk.rules import LoyaltyRules, earn_points
-from kiosk.segments import SEGMENTS
+from kiosk.rules.segments import SEGMENTS
 
 RULES = LoyaltyRules()
 BRONZE, SILVER, GOLD, PLATINUM = RULES.tiers

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from kiosk.cli import build_parser
+from appliance.cli.kioskctl import build_parser
 from tests.conftest import kioskctl, wait_until
 
 UID = "0A1B2C3D4E"

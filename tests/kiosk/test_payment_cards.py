@@ -9,8 +9,8 @@ import pytest
 
 from drivers.magstripe import format_swipe
 from kiosk.config import load, load_secrets
-from kiosk.main import configure_logging
-from kiosk.runtime import Runtime
+from appliance.daemon import configure_logging
+from appliance.runtime import Runtime
 from tests.conftest import wait_until, write_config
 
 PAN = "4111111111111111"  # Luhn-valid test Visa number

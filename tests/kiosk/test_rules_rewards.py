@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from kiosk.errors import ConfigError, InsufficientPoints, InvalidCouponCode, RewardNotAvailable
 from kiosk.rules import LoyaltyRules
-from kiosk.rules_rewards import (
+from kiosk.rules.rewards import (
     Reward,
     RewardOffer,
     check_reward,

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from kiosk.errors import ConfigError
 from kiosk.rules import Entry
-from kiosk.segments import (
+from kiosk.rules.segments import (
     SEGMENTS,
     Rfm,
     RfmRules,

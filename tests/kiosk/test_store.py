@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from kiosk.errors import CardAlreadyBound, DuplicateMember, InsufficientPoints, StoreError
-from kiosk.migrations import MIGRATIONS
+from kiosk.store.migrations import MIGRATIONS
 from kiosk.store import Store, iso
 
 

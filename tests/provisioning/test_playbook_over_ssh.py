@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from drivers.feedback import feedback_from_config
+from drivers.gpio.feedback import feedback_from_config
 from kiosk.config import load as load_config
 from kiosk.config import load_secrets
 
@@ -88,7 +88,7 @@ class Target:
             "kiosk_healthcheck_retries": 10,
             "kiosk_healthcheck_delay_s": 1,
         }
-        argv = [sys.executable, "-m", "kiosk.provision_cli",
+        argv = [sys.executable, "-m", "appliance.cli.provision",
                 "--inventory", str(INVENTORY), "--branch", "tajrish", "--limit", HOST,
                 "--wheel", str(wheel), "-e", json.dumps(connection)]
         if secrets:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.provision_cli import (
+from appliance.cli.provision import (
     ProvisionRequest,
     add_arguments,
     build_command,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.doctor import (
+from appliance.cli.doctor import (
     CLOCK_FLOOR,
     CheckResult,
     DoctorSettings,

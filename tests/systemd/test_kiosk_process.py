@@ -20,7 +20,7 @@ def test_the_kiosk_process_reports_ready_and_pings_the_watchdog_then_stops_clean
     sock.bind(str(sock_path))
     sock.settimeout(1.0)
     env = {**os.environ, "NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "2000000"}
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk.main", "--config", str(config)], cwd=ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "appliance.daemon", "--config", str(config)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     messages: list[str] = []
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.errors import KioskError
-from kiosk.sdnotify import NotifyError, SystemdNotifier, socket_address, watchdog_interval_s
+from appliance.sdnotify import NotifyError, SystemdNotifier, socket_address, watchdog_interval_s
 
 
 def test_ready_with_a_status_arrives_as_one_datagram_on_a_path_socket(notify_socket):

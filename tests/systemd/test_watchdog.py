@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.sdnotify import SystemdNotifier
-from kiosk.watchdog import (
+from appliance.sdnotify import SystemdNotifier
+from appliance.watchdog import (
     BeatState,
     HeartbeatBoard,
     WatchdogError,
@@ -95,7 +95,7 @@ def test_registering_the_same_loop_twice_is_refused_with_a_hint(clock):
 def test_service_supervision_says_ready_pings_while_healthy_and_says_stopping(notify_socket):
     import os
 
-    from kiosk.watchdog import ServiceSupervision
+    from appliance.watchdog import ServiceSupervision
 
     environ = {"NOTIFY_SOCKET": notify_socket.env_value, "WATCHDOG_USEC": "100000",
                "WATCHDOG_PID": str(os.getpid())}
@@ -114,7 +114,7 @@ def test_service_supervision_says_ready_pings_while_healthy_and_says_stopping(no
 
 
 def test_service_supervision_outside_systemd_does_nothing_and_runs_no_thread():
-    from kiosk.watchdog import ServiceSupervision
+    from appliance.watchdog import ServiceSupervision
 
     with ServiceSupervision({}) as supervision:
         supervision.ready()

@@ -13,8 +13,8 @@ from babel.messages.pofile import read_po
 from drivers import rdm6300
 from kiosk.config import load, load_secrets, write_secrets
 from kiosk.identity import card_ref
-from kiosk.runtime import Runtime
-from kiosk.staff import hash_pin
+from appliance.runtime import Runtime
+from kiosk.flows.staff import hash_pin
 from tests.conftest import ROOT, wait_until, write_config
 
 STAFF_PIN = "4826"

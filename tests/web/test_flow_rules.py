@@ -7,12 +7,12 @@ import time
 import pytest
 
 from drivers import rdm6300
-from kiosk import coupons
-from kiosk.enrollment import Enrollment, EnrollmentError
+from kiosk.flows import coupons
+from kiosk.flows.enrollment import Enrollment, EnrollmentError
 from kiosk.errors import RewardNotAvailable
-from kiosk.pos import PosTill
-from kiosk.staff import StaffDesk, StaffError
-from kiosk.tap_claims import TapClaims
+from kiosk.flows.till import PosTill
+from kiosk.flows.staff import StaffDesk, StaffError
+from kiosk.flows.claims import TapClaims
 from tests.conftest import wait_until
 from web.tokens import TokenError, Tokens
 
@@ -115,8 +115,8 @@ def test_a_reward_with_a_per_member_limit_is_refused_the_second_time_and_nothing
         coupons.redeem(service, member.id, "mug")
     assert err.value.reason == "member_limit"
     assert service.store.balance(member.id).points == balance
-    offers = {o["id"]: o for o in coupons.offers(service, member.id)}
-    assert offers["mug"]["blockers"] == ["member_limit"]
+    locked = {o["id"]: o for o in service.summary(member.id)["locked_rewards"]}
+    assert locked["mug"]["blockers"] == ["member_limit"]
 
 
 def test_a_staff_adjustment_needs_a_reason_and_records_the_staff_id(runtime):

@@ -14,10 +14,10 @@ from cloud.app import create_app
 from cloud.otp import OutboxSender
 from cloud.server import BackgroundServer
 from kiosk.config import load, load_secrets
-from kiosk.runtime import Runtime
-from kiosk.sync_client import CloudClient
-from kiosk.sync_files import Credentials, save_credentials
-from kiosk.sync_setup import credentials_path
+from appliance.runtime import Runtime
+from kiosk.sync.client import CloudClient
+from kiosk.sync.files import Credentials, save_credentials
+from kiosk.sync.setup import credentials_path
 from tests.conftest import free_port, wait_until
 from tests.web.conftest import Shop, ready, seed, shop_config, tap_unique
 from tests.web.test_screenshot_tour import SIZES, shot

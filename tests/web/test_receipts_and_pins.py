@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from kiosk.config import load
 from kiosk.errors import ConfigError
 from kiosk.receipts import Receipt, ReceiptRefused, sign_receipt, verify_receipt
-from kiosk.staff import PinLock, StaffLocked, WrongPin, hash_pin, verify_pin
+from kiosk.flows.staff import PinLock, StaffLocked, WrongPin, hash_pin, verify_pin
 from tests.conftest import write_config
 from web.localize import format_date, jalali_to_iso
 
@@ -99,8 +99,8 @@ def test_a_staff_card_that_is_not_a_card_ref_is_refused_naming_the_key(tmp_path)
 
 def test_a_digital_card_qr_scanned_by_the_barcode_driver_resolves_to_the_card_bound_at_enrolment(runtime):
     from drivers.barcode import parse_scan
-    from kiosk.digital_card import issue_digital_card
-    from kiosk.runtime import card_formats
+    from kiosk.flows.digital_card import issue_digital_card
+    from appliance.runtime import card_formats
 
     service = runtime.service
     member = service.enroll("+989121110000", "Nika")

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from kiosk.receipts import Receipt, sign_receipt
-from kiosk.rules_rewards import parse_coupon_code
+from kiosk.rules.rewards import parse_coupon_code
 from tests.conftest import save_screenshot
 from tests.web.conftest import ALI, BRANCH_KEY, LOST, SARA, ready, tap_unique
 

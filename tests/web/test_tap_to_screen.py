@@ -5,7 +5,7 @@ import pytest
 
 from drivers import rdm6300
 from kiosk.config import load, load_secrets
-from kiosk.runtime import Runtime
+from appliance.runtime import Runtime
 from tests.conftest import save_screenshot, wait_until, write_config
 
 pytestmark = pytest.mark.browser

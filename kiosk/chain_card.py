@@ -1,0 +1,58 @@
+"""What the chain's cloud knows about one card, checked from its member look-up reply (pure)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk import protocol
+
+
+@dataclass(frozen=True)
+class ChainCard:
+    """What the cloud knows about one card: its member, its state and the chain balance."""
+
+    card_ref: str
+    card_state: str
+    card_changed_at: str
+    member_id: str
+    phone_e164: str
+    name: str
+    enrolled_at: str
+    branch: str
+    balance: int
+
+    @property
+    def active(self) -> bool:
+        return self.card_state == "active"
+
+
+def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
+    """Check the cloud's look-up reply for this card; ProtocolError names what is wrong."""
+    def need(condition: bool, what: str) -> None:
+        if not condition:
+            raise protocol.ProtocolError(f"the cloud's member look-up reply is unusable: {what}")
+
+    need(isinstance(reply, dict), "not a JSON object")
+    card, member = reply.get("card"), reply.get("member")
+    need(isinstance(card, dict), "no card in the reply")
+    need(isinstance(member, dict), "the card's member has not reached the cloud yet")
+    need(card.get("card_ref") == card_ref, "it answers for another card")
+    need(card.get("state") in protocol.CARD_STATES, f"card state {card.get('state')!r} is unknown")
+    need(isinstance(reply.get("member_id"), str) and reply["member_id"] == member.get("member_id")
+         == card.get("member_id"), "member ids of card and member differ")
+    balance = reply.get("balance")
+    need(isinstance(balance, int) and not isinstance(balance, bool) and balance >= 0,
+         f"balance {balance!r} is not a whole number of points >= 0")
+    for key in ("phone_e164", "name", "enrolled_at"):
+        need(isinstance(member.get(key), str) and member[key].strip() != "", f"member {key} is missing")
+    need(isinstance(card.get("changed_at"), str), "card changed_at is missing")
+    try:
+        protocol.parse_time(member["enrolled_at"])
+        protocol.parse_time(card["changed_at"])
+    except (protocol.ProtocolError, ValueError) as exc:
+        raise protocol.ProtocolError(f"the cloud's member look-up reply has a bad time: {exc}") from None
+    return ChainCard(
+        card_ref=card_ref, card_state=card["state"], card_changed_at=card["changed_at"],
+        member_id=member["member_id"], phone_e164=member["phone_e164"], name=member["name"].strip(),
+        enrolled_at=member["enrolled_at"], branch=str(member.get("branch") or ""), balance=balance,
+    )

@@ -1,0 +1,83 @@
+"""The kiosk's use cases (till, enrolment, receipts, staff, coupons, digital cards), built once on the service.
+
+`build_flows` is called by the composition root (appliance.runtime) and the result handed to the web
+layer, which only adapts HTTP and Socket.IO to it.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from kiosk.flows.claims import TapClaims
+from kiosk.flows.enrollment import Enrollment
+from kiosk.flows.phone_codes import PhoneCodeService
+from kiosk.flows.receipts import ReceiptDesk
+from kiosk.flows.staff import PinLock, StaffDesk
+from kiosk.flows.till import PosTill
+from kiosk.service import CardTap, KioskService
+from kiosk.ui_events import UiEvent
+
+
+@dataclass
+class LastTap:
+    """The most recent tap nobody claimed, so "join with this card" can bind it without a second tap."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tap: CardTap | None = None
+
+    def get(self) -> CardTap | None:
+        with self.lock:
+            return self.tap
+
+
+@dataclass
+class KioskFlows:
+    service: KioskService
+    claims: TapClaims
+    enrollment: Enrollment
+    pos: PosTill
+    receipts: ReceiptDesk
+    desk: StaffDesk
+    pin_lock: PinLock
+    last_tap: LastTap
+    codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
+
+    def close(self) -> None:
+        self.claims.close()
+
+
+def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None) -> KioskFlows:
+    """Every use case on one service; the claim slot and the staff card are registered as tap handlers."""
+    settings = service.settings
+    last_tap = LastTap()
+
+    def remember(tap: CardTap) -> bool:
+        with last_tap.lock:
+            last_tap.tap = tap
+        return False
+
+    service.add_tap_handler(remember)  # registered first, so it runs after every claiming handler
+    claims = TapClaims(service)
+    desk = StaffDesk(service, claims)
+
+    def staff_card(tap: CardTap) -> bool:
+        staff_id = desk.staff_for_card(tap.card_ref)
+        if staff_id is None:
+            return False
+        service.emit(UiEvent.STAFF_ENTER, {"staff_id": staff_id})
+        return True
+
+    # A staff card is recognised before the card is resolved: it is never a member's card, nor the chain's.
+    service.add_tap_handler(staff_card, before_resolve=True)
+    return KioskFlows(
+        service=service,
+        claims=claims,
+        enrollment=Enrollment(service, claims),
+        pos=PosTill(service, claims, pending_timeout_s=settings.pos.pending_timeout_s),
+        receipts=ReceiptDesk(service, claims, service.secrets.branch_key),
+        desk=desk,
+        pin_lock=PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
+                         lockout_s=settings.staff.lockout_s),
+        last_tap=last_tap,
+        codes=codes,
+    )

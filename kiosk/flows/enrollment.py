@@ -1,0 +1,138 @@
+"""Self-enrolment on the screen: phone check, new member with bonuses, then binding a card by tap."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable
+
+from kiosk.rules import bonus as rules_bonus
+from kiosk.errors import CardAlreadyBound, DuplicateMember, KioskError
+from kiosk.phones import normalise_phone
+from kiosk.service import CardTap, KioskService
+from kiosk.store import Member
+from kiosk.flows.claims import TapClaims
+from kiosk.ui_events import UiEvent
+from kiosk.rules.ledger import LedgerKind
+
+log = logging.getLogger(__name__)
+
+NAME_MAX = 40
+
+
+class EnrollmentError(KioskError):
+    """Bad enrolment input; ``field`` names the box the shopper has to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    phone: str
+    member_id: str | None
+    first_name: str | None
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    member: Member
+    bonus_points: int
+
+
+def clean_name(raw: str, field: str, *, required: bool) -> str:
+    """Trim and check a name typed on the on-screen keyboard (letters, spaces, ZWNJ, hyphen, apostrophe)."""
+    name = " ".join(raw.split())
+    if not name:
+        if required:
+            raise EnrollmentError(field, "please type your first name")
+        return ""
+    if len(name) > NAME_MAX:
+        raise EnrollmentError(field, f"a name can have at most {NAME_MAX} letters")
+    if not all(ch.isalpha() or ch in " -'\u200c" or "\u064b" <= ch <= "\u065f" for ch in name):
+        raise EnrollmentError(field, "a name can only have letters, spaces and hyphens")
+    return name
+
+
+def parse_birthday(raw: str | None, today: date) -> date | None:
+    """An ISO (Gregorian) date from the picker; the page converts Jalali picks through /api/jalali first."""
+    if not raw:
+        return None
+    try:
+        born = date.fromisoformat(raw)
+    except ValueError:
+        raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again") from None
+    if not date(today.year - 120, 1, 1) <= born <= today:
+        raise EnrollmentError("birthday", "that birthday is not possible; pick it again")
+    return born
+
+
+class Enrollment:
+    def __init__(self, service: KioskService, claims: TapClaims, *, today: Callable[[], date] | None = None) -> None:
+        self._service = service
+        self._claims = claims
+        self._today = today or (lambda: service.now().date())
+
+    def check_phone(self, raw: str) -> PhoneCheck:
+        try:
+            phone = normalise_phone(raw, self._service.settings.members.default_region)
+        except KioskError as exc:
+            raise EnrollmentError("phone", str(exc)) from None
+        member = self._service.store.member_by_phone(phone)
+        return PhoneCheck(phone, member.id if member else None, member.first_name if member else None)
+
+    def enroll(self, phone_raw: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
+               referral_code: str = "", consent: bool = False, language: str | None = None) -> Enrolled:
+        check = self.check_phone(phone_raw)
+        if check.member_id:
+            raise EnrollmentError("phone", "this phone number is already a member")
+        first = clean_name(first_name, "first_name", required=True)
+        last = clean_name(last_name, "last_name", required=False)
+        born = parse_birthday(birthday, self._today())
+        store, rules = self._service.store, self._service.rules
+        referrer = None
+        if referral_code.strip():
+            referrer = store.member_by_referral_code(referral_code)
+            if referrer is None:
+                raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
+        try:
+            member = self._service.enroll(check.phone, first, last, birthday=born.isoformat() if born else None,
+                                          consent=consent, language=language,
+                                          referred_by=referrer.id if referrer else None)
+        except DuplicateMember:
+            raise EnrollmentError("phone", "this phone number is already a member") from None
+        bonus = rules_bonus.enrollment_bonus(rules)
+        profile = rules_bonus.profile_completion_bonus(born is not None, bool(last), False, rules)
+        if profile:
+            store.record(member.id, LedgerKind.BONUS, profile, reason="profile completion bonus")
+            bonus += profile
+        if referrer is not None:
+            to_referrer, to_new = rules_bonus.referral_bonuses(rules)
+            if to_new:
+                store.record(member.id, LedgerKind.BONUS, to_new, reason="referred by a member")
+                bonus += to_new
+            if to_referrer:
+                store.record(referrer.id, LedgerKind.BONUS, to_referrer, reason="referred a new member")
+        return Enrolled(member, bonus)
+
+    def await_card(self, member_id: str, ttl_s: float) -> None:
+        """Bind the next tapped card to ``member_id``; the screen learns the outcome from a service event."""
+        def on_tap(tap: CardTap) -> bool:
+            self.bind_tap(member_id, tap)
+            return True
+
+        self._claims.claim("enroll", on_tap, ttl_s)
+
+    def bind_tap(self, member_id: str, tap: CardTap) -> None:
+        service = self._service
+        try:
+            if tap.card is not None:  # a card this kiosk or the chain already knows
+                raise CardAlreadyBound(f"card {tap.label} already belongs to a member")
+            service.store.bind_card(member_id, tap.card_ref, tap.tech, tap.label)
+        except CardAlreadyBound:
+            service.emit(UiEvent.ENROLL_CARD_TAKEN, {"label": tap.label})
+            return
+        summary = service.summary(member_id)
+        service.emit(UiEvent.ENROLL_CARD_BOUND, {"label": tap.label, "first_name": summary["first_name"],
+                                           "points": summary["points"]})

@@ -1,0 +1,94 @@
+"""The plain records the store hands out."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    phone: str
+    first_name: str
+    last_name: str
+    birthday: str | None
+    consent_at: str | None
+    consent_version: str | None
+    referral_code: str | None
+    referred_by: str | None
+    language: str | None
+    device_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Card:
+    card_ref: str
+    member_id: str
+    tech: str
+    label: str
+    state: str
+    bound_at: str
+
+
+@dataclass(frozen=True)
+class Balance:
+    member_id: str
+    points: int
+    earned_total: int
+    spent_rial: int
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    event_id: str
+    member_id: str
+    kind: str
+    points: int
+    amount: int
+    reason: str
+    receipt_id: str | None
+    staff_id: str | None
+    device_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """One member as a tap sees them: the member row, the balance row and the ledger, newest first."""
+
+    member: Member
+    balance: Balance
+    history: tuple[LedgerRow, ...]
+
+    def with_recorded(self, recorded: "Recorded") -> "MemberSnapshot":
+        """The snapshot after a ledger row this process just wrote (no read needed)."""
+        if not recorded.applied:
+            return self
+        b, row = self.balance, recorded.row
+        earned = max(row.points, 0) if row.kind in CREDIT_KINDS else 0
+        spent = row.amount if row.kind == LedgerKind.EARN else 0
+        balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent)
+        return MemberSnapshot(self.member, balance, (recorded.row, *self.history))
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`Store.record` did: ``applied`` is False for a repeat of a known event."""
+
+    row: LedgerRow
+    applied: bool
+    balance: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    event_id: str
+    payload: str
+    attempts: int

@@ -1,0 +1,256 @@
+"""HTTP client of the cloud protocol (kiosk side): signs requests, maps replies to errors.
+
+Stateless apart from the requests.Session it is given; the sync worker decides what to
+retry and when. Every reply's server time is kept in `last_server_time` so the
+worker can tell the staff how far the device clock is off.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from kiosk import protocol
+from kiosk.clock import utcnow
+from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, NotRegistered, OtpRateLimited
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Registration:
+    device_id: str
+    device_key: str
+    branch: str
+    server_time: str
+
+
+@dataclass(frozen=True)
+class BatchReply:
+    results: list[dict[str, Any]]
+    server_time: datetime | None
+
+    def delivered_ids(self) -> list[str]:
+        return [r["event_id"] for r in self.results if r.get("status") in protocol.DELIVERED_STATUSES]
+
+    def rejected(self) -> list[dict[str, Any]]:
+        return [r for r in self.results if r.get("status") == protocol.REJECTED]
+
+
+@dataclass(frozen=True)
+class ConfigReply:
+    not_modified: bool
+    etag: str | None
+    document: dict[str, Any] | None
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        at = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return max(0.0, (at - now).total_seconds())
+
+
+class CloudClient:
+    """One device's view of the cloud at `base_url` (http or https)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        device_id: str | None = None,
+        device_key: str | None = None,
+        clock: Clock = utcnow,
+        session: requests.Session | None = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 15.0,
+        ca_file: str | None = None,
+        verify_tls: bool = True,
+    ) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise CloudRefused(
+                f"cloud URL {base_url!r} is not http(s)://host[:port][/prefix]", status=0, code="bad_url"
+            )
+        self.base_url = base_url.rstrip("/")
+        self.device_id = device_id
+        self.device_key = device_key
+        self.clock = clock
+        self.session = session or requests.Session()
+        self._owns_session = session is None
+        self.timeout = (connect_timeout, read_timeout)
+        # A CA file pins the chain's own CA; verify_tls=False exists only for loopback demos.
+        self.verify: bool | str = ca_file if ca_file else verify_tls
+        self.last_server_time: datetime | None = None
+        self.last_skew_seconds: float | None = None
+
+    def clone(self) -> CloudClient:
+        """The same device, URL, timeouts and TLS settings on a session of its own.
+
+        A requests.Session is not safe to share between threads; the card look-up runs
+        beside the sync worker, so it gets its own.
+        """
+        twin = CloudClient(self.base_url, device_id=self.device_id, device_key=self.device_key, clock=self.clock,
+                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1])
+        twin.verify = self.verify
+        return twin
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    def __enter__(self) -> CloudClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requests ---------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path_and_query: str, body: bytes = b"", *, signed: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if signed:
+            if not self.device_id or not self.device_key:
+                raise NotRegistered("this kiosk is not registered; run `kioskctl register --cloud URL --token T`")
+            sent_at = self.clock()
+            all_headers.update(protocol.signed_headers(
+                self.device_id, self.device_key, sent_at, method, path_and_query, body
+            ))
+        try:
+            response = self.session.request(
+                method, self.base_url + path_and_query, data=body or None, headers=all_headers,
+                timeout=self.timeout, verify=self.verify, allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise CloudUnavailable(f"TLS check of the cloud failed: {exc}; check the CA file") from exc
+        except requests.exceptions.Timeout as exc:
+            raise CloudUnavailable(f"the cloud did not answer in time: {exc.__class__.__name__}") from exc
+        except requests.exceptions.RequestException as exc:
+            raise CloudUnavailable(f"cannot reach the cloud: {exc.__class__.__name__}") from exc
+        self._note_server_time(response)
+        self._raise_for_status(response)
+        return response
+
+    def _note_server_time(self, response: requests.Response) -> None:
+        stamp = response.headers.get(protocol.HEADER_SERVER_TIME, "")
+        if stamp.isdigit():
+            server_time = datetime.fromtimestamp(int(stamp), timezone.utc)
+            self.last_server_time = server_time
+            self.last_skew_seconds = (self.clock() - server_time).total_seconds()
+
+    def _raise_for_status(self, response: requests.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        try:
+            reply = response.json()
+        except ValueError:
+            reply = {}
+        if not isinstance(reply, dict):
+            reply = {}
+        if status == 404 and reply.get("error") in ("unknown_member", "no_config"):
+            return  # answers, not failures: the caller reads them
+        message = str(reply.get("message") or response.reason or f"HTTP {status}")
+        code = str(reply.get("error") or "")
+        if status >= 500 or status in (408, 429):
+            raise CloudUnavailable(
+                f"the cloud is unavailable (HTTP {status}): {message}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.clock()),
+                status=status,
+            )
+        if status == 401 and code == "clock_skew":
+            server_time = None
+            if isinstance(reply.get("server_time"), str):
+                server_time = protocol.parse_time(reply["server_time"])
+            raise ClockSkew(message, skew_seconds=float(reply.get("skew_seconds", 0.0)), server_time=server_time)
+        if status == 401:
+            raise AuthRefused(f"the cloud refused this device: {message}", status=status, code=code)
+        raise CloudRefused(f"the cloud refused the request (HTTP {status}): {message}", status=status, code=code)
+
+    # -- protocol calls ---------------------------------------------------------------
+
+    def register(self, token: str, name: str = "") -> Registration:
+        body = json.dumps({"token": token, "name": name}).encode()
+        reply = self._request("POST", "/v1/register", body, signed=False).json()
+        registration = Registration(reply["device_id"], reply["device_key"], reply["branch"], reply["server_time"])
+        self.device_id, self.device_key = registration.device_id, registration.device_key
+        return registration
+
+    def send_batch(self, payloads: list[str]) -> BatchReply:
+        """POST outbox payloads (JSON text each); the reply has one result per payload."""
+        body = protocol.encode_batch(payloads)
+        response = self._request("POST", f"/v1/devices/{self.device_id}/events", body)
+        reply = response.json()
+        results = reply.get("results")
+        if not isinstance(results, list) or len(results) != len(payloads):
+            raise CloudUnavailable("the cloud's batch reply does not list every event; will retry")
+        server_time = protocol.parse_time(reply["server_time"]) if reply.get("server_time") else None
+        return BatchReply(results, server_time)
+
+    def fetch_config(self, etag: str | None = None) -> ConfigReply:
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self._request("GET", f"/v1/devices/{self.device_id}/config", headers=headers)
+        if response.status_code == 304:
+            return ConfigReply(True, response.headers.get("ETag", etag), None)
+        if response.status_code == 404:
+            message = response.json().get("message", "the cloud has no config for this branch yet")
+            raise CloudRefused(message, status=404, code="no_config")
+        try:
+            document = response.json()
+        except ValueError as exc:
+            raise protocol.InvalidConfig("the cloud sent a config that is not JSON; keeping the last good one") from exc
+        return ConfigReply(False, response.headers.get("ETag"), document)
+
+    def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
+        """Chain-wide member and balance, or None if the cloud does not know the card/member."""
+        query = urlencode({"card_ref": card_ref} if card_ref is not None else {"member_id": member_id})
+        response = self._request("GET", f"/v1/members/lookup?{query}")
+        if response.status_code == 404:
+            return None
+        return response.json()
+
+    # -- one-time codes (the cloud's SMS hook) -------------------------------------------
+
+    def request_otp(self, phone: str, purpose: str) -> None:
+        """Ask the cloud to text a one-time code to ``phone`` (E.164) for ``purpose`` ("enroll"/"add_card").
+
+        Raises OtpRateLimited when the phone was sent too many codes, CloudUnavailable when no code can be
+        sent now (network, cloud down, SMS gateway failure) and CloudRefused for a request the cloud refuses.
+        """
+        body = json.dumps({"phone": phone, "purpose": purpose}).encode()
+        try:
+            self._request("POST", f"/v1/devices/{self.device_id}/otp", body)
+        except CloudUnavailable as exc:
+            if exc.status == 429:
+                wait = f"in {int(exc.retry_after)} s" if exc.retry_after is not None else "later"
+                raise OtpRateLimited(f"the cloud sent this phone too many codes lately; ask again {wait}",
+                                     retry_after=exc.retry_after, status=429) from exc
+            raise
+
+    def verify_otp(self, phone: str, purpose: str, code: str) -> protocol.OtpVerdict:
+        """The cloud's verdict on a typed code: ok, wrong (with attempts left), expired or locked."""
+        body = json.dumps({"phone": phone, "purpose": purpose, "code": code}).encode()
+        reply = self._request("POST", f"/v1/devices/{self.device_id}/otp/verify", body).json()
+        result, left = reply.get("result"), reply.get("attempts_left", 0)
+        if result not in protocol.OTP_RESULTS or not isinstance(left, int):
+            raise CloudUnavailable(f"the cloud's code check answered {reply!r}, which is not a verdict")
+        return protocol.OtpVerdict(result, left)

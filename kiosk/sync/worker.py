@@ -1,0 +1,421 @@
+"""The sync worker: drains the store's outbox to the cloud and pulls the branch config.
+
+Delivery is at-least-once on the wire and exactly-once in effect: an outbox row is
+marked delivered only after the cloud answered `accepted` or `duplicate` for its
+event id, and the cloud deduplicates by event id, so a reply lost after the cloud
+committed just means the batch is sent again and answered `duplicate`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from kiosk import protocol
+from kiosk.errors import KioskError, StoreError
+from kiosk.sync.client import CloudClient
+from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, SyncError
+from kiosk.sync.files import ConfigCache, StatusFile
+from kiosk.sync.policy import Backoff, LinkState, next_link_state
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class OutboxItemLike(Protocol):
+    event_id: str
+    payload: str
+    attempts: int
+
+
+class OutboxStore(Protocol):
+    """What the worker needs from kiosk.store.database.Store."""
+
+    def outbox_batch(self, limit: int, max_bytes: int, now: datetime) -> list[Any]: ...
+    def outbox_delivered(self, event_ids: list[str], at: datetime) -> None: ...
+    def outbox_retry_later(self, event_ids: list[str], next_attempt_at: datetime) -> None: ...
+    def outbox_rejected(self, rejections: dict[str, str], at: datetime) -> None: ...
+    def outbox_depth(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the screen, staff mode and `kioskctl sync status` show about the link."""
+
+    link: LinkState = LinkState.OFFLINE
+    registered: bool = True
+    outbox_depth: int = 0
+    last_success_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str = ""
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = None
+    clock_error: bool = False
+    clock_skew_seconds: float | None = None
+    delivered_total: int = 0
+    rejected_total: int = 0
+    config_etag: str | None = None
+    config_pulled_at: datetime | None = None
+    config_error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["link"] = self.link.value
+        for key, value in data.items():
+            if isinstance(value, datetime):
+                data[key] = protocol.format_time(value)
+        return data
+
+
+@dataclass
+class DrainResult:
+    delivered: int = 0
+    rejected: int = 0
+    batches: int = 0
+    failed: bool = False
+    retry_in: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+class SyncWorker:
+    """Owns the link to the cloud. Thread-safe status; one background thread via start()."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        client: CloudClient,
+        *,
+        clock: Clock,
+        rng: random.Random,
+        backoff: Backoff = Backoff(),
+        batch_events: int = 500,
+        batch_bytes: int = 1_000_000,
+        idle_poll: float = 5.0,
+        config_interval: float = 900.0,
+        config_cache: ConfigCache | None = None,
+        config_validator: Callable[[dict[str, Any]], object] | None = None,
+        on_config: Callable[[dict[str, Any]], None] | None = None,
+        status_file: StatusFile | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+    ) -> None:
+        if not 0 < batch_events <= protocol.MAX_BATCH_EVENTS:
+            raise KioskError(f"batch_events must be 1..{protocol.MAX_BATCH_EVENTS}, got {batch_events}")
+        if not 0 < batch_bytes <= protocol.MAX_BATCH_BYTES - 64:
+            raise KioskError(f"batch_bytes must be 1..{protocol.MAX_BATCH_BYTES - 64}, got {batch_bytes}")
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.rng = rng
+        self.backoff = backoff
+        self.batch_events = batch_events
+        self.batch_bytes = batch_bytes
+        self.idle_poll = idle_poll
+        self.config_interval = config_interval
+        self.config_cache = config_cache
+        self.config_validator = config_validator
+        self.on_config = on_config
+        self.status_file = status_file
+        self.on_status = on_status
+        self._status = SyncStatus()
+        self._status_lock = threading.Lock()
+        self._unreachable_streak = 0
+        self._config_due: datetime | None = None
+        self._isolate_left = 0  # after a 400 on a batch: send its events one at a time to find the bad one
+        self._reconcile: set[str] = set()
+        self._reconcile_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- status -----------------------------------------------------------------------
+
+    @property
+    def status(self) -> SyncStatus:
+        with self._status_lock:
+            return self._status
+
+    def _update(self, **changes: Any) -> SyncStatus:
+        with self._status_lock:
+            self._status = replace(self._status, **changes)
+            status = self._status
+        if self.status_file is not None:
+            try:
+                self.status_file.write(status.to_json())
+            except OSError as exc:  # a full disk must not stop delivery
+                log.warning("cannot write sync status file: %s", exc)
+        if self.on_status is not None:
+            self.on_status(status)
+        return status
+
+    def _succeeded(self, now: datetime, **changes: Any) -> None:
+        self._unreachable_streak = 0
+        self._update(
+            link=LinkState.ONLINE, last_success_at=now, last_attempt_at=now, last_error="",
+            consecutive_failures=0, next_attempt_at=None, clock_error=False,
+            clock_skew_seconds=self.client.last_skew_seconds, **changes,
+        )
+
+    def _failed(self, now: datetime, error: SyncError, retry_after: float | None = None) -> float:
+        reached = not (isinstance(error, CloudUnavailable) and error.status is None)
+        self._unreachable_streak = 0 if reached else self._unreachable_streak + 1
+        failures = self.status.consecutive_failures + 1
+        delay = self.backoff.delay(failures, self.rng, retry_after)
+        clock = {}
+        if isinstance(error, ClockSkew):
+            clock = {"clock_error": True, "clock_skew_seconds": error.skew_seconds}
+        self._update(
+            link=next_link_state(self.status.link, reached_cloud=reached, succeeded=False,
+                                 unreachable_streak=self._unreachable_streak),
+            last_attempt_at=now, last_error=str(error), consecutive_failures=failures,
+            next_attempt_at=now + timedelta(seconds=delay), **clock,
+        )
+        log.info("sync failed (%s); next try in %.1f s", error, delay)
+        return delay
+
+    # -- outbox -----------------------------------------------------------------------
+
+    def drain(self, max_batches: int | None = None) -> DrainResult:
+        """Send batches until the outbox has nothing due, a send fails, or max_batches."""
+        result = DrainResult()
+        while max_batches is None or result.batches < max_batches:
+            if self._stop.is_set():
+                break
+            now = self.clock()
+            limit = 1 if self._isolate_left else self.batch_events
+            try:
+                items = self.store.outbox_batch(limit, self.batch_bytes, now)
+                if not items:
+                    self._isolate_left = 0
+                    break
+                result.batches += 1
+                outcome = self._send(items, now)
+                if outcome is not None and self._isolate_left:
+                    self._isolate_left -= 1
+            except StoreError as exc:
+                # The kiosk's own disk or database failed (e.g. full). Rows not marked
+                # delivered are simply sent again later and answered "duplicate".
+                self._local_failure(now, exc)
+                outcome = None
+            if outcome is None:
+                result.failed = True
+                result.retry_in = (self.status.next_attempt_at - now).total_seconds() if self.status.next_attempt_at else 0
+                result.errors.append(self.status.last_error)
+                break
+            delivered, rejected = outcome
+            result.delivered += delivered
+            result.rejected += rejected
+        try:
+            self._update(outbox_depth=self.store.outbox_depth())
+        except StoreError as exc:
+            log.warning("cannot count the outbox: %s", exc)
+        return result
+
+    def _local_failure(self, now: datetime, error: StoreError) -> None:
+        failures = self.status.consecutive_failures + 1
+        delay = self.backoff.delay(failures, self.rng)
+        self._update(last_attempt_at=now, last_error=f"local database: {error}", consecutive_failures=failures,
+                     next_attempt_at=now + timedelta(seconds=delay))
+        log.error("sync stopped by the local database: %s", error)
+
+    def _send(self, items: list[Any], now: datetime) -> tuple[int, int] | None:
+        payloads, unsendable = [], {}
+        for item in items:
+            try:
+                payloads.append(json.dumps(protocol.event_from_outbox(item.payload), separators=(",", ":"),
+                                           ensure_ascii=False))
+            except protocol.InvalidEvent as exc:
+                unsendable[item.event_id] = f"not sent, the kiosk wrote a bad event: {exc}"
+        if unsendable:
+            # Parked locally with the reason; the rest of the batch goes out on the next round.
+            log.error("outbox rows that break the protocol: %s", unsendable)
+            self.store.outbox_rejected(unsendable, now)
+            self._update(rejected_total=self.status.rejected_total + len(unsendable))
+            return 0, len(unsendable)
+        ids = [item.event_id for item in items]
+        try:
+            reply = self.client.send_batch(payloads)
+        except CloudRefused as exc:
+            if isinstance(exc, (ClockSkew, AuthRefused)) or exc.status not in (400, 413):
+                self._retry_later(ids, now, exc)
+                return None
+            if len(items) > 1:
+                # One unreadable payload must not block the outbox: find it alone.
+                self._isolate_left = len(items)
+                self._retry_later(ids, now, exc, delay=0.0)
+                return None
+            self.store.outbox_rejected({ids[0]: str(exc)}, now)
+            self._succeeded(now, rejected_total=self.status.rejected_total + 1)
+            return 0, 1
+        except CloudUnavailable as exc:
+            self._retry_later(ids, now, exc, retry_after=exc.retry_after)
+            return None
+        delivered: list[str] = []
+        rejected: dict[str, str] = {}
+        for event_id, answer in zip(ids, reply.results):
+            if answer.get("event_id") not in (event_id, None):
+                self._retry_later(ids, now, CloudUnavailable("the cloud answered for other events; will resend"))
+                return None
+            if answer.get("status") in protocol.DELIVERED_STATUSES:
+                delivered.append(event_id)
+            else:
+                rejected[event_id] = str(answer.get("reason") or "rejected without a reason")
+        if delivered:
+            self.store.outbox_delivered(delivered, now)
+        if rejected:
+            log.warning("cloud rejected %d events: %s", len(rejected), rejected)
+            self.store.outbox_rejected(rejected, now)
+        self._succeeded(
+            now,
+            delivered_total=self.status.delivered_total + len(delivered),
+            rejected_total=self.status.rejected_total + len(rejected),
+        )
+        return len(delivered), len(rejected)
+
+    def _retry_later(self, ids: list[str], now: datetime, error: SyncError, *,
+                     retry_after: float | None = None, delay: float | None = None) -> None:
+        wait = self._failed(now, error, retry_after)
+        if delay is not None:
+            wait = delay
+            self._update(next_attempt_at=now + timedelta(seconds=delay))
+        self.store.outbox_retry_later(ids, now + timedelta(seconds=wait))
+
+    # -- config -----------------------------------------------------------------------
+
+    def load_cached_config(self) -> dict[str, Any] | None:
+        """Hand the last good config to the kiosk before the first pull (works offline)."""
+        cached = self.config_cache.load() if self.config_cache else None
+        if cached is None:
+            return None
+        document, etag = cached
+        self._update(config_etag=etag)
+        if self.on_config is not None:
+            self.on_config(document)
+        return document
+
+    def pull_config(self) -> bool:
+        """Fetch the branch config with If-None-Match; True if a new config was applied."""
+        now = self.clock()
+        self._config_due = now + timedelta(seconds=self.config_interval)
+        cached = self.config_cache.load() if self.config_cache else None
+        try:
+            reply = self.client.fetch_config(cached[1] if cached else None)
+        except SyncError as exc:
+            answered = isinstance(exc, CloudRefused) or (isinstance(exc, CloudUnavailable) and exc.status is not None)
+            if answered:
+                # A kiosk with nothing to send learns that the cloud is there from its config pull;
+                # "no config for this branch yet" is a normal answer, not a link problem.
+                self._lift_offline(LinkState.ONLINE if getattr(exc, "code", "") == "no_config" else LinkState.DEGRADED)
+            self._update(config_error=f"config pull failed: {exc}")
+            return False
+        self._lift_offline(LinkState.ONLINE)
+        if reply.not_modified:
+            self._update(config_pulled_at=now, config_error="")
+            return False
+        document = reply.document
+        try:
+            protocol.validate_config(document)
+            if self.config_validator is not None:
+                self.config_validator(document)  # type: ignore[arg-type]
+        except (KioskError, ValueError, TypeError, KeyError) as exc:
+            self._update(config_error=f"refused the cloud's config ({exc}); keeping the last good one")
+            log.warning("refused config from the cloud: %s", exc)
+            return False
+        assert document is not None
+        if self.config_cache is not None and reply.etag:
+            self.config_cache.save(document, reply.etag)
+        self._update(config_etag=reply.etag, config_pulled_at=now, config_error="")
+        if self.on_config is not None:
+            self.on_config(document)
+        return True
+
+    def _lift_offline(self, state: LinkState) -> None:
+        """An answer from the cloud outside the outbox path: the link is not offline any more.
+
+        Only OFFLINE is lifted (an idle kiosk starts there and has no batch to prove the link
+        with); ONLINE/DEGRADED stay the outbox's to decide.
+        """
+        if self.status.link is LinkState.OFFLINE:
+            self._unreachable_streak = 0
+            self._update(link=state)
+
+    # -- corrections ------------------------------------------------------------------
+
+    def request_reconcile(self, member_id: str) -> None:
+        """Compare this member's balance with the cloud's on the worker thread, soon."""
+        with self._reconcile_lock:
+            self._reconcile.add(member_id)
+        self.wake()
+
+    def reconcile_pending(self) -> int:
+        """Run queued reconciliations (after a drain, so the cloud is as current as it gets)."""
+        from kiosk.sync.reconcile import reconcile_member
+
+        with self._reconcile_lock:
+            members, self._reconcile = self._reconcile, set()
+        corrected = 0
+        for member_id in sorted(members):
+            try:
+                corrected += reconcile_member(self.store, self.client, member_id) is not None
+            except SyncError as exc:
+                log.info("reconcile of %s postponed: %s", member_id, exc)
+                with self._reconcile_lock:
+                    self._reconcile.add(member_id)
+            except KioskError as exc:
+                log.warning("reconcile of %s skipped: %s", member_id, exc)
+        if corrected:
+            self.drain()  # send the corrections while we are online
+        return corrected
+
+    # -- thread -----------------------------------------------------------------------
+
+    def step(self) -> float:
+        """One round: config if due, then drain. Returns seconds until the next round."""
+        now = self.clock()
+        if self._config_due is None or now >= self._config_due:
+            self.pull_config()
+        result = self.drain()
+        if result.failed:
+            return max(result.retry_in, 0.0)
+        self.reconcile_pending()
+        return self.idle_poll
+
+    def run(self) -> None:
+        self.load_cached_config()
+        while not self._stop.is_set():
+            try:
+                delay = self.step()
+            except Exception:  # noqa: BLE001 - the worker must outlive any one bad round
+                log.exception("sync round failed; retrying")
+                delay = self.backoff.delay(self.status.consecutive_failures + 1, self.rng)
+            self._wake.wait(timeout=delay)
+            self._wake.clear()
+
+    def wake(self) -> None:
+        """New events are in the outbox: send them now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> SyncWorker:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, name="sync-worker", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def __enter__(self) -> SyncWorker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
