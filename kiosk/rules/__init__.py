@@ -41,7 +41,7 @@ __all__ = [
     "DEFAULT_TIERS", "KINDS", "Entry", "LedgerKind", "LoyaltyRules", "Tier", "TierProgress", "apply",
     "balance_of", "birthday_bonus", "cashback_rial", "check_redeem", "credit_rial",
     "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule",
-    "offline_redeem_allowance", "open_lots", "points_for_credit", "profile_completion_bonus",
+    "offline_redeem_allowance", "open_lots", "points_for_credit", "points_payable", "profile_completion_bonus",
     "redeemed_points", "referral_bonuses", "rules_from_mapping", "streak_bonus", "tier_for",
     "tier_progress", "unique_entries", "visit_streak", "window_points",
 ]
@@ -125,8 +125,20 @@ def points_for_credit(credit: int, rules: LoyaltyRules) -> int:
     return -(-credit // rules.point_value_rial)
 
 
-def cashback_rial(amount_rial: int, rules: LoyaltyRules) -> int:
-    """Cashback for a purchase: floor(amount_rial * cashback_basis_points / 10,000)."""
+def cashback_rial(amount_rial: int, rules: LoyaltyRules, tier: Tier | None = None) -> int:
+    """Cashback for a purchase: floor(amount_rial * cashback_basis_points / 10,000), at the
+    tier's own cashback_basis_points when it sets one."""
     _require_non_negative("amount_rial", amount_rial,
                           "record a refund as an adjust entry, not as a negative purchase")
-    return amount_rial * rules.cashback_basis_points // 10_000
+    rate = rules.cashback_basis_points
+    if tier is not None and tier.cashback_basis_points is not None:
+        rate = tier.cashback_basis_points
+    return amount_rial * rate // 10_000
+
+
+def points_payable(bill_rial: int, balance: int, rules: LoyaltyRules) -> int:
+    """Most points that may pay towards `bill_rial`: within the balance, max_points_percent of
+    the bill and never worth more than that share (floored, so points never overpay)."""
+    _require_non_negative("bill_rial", bill_rial, "pass the bill in rial")
+    share = bill_rial * rules.max_points_percent // 100
+    return max(min(balance, share // rules.point_value_rial), 0)

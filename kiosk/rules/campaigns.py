@@ -1,10 +1,15 @@
 """Campaigns: which promotions a member is eligible for today, as pure functions.
 
 A campaign runs from `starts_on` to `ends_on` inclusive (shop-local dates; the caller
-decides what "today" is). It targets tiers and/or RFM segments: each non-empty target
-list must match (gold members who are at risk), an empty list matches everyone. A
-campaign may raise the earn rate; multipliers of overlapping campaigns do not stack,
-the highest one applies.
+passes "today" in the shop's time zone, so a campaign ending on the 22nd stops at the
+shop's midnight). It targets tiers, RFM segments and/or a list of member ids: each
+non-empty target list must match (gold members who are at risk), an empty list matches
+everyone. `per_member_limit` caps how many purchases of one member it applies to.
+
+Types (`kind`) and the precedence of overlapping campaigns (see purchase_effects):
+- "multiplier": raises the earn rate; multipliers do not stack, the highest one applies.
+- "bonus": fixed points on each purchase; every eligible bonus campaign adds its points.
+- "discount": percent off the bill at the till; they do not stack, the highest applies.
 """
 
 from __future__ import annotations
@@ -15,9 +20,15 @@ from datetime import date
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.rules import earn_points
 from kiosk.rules.config import LoyaltyRules, Tier
 from kiosk.rules.ledger import is_plain_date
+from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.segments import SEGMENTS
+
+KINDS = ("multiplier", "bonus", "discount")
+# The one field that gives each type its effect; a field of another type is refused.
+_EFFECT = {"multiplier": "earn_multiplier_percent", "bonus": "bonus_points", "discount": "discount_percent"}
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,12 @@ class Campaign:
     target_tiers: frozenset[str] = frozenset()
     target_segments: frozenset[str] = frozenset()
     earn_multiplier_percent: int = 100  # 200 = double points on top of the tier multiplier
+    kind: str = "multiplier"
+    bonus_points: int = 0  # "bonus": points added to each purchase
+    discount_percent: int = 0  # "discount": percent off the bill at the till
+    target_members: frozenset[str] = frozenset()
+    per_member_limit: int | None = None  # purchases of one member it applies to; None = all
+    names: Mapping[str, str] | None = None  # per language; None = `name` in every language
 
     def __post_init__(self) -> None:
         label = f"campaign {self.campaign_id!r}"
@@ -38,6 +55,22 @@ class Campaign:
             )
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"{label} name = {self.name!r} is not allowed: give it a name")
+        object.__setattr__(self, "names", parse_names(self.names or self.name, label))
+        if self.kind not in KINDS:
+            raise ConfigError(f"{label} type = {self.kind!r} is not a campaign type: use {', '.join(KINDS)}")
+        for field, low, high in (("bonus_points", 0, None), ("discount_percent", 0, 100)):
+            v = getattr(self, field)
+            if isinstance(v, bool) or not isinstance(v, int) or v < low or (high and v > high):
+                raise ConfigError(f"{label} {field} = {v!r} is not allowed: use a whole number "
+                                  f"from {low}{f' to {high}' if high else ' up'}")
+        if self.kind == "bonus" and self.bonus_points < 1:
+            raise ConfigError(f"{label} of type 'bonus' needs bonus_points of at least 1")
+        if self.kind == "discount" and self.discount_percent < 1:
+            raise ConfigError(f"{label} of type 'discount' needs discount_percent from 1 to 100")
+        lim = self.per_member_limit
+        if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 1):
+            raise ConfigError(f"{label} per_member_limit = {lim!r} is not allowed: use a whole number "
+                              f"of at least 1, or leave it out for no limit")
         for field in ("starts_on", "ends_on"):
             if not is_plain_date(getattr(self, field)):
                 raise ConfigError(
@@ -49,7 +82,7 @@ class Campaign:
                 f"{label} ends_on = {self.ends_on.isoformat()} is not allowed: it is before "
                 f"starts_on {self.starts_on.isoformat()}"
             )
-        for field in ("target_tiers", "target_segments"):
+        for field in ("target_tiers", "target_segments", "target_members"):
             value = getattr(self, field)
             if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)) \
                     or not all(isinstance(v, str) for v in value):
@@ -71,6 +104,9 @@ class Campaign:
                 f"of at least 100 (100 = no extra points, 200 = double points)"
             )
 
+    def name_in(self, language: str | None) -> str:
+        return pick_name(self.names or {}, language)
+
     def check_tiers(self, rules: LoyaltyRules) -> None:
         """Refuse target tiers that the loyalty rules do not define (a typo targets nobody)."""
         known = [t.name for t in rules.tiers]
@@ -89,8 +125,9 @@ def is_running(campaign: Campaign, today: date) -> bool:
     return campaign.starts_on <= today <= campaign.ends_on
 
 
-def is_eligible(campaign: Campaign, today: date, tier: Tier | str, segment: str) -> bool:
-    """True when the campaign runs today and targets the member's tier and segment."""
+def is_eligible(campaign: Campaign, today: date, tier: Tier | str, segment: str,
+                member_id: str | None = None) -> bool:
+    """True when the campaign runs today and targets the member's tier, segment and id."""
     tier_name = tier.name if isinstance(tier, Tier) else tier
     if segment not in SEGMENTS:
         raise ValueError(f"segment {segment!r} is not a known segment: use {', '.join(SEGMENTS)}")
@@ -98,23 +135,64 @@ def is_eligible(campaign: Campaign, today: date, tier: Tier | str, segment: str)
         is_running(campaign, today)
         and (not campaign.target_tiers or tier_name in campaign.target_tiers)
         and (not campaign.target_segments or segment in campaign.target_segments)
+        and (not campaign.target_members or member_id in campaign.target_members)
     )
 
 
 def eligible_campaigns(campaigns: Iterable[Campaign], today: date, tier: Tier | str,
-                       segment: str) -> tuple[Campaign, ...]:
-    """The campaigns the member may take part in today, ending soonest first."""
-    chosen = [c for c in campaigns if is_eligible(c, today, tier, segment)]
+                       segment: str, member_id: str | None = None,
+                       taken: Mapping[str, int] | None = None) -> tuple[Campaign, ...]:
+    """The campaigns the member may take part in today, ending soonest first.
+
+    `taken` maps campaign id to the purchases of this member it already applied to; a
+    campaign whose per_member_limit is reached is left out.
+    """
+    taken = taken or {}
+    chosen = [c for c in campaigns if is_eligible(c, today, tier, segment, member_id)
+              and (c.per_member_limit is None or taken.get(c.campaign_id, 0) < c.per_member_limit)]
     return tuple(sorted(chosen, key=lambda c: (c.ends_on, c.campaign_id)))
 
 
 def campaign_multiplier_percent(eligible: Iterable[Campaign]) -> int:
     """The earn multiplier for a purchase: the highest of the eligible campaigns, or 100."""
-    return max((c.earn_multiplier_percent for c in eligible), default=100)
+    return max((c.earn_multiplier_percent for c in eligible if c.kind == "multiplier"), default=100)
 
 
-_KEYS = ("id", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
-         "earn_multiplier_percent")
+@dataclass(frozen=True)
+class Applied:
+    """What one campaign did to one purchase: extra points, or rial off the bill."""
+
+    campaign: Campaign
+    points: int = 0
+    discount_rial: int = 0
+
+
+def purchase_effects(eligible: Sequence[Campaign], amount_rial: int, tier: Tier,
+                     rules: LoyaltyRules) -> tuple[int, tuple[Applied, ...]]:
+    """(base points at the tier rate, what each applying campaign adds) for one purchase.
+
+    Precedence: the highest multiplier wins alone (a tie goes to the one ending soonest,
+    then the smaller id, i.e. the first in `eligible`); every bonus adds; the highest
+    discount wins alone. Rounding is earn_points' single floor on the whole purchase.
+    """
+    base = earn_points(amount_rial, tier, rules)
+    applied: list[Applied] = []
+    multipliers = [c for c in eligible if c.kind == "multiplier" and c.earn_multiplier_percent > 100]
+    if multipliers:
+        best = max(multipliers, key=lambda c: c.earn_multiplier_percent)
+        extra = earn_points(amount_rial, tier, rules, best.earn_multiplier_percent) - base
+        applied.append(Applied(best, points=extra))
+    applied += [Applied(c, points=c.bonus_points) for c in eligible if c.kind == "bonus"]
+    discounts = [c for c in eligible if c.kind == "discount"]
+    if discounts:
+        best = max(discounts, key=lambda c: c.discount_percent)
+        applied.append(Applied(best, discount_rial=amount_rial * best.discount_percent // 100))
+    return base, tuple(applied)
+
+
+_KEYS = ("id", "type", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
+         "target_members", "per_member_limit", "earn_multiplier_percent", "bonus_points",
+         "discount_percent")
 
 
 def campaigns_from_mapping(items: Sequence[Mapping[str, Any]], rules: LoyaltyRules,
@@ -155,9 +233,23 @@ def _campaign_from_table(item: object) -> Campaign:
     if missing:
         raise ConfigError(f"has no {missing[0]!r}: every campaign needs id, name, starts_on "
                           f"and ends_on")
+    kind = item.get("type", "multiplier")
+    if kind not in KINDS:
+        raise ConfigError(f"type = {kind!r} is not a campaign type: use {', '.join(KINDS)}")
+    foreign = sorted(k for k, of in ((f, t) for t, f in _EFFECT.items()) if k in item and of != kind)
+    if foreign:
+        raise ConfigError(f"{foreign[0]!r} is not a field of a {kind!r} campaign: use "
+                          f"{_EFFECT[kind]!r}")
+    names = item["name"]
     return Campaign(
         campaign_id=item["id"],
-        name=item["name"],
+        name=names if isinstance(names, str) else pick_name(parse_names(names, f"campaign {item['id']!r}"), None),
+        names=None if isinstance(names, str) else names,
+        kind=kind,
+        bonus_points=item.get("bonus_points", 0),
+        discount_percent=item.get("discount_percent", 0),
+        target_members=item.get("target_members", frozenset()),
+        per_member_limit=item.get("per_member_limit"),
         starts_on=_parse_date("starts_on", item["starts_on"], item["id"]),
         ends_on=_parse_date("ends_on", item["ends_on"], item["id"]),
         target_tiers=item.get("target_tiers", frozenset()),

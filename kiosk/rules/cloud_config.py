@@ -1,38 +1,76 @@
-"""The cloud's branch config document checked into LoyaltyRules (pure; ConfigError names the bad key)."""
+"""The cloud's branch config document checked into rules, rewards and campaigns (pure).
+
+Strict: an unknown section, field, type or value is refused with a ConfigError naming it,
+so the sync worker keeps the last good config (kiosk.sync.worker) and the cloud refuses
+the document before any kiosk sees it (cloud/cli.py, cloud/app.py).
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.rules.campaigns import Campaign, campaigns_from_mapping
 from kiosk.rules.config import LoyaltyRules, rules_from_mapping
+from kiosk.rules.rewards import Reward, reward_from_row
 
-_REWARD_KEYS = {"id": str, "name": str, "cost_points": int}
-_REWARD_OPTIONAL = {"active": bool, "per_member_limit": (int, type(None))}
+SECTIONS = ("rules", "tiers", "rewards", "campaigns")
+_REWARD_KEYS = ("id", "name", "cost_points", "active", "per_member_limit", "min_tier", "starts_on", "ends_on")
+
+
+@dataclass(frozen=True)
+class BranchConfig:
+    """Everything a branch config sets: the loyalty rules, the reward catalogue, the campaigns.
+
+    A reward or campaign missing from it is no longer offered anywhere (the kiosk
+    deactivates rewards the cloud dropped, and replaces its campaigns wholesale).
+    """
+
+    rules: LoyaltyRules
+    rewards: tuple[Reward, ...]
+    campaigns: tuple[Campaign, ...]
+
+
+def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
+    """The branch config from the cloud's JSON; ConfigError names the bad section, key or value."""
+    if not isinstance(document, Mapping):
+        raise ConfigError(f"[cloud config] must be an object with {', '.join(SECTIONS)}")
+    unknown = sorted(set(document) - set(SECTIONS))
+    if unknown:
+        raise ConfigError(f"[cloud config] has unknown section {unknown[0]!r}: use {', '.join(SECTIONS)}")
+    missing = [s for s in SECTIONS if s not in document]
+    if missing:
+        raise ConfigError(f"[cloud config] has no {missing[0]!r} section")
+    rules = rules_from_mapping({**document["rules"], "tiers": document["tiers"]}, section="cloud config")
+    if not isinstance(document["rewards"], list):
+        raise ConfigError("[cloud config] rewards must be a list of reward objects")
+    rewards, seen = [], set()
+    for i, item in enumerate(document["rewards"]):
+        where = f"[cloud config] rewards[{i}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{where} must be an object with id, name, cost_points")
+        extra = sorted(set(item) - set(_REWARD_KEYS))
+        if extra:
+            raise ConfigError(f"{where} has unknown key {extra[0]!r}: use {', '.join(_REWARD_KEYS)}")
+        for key in ("id", "name", "cost_points"):
+            if key not in item:
+                raise ConfigError(f"{where} has no {key!r}: every reward needs id, name and cost_points")
+        if "active" in item and not isinstance(item["active"], bool):
+            raise ConfigError(f"{where} active = {item['active']!r} is not allowed: use true or false")
+        try:
+            reward = reward_from_row(item)
+            reward.check_tiers(rules)
+        except ConfigError as exc:
+            raise ConfigError(f"{where} {exc}") from exc
+        if reward.reward_id in seen:
+            raise ConfigError(f"{where} id = {reward.reward_id!r} is not allowed: reward ids must be unique")
+        seen.add(reward.reward_id)
+        rewards.append(reward)
+    campaigns = campaigns_from_mapping(document["campaigns"], rules, section="cloud config campaigns")
+    return BranchConfig(rules, tuple(rewards), campaigns)
 
 
 def rules_from_cloud(document: Mapping[str, Any]) -> LoyaltyRules:
-    """LoyaltyRules from the cloud's branch config; ConfigError names the bad key.
-
-    `rules` holds the same keys as the [loyalty] table of kiosk.toml, `tiers` the same
-    tier tables; rewards must each have id, name and a positive cost_points.
-    """
-    rules = rules_from_mapping({**document["rules"], "tiers": document["tiers"]}, section="cloud config")
-    for i, reward in enumerate(document["rewards"]):
-        if not isinstance(reward, Mapping):
-            raise ConfigError(f"[cloud config] rewards[{i}] must be an object with id, name, cost_points")
-        for key, kind in _REWARD_KEYS.items():
-            if not isinstance(reward.get(key), kind) or isinstance(reward.get(key), bool):
-                raise ConfigError(f"[cloud config] rewards[{i}] needs {key} ({kind.__name__})")
-        if reward["cost_points"] <= 0:
-            raise ConfigError(f"[cloud config] rewards[{i}] cost_points must be more than zero")
-        for key, kind in _REWARD_OPTIONAL.items():
-            if key in reward and not isinstance(reward[key], kind):
-                raise ConfigError(f"[cloud config] rewards[{i}] {key} has the wrong type")
-        unknown = set(reward) - set(_REWARD_KEYS) - set(_REWARD_OPTIONAL)
-        if unknown:
-            raise ConfigError(f"[cloud config] rewards[{i}] has unknown keys {sorted(unknown)}")
-    for i, campaign in enumerate(document["campaigns"]):
-        if not isinstance(campaign, Mapping) or not isinstance(campaign.get("id"), str):
-            raise ConfigError(f"[cloud config] campaigns[{i}] must be an object with an id")
-    return rules
+    """The loyalty rules of a branch config, after checking the whole document."""
+    return branch_config_from_cloud(document).rules

@@ -37,6 +37,7 @@ class Tier:
     name: str
     min_points: int
     multiplier_percent: int
+    cashback_basis_points: int | None = None  # None = the rules' cashback_basis_points
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -47,6 +48,9 @@ class Tier:
                      meaning="points earned within the tier window to reach this tier")
         _check_whole(f"tier {self.name!r} multiplier_percent", self.multiplier_percent,
                      minimum=1, meaning="earn multiplier in percent, 100 = the base rate")
+        if self.cashback_basis_points is not None:
+            _check_whole(f"tier {self.name!r} cashback_basis_points", self.cashback_basis_points,
+                         minimum=0, maximum=10_000, meaning="cashback in hundredths of a percent")
 
 
 DEFAULT_TIERS: tuple[Tier, ...] = (
@@ -81,6 +85,8 @@ class LoyaltyRules:
     # Points a member may redeem per day while the kiosk is offline (the cloud cannot
     # confirm the balance); 0 = no redemptions while offline.
     offline_daily_redeem_cap: int = 1_000
+    # At most this percent of one bill may be paid with points at the till.
+    max_points_percent: int = 100
     # Which calendar "birth month" and "once a year" are counted in; Iranian members
     # think of their birthday in the Solar Hijri (jalali) calendar.
     calendar: str = "gregorian"
@@ -108,6 +114,8 @@ class LoyaltyRules:
                      meaning="days in one streak period, 7 = weekly visits")
         _check_whole("offline_daily_redeem_cap", self.offline_daily_redeem_cap, minimum=0,
                      meaning="points a member may redeem per day while offline, 0 = none")
+        _check_whole("max_points_percent", self.max_points_percent, minimum=0, maximum=100,
+                     meaning="percent of a bill that may be paid with points, 0 = none")
         if self.birthday_mode not in BIRTHDAY_MODES:
             raise ConfigError(
                 f"birthday_mode = {self.birthday_mode!r} is not allowed: use \"month\" "
@@ -202,12 +210,14 @@ def _tiers_from_list(raw: object) -> tuple[Tier, ...]:
                 f"tiers[{i}] = {item!r} is not allowed: give a table with "
                 f"{', '.join(_TIER_KEYS)}"
             )
-        unknown = sorted(set(item) - set(_TIER_KEYS))
+        unknown = sorted(set(item) - set(_TIER_KEYS) - {"cashback_basis_points"})
         missing = [k for k in _TIER_KEYS if k not in item]
         if unknown or missing:
             problem = (f"unknown key {unknown[0]!r}" if unknown else f"missing key {missing[0]!r}")
             raise ConfigError(
-                f"tiers[{i}] has {problem}: each tier needs exactly {', '.join(_TIER_KEYS)}"
+                f"tiers[{i}] has {problem}: each tier needs exactly {', '.join(_TIER_KEYS)} "
+                f"(and may set cashback_basis_points)"
             )
-        tiers.append(Tier(item["name"], item["min_points"], item["multiplier_percent"]))
+        tiers.append(Tier(item["name"], item["min_points"], item["multiplier_percent"],
+                          item.get("cashback_basis_points")))
     return tuple(tiers)

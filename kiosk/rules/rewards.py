@@ -12,6 +12,7 @@ codes). Randomness is passed in (secrets.token_bytes(8)), so the function stays 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,7 @@ from typing import Any
 from kiosk.errors import ConfigError, InsufficientPoints, InvalidCouponCode, RewardNotAvailable
 from kiosk.rules.config import LoyaltyRules, Tier
 from kiosk.rules.ledger import is_plain_date, require_int
+from kiosk.rules.names import parse_names, pick_name
 
 # Reason codes, in the order they are reported; "points" is last because it is the one
 # the member can fix at this kiosk today.
@@ -36,6 +38,7 @@ class Reward:
     min_tier: str | None = None  # lowest tier that may take it; None = every tier
     starts_on: date | None = None  # first day offered (inclusive); None = always
     ends_on: date | None = None  # last day offered (inclusive); None = no end
+    names: Mapping[str, str] | None = None  # per language; None = `name` in every language
 
     def __post_init__(self) -> None:
         label = f"reward {self.reward_id!r}"
@@ -43,6 +46,7 @@ class Reward:
             raise ConfigError(f"reward id = {self.reward_id!r} is not allowed: use a non-empty id")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"{label} name = {self.name!r} is not allowed: give it a name")
+        object.__setattr__(self, "names", parse_names(self.names or self.name, label))
         c = self.cost_points
         if isinstance(c, bool) or not isinstance(c, int) or c < 1:
             raise ConfigError(
@@ -72,6 +76,9 @@ class Reward:
                 f"starts_on {self.starts_on.isoformat()}"
             )
 
+    def name_in(self, language: str | None) -> str:
+        return pick_name(self.names or {}, language)
+
     def check_tiers(self, rules: LoyaltyRules) -> None:
         """Refuse a min_tier that the loyalty rules do not define."""
         names = [t.name for t in rules.tiers]
@@ -84,7 +91,10 @@ class Reward:
 
 def reward_from_row(row: Mapping[str, Any]) -> Reward:
     """A Reward from a store row or cloud JSON: keys id, name, cost_points and optionally
-    active (bool or 0/1), per_member_limit, min_tier, starts_on, ends_on (ISO strings ok)."""
+    active (bool or 0/1), per_member_limit, min_tier, starts_on, ends_on (ISO strings ok).
+
+    `name` may be one name or {"fa": ..., "ar": ..., "en": ...}; a store row keeps the
+    per-language names as JSON text in `names`."""
     dates = {}
     for field in ("starts_on", "ends_on"):
         value = row.get(field)
@@ -100,9 +110,16 @@ def reward_from_row(row: Mapping[str, Any]) -> Reward:
     active = row.get("active", True)
     if active in (0, 1) and not isinstance(active, bool):
         active = bool(active)  # SQLite stores booleans as 0/1
+    name, names = row.get("name"), row.get("names")
+    if isinstance(names, str):
+        names = json.loads(names)
+    if isinstance(name, Mapping):
+        names = parse_names(name, f"reward {row.get('id')!r}")
+        name = pick_name(names, None)
     return Reward(
         reward_id=row.get("id"),  # type: ignore[arg-type]
-        name=row.get("name"),  # type: ignore[arg-type]
+        name=name,  # type: ignore[arg-type]
+        names=names,
         cost_points=row.get("cost_points"),  # type: ignore[arg-type]
         active=active,
         per_member_limit=row.get("per_member_limit"),
