@@ -124,7 +124,7 @@ class Runtime:
     def _start_sync(self) -> None:
         """The outbox drains to the cloud in the background; the screen hears about the link."""
         from kiosk.sync.errors import NotRegistered
-        from kiosk.sync.setup import rules_from_cloud, worker_from_settings
+        from kiosk.sync.setup import worker_from_settings
 
         service, store = self.service, self.store
         assert service is not None and store is not None
@@ -134,10 +134,7 @@ class Runtime:
             service.emit(UiEvent.LINK_STATE, status.to_json())
 
         def on_config(document: dict[str, Any]) -> None:
-            service.rules = rules_from_cloud(document)
-            for reward in document.get("rewards", []):
-                store.upsert_reward(reward["id"], reward["name"], reward["cost_points"],
-                                    active=reward.get("active", True), per_member_limit=reward.get("per_member_limit"))
+            service.apply_config(document)
 
         try:
             self.sync = worker_from_settings(self.settings, store, clock=self._clock, on_config=on_config,

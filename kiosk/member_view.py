@@ -1,22 +1,31 @@
 """The member screen as plain data, built once from one snapshot of the member (pure).
 
-What the balance screen, the till's result and a receipt claim show: name, points, credit, tier and
-progress, the last few ledger rows, and the reward catalogue as this member sees it today (what they
-can take now, and the first few locked ones with what blocks them). No raw identifiers beyond the
-card's masked label.
+What the balance screen, the till's result and a receipt claim show: name, points, credit (what the
+points buy, and the cashback wallet), tier and progress, the last few ledger rows, the points that
+expire next, the coupons held until used, the campaigns running for the member, the referral code
+with its QR, and the reward catalogue as this member sees it today (what they can take now, and the
+first few locked ones with what blocks them), named in the member's language. No raw identifiers
+beyond the card's masked label.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+import json
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Iterable, Mapping, Sequence
+
+import jdatetime
 
 from kiosk import rules
 from kiosk.clock import parse_iso
+from kiosk.qr import qr_data_uri
+from kiosk.rules.campaigns import Campaign
+from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.rewards import reward_from_row, reward_offers
 from kiosk.store.records import Card, LedgerRow, MemberSnapshot
 
 RECENT_ROWS = 5
 LOCKED_SHOWN = 3
+EXPIRY_SHOWN = 3
 
 
 def entries(rows: Iterable[LedgerRow]) -> list[rules.Entry]:
@@ -29,19 +38,45 @@ def tier_progress(history: Iterable[LedgerRow], now: datetime, loyalty: rules.Lo
     return rules.tier_progress(rules.window_points(entries(window), now, loyalty), loyalty)
 
 
+def expiry_list(history: Iterable[LedgerRow], now: datetime, zone: tzinfo,
+                loyalty: rules.LoyaltyRules) -> list[dict[str, Any]]:
+    """The next few expiry dates ("350 points expire on 1405/10/01"), as shop-local dates."""
+    shown = []
+    for at, points in rules.expiry_schedule(entries(history), now, loyalty)[:EXPIRY_SHOWN]:
+        day = at.astimezone(zone).date()
+        shown.append({"points": points, "on": day.isoformat(),
+                      "on_jalali": jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")})
+    return shown
+
+
+def coupon_names(row: Mapping[str, Any], language: str | None) -> str:
+    names = json.loads(row["names"]) if row.get("names") else parse_names(row["name"], f"reward {row['reward_id']!r}")
+    return pick_name(names, language)
+
+
 def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]], taken: Mapping[str, int],
-                  now: datetime, loyalty: rules.LoyaltyRules, card: Card | None = None) -> dict[str, Any]:
+                  now: datetime, loyalty: rules.LoyaltyRules, zone: tzinfo, card: Card | None = None,
+                  coupons: Sequence[Mapping[str, Any]] = (), campaigns: Sequence[Campaign] = ()) -> dict[str, Any]:
     member, balance = snapshot.member, snapshot.balance
+    language = member.language
     progress = tier_progress(snapshot.history, now, loyalty)
     offers = reward_offers([reward_from_row(r) for r in rewards], balance=balance.points, tier=progress.tier,
-                           taken=taken, today=now.date(), rules=loyalty)
-    shown = [{"id": o.reward.reward_id, "name": o.reward.name, "cost_points": o.reward.cost_points,
+                           taken=taken, today=now.astimezone(zone).date(), rules=loyalty)
+    shown = [{"id": o.reward.reward_id, "name": o.reward.name_in(language), "cost_points": o.reward.cost_points,
               "blockers": list(o.blockers), "points_short": o.points_short} for o in offers]
     return {
         "member_id": member.id,
         "first_name": member.first_name,
         "points": balance.points,
         "credit_rial": rules.credit_rial(balance.points, loyalty),
+        "wallet_rial": balance.credit_rial,
+        "referral_code": member.referral_code,
+        "referral_qr": qr_data_uri(member.referral_code, scale=4) if member.referral_code else None,
+        "profile_complete": bool(member.birthday and member.last_name),
+        "expiring": expiry_list(snapshot.history, now, zone, loyalty),
+        "coupons": [{"code": c["code"], "reward_id": c["reward_id"], "name": coupon_names(c, language),
+                     "issued_at": c["created_at"]} for c in coupons],
+        "campaigns": [{"id": c.campaign_id, "name": c.name_in(language), "type": c.kind} for c in campaigns],
         "tier": progress.tier.name,
         "next_tier": progress.next_tier.name if progress.next_tier else None,
         "points_to_next": progress.points_to_next,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import queue
 import threading
@@ -24,8 +25,13 @@ from kiosk.config import Secrets, Settings
 from kiosk.errors import CardAlreadyBound, CardNotActive, DuplicateMember, KioskError, OfflineRedemptionCap, UnknownCard
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
+from kiosk.rules.campaigns import Campaign, eligible_campaigns, purchase_effects
+from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
+from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
+from kiosk.rules.segments import RfmRules, rfm
 from kiosk.store import Card, Member, MemberSnapshot, Recorded, Store
+from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
 from kiosk.store.chain_import import import_chain_card
 from kiosk.ui_events import UiEvent
@@ -71,6 +77,9 @@ class KioskService:
         self.store = store
         self.settings = settings
         self.rules = settings.loyalty
+        # The chain's campaigns and RFM thresholds (segment targets); campaigns come with the cloud's config.
+        self.campaigns: tuple[Campaign, ...] = ()
+        self.segments = RfmRules()
         self.secrets = secrets  # the web layer reads pos_token, staff_pin_hash, branch_key from here
         self._secret = secrets.chain_secret
         self._clock = clock
@@ -246,6 +255,10 @@ class KioskService:
         """The service's clock (injected in tests), for the flows built on the service."""
         return self._clock()
 
+    def local_today(self) -> date:
+        """Today in the shop's time zone: campaigns and reward dates are shop days."""
+        return self._clock().astimezone(self.zone).date()
+
     def taps_today(self) -> int:
         """Taps since local midnight (UTC day) for the staff status screen; resets at the day boundary."""
         return self._taps_today if self._taps_day == self._clock().date() else 0
@@ -298,10 +311,13 @@ class KioskService:
         return snapshot
 
     def screen(self, snapshot: MemberSnapshot, *, card: Card | None = None) -> dict[str, Any]:
-        """The member screen from one snapshot: one more read, for the catalogue."""
+        """The member screen from one snapshot: two more reads, the catalogue and the coupons held."""
         rewards, taken = self.store.rewards_for(snapshot.member.id)
-        return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=self._clock(),
-                                         loyalty=self.rules, card=card)
+        now = self._clock()
+        tier = member_view.tier_progress(snapshot.history, now, self.rules).tier
+        return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=now, zone=self.zone,
+                                         loyalty=self.rules, card=card, coupons=self.store.coupons_held(snapshot.member.id),
+                                         campaigns=self.campaigns_for(snapshot, tier, with_limits=False))
 
     def summary(self, member_id: str, *, card: Card | None = None) -> dict[str, Any]:
         """What the balance screen shows for a member, read afresh (after a till earn or a receipt claim)."""
@@ -331,13 +347,61 @@ class KioskService:
 
     def earn(self, member_id: str, amount_rial: int, *, receipt_id: str | None = None,
              event_id: str | None = None) -> Recorded:
-        """Earn points for a purchase at the member's current tier; idempotent per receipt id."""
+        """Earn points for a purchase at the member's tier, with the campaigns running for them today, the
+        cashback into their purchase credit and the visit-streak bonus it completes; idempotent per receipt id."""
         if isinstance(amount_rial, bool) or not isinstance(amount_rial, int) or amount_rial <= 0:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
-        tier = self.tier_progress(member_id).tier
-        points = rules.earn_points(amount_rial, tier, self.rules)
-        return self.store.record(member_id, LedgerKind.EARN, points, amount=amount_rial, receipt_id=receipt_id,
-                                 event_id=event_id, reason=f"purchase at {tier.name} rate")
+        snapshot = self.store.member_snapshot(member_id)
+        tier = member_view.tier_progress(snapshot.history, self._clock(), self.rules).tier
+        base, applied = purchase_effects(self.campaigns_for(snapshot, tier), amount_rial, tier, self.rules)
+        extra = [(a.campaign, a.points) for a in applied if a.points]
+        reason = f"purchase at {tier.name} rate" + "".join(f"; {c.name} +{n}" for c, n in extra)
+        recorded = self.store.record_purchase(
+            member_id, amount_rial, base + sum(n for _, n in extra), reason=reason,
+            campaigns=[(c.campaign_id, n) for c, n in extra], cashback_rial=rules.cashback_rial(amount_rial, self.rules, tier),
+            receipt_id=receipt_id, event_id=event_id)
+        if recorded.applied:
+            streak = self._streak_bonus(snapshot.with_recorded(recorded))
+            if streak is not None:
+                recorded = replace(recorded, balance=streak.balance)
+        return recorded
+
+    def campaigns_for(self, snapshot: MemberSnapshot, tier: Tier, *, with_limits: bool = True) -> tuple[Campaign, ...]:
+        """The campaigns this member takes part in today (shop day), by tier, RFM segment and member id;
+        with_limits leaves out those whose per-member limit the member reached (one read, only if any has one)."""
+        if not self.campaigns:
+            return ()
+        member = snapshot.member
+        segment = "new"
+        if any(c.target_segments for c in self.campaigns):
+            segment = rfm(member_view.entries(snapshot.history), self._clock(), self.segments,
+                          enrolled_at=parse_iso(member.created_at)).segment
+        taken = (self.store.campaigns_taken(member.id)
+                 if with_limits and any(c.per_member_limit for c in self.campaigns) else {})
+        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken)
+
+    def _streak_bonus(self, snapshot: MemberSnapshot) -> Recorded | None:
+        """The visit-streak bonus when this purchase completes a streak (paid once per streak)."""
+        rows = snapshot.history
+        given = [parse_iso(r.created_at) for r in rows if r.kind == LedgerKind.BONUS and r.reason == "visit streak bonus"]
+        bonus = rules.streak_bonus(member_view.entries(rows), self._clock(), max(given, default=None), self.rules)
+        if not bonus:
+            return None
+        return self.store.record(snapshot.member.id, LedgerKind.BONUS, bonus, reason="visit streak bonus",
+                                 event_id=derived_id("streak", rows[0].event_id))
+
+    def apply_config(self, document: dict[str, Any]) -> BranchConfig:
+        """The cloud's branch config in force: rules, campaigns, and the catalogue (rewards it no longer
+        lists are deactivated here). Raises ConfigError and changes nothing for a config it cannot use."""
+        config = branch_config_from_cloud(document)
+        self.store.replace_rewards([
+            {"id": r.reward_id, "name": r.name, "names": json.dumps(r.names, ensure_ascii=False),
+             "cost_points": r.cost_points, "active": int(r.active), "per_member_limit": r.per_member_limit,
+             "min_tier": r.min_tier, "starts_on": r.starts_on.isoformat() if r.starts_on else None,
+             "ends_on": r.ends_on.isoformat() if r.ends_on else None}
+            for r in config.rewards])
+        self.rules, self.campaigns = config.rules, config.campaigns
+        return config
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",
                event_id: str | None = None) -> Recorded:

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.flows.digital_card import qr_data_uri
 from kiosk.errors import RewardNotAvailable
 from kiosk.member_view import tier_progress
+from kiosk.qr import qr_data_uri
 from kiosk.rules.rewards import check_reward, coupon_code, reward_from_row
 from kiosk.service import KioskService
 from kiosk.store import MemberSnapshot

@@ -11,12 +11,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-import segno
-
 from drivers.digital_card import issue_token
 from drivers.events import Tech
 from kiosk.errors import KioskError
 from kiosk.identity import digital_card_key, mask_uid
+from kiosk.qr import qr_data_uri
 from kiosk.service import KioskService
 
 VALID_DAYS = 730
@@ -49,8 +48,3 @@ def issue_digital_card(service: KioskService, member_id: str) -> DigitalCard:
     card = service.store.bind_card(member_id, service.card_ref_for(tech, card_id), tech, mask_uid(card_id))
     token = issue_token(card_id, key, expires_at=service.now() + timedelta(days=VALID_DAYS))
     return DigitalCard(card.label, token, qr_data_uri(token))
-
-
-def qr_data_uri(text: str, *, scale: int = 6) -> str:
-    """An SVG data URI (allowed by the page's CSP as img-src data:), dark on white for phone cameras."""
-    return segno.make(text, error="m").svg_data_uri(scale=scale, dark="#000", light="#fff")

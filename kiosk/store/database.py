@@ -32,6 +32,7 @@ from kiosk.store.migrations import MIGRATIONS
 from kiosk.clock import iso, parse_iso, utcnow
 from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
 from kiosk.store.outbox import OutboxMixin
+from kiosk.store.spending import SpendingMixin
 from kiosk.store.records import Balance, Card, LedgerRow, Member, MemberSnapshot, Recorded, new_event_id
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
@@ -51,7 +52,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store(OutboxMixin):
+class Store(OutboxMixin, SpendingMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,
@@ -264,12 +265,14 @@ class Store(OutboxMixin):
     def member_snapshot(self, member_id: str) -> MemberSnapshot:
         """The member, their balance and their whole ledger (newest first) in two reads: what a tap needs."""
         rows = self.query(
-            "SELECT m.*, b.points AS b_points, b.earned_total AS b_earned_total, b.spent_rial AS b_spent_rial "
+            "SELECT m.*, b.points AS b_points, b.earned_total AS b_earned_total, b.spent_rial AS b_spent_rial, "
+            "b.credit_rial AS b_credit_rial "
             "FROM members m JOIN balances b ON b.member_id = m.id WHERE m.id = ?", (member_id,))
         if not rows:
             raise UnknownMember(f"no member with id {member_id}")
         row = dict(rows[0])
-        balance = Balance(member_id, row.pop("b_points"), row.pop("b_earned_total"), row.pop("b_spent_rial"))
+        balance = Balance(member_id, row.pop("b_points"), row.pop("b_earned_total"), row.pop("b_spent_rial"),
+                          row.pop("b_credit_rial"))
         return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)))
 
     def member_by_phone(self, phone: str) -> Member | None:
@@ -403,35 +406,44 @@ class Store(OutboxMixin):
         )
 
         def tx(db: sqlite_utils.Database) -> Recorded:
-            existing = db.execute(
-                "SELECT * FROM ledger WHERE event_id = ? OR (? IS NOT NULL AND receipt_id = ?)",
-                [row.event_id, receipt_id, receipt_id],
-            ).fetchone()
-            if existing is not None:
-                cols = [d[0] for d in db.execute("SELECT * FROM ledger LIMIT 0").description]
-                old = LedgerRow(**{k: v for k, v in zip(cols, existing) if k != "cloud_state"})
-                bal = db.execute("SELECT points FROM balances WHERE member_id = ?", [old.member_id]).fetchone()[0]
-                return Recorded(old, False, bal)
-            bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()
-            if bal_row is None:
-                raise UnknownMember(f"no member with id {member_id}")
-            new_balance = bal_row[0] + points
-            if new_balance < 0:
-                raise InsufficientPoints(needed=-points, available=bal_row[0])
-            db["ledger"].insert(asdict(row))
-            db.execute(
-                "UPDATE balances SET points = ?, earned_total = earned_total + ?, spent_rial = spent_rial + ?, "
-                "updated_at = ? WHERE member_id = ?",
-                [new_balance, max(points, 0) if kind in CREDIT_KINDS else 0,
-                 amount if kind == LedgerKind.EARN else 0, row.created_at, member_id],
-            )
-            self._enqueue(db, kind, asdict(row), row.created_at, event_id=row.event_id)
-            return Recorded(row, True, new_balance)
+            return self._known(db, row.event_id, receipt_id) or Recorded(row, True, self._append(db, row))
 
         return self.write(tx)
 
+    def _known(self, db: sqlite_utils.Database, event_id: str, receipt_id: str | None) -> Recorded | None:
+        """The ledger row already recorded under this event id (or receipt id), as a repeat; None if new."""
+        existing = db.execute(
+            "SELECT * FROM ledger WHERE event_id = ? OR (? IS NOT NULL AND receipt_id = ?)",
+            [event_id, receipt_id, receipt_id],
+        ).fetchone()
+        if existing is None:
+            return None
+        cols = [d[0] for d in db.execute("SELECT * FROM ledger LIMIT 0").description]
+        old = LedgerRow(**{k: v for k, v in zip(cols, existing) if k != "cloud_state"})
+        bal = db.execute("SELECT points FROM balances WHERE member_id = ?", [old.member_id]).fetchone()[0]
+        return Recorded(old, False, bal)
+
+    def _append(self, db: sqlite_utils.Database, row: LedgerRow) -> int:
+        """Insert a new ledger row, move the balance and queue it for the cloud (inside a write); the new balance."""
+        bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [row.member_id]).fetchone()
+        if bal_row is None:
+            raise UnknownMember(f"no member with id {row.member_id}")
+        new_balance = bal_row[0] + row.points
+        if new_balance < 0:
+            raise InsufficientPoints(needed=-row.points, available=bal_row[0])
+        db["ledger"].insert(asdict(row))
+        db.execute(
+            "UPDATE balances SET points = ?, earned_total = earned_total + ?, spent_rial = spent_rial + ?, "
+            "updated_at = ? WHERE member_id = ?",
+            [new_balance, max(row.points, 0) if row.kind in CREDIT_KINDS else 0,
+             row.amount if row.kind == LedgerKind.EARN else 0, row.created_at, row.member_id],
+        )
+        self._enqueue(db, row.kind, asdict(row), row.created_at, event_id=row.event_id)
+        return new_balance
+
     def balance(self, member_id: str) -> Balance:
-        rows = self.query("SELECT member_id, points, earned_total, spent_rial FROM balances WHERE member_id = ?", (member_id,))
+        rows = self.query("SELECT member_id, points, earned_total, spent_rial, credit_rial FROM balances "
+                          "WHERE member_id = ?", (member_id,))
         if not rows:
             raise UnknownMember(f"no member with id {member_id}")
         return Balance(**dict(rows[0]))
@@ -465,7 +477,16 @@ class Store(OutboxMixin):
             HAVING stored != derived
             """
         )
-        return [(r["member_id"], r["stored"], r["derived"]) for r in rows]
+        credit = self.query(
+            """
+            SELECT b.member_id AS member_id, b.credit_rial AS stored, COALESCE(SUM(c.amount_rial), 0) AS derived
+            FROM balances b LEFT JOIN credit_ledger c ON c.member_id = b.member_id
+            GROUP BY b.member_id
+            HAVING stored != derived
+            """
+        )
+        return ([(r["member_id"], r["stored"], r["derived"]) for r in rows]
+                + [(f"{r['member_id']} (purchase credit, rial)", r["stored"], r["derived"]) for r in credit])
 
     def counts(self) -> dict[str, int]:
         return {

@@ -96,4 +96,69 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX outbox_waiting ON outbox(sent_at, rejected_at, created_at);
         """,
     ),
+    (
+        3,
+        """
+        -- Purchase credit (rial), a wallet beside the points: cashback in, till spending out.
+        ALTER TABLE balances ADD COLUMN credit_rial INTEGER NOT NULL DEFAULT 0 CHECK (credit_rial >= 0);
+        CREATE TABLE credit_ledger (
+            event_id TEXT PRIMARY KEY,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            kind TEXT NOT NULL CHECK (kind IN ('cashback', 'spend', 'reversal')),
+            amount_rial INTEGER NOT NULL,
+            receipt_id TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            device_id TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX credit_ledger_member ON credit_ledger(member_id, created_at);
+        CREATE TRIGGER credit_ledger_is_append_only_update BEFORE UPDATE ON credit_ledger
+            BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+        CREATE TRIGGER credit_ledger_is_append_only_delete BEFORE DELETE ON credit_ledger
+            BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+        -- Which campaigns applied to a purchase, with what they added (the earn row holds the total).
+        CREATE TABLE purchase_campaigns (
+            event_id TEXT NOT NULL REFERENCES ledger(event_id),
+            member_id TEXT NOT NULL REFERENCES members(id),
+            campaign_id TEXT NOT NULL,
+            points INTEGER NOT NULL,
+            PRIMARY KEY (event_id, campaign_id)
+        );
+        CREATE INDEX purchase_campaigns_member ON purchase_campaigns(member_id, campaign_id);
+        -- Reward names per language (JSON); NULL = the one name for every language.
+        ALTER TABLE rewards ADD COLUMN names TEXT;
+        ALTER TABLE rewards ADD COLUMN min_tier TEXT;
+        ALTER TABLE rewards ADD COLUMN starts_on TEXT;
+        ALTER TABLE rewards ADD COLUMN ends_on TEXT;
+        -- The till commit that used a coupon (used_at says when).
+        ALTER TABLE coupons ADD COLUMN used_by TEXT;
+        CREATE INDEX coupons_member ON coupons(member_id, used_at);
+        -- Till spending: a committed quote, found again by its idempotency key.
+        CREATE TABLE till_commits (
+            idempotency_key TEXT PRIMARY KEY,
+            quote_id TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            bill_rial INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            points_rial INTEGER NOT NULL,
+            credit_rial INTEGER NOT NULL,
+            discount_rial INTEGER NOT NULL,
+            coupon TEXT,
+            to_pay_rial INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            voided_at TEXT
+        );
+        -- Refunds of earned purchases: what each reversed, so refunds never exceed the purchase.
+        CREATE TABLE refunds (
+            refund_id TEXT PRIMARY KEY,
+            receipt_id TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            amount_rial INTEGER NOT NULL,
+            points INTEGER NOT NULL,
+            credit_rial INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX refunds_receipt ON refunds(receipt_id);
+        """,
+    ),
 )

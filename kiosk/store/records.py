@@ -43,6 +43,7 @@ class Balance:
     points: int
     earned_total: int
     spent_rial: int
+    credit_rial: int = 0  # the purchase-credit wallet (cashback), distinct from points
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class MemberSnapshot:
         b, row = self.balance, recorded.row
         earned = max(row.points, 0) if row.kind in CREDIT_KINDS else 0
         spent = row.amount if row.kind == LedgerKind.EARN else 0
-        balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent)
+        balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent,
+                          b.credit_rial)
         return MemberSnapshot(self.member, balance, (recorded.row, *self.history))
 
 
@@ -85,6 +87,8 @@ class Recorded:
     row: LedgerRow
     applied: bool
     balance: int
+    campaigns: tuple[tuple[str, int], ...] = ()  # (campaign id, points it added) for a purchase
+    cashback_rial: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,248 @@
+"""The purchase-credit wallet, campaign records, coupons at the till, till commits and refunds.
+
+A mixin of :class:`kiosk.store.database.Store`: every method is one transaction on the
+writer (or one read), so a purchase, its campaigns and its cashback land together, and a
+till commit debits points and credit and uses its coupon together or not at all. Nothing
+is edited: a void or a refund is a new ledger row (and a new credit-ledger row).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Any, Sequence
+
+import sqlite_utils
+
+from kiosk.clock import iso
+from kiosk.errors import SpendRefused, UnknownMember
+from kiosk.rules.ledger import LedgerKind
+from kiosk.store.records import LedgerRow, Recorded, new_event_id
+
+
+def derived_id(*parts: str) -> str:
+    """An event id fixed by what it records, so a retried write is the same event."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(parts)))
+
+
+class SpendingMixin:
+    # Provided by Store: the device, its clock, one-transaction writes, reads, and the ledger append.
+    device_id: str
+    _clock: Any
+    write: Any
+    query: Any
+    _known: Any
+    _append: Any
+
+    def _row(self, member_id: str, kind: str, points: int, *, amount: int = 0, reason: str = "",
+             receipt_id: str | None = None, event_id: str | None = None, now: str) -> LedgerRow:
+        return LedgerRow(event_id=event_id or new_event_id(), member_id=member_id, kind=kind, points=points,
+                         amount=amount, reason=reason, receipt_id=receipt_id, staff_id=None,
+                         device_id=self.device_id, created_at=now)
+
+    def _credit(self, db: sqlite_utils.Database, member_id: str, kind: str, amount_rial: int, *, event_id: str,
+                receipt_id: str | None, reason: str, now: str) -> int:
+        """Move the wallet by ``amount_rial`` (signed) with its credit-ledger row; the new wallet balance."""
+        row = db.execute("SELECT credit_rial FROM balances WHERE member_id = ?", [member_id]).fetchone()
+        if row is None:
+            raise UnknownMember(f"no member with id {member_id}")
+        if row[0] + amount_rial < 0:
+            raise SpendRefused("quote_changed", f"the member's purchase credit is {row[0]} rial now, "
+                                                f"less than the {-amount_rial} rial quoted; ask for a new quote")
+        db["credit_ledger"].insert({"event_id": event_id, "member_id": member_id, "kind": kind,
+                                    "amount_rial": amount_rial, "receipt_id": receipt_id, "reason": reason,
+                                    "device_id": self.device_id, "created_at": now})
+        db.execute("UPDATE balances SET credit_rial = credit_rial + ?, updated_at = ? WHERE member_id = ?",
+                   [amount_rial, now, member_id])
+        return row[0] + amount_rial
+
+    # --- purchases ---------------------------------------------------------------
+
+    def record_purchase(self, member_id: str, amount_rial: int, points: int, *, reason: str,
+                        campaigns: Sequence[tuple[str, int]] = (), cashback_rial: int = 0,
+                        receipt_id: str | None = None, event_id: str | None = None) -> Recorded:
+        """An earn row (points include what the campaigns added), the campaigns that applied and the
+        cashback, in one transaction; idempotent by event id or receipt id like :meth:`record`."""
+        now = iso(self._clock())
+        row = self._row(member_id, LedgerKind.EARN, points, amount=amount_rial, reason=reason,
+                        receipt_id=receipt_id, event_id=event_id, now=now)
+
+        def tx(db: sqlite_utils.Database) -> Recorded:
+            known = self._known(db, row.event_id, receipt_id)
+            if known is not None:
+                return known
+            balance = self._append(db, row)
+            for campaign_id, added in campaigns:
+                db["purchase_campaigns"].insert({"event_id": row.event_id, "member_id": member_id,
+                                                 "campaign_id": campaign_id, "points": added})
+            if cashback_rial:
+                self._credit(db, member_id, "cashback", cashback_rial, event_id=derived_id("cashback", row.event_id),
+                             receipt_id=receipt_id, reason=f"cashback on {amount_rial} rial", now=now)
+            return Recorded(row, True, balance, tuple(campaigns), cashback_rial)
+
+        return self.write(tx)
+
+    def campaigns_taken(self, member_id: str) -> dict[str, int]:
+        """How many of the member's purchases each campaign applied to (for per-member limits)."""
+        rows = self.query("SELECT campaign_id, COUNT(*) AS n FROM purchase_campaigns WHERE member_id = ? "
+                          "GROUP BY campaign_id", (member_id,))
+        return {r["campaign_id"]: r["n"] for r in rows}
+
+    def purchase_campaigns(self, event_id: str) -> list[tuple[str, int]]:
+        rows = self.query("SELECT campaign_id, points FROM purchase_campaigns WHERE event_id = ? "
+                          "ORDER BY campaign_id", (event_id,))
+        return [(r["campaign_id"], r["points"]) for r in rows]
+
+    def credit_history(self, member_id: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM credit_ledger WHERE member_id = ? ORDER BY created_at, rowid",
+                          (member_id,))
+        return [dict(r) for r in rows]
+
+    # --- rewards from the cloud ------------------------------------------------------
+
+    def replace_rewards(self, rewards: Sequence[dict[str, Any]]) -> None:
+        """The cloud's catalogue, in one transaction: listed rewards upserted, every other one deactivated
+        (kept, because issued coupons refer to it)."""
+        def tx(db: sqlite_utils.Database) -> None:
+            for reward in rewards:
+                db["rewards"].upsert(reward, pk="id")
+            ids = [r["id"] for r in rewards]
+            db.execute(f"UPDATE rewards SET active = 0 WHERE id NOT IN ({','.join('?' * len(ids))})", ids)
+
+        self.write(tx)
+
+    # --- coupons -------------------------------------------------------------------
+
+    def coupons_held(self, member_id: str) -> list[dict[str, Any]]:
+        """The member's unused coupons, newest first, with their reward's names (one read, on every tap)."""
+        rows = self.query(
+            "SELECT c.code, c.reward_id, c.created_at, r.name, r.names FROM coupons c "
+            "JOIN rewards r ON r.id = c.reward_id WHERE c.member_id = ? AND c.used_at IS NULL "
+            "ORDER BY c.created_at DESC", (member_id,))
+        return [dict(r) for r in rows]
+
+    def coupon(self, code: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT c.*, r.name, r.names, r.cost_points FROM coupons c "
+                          "JOIN rewards r ON r.id = c.reward_id WHERE c.code = ?", (code,))
+        return dict(rows[0]) if rows else None
+
+    # --- till commits ----------------------------------------------------------------
+
+    def commit_spend(self, commit: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Apply a till quote once: (the commit row, True), or (the first commit under that key, False).
+
+        ``commit`` has idempotency_key, quote_id, member_id, bill_rial, points, points_rial,
+        credit_rial, discount_rial, coupon, to_pay_rial. The coupon must still be the member's and unused,
+        and the points and credit still there (SpendRefused otherwise; nothing written).
+        """
+        now = iso(self._clock())
+        key, member_id = commit["idempotency_key"], commit["member_id"]
+
+        def tx(db: sqlite_utils.Database) -> tuple[dict[str, Any], bool]:
+            known = db.execute("SELECT * FROM till_commits WHERE idempotency_key = ?", [key]).fetchone()
+            if known is not None:
+                cols = [d[0] for d in db.execute("SELECT * FROM till_commits LIMIT 0").description]
+                return dict(zip(cols, known)), False
+            code = commit["coupon"]
+            if code is not None:
+                row = db.execute("SELECT member_id, used_at FROM coupons WHERE code = ?", [code]).fetchone()
+                if row is None or row[0] != member_id:
+                    raise SpendRefused("coupon_other_member", f"coupon {code} is not this member's")
+                if row[1] is not None:
+                    raise SpendRefused("coupon_used", f"coupon {code} was already used at {row[1]}")
+                db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ?", [now, key, code])
+            if commit["points"]:
+                balance = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()[0]
+                if balance < commit["points"]:
+                    raise SpendRefused("quote_changed", f"the member has {balance} points now, fewer than the "
+                                                        f"{commit['points']} quoted; ask for a new quote")
+                self._append(db, self._row(
+                    member_id, LedgerKind.REDEEM, -commit["points"], reason=f"paid at the till ({key})",
+                    event_id=derived_id("till-points", key), now=now))
+            if commit["credit_rial"]:
+                self._credit(db, member_id, "spend", -commit["credit_rial"], event_id=derived_id("till-credit", key),
+                             receipt_id=None, reason=f"paid at the till ({key})", now=now)
+            saved = {**commit, "created_at": now, "voided_at": None}
+            db["till_commits"].insert(saved)
+            return saved, True
+
+        return self.write(tx)
+
+    def void_spend(self, key: str) -> dict[str, Any]:
+        """Give back what a commit took (points as an adjust row, credit as a reversal, the coupon unused)."""
+        now = iso(self._clock())
+
+        def tx(db: sqlite_utils.Database) -> dict[str, Any]:
+            known = db.execute("SELECT * FROM till_commits WHERE idempotency_key = ?", [key]).fetchone()
+            if known is None:
+                raise SpendRefused("unknown_commit", f"no till commit with idempotency key {key}", 404)
+            cols = [d[0] for d in db.execute("SELECT * FROM till_commits LIMIT 0").description]
+            commit = dict(zip(cols, known))
+            if commit["voided_at"] is not None:
+                return commit  # a repeated void changes nothing
+            member_id = commit["member_id"]
+            if commit["points"]:
+                self._append(db, self._row(
+                    member_id, LedgerKind.ADJUST, commit["points"], reason=f"till commit {key} voided",
+                    event_id=derived_id("till-void-points", key), now=now))
+            if commit["credit_rial"]:
+                self._credit(db, member_id, "reversal", commit["credit_rial"],
+                             event_id=derived_id("till-void-credit", key), receipt_id=None,
+                             reason=f"till commit {key} voided", now=now)
+            if commit["coupon"]:
+                db.execute("UPDATE coupons SET used_at = NULL, used_by = NULL WHERE code = ? AND used_by = ?",
+                           [commit["coupon"], key])
+            db.execute("UPDATE till_commits SET voided_at = ? WHERE idempotency_key = ?", [now, key])
+            return {**commit, "voided_at": now}
+
+        return self.write(tx)
+
+    # --- refunds ---------------------------------------------------------------------
+
+    def refund(self, receipt_id: str, refund_id: str, amount_rial: int) -> tuple[dict[str, Any], bool]:
+        """Reverse the share of an earned purchase that ``amount_rial`` refunds: its points (campaign points
+        included) and its cashback, pro rata, floored on the running total so that refunding the whole
+        purchase reverses exactly what it earned. (refund row, True), or the first refund under that id."""
+        now = iso(self._clock())
+
+        def tx(db: sqlite_utils.Database) -> tuple[dict[str, Any], bool]:
+            cols = ("refund_id", "receipt_id", "member_id", "amount_rial", "points", "credit_rial", "created_at")
+            known = db.execute(f"SELECT {', '.join(cols)} FROM refunds WHERE refund_id = ?", [refund_id]).fetchone()
+            if known is not None:
+                old = dict(zip(cols, known))
+                if old["receipt_id"] != receipt_id or old["amount_rial"] != amount_rial:
+                    raise SpendRefused("replay_mismatch", f"refund {refund_id} was already made for "
+                                                          f"{old['amount_rial']} rial of receipt {old['receipt_id']}")
+                return old, False
+            earn = db.execute("SELECT member_id, points, amount FROM ledger WHERE receipt_id = ? AND kind = ?",
+                              [receipt_id, LedgerKind.EARN]).fetchone()
+            if earn is None:
+                raise SpendRefused("not_earned", f"no purchase with receipt id {receipt_id} was earned here", 404)
+            member_id, points, amount = earn
+            done_rial, done_points, done_credit = db.execute(
+                "SELECT COALESCE(SUM(amount_rial), 0), COALESCE(SUM(points), 0), COALESCE(SUM(credit_rial), 0) "
+                "FROM refunds WHERE receipt_id = ?", [receipt_id]).fetchone()
+            if done_rial + amount_rial > amount:
+                raise SpendRefused("refund_too_large", f"receipt {receipt_id} was {amount} rial and {done_rial} rial "
+                                                       f"were refunded already; at most {amount - done_rial} rial "
+                                                       f"can be refunded")
+            cashback = db.execute("SELECT COALESCE(SUM(amount_rial), 0) FROM credit_ledger WHERE receipt_id = ? "
+                                  "AND kind = 'cashback'", [receipt_id]).fetchone()[0]
+            back_points = points * (done_rial + amount_rial) // amount - done_points
+            back_credit = cashback * (done_rial + amount_rial) // amount - done_credit
+            balance = db.execute("SELECT points, credit_rial FROM balances WHERE member_id = ?", [member_id]).fetchone()
+            if balance[0] < back_points or balance[1] < back_credit:
+                raise SpendRefused("already_spent", f"the member has already spent what this purchase earned "
+                                                    f"({balance[0]} of {back_points} points, {balance[1]} of "
+                                                    f"{back_credit} rial credit left); refund at the service desk")
+            if back_points:
+                self._append(db, self._row(
+                    member_id, LedgerKind.ADJUST, -back_points, reason=f"refund {refund_id} of receipt {receipt_id}",
+                    event_id=derived_id("refund-points", refund_id), now=now))
+            if back_credit:
+                self._credit(db, member_id, "reversal", -back_credit, event_id=derived_id("refund-credit", refund_id),
+                             receipt_id=None, reason=f"refund {refund_id} of receipt {receipt_id}", now=now)
+            saved = dict(zip(cols, (refund_id, receipt_id, member_id, amount_rial, back_points, back_credit, now)))
+            db["refunds"].insert(saved)
+            return saved, True
+
+        return self.write(tx)
