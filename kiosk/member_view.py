@@ -67,6 +67,7 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
     return {
         "member_id": member.id,
         "first_name": member.first_name,
+        "language": language,
         "points": balance.points,
         "credit_rial": rules.credit_rial(balance.points, loyalty),
         "wallet_rial": balance.credit_rial,

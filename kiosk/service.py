@@ -16,7 +16,7 @@ import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
@@ -380,6 +380,14 @@ class KioskService:
                  if with_limits and any(c.per_member_limit for c in self.campaigns) else {})
         return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken)
 
+    def campaign_lines(self, applied: Iterable[tuple[str, int]], language: str | None) -> Iterator[dict[str, Any]]:
+        """What each campaign added to a purchase, named in `language` ("double points: +200"); a campaign the
+        cloud has since removed keeps its id as its name."""
+        known = {c.campaign_id: c for c in self.campaigns}
+        for campaign_id, points in applied:
+            c = known.get(campaign_id)
+            yield {"id": campaign_id, "name": c.name_in(language) if c else campaign_id, "points": points}
+
     def _streak_bonus(self, snapshot: MemberSnapshot) -> Recorded | None:
         """The visit-streak bonus when this purchase completes a streak (paid once per streak)."""
         rows = snapshot.history
@@ -412,13 +420,21 @@ class KioskService:
             self.check_offline_allowance(member_id, points)
         return self.store.record(member_id, LedgerKind.REDEEM, -points, reason=reason, event_id=event_id)
 
-    def check_offline_allowance(self, member_id: str, points: int) -> None:
-        """Offline, another branch may be spending the same points: cap what one day can redeem."""
+    def offline_allowance(self, member_id: str) -> int:
+        """Points the member may still redeem today (shop day) while the kiosk is offline."""
         local = self._clock().astimezone(self.zone)
         start = datetime.combine(local.date(), time(0), tzinfo=self.zone)
         end = start + timedelta(days=1)
         today = rules.redeemed_points(member_view.entries(self.store.history_since(member_id, start)), start, end)
-        allowance = rules.offline_redeem_allowance(today, self.rules)
+        return rules.offline_redeem_allowance(today, self.rules)
+
+    def offline(self) -> bool:
+        """True while a configured cloud cannot confirm balances (no cloud at all is never offline)."""
+        return self.link is not None and self.link != "online"
+
+    def check_offline_allowance(self, member_id: str, points: int) -> None:
+        """Offline, another branch may be spending the same points: cap what one day can redeem."""
+        allowance = self.offline_allowance(member_id)
         if points > allowance:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 

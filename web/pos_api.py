@@ -1,4 +1,5 @@
-"""The till's local API for "tap to earn" (docs/pos-api.yaml): bearer token, JSON, no cookies, no CSRF."""
+"""The till's local API (docs/pos-api.yaml): tap to earn, and spending (quotes, commits, voids, refunds,
+coupons); bearer token, JSON, no cookies, no CSRF."""
 from __future__ import annotations
 
 import hmac
@@ -6,6 +7,7 @@ import hmac
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from kiosk.errors import SpendRefused
 from kiosk.flows.till import PurchaseRejected, check_purchase
 from web.flows import flows
 
@@ -56,3 +58,53 @@ def cancel_purchase(receipt_id: str) -> ResponseReturnValue:
     if purchase is None:
         return problem(f"no purchase with receipt id {receipt_id}", 404)
     return jsonify(purchase.as_json())
+
+
+# --- spending at the till: quotes, commits, voids, refunds, coupons ---------------------------
+
+
+def refused(exc: SpendRefused) -> ResponseReturnValue:
+    return jsonify({"error": str(exc), "reason": exc.reason}), exc.status
+
+
+@blueprint.post("/quotes")
+def post_quote() -> ResponseReturnValue:
+    try:
+        quote = flows().till.quote(request.get_json(silent=True))
+    except SpendRefused as exc:
+        return refused(exc)
+    return jsonify(quote.as_json()), 201
+
+
+@blueprint.post("/commits")
+def post_commit() -> ResponseReturnValue:
+    try:
+        commit, created = flows().till.commit(request.get_json(silent=True))
+    except SpendRefused as exc:
+        return refused(exc)
+    return jsonify(commit), 201 if created else 200
+
+
+@blueprint.post("/commits/<key>/void")
+def void_commit(key: str) -> ResponseReturnValue:
+    try:
+        return jsonify(flows().till.void(key))
+    except SpendRefused as exc:
+        return refused(exc)
+
+
+@blueprint.post("/purchases/<receipt_id>/refunds")
+def post_refund(receipt_id: str) -> ResponseReturnValue:
+    try:
+        refund, created = flows().till.refund(receipt_id, request.get_json(silent=True))
+    except SpendRefused as exc:
+        return refused(exc)
+    return jsonify(refund), 201 if created else 200
+
+
+@blueprint.get("/coupons/<code>")
+def get_coupon(code: str) -> ResponseReturnValue:
+    try:
+        return jsonify(flows().till.coupon(code))
+    except SpendRefused as exc:
+        return refused(exc)

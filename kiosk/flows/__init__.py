@@ -1,4 +1,4 @@
-"""The kiosk's use cases (till, enrolment, receipts, staff, coupons, digital cards), built once on the service.
+"""The kiosk's use cases (till earn and spending, enrolment, receipts, staff, coupons, digital cards), built once on the service.
 
 `build_flows` is called by the composition root (appliance.runtime) and the result handed to the web
 layer, which only adapts HTTP and Socket.IO to it.
@@ -12,6 +12,7 @@ from kiosk.flows.claims import TapClaims
 from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
+from kiosk.flows.spending import TillDesk
 from kiosk.flows.staff import PinLock, StaffDesk
 from kiosk.flows.till import PosTill
 from kiosk.service import CardTap, KioskService
@@ -40,6 +41,7 @@ class KioskFlows:
     desk: StaffDesk
     pin_lock: PinLock
     last_tap: LastTap
+    till: TillDesk
     codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
 
     def close(self) -> None:
@@ -69,6 +71,8 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
 
     # A staff card is recognised before the card is resolved: it is never a member's card, nor the chain's.
     service.add_tap_handler(staff_card, before_resolve=True)
+    pin_lock = PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
+                       lockout_s=settings.staff.lockout_s)
     return KioskFlows(
         service=service,
         claims=claims,
@@ -76,8 +80,8 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         pos=PosTill(service, claims, pending_timeout_s=settings.pos.pending_timeout_s),
         receipts=ReceiptDesk(service, claims, service.secrets.branch_key),
         desk=desk,
-        pin_lock=PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
-                         lockout_s=settings.staff.lockout_s),
+        pin_lock=pin_lock,
         last_tap=last_tap,
+        till=TillDesk(service, pin_lock),
         codes=codes,
     )

@@ -39,6 +39,8 @@ class Purchase:
     balance: int | None = None
     card_label: str | None = None
     detail: str = ""
+    member_id: str | None = None  # once earned: what the till quotes the member's spending with
+    campaigns: tuple[dict[str, Any], ...] = ()  # the campaigns that added points: id, name, points
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,16 +132,21 @@ class PosTill:
             # nothing was written, so the till can post the same receipt again later.
             self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label)
             return True
-        self._finish(receipt_id, "earned", points=recorded.row.points, balance=recorded.balance,
-                     card_label=tap.label)
         summary = service.summary(card.member_id, card=card)
-        service.emit(UiEvent.POS_RESULT, {"state": "earned", "points_earned": recorded.row.points, **summary})
+        applied = tuple(service.campaign_lines(recorded.campaigns, summary["language"]))
+        self._finish(receipt_id, "earned", points=recorded.row.points, balance=recorded.balance,
+                     card_label=tap.label, member_id=card.member_id, campaigns=applied)
+        service.emit(UiEvent.POS_RESULT, {"state": "earned", "points_earned": recorded.row.points,
+                                          "campaigns_applied": list(applied), "cashback_rial": recorded.cashback_rial,
+                                          **summary})
         return True
 
     def _from_ledger(self, receipt_id: str) -> Purchase | None:
         row = self._service.store.ledger_by_receipt(receipt_id)
         if row is None:
             return None
-        return Purchase(receipt_id, row.amount, "earned", points=row.points,
-                        balance=self._service.store.balance(row.member_id).points)
+        store = self._service.store
+        return Purchase(receipt_id, row.amount, "earned", points=row.points, balance=store.balance(row.member_id).points,
+                        member_id=row.member_id,
+                        campaigns=tuple(self._service.campaign_lines(store.purchase_campaigns(row.event_id), None)))
 

@@ -87,6 +87,8 @@ class LoyaltyRules:
     offline_daily_redeem_cap: int = 1_000
     # At most this percent of one bill may be paid with points at the till.
     max_points_percent: int = 100
+    # Points, credit and discounts above this many rial on one bill need a staff PIN; 0 = never.
+    staff_approval_rial: int = 0
     # Which calendar "birth month" and "once a year" are counted in; Iranian members
     # think of their birthday in the Solar Hijri (jalali) calendar.
     calendar: str = "gregorian"
@@ -116,6 +118,8 @@ class LoyaltyRules:
                      meaning="points a member may redeem per day while offline, 0 = none")
         _check_whole("max_points_percent", self.max_points_percent, minimum=0, maximum=100,
                      meaning="percent of a bill that may be paid with points, 0 = none")
+        _check_whole("staff_approval_rial", self.staff_approval_rial, minimum=0,
+                     meaning="rial of points, credit and discounts on one bill above which staff approve, 0 = never")
         if self.birthday_mode not in BIRTHDAY_MODES:
             raise ConfigError(
                 f"birthday_mode = {self.birthday_mode!r} is not allowed: use \"month\" "

@@ -167,6 +167,10 @@ class SpendingMixin:
 
         return self.write(tx)
 
+    def till_commit(self, key: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM till_commits WHERE idempotency_key = ?", (key,))
+        return dict(rows[0]) if rows else None
+
     def void_spend(self, key: str) -> dict[str, Any]:
         """Give back what a commit took (points as an adjust row, credit as a reversal, the coupon unused)."""
         now = iso(self._clock())

@@ -1,0 +1,229 @@
+"""Spending at the till (docs/pos-api.yaml): quote a bill, commit the quote once, void it, refund a purchase.
+
+The till asks for a quote for a bill and a member (by the member id a tap-to-earn result gave it,
+or by a coupon code the shopper shows); the kiosk answers what can be applied under the chain's
+caps: the campaign discount, the coupon, the purchase credit (cashback wallet) and points (at most
+max_points_percent of the bill, within the offline daily cap). A commit applies exactly that
+quote once per idempotency key; a quote that expired, or whose bill or member changed since, is
+refused with a reason code (kiosk.errors.SpendRefused). Voids and refunds are new ledger rows.
+
+Quotes live in memory for QUOTE_TTL_S: one lost in a restart is simply asked for again.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from kiosk import rules
+from kiosk.clock import iso
+from kiosk.errors import InvalidCouponCode, KioskError, SpendRefused, UnknownMember
+from kiosk.flows.staff import PinLock
+from kiosk.member_view import coupon_names, tier_progress
+from kiosk.rules.campaigns import campaign_multiplier_percent, purchase_effects
+from kiosk.rules.rewards import parse_coupon_code
+from kiosk.service import KioskService
+
+QUOTE_TTL_S = 120
+KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+MAX_BILL_RIAL = 10**13
+
+
+@dataclass(frozen=True)
+class Quote:
+    quote_id: str
+    member_id: str
+    first_name: str
+    bill_rial: int
+    tier: str
+    multiplier_percent: int  # the member's earn rate today: tier x the best campaign multiplier
+    discount_rial: int
+    discount_campaign: str | None
+    coupon: str | None
+    coupon_reward: str | None
+    credit_rial: int
+    points: int
+    points_rial: int
+    to_pay_rial: int
+    needs_staff: bool
+    expires_at: str
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _whole(body: dict[str, Any], field: str, *, required: bool = True) -> int | None:
+    value = body.get(field)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_BILL_RIAL:
+        raise SpendRefused("bad_request", f"{field} must be a whole number of rial greater than 0", 400)
+    return value
+
+
+def _text(body: dict[str, Any], field: str, *, required: bool = True, pattern: re.Pattern | None = None) -> str | None:
+    value = body.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or (pattern is not None and not pattern.match(value)):
+        raise SpendRefused("bad_request", f"{field} must be text"
+                           + (" of 1-64 letters, digits, '.', '_', ':' or '-'" if pattern else ""), 400)
+    return value
+
+
+def _only(body: Any, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise SpendRefused("bad_request", f"the body must be a JSON object with {', '.join(sorted(allowed))}", 400)
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise SpendRefused("bad_request", f"unknown field {unknown[0]!r}; send only {', '.join(sorted(allowed))}", 400)
+    return body
+
+
+class TillDesk:
+    def __init__(self, service: KioskService, pin_lock: PinLock, *, ttl_s: int = QUOTE_TTL_S) -> None:
+        self._service = service
+        self._pin_lock = pin_lock
+        self._ttl = timedelta(seconds=ttl_s)
+        self._lock = threading.Lock()
+        self._quotes: dict[str, tuple[Quote, datetime]] = {}
+
+    # --- quote --------------------------------------------------------------------------
+
+    def quote(self, body: Any) -> Quote:
+        body = _only(body, {"bill_rial", "member_id", "coupon_code", "use_points", "use_credit"})
+        bill = _whole(body, "bill_rial")
+        member_id = _text(body, "member_id", required=False)
+        use = {f: body.get(f, True) for f in ("use_points", "use_credit")}
+        for field, value in use.items():
+            if not isinstance(value, bool):
+                raise SpendRefused("bad_request", f"{field} must be true or false", 400)
+        code, reward_name = None, None
+        service, store = self._service, self._service.store
+        if body.get("coupon_code") is not None:
+            try:
+                code = parse_coupon_code(body["coupon_code"])
+            except InvalidCouponCode as exc:
+                raise SpendRefused("bad_request", str(exc), 400) from None
+            coupon = self._usable_coupon(code, member_id)
+            member_id = coupon["member_id"]
+        if member_id is None:
+            raise SpendRefused("bad_request", "send member_id (from the tap-to-earn result) or coupon_code", 400)
+        try:
+            snapshot = service.settle(member_id)  # expired points are gone before anything is quoted
+        except UnknownMember:
+            raise SpendRefused("unknown_member", f"no member with id {member_id}", 404) from None
+        if code is not None:
+            reward_name = coupon_names(coupon, snapshot.member.language)
+        loyalty, now = service.rules, service.now()
+        tier = tier_progress(snapshot.history, now, loyalty).tier
+        campaigns = service.campaigns_for(snapshot, tier)
+        _, applied = purchase_effects(campaigns, bill, tier, loyalty)
+        discount = next((a for a in applied if a.discount_rial), None)
+        left = bill - (discount.discount_rial if discount else 0)
+        credit = min(snapshot.balance.credit_rial, left) if use["use_credit"] else 0
+        left -= credit
+        points = rules.points_payable(left, snapshot.balance.points, loyalty) if use["use_points"] else 0
+        if points and service.offline():
+            points = min(points, service.offline_allowance(member_id))
+        points_rial = rules.credit_rial(points, loyalty)
+        applied_rial = bill - left + points_rial
+        quote = Quote(
+            quote_id=str(uuid.uuid4()), member_id=member_id, first_name=snapshot.member.first_name, bill_rial=bill,
+            tier=tier.name, multiplier_percent=tier.multiplier_percent * campaign_multiplier_percent(campaigns) // 100,
+            discount_rial=discount.discount_rial if discount else 0,
+            discount_campaign=discount.campaign.name_in(snapshot.member.language) if discount else None,
+            coupon=code, coupon_reward=reward_name, credit_rial=credit, points=points, points_rial=points_rial,
+            to_pay_rial=left - points_rial,
+            needs_staff=bool(loyalty.staff_approval_rial) and applied_rial > loyalty.staff_approval_rial,
+            expires_at=iso(now + self._ttl))
+        with self._lock:
+            self._quotes = {k: v for k, v in self._quotes.items() if v[1] > now}  # forget expired quotes
+            self._quotes[quote.quote_id] = (quote, now + self._ttl)
+        return quote
+
+    def _usable_coupon(self, code: str, member_id: str | None) -> dict[str, Any]:
+        coupon = self._service.store.coupon(code)
+        if coupon is None:
+            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued here", 404)
+        if member_id is not None and coupon["member_id"] != member_id:
+            raise SpendRefused("coupon_other_member", f"coupon {code} belongs to another member")
+        if coupon["used_at"] is not None:
+            raise SpendRefused("coupon_used", f"coupon {code} was already used at {coupon['used_at']}")
+        return coupon
+
+    def coupon(self, text: str) -> dict[str, Any]:
+        """What a till needs to accept a coupon: its reward and whether it is still unused."""
+        try:
+            code = parse_coupon_code(text)
+        except InvalidCouponCode as exc:
+            raise SpendRefused("bad_request", str(exc), 400) from None
+        coupon = self._service.store.coupon(code)
+        if coupon is None:
+            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued here", 404)
+        return {"code": code, "valid": coupon["used_at"] is None, "used_at": coupon["used_at"],
+                "reward_id": coupon["reward_id"], "reward": coupon_names(coupon, None),
+                "member_id": coupon["member_id"], "issued_at": coupon["created_at"]}
+
+    # --- commit, void --------------------------------------------------------------------
+
+    def commit(self, body: Any) -> tuple[dict[str, Any], bool]:
+        body = _only(body, {"quote_id", "idempotency_key", "bill_rial", "staff_pin"})
+        quote_id = _text(body, "quote_id")
+        key = _text(body, "idempotency_key", pattern=KEY)
+        bill = _whole(body, "bill_rial")
+        service = self._service
+        done = service.store.till_commit(key)
+        if done is not None:
+            return self._replayed(done, quote_id, bill), False
+        with self._lock:
+            found = self._quotes.get(quote_id)
+        if found is None:
+            raise SpendRefused("quote_unknown", f"no quote {quote_id} (quotes last {self._ttl.seconds} s and not "
+                                                f"across a restart); ask for a new quote", 404)
+        quote, until = found
+        if service.now() >= until:
+            raise SpendRefused("quote_expired", f"quote {quote_id} expired at {quote.expires_at}; ask for a new quote")
+        if bill != quote.bill_rial:
+            raise SpendRefused("quote_changed", f"the bill is {bill} rial but quote {quote_id} was for "
+                                                f"{quote.bill_rial} rial; ask for a new quote")
+        if quote.needs_staff:
+            pin = body.get("staff_pin")
+            try:
+                self._pin_lock.check(pin if isinstance(pin, str) else "", service.secrets.staff_pin_hash)
+            except KioskError as exc:
+                raise SpendRefused("staff_required", f"this bill needs a staff PIN: {exc}", 403) from None
+        if quote.points and service.offline():
+            allowance = service.offline_allowance(quote.member_id)
+            if quote.points > allowance:
+                raise SpendRefused("quote_changed", f"offline, only {allowance} more points may be spent today")
+        row, created = service.store.commit_spend({
+            "idempotency_key": key, "quote_id": quote_id, "member_id": quote.member_id, "bill_rial": bill,
+            "points": quote.points, "points_rial": quote.points_rial, "credit_rial": quote.credit_rial,
+            "discount_rial": quote.discount_rial, "coupon": quote.coupon, "to_pay_rial": quote.to_pay_rial})
+        if not created:  # the same key committed meanwhile by another request
+            return self._replayed(row, quote_id, bill), False
+        with self._lock:
+            self._quotes.pop(quote_id, None)
+        return row, True
+
+    @staticmethod
+    def _replayed(done: dict[str, Any], quote_id: str, bill: int) -> dict[str, Any]:
+        if done["quote_id"] != quote_id or done["bill_rial"] != bill:
+            raise SpendRefused("replay_mismatch", f"idempotency key {done['idempotency_key']} was already used for "
+                                                  f"quote {done['quote_id']} and a bill of {done['bill_rial']} rial")
+        return done
+
+    def void(self, key: str) -> dict[str, Any]:
+        return self._service.store.void_spend(key)
+
+    # --- refunds ---------------------------------------------------------------------------
+
+    def refund(self, receipt_id: str, body: Any) -> tuple[dict[str, Any], bool]:
+        body = _only(body, {"refund_id", "amount_rial"})
+        refund_id = _text(body, "refund_id", pattern=KEY)
+        amount = _whole(body, "amount_rial")
+        return self._service.store.refund(receipt_id, refund_id, amount)
