@@ -103,18 +103,23 @@ def enroll_phone() -> ResponseReturnValue:
     return jsonify({"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp})
 
 
+def birthday_from(data: dict[str, Any]) -> str | None:
+    """The ISO birthday sent as ``birthday`` or picked on the Jalali keypad as ``birthday_jalali``."""
+    jalali = data.get("birthday_jalali")
+    if not isinstance(jalali, dict):
+        return data.get("birthday") or None
+    try:
+        return jalali_to_iso(int(jalali["y"]), int(jalali["m"]), int(jalali["d"]))
+    except (KeyError, TypeError, ValueError):
+        raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again") from None
+
+
 @blueprint.post("/enroll")
 def enroll() -> ResponseReturnValue:
     data = body()
     f = flows()
-    birthday = data.get("birthday") or None
-    jalali = data.get("birthday_jalali")
     try:
-        if isinstance(jalali, dict):
-            try:
-                birthday = jalali_to_iso(int(jalali["y"]), int(jalali["m"]), int(jalali["d"]))
-            except (KeyError, TypeError, ValueError):
-                raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again")
+        birthday = birthday_from(data)
         if data.get("consent") is not True and data.get("consent") is not False:
             raise EnrollmentError("consent", "answer the consent question with yes or no")
         if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
@@ -137,6 +142,20 @@ def enroll() -> ResponseReturnValue:
         except CardAlreadyBound as exc:
             return fail("card_taken", str(exc), 409, **answer)
     return jsonify(answer)
+
+
+@blueprint.post("/profile")
+def complete_profile() -> ResponseReturnValue:
+    """The member on the balance screen fills in their last name and birthday later; the bonus is paid once."""
+    data = body()
+    f = flows()
+    member_id = member_from(data)
+    try:
+        birthday = birthday_from(data)
+        profile = f.enrollment.complete_profile(member_id, str(data.get("last_name", "")), birthday)
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    return jsonify({"bonus": profile.bonus_points, "points": f.service.store.balance(member_id).points})
 
 
 def phone_was_verified(data: dict[str, Any]) -> bool:

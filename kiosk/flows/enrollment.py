@@ -14,6 +14,9 @@ from kiosk.store import Member
 from kiosk.flows.claims import TapClaims
 from kiosk.ui_events import UiEvent
 from kiosk.rules.ledger import LedgerKind
+from kiosk.store.spending import derived_id
+
+PROFILE_REASON = "profile completion bonus"
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,12 @@ class PhoneCheck:
 class Enrolled:
     member: Member
     bonus_points: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    member: Member
+    bonus_points: int  # 0 when the bonus was paid before
 
 
 def clean_name(raw: str, field: str, *, required: bool) -> str:
@@ -102,11 +111,7 @@ class Enrollment:
                                           referred_by=referrer.id if referrer else None)
         except DuplicateMember:
             raise EnrollmentError("phone", "this phone number is already a member") from None
-        bonus = rules_bonus.enrollment_bonus(rules)
-        profile = rules_bonus.profile_completion_bonus(born is not None, bool(last), False, rules)
-        if profile:
-            store.record(member.id, LedgerKind.BONUS, profile, reason="profile completion bonus")
-            bonus += profile
+        bonus = rules_bonus.enrollment_bonus(rules) + self._profile_bonus(member, already_given=False)
         if referrer is not None:
             to_referrer, to_new = rules_bonus.referral_bonuses(rules)
             if to_new:
@@ -115,6 +120,27 @@ class Enrollment:
             if to_referrer:
                 store.record(referrer.id, LedgerKind.BONUS, to_referrer, reason="referred a new member")
         return Enrolled(member, bonus)
+
+    def complete_profile(self, member_id: str, last_name: str, birthday: str | None) -> Profile:
+        """Fill in what was left out at joining; the profile bonus is paid the first time it is complete."""
+        last = clean_name(last_name, "last_name", required=True)
+        born = parse_birthday(birthday, self._today())
+        if born is None:
+            raise EnrollmentError("birthday", "give the birthday to complete the profile")
+        store = self._service.store
+        given = any(r.kind == LedgerKind.BONUS and r.reason == PROFILE_REASON for r in store.history(member_id))
+        member = store.update_profile(member_id, last_name=last, birthday=born.isoformat())
+        return Profile(member, self._profile_bonus(member, already_given=given))
+
+    def _profile_bonus(self, member: Member, *, already_given: bool) -> int:
+        """The profile-completion bonus once: its event id is the member's, so a second one is a repeat."""
+        points = rules_bonus.profile_completion_bonus(bool(member.birthday), bool(member.last_name), already_given,
+                                                      self._service.rules)
+        if not points:
+            return 0
+        recorded = self._service.store.record(member.id, LedgerKind.BONUS, points, reason=PROFILE_REASON,
+                                              event_id=derived_id("profile", member.id))
+        return points if recorded.applied else 0
 
     def await_card(self, member_id: str, ttl_s: float) -> None:
         """Bind the next tapped card to ``member_id``; the screen learns the outcome from a service event."""

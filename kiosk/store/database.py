@@ -275,6 +275,16 @@ class Store(OutboxMixin, SpendingMixin):
                           row.pop("b_credit_rial"))
         return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)))
 
+    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None) -> Member:
+        """Complete a profile after joining: the last name and birthday (kept local; the cloud has no such event)."""
+        def tx(db: sqlite_utils.Database) -> None:
+            if db.execute("UPDATE members SET last_name = ?, birthday = ? WHERE id = ?",
+                          [last_name, birthday, member_id]).rowcount == 0:
+                raise UnknownMember(f"no member with id {member_id}")
+
+        self.write(tx)
+        return self.member(member_id)
+
     def member_by_phone(self, phone: str) -> Member | None:
         rows = self.query("SELECT * FROM members WHERE phone = ?", (phone,))
         return Member(**dict(rows[0])) if rows else None
