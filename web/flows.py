@@ -17,6 +17,7 @@ from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
 from kiosk.flows.staff import PinLock, StaffDesk
+from kiosk.flows.spending import TillDesk
 from kiosk.flows.till import PosTill
 from kiosk.service import KioskService
 from kiosk.ui_events import UiEvent
@@ -47,6 +48,10 @@ class WebFlows:
     @property
     def pos(self) -> PosTill:
         return self.core.pos
+
+    @property
+    def till(self) -> TillDesk:
+        return self.core.till
 
     @property
     def receipts(self) -> ReceiptDesk:

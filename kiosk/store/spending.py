@@ -92,11 +92,6 @@ class SpendingMixin:
                           "ORDER BY campaign_id", (event_id,))
         return [(r["campaign_id"], r["points"]) for r in rows]
 
-    def credit_history(self, member_id: str) -> list[dict[str, Any]]:
-        rows = self.query("SELECT * FROM credit_ledger WHERE member_id = ? ORDER BY created_at, rowid",
-                          (member_id,))
-        return [dict(r) for r in rows]
-
     # --- rewards from the cloud ------------------------------------------------------
 
     def replace_rewards(self, rewards: Sequence[dict[str, Any]]) -> None:

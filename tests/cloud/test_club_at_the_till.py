@@ -1,0 +1,165 @@
+"""End to end on loopback: the club's config set in the real cloud changes what a purchase earns at a real
+kiosk (emulated reader, sync thread, web server), and the till spends credit, points and a coupon through
+the POS API, once only, and can void a commit and refund a purchase exactly."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from appliance.runtime import Runtime
+from kiosk.config import load, load_secrets, write_secrets
+from kiosk.flows import coupons
+from kiosk.flows.staff import hash_pin
+from kiosk.sync.files import Credentials, save_credentials
+from kiosk.sync.setup import credentials_path
+from tests.conftest import kioskctl, wait_until, write_config
+
+UID, OTHER_UID = "0A1B2C3D4E", "1122334455"
+TOKEN = "till-token-" + "y" * 24
+PIN = "2468"
+CONFIG = {
+    "rules": {"cashback_basis_points": 100, "max_points_percent": 50, "staff_approval_rial": 100_000,
+              "expiry_days": 0},
+    "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100},
+              {"name": "gold", "min_points": 5000, "multiplier_percent": 125}],
+    "rewards": [{"id": "coffee", "name": {"fa": "قهوه", "en": "Coffee"}, "cost_points": 50}],
+    "campaigns": [
+        {"id": "double", "type": "multiplier", "name": {"en": "Double points"}, "starts_on": "2020-01-01",
+         "ends_on": "2099-12-31", "earn_multiplier_percent": 200},
+        {"id": "ten-off", "type": "discount", "name": {"en": "Ten off"}, "starts_on": "2020-01-01",
+         "ends_on": "2099-12-31", "discount_percent": 10},
+    ],
+}
+
+
+def pos(rt: Runtime, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(rt.url.rstrip("/") + "/pos/v1" + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def kiosk(cloud, tmp_path: Path):
+    directory = tmp_path / "kiosk"
+    directory.mkdir()
+    write_secrets(directory / "secrets.toml", {"chain_secret": "cd" * 32, "pos_token": TOKEN,
+                                               "staff_pin_hash": hash_pin(PIN)})
+    config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n')
+    settings = load(config)
+    cloud.store.set_config("tehran-01", CONFIG)
+    with cloud.registered_client("tehran-01") as registered:
+        save_credentials(credentials_path(settings),
+                         Credentials(cloud.url, registered.device_id, registered.device_key, "tehran-01"))
+    rt = Runtime(settings, load_secrets(settings.device.secrets_file), port=0, clock=cloud.clock).start()
+    rt.config_path = config
+    try:
+        wait_until(lambda: rt.service.campaigns, what="the kiosk to pull the cloud's config")
+        wait_until(lambda: rt.service.reader_status.get("counter"), what="the emulated reader")
+        yield rt
+    finally:
+        rt.close()
+    assert kioskctl(config, "verify").returncode == 0
+
+
+def earn_by_tap(rt: Runtime, receipt: str, amount: int, uid: str = UID) -> dict:
+    assert pos(rt, "POST", "/purchases", {"receipt_id": receipt, "amount_rial": amount})[0] == 201
+    rt.emulators["counter"].tap(uid)
+    return wait_until(lambda: (lambda r: r if r["state"] == "earned" else None)(pos(rt, "GET", f"/purchases/{receipt}")[1]),
+                      what="the tap to earn the purchase")
+
+
+def test_a_cloud_campaign_earns_at_the_kiosk_and_the_till_spends_credit_and_points_once(cloud, kiosk):
+    rt = kiosk
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    rt.service.bind(sara.id, "rfid125", UID)
+    earned = earn_by_tap(rt, "R-1", 2_000_000)
+    assert earned["points"] == 400 and earned["member_id"] == sara.id  # 200 at bronze, doubled by the campaign
+    assert earned["campaigns"] == [{"id": "double", "name": "Double points", "points": 200}]
+    assert rt.store.balance(sara.id).credit_rial == 20_000  # 1 % cashback
+
+    status, quote = pos(rt, "POST", "/quotes", {"bill_rial": 300_000, "member_id": sara.id})
+    assert status == 201
+    # 10 % off, then the 20,000 rial of credit, then points for at most half of what is left (125 points)
+    assert (quote["discount_rial"], quote["credit_rial"], quote["points"], quote["to_pay_rial"]) == (
+        30_000, 20_000, 125, 125_000)
+    assert (quote["tier"], quote["multiplier_percent"], quote["needs_staff"]) == ("bronze", 200, True)
+    commit = {"quote_id": quote["quote_id"], "idempotency_key": "T-1", "bill_rial": 300_000}
+    status, body = pos(rt, "POST", "/commits", commit)
+    assert (status, body["reason"]) == (403, "staff_required")
+    status, body = pos(rt, "POST", "/commits", {**commit, "staff_pin": PIN})
+    assert status == 201 and body["to_pay_rial"] == 125_000
+    assert pos(rt, "POST", "/commits", {**commit, "staff_pin": PIN})[0] == 200  # a replay changes nothing
+    status, body = pos(rt, "POST", "/commits", {**commit, "bill_rial": 400_000})
+    assert (status, body["reason"]) == (409, "replay_mismatch")
+    balance = rt.store.balance(sara.id)
+    assert (balance.points, balance.credit_rial) == (100 + 400 - 125, 0)
+    status, body = pos(rt, "POST", "/commits", {**commit, "idempotency_key": "T-2", "staff_pin": PIN})
+    assert (status, body["reason"]) == (404, "quote_unknown")  # a committed quote cannot be spent again
+
+    status, late = pos(rt, "POST", "/quotes", {"bill_rial": 10_000, "member_id": sara.id, "use_points": False})
+    cloud.clock.advance(timedelta(seconds=121))
+    status, body = pos(rt, "POST", "/commits", {"quote_id": late["quote_id"], "idempotency_key": "T-3",
+                                                "bill_rial": 10_000})
+    assert (status, body["reason"]) == (409, "quote_expired")
+
+    voided = pos(rt, "POST", "/commits/T-1/void")[1]
+    assert voided["voided_at"] is not None
+    balance = rt.store.balance(sara.id)
+    assert (balance.points, balance.credit_rial) == (500, 20_000)
+    wait_until(lambda: rt.store.outbox_depth() == 0, what="the kiosk to send its events")
+    assert cloud.store.lookup(member_id=sara.id)["balance"] == 500
+
+
+def test_a_coupon_is_validated_and_used_once_at_the_till_and_not_by_another_member(kiosk):
+    rt = kiosk
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    ali = rt.service.enroll("+989121111111", "Ali", language="en")
+    coupon = coupons.redeem(rt.service, sara.id, "coffee")
+    status, checked = pos(rt, "GET", f"/coupons/{coupon.code.lower()}")
+    assert status == 200 and checked["valid"] and checked["reward"] == "قهوه" and checked["member_id"] == sara.id
+    status, body = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "member_id": ali.id, "coupon_code": coupon.code})
+    assert (status, body["reason"]) == (409, "coupon_other_member")
+    status, quote = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "coupon_code": coupon.code, "use_points": False})
+    assert status == 201 and quote["member_id"] == sara.id and quote["coupon_reward"] == "Coffee"
+    second = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "coupon_code": coupon.code, "use_points": False})[1]
+    assert pos(rt, "POST", "/commits", {"quote_id": quote["quote_id"], "idempotency_key": "C-1",
+                                        "bill_rial": 50_000})[0] == 201
+    status, body = pos(rt, "POST", "/commits", {"quote_id": second["quote_id"], "idempotency_key": "C-2",
+                                                "bill_rial": 50_000})
+    assert (status, body["reason"]) == (409, "coupon_used")  # two quotes of one coupon: only one commit wins
+    assert pos(rt, "GET", f"/coupons/{coupon.code}")[1]["valid"] is False
+    status, body = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "coupon_code": coupon.code})
+    assert (status, body["reason"]) == (409, "coupon_used")
+    assert rt.service.summary(sara.id)["coupons"] == []
+
+
+def test_a_refund_reverses_exactly_what_the_purchase_earned_and_never_more(kiosk):
+    rt = kiosk
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    rt.service.bind(sara.id, "rfid125", OTHER_UID)
+    earn_by_tap(rt, "R-9", 1_500_001, uid=OTHER_UID)
+    before = rt.store.balance(sara.id)
+    assert (before.points, before.credit_rial) == (100 + 300, 15_000)
+    status, first = pos(rt, "POST", "/purchases/R-9/refunds", {"refund_id": "F-1", "amount_rial": 500_000})
+    assert status == 201 and (first["points"], first["credit_rial"]) == (99, 4_999)
+    assert pos(rt, "POST", "/purchases/R-9/refunds", {"refund_id": "F-1", "amount_rial": 500_000})[0] == 200
+    status, body = pos(rt, "POST", "/purchases/R-9/refunds", {"refund_id": "F-1", "amount_rial": 7})
+    assert (status, body["reason"]) == (409, "replay_mismatch")
+    status, body = pos(rt, "POST", "/purchases/R-9/refunds", {"refund_id": "F-2", "amount_rial": 1_000_002})
+    assert (status, body["reason"]) == (409, "refund_too_large")
+    status, rest = pos(rt, "POST", "/purchases/R-9/refunds", {"refund_id": "F-3", "amount_rial": 1_000_001})
+    assert status == 201 and first["points"] + rest["points"] == 300 and first["credit_rial"] + rest["credit_rial"] == 15_000
+    after = rt.store.balance(sara.id)
+    assert (after.points, after.credit_rial) == (100, 0)
+    status, body = pos(rt, "POST", "/purchases/NOPE/refunds", {"refund_id": "F-4", "amount_rial": 1})
+    assert (status, body["reason"]) == (404, "not_earned")
