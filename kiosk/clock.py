@@ -16,4 +16,9 @@ def iso(at: datetime) -> str:
 
 
 def parse_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """The inverse of :func:`iso`; anything else is a ValueError.
+
+    fromisoformat is many times faster than strptime, and a tap parses the time of every ledger row."""
+    if len(text) != 27 or text[10] != "T" or not text.endswith("Z"):
+        raise ValueError(f"time data {text!r} does not match format '%Y-%m-%dT%H:%M:%S.%fZ'")
+    return datetime.fromisoformat(text)

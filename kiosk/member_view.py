@@ -32,17 +32,15 @@ def entries(rows: Iterable[LedgerRow]) -> list[rules.Entry]:
     return [rules.Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in rows]
 
 
-def tier_progress(history: Iterable[LedgerRow], now: datetime, loyalty: rules.LoyaltyRules) -> rules.TierProgress:
-    since = now - timedelta(days=loyalty.tier_window_days)
-    window = [r for r in history if parse_iso(r.created_at) >= since]
-    return rules.tier_progress(rules.window_points(entries(window), now, loyalty), loyalty)
+def tier_progress(snapshot: MemberSnapshot, now: datetime, loyalty: rules.LoyaltyRules) -> rules.TierProgress:
+    return rules.tier_progress(rules.window_points(snapshot.entries, now, loyalty), loyalty)
 
 
-def expiry_list(history: Iterable[LedgerRow], now: datetime, zone: tzinfo,
+def expiry_list(snapshot: MemberSnapshot, now: datetime, zone: tzinfo,
                 loyalty: rules.LoyaltyRules) -> list[dict[str, Any]]:
     """The next few expiry dates ("350 points expire on 1405/10/01"), as shop-local dates."""
     shown = []
-    for at, points in rules.expiry_schedule(entries(history), now, loyalty)[:EXPIRY_SHOWN]:
+    for at, points in rules.expiry_schedule(snapshot.entries, now, loyalty)[:EXPIRY_SHOWN]:
         day = at.astimezone(zone).date()
         shown.append({"points": points, "on": day.isoformat(),
                       "on_jalali": jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")})
@@ -59,7 +57,7 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
                   coupons: Sequence[Mapping[str, Any]] = (), campaigns: Sequence[Campaign] = ()) -> dict[str, Any]:
     member, balance = snapshot.member, snapshot.balance
     language = member.language
-    progress = tier_progress(snapshot.history, now, loyalty)
+    progress = tier_progress(snapshot, now, loyalty)
     offers = reward_offers([reward_from_row(r) for r in rewards], balance=balance.points, tier=progress.tier,
                            taken=taken, today=now.astimezone(zone).date(), rules=loyalty)
     shown = [{"id": o.reward.reward_id, "name": o.reward.name_in(language), "cost_points": o.reward.cost_points,
@@ -74,7 +72,7 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
         "referral_code": member.referral_code,
         "referral_qr": qr_data_uri(member.referral_code, scale=4) if member.referral_code else None,
         "profile_complete": bool(member.birthday and member.last_name),
-        "expiring": expiry_list(snapshot.history, now, zone, loyalty),
+        "expiring": expiry_list(snapshot, now, zone, loyalty),
         "coupons": [{"code": c["code"], "reward_id": c["reward_id"], "name": coupon_names(c, language),
                      "issued_at": c["created_at"]} for c in coupons],
         "campaigns": [{"id": c.campaign_id, "name": c.name_in(language), "type": c.kind} for c in campaigns],

@@ -277,7 +277,7 @@ class KioskService:
         return card
 
     def tier_progress(self, member_id: str) -> rules.TierProgress:
-        return member_view.tier_progress(self.store.member_snapshot(member_id).history, self._clock(), self.rules)
+        return member_view.tier_progress(self.store.member_snapshot(member_id), self._clock(), self.rules)
 
     def settle(self, member_id: str) -> MemberSnapshot:
         """Record what the rules say is due now (FIFO expiry, then the birthday bonus); the member after it."""
@@ -292,7 +292,7 @@ class KioskService:
         """
         member_id, rows = snapshot.member.id, snapshot.history
         now = self._clock()
-        due = rules.expiring_points(member_view.entries(rows), now, self.rules)
+        due = rules.expiring_points(snapshot.entries, now, self.rules)
         if due:
             expired_before = -sum(r.points for r in rows if r.kind == LedgerKind.EXPIRE)
             snapshot = snapshot.with_recorded(self.store.record(
@@ -314,7 +314,7 @@ class KioskService:
         """The member screen from one snapshot: two more reads, the catalogue and the coupons held."""
         rewards, taken = self.store.rewards_for(snapshot.member.id)
         now = self._clock()
-        tier = member_view.tier_progress(snapshot.history, now, self.rules).tier
+        tier = member_view.tier_progress(snapshot, now, self.rules).tier
         return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=now, zone=self.zone,
                                          loyalty=self.rules, card=card, coupons=self.store.coupons_held(snapshot.member.id),
                                          campaigns=self.campaigns_for(snapshot, tier, with_limits=False))
@@ -352,7 +352,7 @@ class KioskService:
         if isinstance(amount_rial, bool) or not isinstance(amount_rial, int) or amount_rial <= 0:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
         snapshot = self.store.member_snapshot(member_id)
-        tier = member_view.tier_progress(snapshot.history, self._clock(), self.rules).tier
+        tier = member_view.tier_progress(snapshot, self._clock(), self.rules).tier
         base, applied = purchase_effects(self.campaigns_for(snapshot, tier), amount_rial, tier, self.rules)
         extra = [(a.campaign, a.points) for a in applied if a.points]
         reason = f"purchase at {tier.name} rate" + "".join(f"; {c.name} +{n}" for c, n in extra)
@@ -374,7 +374,7 @@ class KioskService:
         member = snapshot.member
         segment = "new"
         if any(c.target_segments for c in self.campaigns):
-            segment = rfm(member_view.entries(snapshot.history), self._clock(), self.segments,
+            segment = rfm(snapshot.entries, self._clock(), self.segments,
                           enrolled_at=parse_iso(member.created_at)).segment
         taken = (self.store.campaigns_taken(member.id)
                  if with_limits and any(c.per_member_limit for c in self.campaigns) else {})
@@ -392,7 +392,7 @@ class KioskService:
         """The visit-streak bonus when this purchase completes a streak (paid once per streak)."""
         rows = snapshot.history
         given = [parse_iso(r.created_at) for r in rows if r.kind == LedgerKind.BONUS and r.reason == "visit streak bonus"]
-        bonus = rules.streak_bonus(member_view.entries(rows), self._clock(), max(given, default=None), self.rules)
+        bonus = rules.streak_bonus(snapshot.entries, self._clock(), max(given, default=None), self.rules)
         if not bonus:
             return None
         return self.store.record(snapshot.member.id, LedgerKind.BONUS, bonus, reason="visit streak bonus",

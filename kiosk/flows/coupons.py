@@ -34,7 +34,7 @@ def check_affordable(service: KioskService, member_id: str, reward_id: str,
     snapshot = snapshot or service.store.member_snapshot(member_id)
     now = service.now()
     check_reward(reward_from_row(row), balance=snapshot.balance.points,
-                 tier=tier_progress(snapshot.history, now, service.rules).tier,
+                 tier=tier_progress(snapshot, now, service.rules).tier,
                  taken=service.store.coupons_taken(member_id).get(reward_id, 0),
                  today=now.date(), rules=service.rules)
     if service.link is not None and service.link != "online":

@@ -119,7 +119,7 @@ class TillDesk:
         if code is not None:
             reward_name = coupon_names(coupon, snapshot.member.language)
         loyalty, now = service.rules, service.now()
-        tier = tier_progress(snapshot.history, now, loyalty).tier
+        tier = tier_progress(snapshot, now, loyalty).tier
         campaigns = service.campaigns_for(snapshot, tier)
         _, applied = purchase_effects(campaigns, bill, tier, loyalty)
         discount = next((a for a in applied if a.discount_rial), None)

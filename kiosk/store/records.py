@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 
-from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
+from kiosk.clock import parse_iso
+from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind
 
 
 def new_event_id() -> str:
@@ -67,6 +69,12 @@ class MemberSnapshot:
     member: Member
     balance: Balance
     history: tuple[LedgerRow, ...]
+
+    @cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        """The history as the rules' entries, converted once per snapshot (expiry, tier, segment and streak
+        all read them; a long ledger made that the cost of a tap)."""
+        return tuple(Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
 
     def with_recorded(self, recorded: "Recorded") -> "MemberSnapshot":
         """The snapshot after a ledger row this process just wrote (no read needed)."""
