@@ -13,8 +13,6 @@ import json
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Iterable, Mapping, Sequence
 
-import jdatetime
-
 from kiosk import rules
 from kiosk.clock import parse_iso
 from kiosk.qr import qr_data_uri
@@ -38,18 +36,21 @@ def tier_progress(snapshot: MemberSnapshot, now: datetime, loyalty: rules.Loyalt
 
 def expiry_list(snapshot: MemberSnapshot, now: datetime, zone: tzinfo,
                 loyalty: rules.LoyaltyRules) -> list[dict[str, Any]]:
-    """The next few expiry dates ("350 points expire on 1405/10/01"), as shop-local dates."""
+    """The next few expiry dates ("350 points expire on ۱ دی ۱۴۰۵"), as shop-local dates."""
     shown = []
     for at, points in rules.expiry_schedule(snapshot.entries, now, loyalty)[:EXPIRY_SHOWN]:
         day = at.astimezone(zone).date()
-        shown.append({"points": points, "on": day.isoformat(),
-                      "on_jalali": jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d")})
+        shown.append({"points": points, "on": day.isoformat()})  # the web localises it (Jalali in fa)
     return shown
 
 
+def reward_names(row: Mapping[str, Any]) -> dict[str, str]:
+    """A reward's names per language from a store row (JSON text, or the one name for every language)."""
+    return json.loads(row["names"]) if row.get("names") else parse_names(row["name"], f"reward {row.get('reward_id', row.get('id'))!r}")
+
+
 def coupon_names(row: Mapping[str, Any], language: str | None) -> str:
-    names = json.loads(row["names"]) if row.get("names") else parse_names(row["name"], f"reward {row['reward_id']!r}")
-    return pick_name(names, language)
+    return pick_name(reward_names(row), language)
 
 
 def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]], taken: Mapping[str, int],
@@ -60,7 +61,8 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
     progress = tier_progress(snapshot, now, loyalty)
     offers = reward_offers([reward_from_row(r) for r in rewards], balance=balance.points, tier=progress.tier,
                            taken=taken, today=now.astimezone(zone).date(), rules=loyalty)
-    shown = [{"id": o.reward.reward_id, "name": o.reward.name_in(language), "cost_points": o.reward.cost_points,
+    shown = [{"id": o.reward.reward_id, "name": o.reward.name_in(language), "names": dict(o.reward.names or {}),
+              "cost_points": o.reward.cost_points,
               "blockers": list(o.blockers), "points_short": o.points_short} for o in offers]
     return {
         "member_id": member.id,
@@ -73,9 +75,11 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
         "referral_qr": qr_data_uri(member.referral_code, scale=4) if member.referral_code else None,
         "profile_complete": bool(member.birthday and member.last_name),
         "expiring": expiry_list(snapshot, now, zone, loyalty),
+        # Names in the member's language, and every language's ("names") for a page showing another one.
         "coupons": [{"code": c["code"], "reward_id": c["reward_id"], "name": coupon_names(c, language),
-                     "issued_at": c["created_at"]} for c in coupons],
-        "campaigns": [{"id": c.campaign_id, "name": c.name_in(language), "type": c.kind} for c in campaigns],
+                     "names": reward_names(c), "issued_at": c["created_at"]} for c in coupons],
+        "campaigns": [{"id": c.campaign_id, "name": c.name_in(language), "names": dict(c.names or {}), "type": c.kind}
+                      for c in campaigns],
         "tier": progress.tier.name,
         "next_tier": progress.next_tier.name if progress.next_tier else None,
         "points_to_next": progress.points_to_next,

@@ -386,7 +386,8 @@ class KioskService:
         known = {c.campaign_id: c for c in self.campaigns}
         for campaign_id, points in applied:
             c = known.get(campaign_id)
-            yield {"id": campaign_id, "name": c.name_in(language) if c else campaign_id, "points": points}
+            yield {"id": campaign_id, "name": c.name_in(language) if c else campaign_id,
+                   "names": dict(c.names or {}) if c else {}, "points": points}
 
     def _streak_bonus(self, snapshot: MemberSnapshot) -> Recorded | None:
         """The visit-streak bonus when this purchase completes a streak (paid once per streak)."""

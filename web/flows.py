@@ -6,6 +6,7 @@ appliance.runtime) and handed to create_app; they live in ``app.extensions["kios
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -91,6 +92,10 @@ class WebFlows:
         if "recent" in payload:
             calendar = self.service.settings.web.calendar
             payload["recent"] = [{**r, "dates": format_all(parse_iso(r["at"]), calendar)} for r in payload["recent"]]
+        if "expiring" in payload:
+            calendar = self.service.settings.web.calendar
+            payload["expiring"] = [{**e, "dates": format_all(datetime.fromisoformat(e["on"] + "T12:00:00+00:00"), calendar)}
+                                   for e in payload["expiring"]]
         if name == UiEvent.UNKNOWN_CARD:
             tap = self.last_tap.get()
             if tap is not None:

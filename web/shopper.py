@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from kiosk.flows import coupons
 from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card
 from kiosk.flows.enrollment import EnrollmentError
+from kiosk.member_view import reward_names
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows
@@ -74,7 +75,8 @@ def check_reward() -> ResponseReturnValue:
         reward = coupons.check_affordable(f.service, member_id, str(data.get("reward_id", "")))
     except REWARD_REFUSALS as exc:
         return reward_refused(exc)
-    return jsonify({"reward_id": reward["id"], "name": reward["name"], "cost_points": reward["cost_points"]})
+    return jsonify({"reward_id": reward["id"], "name": reward["name"], "names": reward_names(reward),
+                    "cost_points": reward["cost_points"]})
 
 
 @blueprint.post("/rewards/redeem")
@@ -86,7 +88,7 @@ def redeem_reward() -> ResponseReturnValue:
         coupon = coupons.redeem(f.service, member_id, str(data.get("reward_id", "")))
     except REWARD_REFUSALS as exc:
         return reward_refused(exc)
-    return jsonify({"code": coupon.code, "qr": coupon.qr, "name": coupon.reward_name,
+    return jsonify({"code": coupon.code, "qr": coupon.qr, "name": coupon.reward_name, "names": coupon.reward_names,
                     "cost_points": coupon.cost_points, "balance": coupon.balance})
 
 

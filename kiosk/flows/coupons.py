@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import RewardNotAvailable
-from kiosk.member_view import tier_progress
+from kiosk.member_view import reward_names, tier_progress
 from kiosk.qr import qr_data_uri
 from kiosk.rules.rewards import check_reward, coupon_code, reward_from_row
 from kiosk.service import KioskService
@@ -20,6 +20,7 @@ class Coupon:
     code: str
     reward_id: str
     reward_name: str
+    reward_names: dict[str, str]
     cost_points: int
     balance: int
     qr: str
@@ -48,4 +49,4 @@ def redeem(service: KioskService, member_id: str, reward_id: str) -> Coupon:
     code = coupon_code(secrets.token_bytes(8))
     recorded = service.store.redeem_reward(member_id, reward_id, code)
     service.emit(UiEvent.REDEEMED, {"reward_id": reward_id})  # the page has its coupon in the reply; the lights hear
-    return Coupon(code, reward_id, row["name"], row["cost_points"], recorded.balance, qr_data_uri(code))
+    return Coupon(code, reward_id, row["name"], reward_names(row), row["cost_points"], recorded.balance, qr_data_uri(code))

@@ -77,7 +77,8 @@ def test_a_double_points_campaign_for_gold_doubles_a_gold_purchase_and_says_so(c
     assert "yalda" in earned.row.reason and "+100" in earned.row.reason
     assert club.store.purchase_campaigns(earned.row.event_id) == [("yalda", 100)]
     assert club.earn(bronze.id, 1_000_000).row.points == 100
-    assert list(club.campaign_lines(earned.campaigns, "fa")) == [{"id": "yalda", "name": "yalda fa", "points": 100}]
+    assert list(club.campaign_lines(earned.campaigns, "fa")) == [
+        {"id": "yalda", "name": "yalda fa", "names": {"fa": "yalda fa", "en": "yalda en"}, "points": 100}]
 
 
 def test_a_campaign_ending_on_the_22nd_stops_at_midnight_in_the_shops_time_zone(club):
@@ -161,7 +162,7 @@ def test_the_balance_screen_lists_expiry_dates_coupons_held_and_the_referral_cod
     screen = club.screen(snapshot)
     assert len(club.reads) <= 4, club.reads
     # enrolment (100) and the purchase (350) on 1405/09/30, less the coffee (100) taken from the oldest first
-    assert screen["expiring"] == [{"points": 350, "on": "2027-12-21", "on_jalali": "1406/09/30"}]
+    assert screen["expiring"] == [{"points": 350, "on": "2027-12-21"}]
     assert [c["code"] for c in screen["coupons"]] == [coupon.code]
     assert screen["referral_code"] == m.referral_code and screen["referral_qr"].startswith("data:image/svg+xml")
     assert club.summary(m.id)["coupons"][0]["name"] == "Coffee"  # still held on the next tap: not lost at idle

@@ -101,7 +101,8 @@
   function renderBalance(data, earned) {
     state.session = data.session;
     var root = render("t-balance", {
-      first_name: data.first_name, points: data.points, credit_rial: data.credit_rial,
+      first_name: data.first_name, points: data.points, credit_rial: data.credit_rial, wallet_rial: data.wallet_rial,
+      referral_code: data.referral_code,
       tier_name: msg("tier_" + data.tier)
     });
     root.querySelector(".tier-badge").dataset.tier = data.tier;
@@ -116,13 +117,14 @@
     }
     var list = root.querySelector(".rewards");
     (data.rewards || []).concat(data.locked_rewards || []).forEach(function (rw) {
-      var item = fill(document.getElementById("t-reward-item").content.cloneNode(true), rw);
+      var item = fill(document.getElementById("t-reward-item").content.cloneNode(true), { name: named(rw), cost_points: rw.cost_points });
       var b = item.querySelector("button");
       b.dataset.reward = rw.id;
       if (rw.locked) { b.classList.add("locked"); }
       list.appendChild(item);
     });
     root.querySelector('[data-none="rewards"]').hidden = (data.rewards || []).length > 0;
+    renderClub(root, data);
     var recent = root.querySelector(".recent");
     (data.recent || []).forEach(function (r) {
       var item = document.getElementById("t-recent-item").content.cloneNode(true);
@@ -132,17 +134,47 @@
     });
   }
 
+  // A reward's or campaign's name in this page's language (the payload carries every language's).
+  function named(item) { return (item.names && item.names[lang]) || item.name; }
+
+  // The club's extras on the balance screen: campaigns, cashback credit, expiry dates, coupons held, referral code.
+  function renderClub(root, data) {
+    function each(selector, items, build) {
+      var list = root.querySelector(selector);
+      (items || []).forEach(function (item) { list.appendChild(build(item)); });
+      list.hidden = !(items || []).length;
+      return list;
+    }
+    function line(text) { var li = document.createElement("li"); li.textContent = text; return li; }
+    each(".campaigns-applied", data.campaigns_applied, function (c) { return line(named(c) + ": " + signed(c.points)); });
+    var running = root.querySelector(".campaigns-running");
+    running.textContent = msg("campaigns_running", { names: (data.campaigns || []).map(named).join(lang === "en" ? ", " : "، ") });
+    running.hidden = !(data.campaigns || []).length;
+    root.querySelector(".wallet").hidden = !data.wallet_rial;
+    each(".expiring", data.expiring, function (e) { return line(msg("expiring", { n: fmt(e.points), date: e.dates ? e.dates[lang] : e.on })); });
+    var coupons = root.querySelector(".coupons-held");
+    coupons.hidden = !(data.coupons || []).length;
+    (data.coupons || []).forEach(function (c) {
+      var item = { name: named(c), code: c.code };
+      coupons.querySelector(".coupons").appendChild(fill(document.getElementById("t-coupon-item").content.cloneNode(true), item));
+    });
+    if (data.referral_code) {
+      root.querySelector(".referral").hidden = false;
+      root.querySelector(".referral-qr").src = data.referral_qr;
+    }
+  }
+
   handlers.reward = function (button) {
     state.reward = button.dataset.reward;
     post("/api/rewards/check", { session: state.session, reward_id: state.reward }).then(function (r) {
       if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
-      render("t-confirm-reward", r.data);
+      render("t-confirm-reward", { name: named(r.data), cost_points: r.data.cost_points });
     });
   };
   handlers["redeem-confirm"] = function () {
     post("/api/rewards/redeem", { session: state.session, reward_id: state.reward }).then(function (r) {
       if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
-      var root = render("t-coupon", r.data);
+      var root = render("t-coupon", { name: named(r.data), code: r.data.code, balance: r.data.balance });
       root.querySelector("img.qr").src = r.data.qr;
     });
   };
