@@ -25,7 +25,7 @@ from kiosk.config import Secrets, Settings
 from kiosk.errors import CardAlreadyBound, CardNotActive, DuplicateMember, KioskError, OfflineRedemptionCap, UnknownCard
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
-from kiosk.rules.campaigns import Campaign, eligible_campaigns, purchase_effects
+from kiosk.rules.campaigns import Campaign, MemberDays, eligible_campaigns, purchase_effects
 from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
@@ -367,7 +367,8 @@ class KioskService:
         return recorded
 
     def campaigns_for(self, snapshot: MemberSnapshot, tier: Tier, *, with_limits: bool = True) -> tuple[Campaign, ...]:
-        """The campaigns this member takes part in today (shop day), by tier, RFM segment and member id;
+        """The campaigns this member takes part in today (shop day), by tier, RFM segment, member id, birthday
+        and last purchase;
         with_limits leaves out those whose per-member limit the member reached (one read, only if any has one)."""
         if not self.campaigns:
             return ()
@@ -378,7 +379,10 @@ class KioskService:
                           enrolled_at=parse_iso(member.created_at)).segment
         taken = (self.store.campaigns_taken(member.id)
                  if with_limits and any(c.per_member_limit for c in self.campaigns) else {})
-        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken)
+        last = max((e.created_at for e in snapshot.entries if e.kind == LedgerKind.EARN), default=None)
+        days = MemberDays(date.fromisoformat(member.birthday) if member.birthday else None,
+                          last.astimezone(self.zone).date() if last else None)
+        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken, days, self.rules)
 
     def campaign_lines(self, applied: Iterable[tuple[str, int]], language: str | None) -> Iterator[dict[str, Any]]:
         """What each campaign added to a purchase, named in `language` ("double points: +200"); a campaign the

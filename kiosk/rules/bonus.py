@@ -64,6 +64,18 @@ def birthday_bonus(birthday: date | None, today: date, last_given: date | None,
     return rules.birthday_bonus if eligible else 0
 
 
+def is_birthday_period(birthday: date | None, today: date, rules: LoyaltyRules) -> bool:
+    """True on the member's birthday (birthday_mode "day") or in their birth month ("month"), in the rules'
+    calendar (Jalali aware), whatever was given before; for birthday campaigns."""
+    if birthday is None:
+        return False
+    _require_date("birthday", birthday)
+    _require_date("today", today)
+    if rules.calendar == "jalali":
+        return _jalali_eligible(birthday, today, None, rules.birthday_mode)
+    return _gregorian_eligible(birthday, today, None, rules.birthday_mode)
+
+
 def _gregorian_eligible(birthday: date, today: date, last_given: date | None,
                         mode: str) -> bool:
     if last_given is not None and last_given.year == today.year:

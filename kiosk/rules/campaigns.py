@@ -10,6 +10,10 @@ Types (`kind`) and the precedence of overlapping campaigns (see purchase_effects
 - "multiplier": raises the earn rate; multipliers do not stack, the highest one applies.
 - "bonus": fixed points on each purchase; every eligible bonus campaign adds its points.
 - "discount": percent off the bill at the till; they do not stack, the highest applies.
+- "birthday": percent off the bill on the member's birthday or in their birth month (the rules'
+  birthday_mode and calendar, Jalali aware); a discount like the others.
+- "second_purchase": percent off the member's next purchase within `within_days` days of their
+  last one; a discount like the others.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from typing import Any
 
 from kiosk.errors import ConfigError
 from kiosk.rules import earn_points
+from kiosk.rules.bonus import is_birthday_period
 from kiosk.rules.config import LoyaltyRules, Tier
 from kiosk.rules.ledger import is_plain_date
 from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.segments import SEGMENTS
 
-KINDS = ("multiplier", "bonus", "discount")
+KINDS = ("multiplier", "bonus", "discount", "birthday", "second_purchase")
+DISCOUNT_KINDS = frozenset({"discount", "birthday", "second_purchase"})
 # The one field that gives each type its effect; a field of another type is refused.
-_EFFECT = {"multiplier": "earn_multiplier_percent", "bonus": "bonus_points", "discount": "discount_percent"}
+_EFFECT = {"multiplier": "earn_multiplier_percent", "bonus": "bonus_points", "discount": "discount_percent",
+           "birthday": "discount_percent", "second_purchase": "discount_percent"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class Campaign:
     target_members: frozenset[str] = frozenset()
     per_member_limit: int | None = None  # purchases of one member it applies to; None = all
     names: Mapping[str, str] | None = None  # per language; None = `name` in every language
+    within_days: int | None = None  # "second_purchase": days after the last purchase it stays open
 
     def __post_init__(self) -> None:
         label = f"campaign {self.campaign_id!r}"
@@ -65,8 +73,14 @@ class Campaign:
                                   f"from {low}{f' to {high}' if high else ' up'}")
         if self.kind == "bonus" and self.bonus_points < 1:
             raise ConfigError(f"{label} of type 'bonus' needs bonus_points of at least 1")
-        if self.kind == "discount" and self.discount_percent < 1:
-            raise ConfigError(f"{label} of type 'discount' needs discount_percent from 1 to 100")
+        if self.kind in DISCOUNT_KINDS and self.discount_percent < 1:
+            raise ConfigError(f"{label} of type {self.kind!r} needs discount_percent from 1 to 100")
+        w = self.within_days
+        if (self.kind == "second_purchase") != (w is not None):
+            raise ConfigError(f"{label} within_days = {w!r} is not allowed: a 'second_purchase' campaign needs "
+                              f"within_days and no other type takes it")
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
+            raise ConfigError(f"{label} within_days = {w!r} is not allowed: use a whole number of at least 1")
         lim = self.per_member_limit
         if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 1):
             raise ConfigError(f"{label} per_member_limit = {lim!r} is not allowed: use a whole number "
@@ -139,16 +153,36 @@ def is_eligible(campaign: Campaign, today: date, tier: Tier | str, segment: str,
     )
 
 
+@dataclass(frozen=True)
+class MemberDays:
+    """What the birthday and second-purchase campaigns need to know of a member (shop-local dates)."""
+
+    birthday: date | None = None
+    last_purchase_on: date | None = None  # the day of their latest purchase before this one
+
+
+def _occasion(campaign: Campaign, today: date, days: MemberDays, rules: LoyaltyRules | None) -> bool:
+    if campaign.kind == "birthday":
+        return rules is not None and is_birthday_period(days.birthday, today, rules)
+    if campaign.kind == "second_purchase":
+        last = days.last_purchase_on
+        return last is not None and 0 <= (today - last).days <= campaign.within_days  # type: ignore[operator]
+    return True
+
+
 def eligible_campaigns(campaigns: Iterable[Campaign], today: date, tier: Tier | str,
                        segment: str, member_id: str | None = None,
-                       taken: Mapping[str, int] | None = None) -> tuple[Campaign, ...]:
+                       taken: Mapping[str, int] | None = None, days: MemberDays = MemberDays(),
+                       rules: LoyaltyRules | None = None) -> tuple[Campaign, ...]:
     """The campaigns the member may take part in today, ending soonest first.
 
     `taken` maps campaign id to the purchases of this member it already applied to; a
-    campaign whose per_member_limit is reached is left out.
+    campaign whose per_member_limit is reached is left out. Birthday campaigns need `days`
+    and `rules` (birthday_mode, calendar); second-purchase ones need `days`.
     """
     taken = taken or {}
     chosen = [c for c in campaigns if is_eligible(c, today, tier, segment, member_id)
+              and _occasion(c, today, days, rules)
               and (c.per_member_limit is None or taken.get(c.campaign_id, 0) < c.per_member_limit)]
     return tuple(sorted(chosen, key=lambda c: (c.ends_on, c.campaign_id)))
 
@@ -183,7 +217,7 @@ def purchase_effects(eligible: Sequence[Campaign], amount_rial: int, tier: Tier,
         extra = earn_points(amount_rial, tier, rules, best.earn_multiplier_percent) - base
         applied.append(Applied(best, points=extra))
     applied += [Applied(c, points=c.bonus_points) for c in eligible if c.kind == "bonus"]
-    discounts = [c for c in eligible if c.kind == "discount"]
+    discounts = [c for c in eligible if c.kind in DISCOUNT_KINDS]
     if discounts:
         best = max(discounts, key=lambda c: c.discount_percent)
         applied.append(Applied(best, discount_rial=amount_rial * best.discount_percent // 100))
@@ -192,7 +226,7 @@ def purchase_effects(eligible: Sequence[Campaign], amount_rial: int, tier: Tier,
 
 _KEYS = ("id", "type", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
          "target_members", "per_member_limit", "earn_multiplier_percent", "bonus_points",
-         "discount_percent")
+         "discount_percent", "within_days")
 
 
 def campaigns_from_mapping(items: Sequence[Mapping[str, Any]], rules: LoyaltyRules,
@@ -236,7 +270,7 @@ def _campaign_from_table(item: object) -> Campaign:
     kind = item.get("type", "multiplier")
     if kind not in KINDS:
         raise ConfigError(f"type = {kind!r} is not a campaign type: use {', '.join(KINDS)}")
-    foreign = sorted(k for k, of in ((f, t) for t, f in _EFFECT.items()) if k in item and of != kind)
+    foreign = sorted(f for f in set(_EFFECT.values()) if f in item and f != _EFFECT[kind])
     if foreign:
         raise ConfigError(f"{foreign[0]!r} is not a field of a {kind!r} campaign: use "
                           f"{_EFFECT[kind]!r}")
@@ -250,6 +284,7 @@ def _campaign_from_table(item: object) -> Campaign:
         discount_percent=item.get("discount_percent", 0),
         target_members=item.get("target_members", frozenset()),
         per_member_limit=item.get("per_member_limit"),
+        within_days=item.get("within_days"),
         starts_on=_parse_date("starts_on", item["starts_on"], item["id"]),
         ends_on=_parse_date("ends_on", item["ends_on"], item["id"]),
         target_tiers=item.get("target_tiers", frozenset()),

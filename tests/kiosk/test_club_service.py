@@ -41,8 +41,8 @@ def config(*campaigns: dict, rewards: list | None = None, **rules: object) -> di
 
 
 def campaign(cid: str, kind: str = "multiplier", **fields: object) -> dict:
-    effect = {"multiplier": {"earn_multiplier_percent": 200}, "bonus": {"bonus_points": 30},
-              "discount": {"discount_percent": 10}}[kind]
+    effect = {"multiplier": {"earn_multiplier_percent": 200}, "bonus": {"bonus_points": 30}}.get(
+        kind, {"discount_percent": 10})
     return {"id": cid, "type": kind, "name": {"fa": f"{cid} fa", "en": f"{cid} en"},
             "starts_on": "2026-12-20", "ends_on": "2026-12-22", **effect, **fields}
 
@@ -185,4 +185,46 @@ def test_a_profile_completed_after_joining_pays_its_bonus_once(club):
 
 def test_the_documented_example_config_runs_one_campaign_of_each_type(club):
     applied = club.apply_config(copy.deepcopy(EXAMPLE))
-    assert sorted(c.kind for c in applied.campaigns) == ["bonus", "discount", "multiplier"]
+    assert {c.kind for c in applied.campaigns} == {"multiplier", "bonus", "discount", "birthday", "second_purchase"}
+    assert any(c.target_members for c in applied.campaigns)  # a personal offer
+
+
+def quote(service: KioskService, member_id: str, bill: int = 1_000_000):
+    flows = build_flows(service)
+    try:
+        return flows.till.quote({"bill_rial": bill, "member_id": member_id, "use_points": False, "use_credit": False})
+    finally:
+        flows.close()
+
+
+def test_a_birthday_discount_is_quoted_in_the_jalali_birth_month_only(club):
+    club.apply_config(config(campaign("bday", "birthday", discount_percent=15, starts_on="2020-01-01",
+                                      ends_on="2099-12-31"), calendar="jalali", birthday_mode="month"))
+    # Born 1369/10/01 (1990-12-22); the shop day 2026-12-21 is 1405/09/30, the day before the Jalali month Dey
+    m = member(club, birthday="1990-12-22")
+    assert quote(club, m.id).discount_rial == 0
+    club.clock.at = datetime(2026, 12, 21, 21, 0, tzinfo=timezone.utc)  # 00:30 on 1405/10/01 in Tehran
+    assert (quote(club, m.id).discount_rial, quote(club, m.id).discount_campaign) == (150_000, "bday en")
+
+
+def test_a_second_purchase_discount_is_quoted_within_n_days_of_the_last_purchase(club):
+    club.apply_config(config(campaign("again", "second_purchase", discount_percent=20, within_days=7,
+                                      starts_on="2020-01-01", ends_on="2099-12-31"),
+                             campaign("small", "discount", discount_percent=5, starts_on="2020-01-01",
+                                      ends_on="2099-12-31")))
+    m = member(club)
+    assert quote(club, m.id).discount_rial == 50_000  # no purchase yet: only the 5 % for everyone
+    club.earn(m.id, 100_000)
+    club.clock.at += timedelta(days=7)
+    assert quote(club, m.id).discount_rial == 200_000  # the highest discount applies alone
+    club.clock.at += timedelta(days=1)
+    assert quote(club, m.id).discount_rial == 50_000
+
+
+def test_a_campaign_field_of_another_type_or_a_missing_within_days_is_refused_naming_it(club):
+    with pytest.raises(ConfigError, match="'bonus_points' is not a field of a 'discount' campaign"):
+        club.apply_config(config(campaign("x", "discount", bonus_points=5)))
+    with pytest.raises(ConfigError, match="needs within_days"):
+        club.apply_config(config(campaign("x", "second_purchase", discount_percent=5)))
+    with pytest.raises(ConfigError, match="unknown language 'de'"):
+        club.apply_config(config({**campaign("x"), "name": {"de": "Doppelt"}}))
