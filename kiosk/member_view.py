@@ -36,12 +36,14 @@ def tier_progress(snapshot: MemberSnapshot, now: datetime, loyalty: rules.Loyalt
 
 def expiry_list(snapshot: MemberSnapshot, now: datetime, zone: tzinfo,
                 loyalty: rules.LoyaltyRules) -> list[dict[str, Any]]:
-    """The next few expiry dates ("350 points expire on ۱ دی ۱۴۰۵"), as shop-local dates."""
-    shown = []
-    for at, points in rules.expiry_schedule(snapshot.entries, now, loyalty)[:EXPIRY_SHOWN]:
-        day = at.astimezone(zone).date()
-        shown.append({"points": points, "on": day.isoformat()})  # the web localises it (Jalali in fa)
-    return shown
+    """The next few expiry dates ("350 points expire on ۱ دی ۱۴۰۵"), lots of one shop day merged."""
+    by_day: dict[str, int] = {}
+    for at, points in rules.expiry_schedule(snapshot.entries, now, loyalty):
+        day = at.astimezone(zone).date().isoformat()  # the web localises it (Jalali in fa)
+        if day not in by_day and len(by_day) == EXPIRY_SHOWN:
+            break
+        by_day[day] = by_day.get(day, 0) + points
+    return [{"points": points, "on": day} for day, points in by_day.items()]
 
 
 def reward_names(row: Mapping[str, Any]) -> dict[str, str]:
