@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk.config import Secrets, load  # noqa: E402
+from kiosk.flows.claims import TapClaims  # noqa: E402
 from kiosk.flows.spending import TillDesk  # noqa: E402
 from kiosk.flows.staff import PinLock  # noqa: E402
 from kiosk.service import KioskService  # noqa: E402
@@ -75,7 +76,8 @@ def main() -> int:
             service = KioskService(store, settings, Secrets(chain_secret=b"x" * 32))
             service.apply_config(config(args.campaigns))
             member_id = seed(service, args.entries)
-            till = TillDesk(service, PinLock(Path(tmp) / "lock.json", max_attempts=5, lockout_s=60))
+            claims = TapClaims(service)
+            till = TillDesk(service, claims, PinLock(Path(tmp) / "lock.json", max_attempts=5, lockout_s=60))
             quotes, commits = [], []
             for i in range(args.rounds):
                 t0 = time.perf_counter()
@@ -85,6 +87,7 @@ def main() -> int:
                 t2 = time.perf_counter()
                 quotes.append((t1 - t0) * 1000)
                 commits.append((t2 - t1) * 1000)
+            claims.close()
             mismatches = store.verify()
             print(f"ledger_entries={len(store.history(member_id))}")
             print(f"active_campaigns={len(service.campaigns)}")

@@ -73,7 +73,18 @@ def post_quote() -> ResponseReturnValue:
         quote = flows().till.quote(request.get_json(silent=True))
     except SpendRefused as exc:
         return refused(exc)
-    return jsonify(quote.as_json()), 201
+    if isinstance(quote, dict):  # waiting for the shopper's tap: poll GET /quotes/<id>
+        return jsonify(quote), 202
+    return jsonify({**quote.as_json(), "state": "ready"}), 201
+
+
+@blueprint.get("/quotes/<quote_id>")
+def get_quote(quote_id: str) -> ResponseReturnValue:
+    try:
+        quote = flows().till.quote_status(quote_id)
+    except SpendRefused as exc:
+        return refused(exc)
+    return jsonify(quote if isinstance(quote, dict) else {**quote.as_json(), "state": "ready"})
 
 
 @blueprint.post("/commits")

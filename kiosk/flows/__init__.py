@@ -82,6 +82,6 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         desk=desk,
         pin_lock=pin_lock,
         last_tap=last_tap,
-        till=TillDesk(service, pin_lock),
+        till=TillDesk(service, claims, pin_lock),
         codes=codes,
     )

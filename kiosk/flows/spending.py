@@ -1,7 +1,7 @@
 """Spending at the till (docs/pos-api.yaml): quote a bill, commit the quote once, void it, refund a purchase.
 
-The till asks for a quote for a bill and a member (by the member id a tap-to-earn result gave it,
-or by a coupon code the shopper shows); the kiosk answers what can be applied under the chain's
+The till asks for a quote for a bill and a member (by a tap: the quote is ready once the shopper taps,
+by the member id a tap-to-earn result gave it, or by a coupon code the shopper shows); the kiosk answers what can be applied under the chain's
 caps: the campaign discount, the coupon, the purchase credit (cashback wallet) and points (at most
 max_points_percent of the bill, within the offline daily cap). A commit applies exactly that
 quote once per idempotency key; a quote that expired, or whose bill or member changed since, is
@@ -20,12 +20,14 @@ from typing import Any
 
 from kiosk import rules
 from kiosk.clock import iso
-from kiosk.errors import InvalidCouponCode, KioskError, SpendRefused, UnknownMember
+from kiosk.errors import CardNotActive, InvalidCouponCode, KioskError, SpendRefused, UnknownCard, UnknownMember
+from kiosk.flows.claims import TapClaims
 from kiosk.flows.staff import PinLock
 from kiosk.member_view import coupon_names, tier_progress
 from kiosk.rules.campaigns import campaign_multiplier_percent, purchase_effects
 from kiosk.rules.rewards import parse_coupon_code
-from kiosk.service import KioskService
+from kiosk.service import CardTap, KioskService
+from kiosk.ui_events import UiEvent
 
 QUOTE_TTL_S = 120
 KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -84,17 +86,68 @@ def _only(body: Any, allowed: set[str]) -> dict[str, Any]:
 
 
 class TillDesk:
-    def __init__(self, service: KioskService, pin_lock: PinLock, *, ttl_s: int = QUOTE_TTL_S) -> None:
+    def __init__(self, service: KioskService, claims: TapClaims, pin_lock: PinLock, *,
+                 ttl_s: int = QUOTE_TTL_S) -> None:
         self._service = service
+        self._claims = claims
         self._pin_lock = pin_lock
         self._ttl = timedelta(seconds=ttl_s)
         self._lock = threading.Lock()
-        self._quotes: dict[str, tuple[Quote, datetime]] = {}
+        self._quotes: dict[str, tuple[Quote | None, datetime]] = {}  # None: waiting for the tap
+        self._refused: dict[str, SpendRefused] = {}  # a tapped quote that could not be made (e.g. unknown coupon)
 
     # --- quote --------------------------------------------------------------------------
 
-    def quote(self, body: Any) -> Quote:
-        body = _only(body, {"bill_rial", "member_id", "coupon_code", "use_points", "use_credit"})
+    def quote(self, body: Any) -> Quote | dict[str, Any]:
+        """A quote now (member_id or coupon_code), or, with "member": "tap", a pending quote that the next
+        member tap fills in (poll :meth:`quote_status`)."""
+        body = _only(body, {"bill_rial", "member", "member_id", "coupon_code", "use_points", "use_credit"})
+        if body.get("member", "id") not in ("id", "tap"):
+            raise SpendRefused("bad_request", 'member must be "tap" (the next card tapped) or left out', 400)
+        if body.get("member") != "tap":
+            return self._quote(body, str(uuid.uuid4()))
+        if body.get("member_id") is not None:
+            raise SpendRefused("bad_request", 'send member "tap" or a member_id, not both', 400)
+        _whole(body, "bill_rial")  # refuse a bad bill before anyone taps
+        quote_id = str(uuid.uuid4())
+        until = self._service.now() + self._ttl
+        with self._lock:
+            self._quotes[quote_id] = (None, until)
+
+        def on_tap(tap: CardTap) -> bool:
+            try:
+                card = tap.member_card()
+            except (UnknownCard, CardNotActive):
+                return False  # keep waiting: the shopper may try their other card
+            try:
+                self._quote({**body, "member": "id", "member_id": card.member_id}, quote_id)
+            except SpendRefused as exc:
+                with self._lock:
+                    self._refused[quote_id] = exc
+            self._service.emit(UiEvent.MEMBER, self._service.summary(card.member_id, card=card))
+            return True
+
+        self._claims.claim(f"quote:{quote_id}", on_tap, self._ttl.total_seconds())
+        return {"quote_id": quote_id, "state": "pending", "expires_at": iso(until)}
+
+    def quote_status(self, quote_id: str) -> Quote | dict[str, Any]:
+        """A quote by its id: ready, or still waiting for the tap; SpendRefused when unknown or refused."""
+        self._claims.owner()  # lets an overdue claim expire
+        with self._lock:
+            found = self._quotes.get(quote_id)
+            refused = self._refused.get(quote_id)
+        if refused is not None:
+            raise refused
+        if found is None:
+            raise SpendRefused("quote_unknown", f"no quote {quote_id}; ask for a new quote", 404)
+        quote, until = found
+        if quote is None:
+            if self._service.now() >= until:
+                raise SpendRefused("quote_expired", "no member card was tapped in time; ask for a new quote")
+            return {"quote_id": quote_id, "state": "pending", "expires_at": iso(until)}
+        return quote
+
+    def _quote(self, body: dict[str, Any], quote_id: str) -> Quote:
         bill = _whole(body, "bill_rial")
         member_id = _text(body, "member_id", required=False)
         use = {f: body.get(f, True) for f in ("use_points", "use_credit")}
@@ -132,7 +185,7 @@ class TillDesk:
         points_rial = rules.credit_rial(points, loyalty)
         applied_rial = bill - left + points_rial
         quote = Quote(
-            quote_id=str(uuid.uuid4()), member_id=member_id, first_name=snapshot.member.first_name, bill_rial=bill,
+            quote_id=quote_id, member_id=member_id, first_name=snapshot.member.first_name, bill_rial=bill,
             tier=tier.name, multiplier_percent=tier.multiplier_percent * campaign_multiplier_percent(campaigns) // 100,
             discount_rial=discount.discount_rial if discount else 0,
             discount_campaign=discount.campaign.name_in(snapshot.member.language) if discount else None,
@@ -142,6 +195,7 @@ class TillDesk:
             expires_at=iso(now + self._ttl))
         with self._lock:
             self._quotes = {k: v for k, v in self._quotes.items() if v[1] > now}  # forget expired quotes
+            self._refused = {k: v for k, v in self._refused.items() if k in self._quotes}
             self._quotes[quote.quote_id] = (quote, now + self._ttl)
         return quote
 
@@ -181,7 +235,7 @@ class TillDesk:
             return self._replayed(done, quote_id, bill), False
         with self._lock:
             found = self._quotes.get(quote_id)
-        if found is None:
+        if found is None or found[0] is None:
             raise SpendRefused("quote_unknown", f"no quote {quote_id} (quotes last {self._ttl.seconds} s and not "
                                                 f"across a restart); ask for a new quote", 404)
         quote, until = found

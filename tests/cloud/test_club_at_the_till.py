@@ -84,7 +84,7 @@ def test_a_cloud_campaign_earns_at_the_kiosk_and_the_till_spends_credit_and_poin
     rt.service.bind(sara.id, "rfid125", UID)
     earned = earn_by_tap(rt, "R-1", 2_000_000)
     assert earned["points"] == 400 and earned["member_id"] == sara.id  # 200 at bronze, doubled by the campaign
-    assert earned["campaigns"] == [{"id": "double", "name": "Double points", "points": 200}]
+    assert earned["campaigns"] == [{"id": "double", "name": "Double points", "names": {"en": "Double points"}, "points": 200}]
     assert rt.store.balance(sara.id).credit_rial == 20_000  # 1 % cashback
 
     status, quote = pos(rt, "POST", "/quotes", {"bill_rial": 300_000, "member_id": sara.id})
@@ -163,3 +163,25 @@ def test_a_refund_reverses_exactly_what_the_purchase_earned_and_never_more(kiosk
     assert (after.points, after.credit_rial) == (100, 0)
     status, body = pos(rt, "POST", "/purchases/NOPE/refunds", {"refund_id": "F-4", "amount_rial": 1})
     assert (status, body["reason"]) == (404, "not_earned")
+
+
+def test_a_quote_by_tap_waits_for_the_members_card_and_then_quotes_their_rate(kiosk):
+    rt = kiosk
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    rt.service.bind(sara.id, "rfid125", UID)
+    status, body = pos(rt, "POST", "/quotes", {"bill_rial": 100_000, "member": "card"})
+    assert (status, body["reason"]) == (400, "bad_request")
+    status, pending = pos(rt, "POST", "/quotes", {"bill_rial": 100_000, "member": "tap"})
+    assert (status, pending["state"]) == (202, "pending")
+    assert pos(rt, "GET", f"/quotes/{pending['quote_id']}")[1]["state"] == "pending"
+    status, body = pos(rt, "POST", "/commits", {"quote_id": pending["quote_id"], "idempotency_key": "P-1",
+                                                "bill_rial": 100_000})
+    assert (status, body["reason"]) == (404, "quote_unknown")  # nothing to commit before the tap
+    rt.emulators["counter"].tap(UID)
+    ready = wait_until(lambda: (lambda q: q if q["state"] == "ready" else None)(
+        pos(rt, "GET", f"/quotes/{pending['quote_id']}")[1]), what="the tap to fill in the quote")
+    assert (ready["member_id"], ready["multiplier_percent"], ready["discount_rial"], ready["points"]) == (
+        sara.id, 200, 10_000, 45)  # 10 % off, then points for half of the 90,000 left
+    assert pos(rt, "POST", "/commits", {"quote_id": ready["quote_id"], "idempotency_key": "P-1",
+                                        "bill_rial": 100_000})[0] == 201
+    assert rt.store.balance(sara.id).points == 100 - 45
