@@ -42,3 +42,10 @@ def test_the_tap_to_paint_benchmark_runs_a_few_taps_in_chromium_over_both_transp
 def test_the_rules_benchmark_runs_on_a_short_ledger():
     figures = run_benchmark("rules.py", "--entries", "50", "--repeat", "2")
     assert figures and all(float(v) >= 0 for v in figures.values())
+
+
+def test_the_till_benchmark_quotes_and_commits_for_a_long_ledger_and_the_ledger_still_verifies():
+    figures = run_benchmark("till.py", "--entries", "200", "--campaigns", "10", "--rounds", "10")
+    for key in ("quote_p50_ms", "quote_p99_ms", "commit_p50_ms", "commit_p99_ms"):
+        float(figures[key])
+    assert figures["active_campaigns"] == "10" and figures["verify_ok"] == "1"

@@ -41,7 +41,7 @@ __all__ = [
     "DEFAULT_TIERS", "KINDS", "Entry", "LedgerKind", "LoyaltyRules", "Tier", "TierProgress", "apply",
     "balance_of", "birthday_bonus", "cashback_rial", "check_redeem", "credit_rial",
     "earn_points", "enrollment_bonus", "expiring_points", "expiry_schedule",
-    "offline_redeem_allowance", "open_lots", "points_for_credit", "points_payable", "profile_completion_bonus",
+    "offline_redeem_allowance", "open_lots", "points_payable", "profile_completion_bonus",
     "redeemed_points", "referral_bonuses", "rules_from_mapping", "streak_bonus", "tier_for",
     "tier_progress", "unique_entries", "visit_streak", "window_points",
 ]
@@ -116,13 +116,6 @@ def credit_rial(points: int, rules: LoyaltyRules) -> int:
     """Purchase credit in rial that `points` buy: points * point_value_rial."""
     _require_non_negative("points", points, "pass the points being converted to credit")
     return points * rules.point_value_rial
-
-
-def points_for_credit(credit: int, rules: LoyaltyRules) -> int:
-    """Fewest points whose credit covers `credit` rial (rounded up, so the chain never
-    gives away more credit than the points are worth)."""
-    _require_non_negative("credit", credit, "pass the rial amount of credit wanted")
-    return -(-credit // rules.point_value_rial)
 
 
 def cashback_rial(amount_rial: int, rules: LoyaltyRules, tier: Tier | None = None) -> int:

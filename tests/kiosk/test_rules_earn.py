@@ -11,7 +11,7 @@ from kiosk.rules import (
     cashback_rial,
     credit_rial,
     earn_points,
-    points_for_credit,
+    points_payable,
     tier_for,
     tier_progress,
 )
@@ -174,12 +174,13 @@ def test_negative_points_cannot_be_converted_to_credit():
         credit_rial(-1, RULES)
 
 
-@given(st.integers(0, 10**12), rates)
-def test_points_for_credit_is_the_fewest_points_that_cover_the_credit(credit, value):
-    rules = LoyaltyRules(point_value_rial=value)
-    points = points_for_credit(credit, rules)
-    assert credit_rial(points, rules) >= credit
-    assert points == 0 or credit_rial(points - 1, rules) < credit
+@given(st.integers(0, 10**12), st.integers(0, 10**9), st.integers(0, 100), rates)
+def test_points_paying_a_bill_never_exceed_the_balance_nor_the_share_of_the_bill_allowed(bill, balance, share, value):
+    rules = LoyaltyRules(point_value_rial=value, max_points_percent=share)
+    points = points_payable(bill, balance, rules)
+    assert 0 <= points <= balance
+    assert credit_rial(points, rules) <= bill * share // 100
+    assert points == balance or credit_rial(points + 1, rules) > bill * share // 100
 
 
 def test_cashback_is_off_by_default():
