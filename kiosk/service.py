@@ -15,6 +15,7 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass, replace
+from secrets import token_bytes
 from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -22,10 +23,12 @@ from zoneinfo import ZoneInfo
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
-from kiosk.errors import CardAlreadyBound, CardNotActive, DuplicateMember, KioskError, OfflineRedemptionCap, UnknownCard
+from kiosk.errors import (CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints, KioskError,
+                          OfflineRedemptionCap, RewardNotAvailable, UnknownCard)
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
-from kiosk.rules.campaigns import Campaign, MemberDays, eligible_campaigns, purchase_effects
+from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
+from kiosk.rules.rewards import coupon_code
 from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
@@ -353,18 +356,34 @@ class KioskService:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
         snapshot = self.store.member_snapshot(member_id)
         tier = member_view.tier_progress(snapshot, self._clock(), self.rules).tier
-        base, applied = purchase_effects(self.campaigns_for(snapshot, tier), amount_rial, tier, self.rules)
+        eligible = self.campaigns_for(snapshot, tier)
+        base, applied = purchase_effects(eligible, amount_rial, tier, self.rules)
         extra = [(a.campaign, a.points) for a in applied if a.points]
+        points = base + sum(n for _, n in extra)
+        caps = cap_coupons(eligible, snapshot.balance.points + points)
         reason = f"purchase at {tier.name} rate" + "".join(f"; {c.name} +{n}" for c, n in extra)
         recorded = self.store.record_purchase(
-            member_id, amount_rial, base + sum(n for _, n in extra), reason=reason,
-            campaigns=[(c.campaign_id, n) for c, n in extra], cashback_rial=rules.cashback_rial(amount_rial, self.rules, tier),
-            receipt_id=receipt_id, event_id=event_id)
+            member_id, amount_rial, points, reason=reason,
+            campaigns=[(c.campaign_id, n) for c, n in extra] + [(c.campaign_id, 0) for c in caps],
+            cashback_rial=rules.cashback_rial(amount_rial, self.rules, tier), receipt_id=receipt_id, event_id=event_id)
         if recorded.applied:
+            for campaign in caps:
+                recorded = self._cap_coupon(recorded, campaign)
             streak = self._streak_bonus(snapshot.with_recorded(recorded))
             if streak is not None:
                 recorded = replace(recorded, balance=streak.balance)
         return recorded
+
+    def _cap_coupon(self, recorded: Recorded, campaign: Campaign) -> Recorded:
+        """The points-cap campaign's coupon for the purchase that reached the cap (debits the reward's cost)."""
+        try:
+            coupon = self.store.redeem_reward(recorded.row.member_id, campaign.reward_id or "",
+                                              coupon_code(token_bytes(8)),
+                                              event_id=derived_id("cap", recorded.row.event_id, campaign.campaign_id))
+        except (InsufficientPoints, RewardNotAvailable) as exc:  # spent meanwhile, or the reward is gone
+            log.warning("campaign %s issued no coupon: %s", campaign.campaign_id, exc)
+            return recorded
+        return replace(recorded, balance=coupon.balance)
 
     def campaigns_for(self, snapshot: MemberSnapshot, tier: Tier, *, with_limits: bool = True) -> tuple[Campaign, ...]:
         """The campaigns this member takes part in today (shop day), by tier, RFM segment, member id, birthday

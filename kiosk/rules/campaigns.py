@@ -14,6 +14,8 @@ Types (`kind`) and the precedence of overlapping campaigns (see purchase_effects
   birthday_mode and calendar, Jalali aware); a discount like the others.
 - "second_purchase": percent off the member's next purchase within `within_days` days of their
   last one; a discount like the others.
+- "points_cap": once a purchase brings the balance to `cap_points`, a coupon for `reward_id` (a
+  free purchase) is issued automatically, for the reward's cost in points.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from kiosk.rules.ledger import is_plain_date
 from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.segments import SEGMENTS
 
-KINDS = ("multiplier", "bonus", "discount", "birthday", "second_purchase")
+KINDS = ("multiplier", "bonus", "discount", "birthday", "second_purchase", "points_cap")
 DISCOUNT_KINDS = frozenset({"discount", "birthday", "second_purchase"})
 # The one field that gives each type its effect; a field of another type is refused.
 _EFFECT = {"multiplier": "earn_multiplier_percent", "bonus": "bonus_points", "discount": "discount_percent",
-           "birthday": "discount_percent", "second_purchase": "discount_percent"}
+           "birthday": "discount_percent", "second_purchase": "discount_percent", "points_cap": "cap_points"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Campaign:
     per_member_limit: int | None = None  # purchases of one member it applies to; None = all
     names: Mapping[str, str] | None = None  # per language; None = `name` in every language
     within_days: int | None = None  # "second_purchase": days after the last purchase it stays open
+    cap_points: int = 0  # "points_cap": the balance that issues the coupon
+    reward_id: str | None = None  # "points_cap": the reward whose coupon is issued
 
     def __post_init__(self) -> None:
         label = f"campaign {self.campaign_id!r}"
@@ -79,6 +83,14 @@ class Campaign:
         if (self.kind == "second_purchase") != (w is not None):
             raise ConfigError(f"{label} within_days = {w!r} is not allowed: a 'second_purchase' campaign needs "
                               f"within_days and no other type takes it")
+        cap, reward = self.cap_points, self.reward_id
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            raise ConfigError(f"{label} cap_points = {cap!r} is not allowed: use a whole number of at least 1")
+        if (self.kind == "points_cap") != (reward is not None) or (self.kind == "points_cap" and cap < 1):
+            raise ConfigError(f"{label} reward_id = {reward!r}, cap_points = {cap!r} is not allowed: a 'points_cap' "
+                              f"campaign needs cap_points of at least 1 and a reward_id, and no other type takes them")
+        if reward is not None and (not isinstance(reward, str) or not reward):
+            raise ConfigError(f"{label} reward_id = {reward!r} is not allowed: use the id of a reward")
         if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
             raise ConfigError(f"{label} within_days = {w!r} is not allowed: use a whole number of at least 1")
         lim = self.per_member_limit
@@ -224,9 +236,14 @@ def purchase_effects(eligible: Sequence[Campaign], amount_rial: int, tier: Tier,
     return base, tuple(applied)
 
 
+def cap_coupons(eligible: Iterable[Campaign], balance_after: int) -> tuple[Campaign, ...]:
+    """The points-cap campaigns whose cap the balance reaches after a purchase: each issues its coupon."""
+    return tuple(c for c in eligible if c.kind == "points_cap" and balance_after >= c.cap_points)
+
+
 _KEYS = ("id", "type", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
          "target_members", "per_member_limit", "earn_multiplier_percent", "bonus_points",
-         "discount_percent", "within_days")
+         "discount_percent", "within_days", "cap_points", "reward_id")
 
 
 def campaigns_from_mapping(items: Sequence[Mapping[str, Any]], rules: LoyaltyRules,
@@ -285,6 +302,8 @@ def _campaign_from_table(item: object) -> Campaign:
         target_members=item.get("target_members", frozenset()),
         per_member_limit=item.get("per_member_limit"),
         within_days=item.get("within_days"),
+        cap_points=item.get("cap_points", 0),
+        reward_id=item.get("reward_id"),
         starts_on=_parse_date("starts_on", item["starts_on"], item["id"]),
         ends_on=_parse_date("ends_on", item["ends_on"], item["id"]),
         target_tiers=item.get("target_tiers", frozenset()),

@@ -68,6 +68,10 @@ def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
         seen.add(reward.reward_id)
         rewards.append(reward)
     campaigns = campaigns_from_mapping(document["campaigns"], rules, section="cloud config campaigns")
+    for campaign in campaigns:
+        if campaign.reward_id is not None and campaign.reward_id not in seen:
+            raise ConfigError(f"[cloud config campaigns] campaign {campaign.campaign_id!r} reward_id = "
+                              f"{campaign.reward_id!r} is not a reward of this config: use {', '.join(sorted(seen))}")
     return BranchConfig(rules, tuple(rewards), campaigns)
 
 

@@ -41,7 +41,7 @@ def config(*campaigns: dict, rewards: list | None = None, **rules: object) -> di
 
 
 def campaign(cid: str, kind: str = "multiplier", **fields: object) -> dict:
-    effect = {"multiplier": {"earn_multiplier_percent": 200}, "bonus": {"bonus_points": 30}}.get(
+    effect = {"multiplier": {"earn_multiplier_percent": 200}, "bonus": {"bonus_points": 30}, "points_cap": {}}.get(
         kind, {"discount_percent": 10})
     return {"id": cid, "type": kind, "name": {"fa": f"{cid} fa", "en": f"{cid} en"},
             "starts_on": "2026-12-20", "ends_on": "2026-12-22", **effect, **fields}
@@ -185,7 +185,8 @@ def test_a_profile_completed_after_joining_pays_its_bonus_once(club):
 
 def test_the_documented_example_config_runs_one_campaign_of_each_type(club):
     applied = club.apply_config(copy.deepcopy(EXAMPLE))
-    assert {c.kind for c in applied.campaigns} == {"multiplier", "bonus", "discount", "birthday", "second_purchase"}
+    assert {c.kind for c in applied.campaigns} == {"multiplier", "bonus", "discount", "birthday", "second_purchase",
+                                                       "points_cap"}
     assert any(c.target_members for c in applied.campaigns)  # a personal offer
 
 
@@ -228,3 +229,18 @@ def test_a_campaign_field_of_another_type_or_a_missing_within_days_is_refused_na
         club.apply_config(config(campaign("x", "second_purchase", discount_percent=5)))
     with pytest.raises(ConfigError, match="unknown language 'de'"):
         club.apply_config(config({**campaign("x"), "name": {"de": "Doppelt"}}))
+
+
+def test_a_points_cap_issues_a_free_purchase_coupon_once_the_balance_reaches_it(club):
+    club.apply_config(config(campaign("cap", "points_cap", cap_points=300, reward_id="coffee", per_member_limit=1,
+                                      starts_on="2020-01-01", ends_on="2099-12-31")))
+    m = member(club)  # 100 points for joining
+    club.earn(m.id, 1_000_000)  # 200: not yet
+    assert club.store.coupons_held(m.id) == []
+    earned = club.earn(m.id, 1_000_000)  # 300: the cap
+    held = club.store.coupons_held(m.id)
+    assert [c["reward_id"] for c in held] == ["coffee"] and earned.balance == 300 - 100
+    club.earn(m.id, 3_000_000)  # over the cap again, but the campaign's limit is one coupon per member
+    assert len(club.store.coupons_held(m.id)) == 1
+    with pytest.raises(ConfigError, match="reward_id = 'nothing' is not a reward"):
+        club.apply_config(config(campaign("cap", "points_cap", cap_points=300, reward_id="nothing")))

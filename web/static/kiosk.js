@@ -146,7 +146,7 @@
       return list;
     }
     function line(text) { var li = document.createElement("li"); li.textContent = text; return li; }
-    each(".campaigns-applied", data.campaigns_applied, function (c) { return line(named(c) + ": " + signed(c.points)); });
+    each(".campaigns-applied", data.campaigns_applied, function (c) { return line(c.points ? named(c) + ": " + signed(c.points) : named(c)); });
     var running = root.querySelector(".campaigns-running");
     running.textContent = msg("campaigns_running", { names: (data.campaigns || []).map(named).join(lang === "en" ? ", " : "، ") });
     running.hidden = !(data.campaigns || []).length;
