@@ -122,12 +122,16 @@ class Enrollment:
         return Enrolled(member, bonus)
 
     def complete_profile(self, member_id: str, last_name: str, birthday: str | None) -> Profile:
-        """Fill in what was left out at joining; the profile bonus is paid the first time it is complete."""
-        last = clean_name(last_name, "last_name", required=True)
+        """Fill in what was left out at joining (an empty last name keeps the one given); the profile bonus is
+        paid the first time the profile is complete."""
+        store = self._service.store
+        # An empty last name keeps the one given at joining: the screen asks only for what is missing.
+        last = clean_name(last_name, "last_name", required=False) or store.member(member_id).last_name
+        if not last:
+            raise EnrollmentError("last_name", "give the last name to complete the profile")
         born = parse_birthday(birthday, self._today())
         if born is None:
             raise EnrollmentError("birthday", "give the birthday to complete the profile")
-        store = self._service.store
         given = any(r.kind == LedgerKind.BONUS and r.reason == PROFILE_REASON for r in store.history(member_id))
         member = store.update_profile(member_id, last_name=last, birthday=born.isoformat())
         return Profile(member, self._profile_bonus(member, already_given=given))

@@ -96,3 +96,20 @@ def test_a_profile_completed_from_the_balance_screen_pays_its_bonus_once_and_ref
     again = send({"session": session, "last_name": "Rezaei", "birthday": "1990-05-04"})
     assert (again["status"], again["data"]["bonus"]) == (200, 0)
     assert send({"session": "forged", "last_name": "X", "birthday": "1990-05-04"})["status"] == 403
+
+
+def test_a_member_completes_their_profile_on_the_kiosk_screen_and_gets_the_bonus(club_shop, page):
+    shop = club_shop
+    ready(page, shop.url, "en")
+    shop.tap(SARA)  # enrolled with a last name but no birthday
+    page.locator("#stage [data-action=profile]").click()
+    page.locator("#stage [data-action=profile-save]").wait_for()
+    before = shop.rt.store.balance(shop.sara).points
+    page.select_option('#stage [data-bd="d"]', "4")
+    page.select_option('#stage [data-bd="m"]', "5")
+    page.select_option('#stage [data-bd="y"]', "1990")
+    page.locator("#stage [data-action=profile-save]").click()
+    page.locator("#stage", has_text="your profile is complete").wait_for()
+    assert "50 bonus points" in page.locator("#stage").inner_text()
+    assert shop.rt.store.member(shop.sara).birthday == "1990-05-04"
+    assert shop.rt.store.balance(shop.sara).points == before + 50

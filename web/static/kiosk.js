@@ -158,6 +158,7 @@
       var item = { name: named(c), code: c.code };
       coupons.querySelector(".coupons").appendChild(fill(document.getElementById("t-coupon-item").content.cloneNode(true), item));
     });
+    root.querySelector("[data-action=profile]").hidden = data.profile_complete !== false;
     if (data.referral_code) {
       root.querySelector(".referral").hidden = false;
       root.querySelector(".referral-qr").src = data.referral_qr;
@@ -324,6 +325,13 @@
   function showExtras(error) {
     state.back = function () { showNames(); };
     render("t-extras");
+    birthdaySelects();
+    entryKeyboard(idleMs);
+    setError(error);
+  }
+
+  // The day, month and year pickers of a birthday (Jalali months in fa when the shop's calendar is Jalali).
+  function birthdaySelects() {
     var jalali = lang === "fa" && app.dataset.calendar === "jalali";
     var year = Number(app.dataset.thisYear) - (jalali ? 621 : 0);
     var sel = {};
@@ -341,8 +349,6 @@
       sel[k].addEventListener("change", function () { state["bd_" + k] = sel[k].value; armIdle(); });
     });
     state.jalali = jalali;
-    entryKeyboard(idleMs);
-    setError(error);
   }
   handlers["extras-next"] = function () {
     var parts = [state.bd_d, state.bd_m, state.bd_y].filter(Boolean).length;
@@ -351,12 +357,31 @@
     render("t-consent");
   };
 
+  // The picked birthday as the API wants it: {birthday} (ISO) or {birthday_jalali} (y, m, d), or neither.
+  function pickedBirthday() {
+    if (!state.bd_y) { return { birthday: null, birthday_jalali: null }; }
+    if (state.jalali) { return { birthday: null, birthday_jalali: { y: Number(state.bd_y), m: Number(state.bd_m), d: Number(state.bd_d) } }; }
+    return { birthday: [state.bd_y, ("0" + state.bd_m).slice(-2), ("0" + state.bd_d).slice(-2)].join("-"), birthday_jalali: null };
+  }
+
+  // Completing a profile later, from the balance screen: the last name and birthday, the bonus once.
+  handlers.profile = function () {
+    render("t-profile", {}, idleMs * 3);
+    birthdaySelects();
+    entryKeyboard(idleMs * 3);
+  };
+  handlers["profile-save"] = function () {
+    var picked = pickedBirthday();
+    post("/api/profile", { session: state.session, last_name: state.last_name || "", birthday: picked.birthday,
+                           birthday_jalali: picked.birthday_jalali }).then(function (r) {
+      if (!r.ok) { setError(msg(r.data.error)); return; }
+      notice(msg("profile_saved"), r.data.bonus ? msg("profile_bonus", { n: fmt(r.data.bonus) }) : "");
+      clearAfterShort();
+    });
+  };
+
   function submitEnrolment(consent) {
-    var birthday = null, birthdayJalali = null;
-    if (state.bd_y) {
-      if (state.jalali) { birthdayJalali = { y: Number(state.bd_y), m: Number(state.bd_m), d: Number(state.bd_d) }; }
-      else { birthday = [state.bd_y, ("0" + state.bd_m).slice(-2), ("0" + state.bd_d).slice(-2)].join("-"); }
-    }
+    var picked = pickedBirthday(), birthday = picked.birthday, birthdayJalali = picked.birthday_jalali;
     post("/api/enroll", {
       phone: state.phone, first_name: state.first_name || "", last_name: state.last_name || "",
       birthday: birthday, birthday_jalali: birthdayJalali, referral: state.referral || "", consent: consent,
