@@ -157,6 +157,12 @@ class SyncWorker:
             return 0.0
         return max(0.0, self._monotonic() - self._last_beat)
 
+    def stalled(self, max_age_s: float | None = None) -> bool:
+        """True when the worker has been busy without progress for longer than ``max_age_s`` (by default two
+        request deadlines and a little: a config pull and a batch may each use a whole one)."""
+        limit = max_age_s if max_age_s is not None else 2 * self.client.deadline + 5.0
+        return self.heartbeat_age_s() > limit
+
     def _beat(self) -> None:
         self._last_beat = self._monotonic()
 
