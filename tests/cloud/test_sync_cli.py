@@ -16,6 +16,9 @@ from kiosk.sync.files import load_credentials
 from kiosk.sync.setup import credentials_path, worker_from_settings
 from tests.conftest import write_config
 
+from tests.support import faultproxy
+from tests.support.faultproxy import FaultProxy
+
 from .conftest import seed
 
 
@@ -92,3 +95,20 @@ def test_a_kiosk_without_a_cloud_url_gets_no_worker(tmp_path):
     settings = load(write_config(tmp_path / "offline"))
     with Store(settings.database_path, device_id="x") as store:
         assert worker_from_settings(settings, store) is None
+
+
+def test_sync_status_exits_non_zero_with_the_reason_while_a_portal_answers_html(cloud, tmp_path, capsys):
+    with FaultProxy(cloud.url) as portal:
+        settings = load(write_config(tmp_path / "portal", f'[cloud]\nurl = "{portal.url}"\n'))
+        run(settings, "register", "--token", cloud.store.create_token("test-branch"))
+        with Store(settings.database_path, device_id="test-kiosk") as store:
+            seed(store, members=1, earns=1)
+            worker = worker_from_settings(settings, store)
+            portal.plan(faultproxy.HTML)
+            with worker, worker.client:
+                worker.step()
+        capsys.readouterr()
+        assert run(settings, "sync", "status", "--json") == 1
+        report = json.loads(capsys.readouterr().out)
+        assert report["link"] == "degraded" and report["outbox_waiting"] == 4
+        assert "HTML page" in report["last_error"]
