@@ -42,6 +42,15 @@ def create_app(built: KioskFlows, settings: Settings, *,
     csrf = CSRFProtect(app)
     csrf.exempt(pos_api.blueprint)  # the till authenticates with a bearer token and sends no cookies
 
+    @app.before_request
+    def only_the_tills_from_the_network():
+        # With web.host opened to the tills, the network reaches the till API only; the screen, its socket
+        # (checked in web/screen.py admits_socket), the shopper and staff APIs answer the kiosk's own browser.
+        if request.path.startswith(f"{pos_api.blueprint.url_prefix}/") or screen.is_loopback(request.remote_addr):
+            return None
+        return jsonify({"error": "local_only", "message": "only the kiosk's own screen may use this; "
+                        f"tills use {pos_api.blueprint.url_prefix}/"}), 403
+
     @app.errorhandler(CSRFError)
     def csrf_failed(exc: CSRFError):
         if request.path.startswith(("/api/", "/staff/api/")):
@@ -61,5 +70,5 @@ def create_app(built: KioskFlows, settings: Settings, *,
         logger=False,
         engineio_logger=False,
     )
-    bridge.connect(service, socketio, kiosk_flows.decorate)
+    bridge.connect(service, socketio, screen.admits_socket, kiosk_flows.decorate)
     return app, socketio
