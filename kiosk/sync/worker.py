@@ -414,6 +414,7 @@ class SyncWorker:
             members, self._reconcile = self._reconcile, set()
         corrected = 0
         for member_id in sorted(members):
+            self._beat()
             try:
                 corrected += reconcile_member(self.store, self.client, member_id) is not None
             except SyncError as exc:

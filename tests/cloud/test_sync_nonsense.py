@@ -140,3 +140,46 @@ def test_the_worker_heartbeat_ages_while_a_request_is_stuck_and_rests_while_idle
     wait_until(lambda: worker.status.consecutive_failures >= 1, timeout_s=20, what="the failed attempt")
     wait_until(lambda: worker.heartbeat_age_s() == 0, timeout_s=20, what="the worker to rest")
     worker.close()
+
+
+class SteppedClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_worker_busy_without_progress_past_its_deadlines_is_stalled_but_an_idle_one_never(
+    cloud, store, make_worker
+):
+    clock = SteppedClock()
+    worker = make_worker(cloud.url, monotonic=clock)
+    assert worker.client.deadline == 1.0 and not worker.stalled()
+    clock.now += 6.9  # within two deadlines and the margin
+    assert not worker.stalled()
+    clock.now += 0.2
+    assert worker.stalled() and worker.heartbeat_age_s() == pytest.approx(7.1)
+    worker.drain()  # a round of work is progress
+    assert not worker.stalled()
+
+
+def test_the_daemon_watchdog_vouches_for_the_sync_worker_only_while_it_is_not_stalled(cloud, tmp_path):
+    from appliance.daemon import liveness
+    from appliance.runtime import Runtime
+    from kiosk.config import load, load_secrets
+    from tests.cloud.test_sync_cli import run
+    from tests.conftest import write_config
+
+    settings = load(write_config(tmp_path / "k", f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n'
+                                                  'connect_timeout_s = 0.5\nread_timeout_s = 0.5\n'))
+    run(settings, "register", "--token", cloud.store.create_token("test-branch"))
+    with Runtime(settings, load_secrets(settings.device.secrets_file), port=0) as runtime:
+        wait_until(lambda: runtime.sync.status.link is LinkState.ONLINE, timeout_s=20, what="the first sync")
+        assert liveness(runtime)["sync-worker"] is True
+        assert runtime.sync.client.deadline == 1.0
+        runtime.sync.close()  # the worker thread is gone: no beat, and not idle by choice
+        # Two deadlines and the margin (7 s) later the watchdog stops vouching for it.
+        wait_until(lambda: liveness(runtime)["sync-worker"] is False, timeout_s=30, what="the stall to be seen")
