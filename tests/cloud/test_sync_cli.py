@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from kiosk.clock import utcnow as store_clock
 from kiosk.config import load
 from kiosk.store import Store
 from appliance.cli.sync import add_sync_commands
@@ -112,3 +113,26 @@ def test_sync_status_exits_non_zero_with_the_reason_while_a_portal_answers_html(
         report = json.loads(capsys.readouterr().out)
         assert report["link"] == "degraded" and report["outbox_waiting"] == 4
         assert "HTML page" in report["last_error"]
+
+
+def test_parked_events_are_requeued_with_a_reason_and_then_delivered(cloud, kiosk_settings, capsys):
+    run(kiosk_settings, "register", "--token", cloud.store.create_token("test-branch"))
+    with Store(kiosk_settings.database_path, device_id="test-kiosk") as store:
+        seed(store, members=1, earns=1)
+        ids = [row["event_id"] for row in store.outbox_pending()]
+        store.outbox_rejected({ids[0]: "a cloud bug", ids[1]: "a cloud bug"}, store_clock())
+    assert run(kiosk_settings, "outbox", "requeue", ids[0], "--reason", "cloud fixed in 2.3") == 0
+    assert "requeued 1 of 1 named event(s)" in capsys.readouterr().out
+    assert run(kiosk_settings, "outbox", "requeue", ids[0], "--reason", "again") == 1  # not parked any more
+    assert run(kiosk_settings, "outbox", "requeue", "--reason", "x") == 2  # neither ids nor --all
+    assert run(kiosk_settings, "outbox", "requeue", "--all", "--reason", "cloud fixed") == 0
+    with Store(kiosk_settings.database_path, device_id="test-kiosk") as store:
+        assert store.outbox_parked() == [] and store.outbox_depth() == 4
+        notes = {r["last_error"] for r in store.query("SELECT last_error FROM outbox WHERE event_id IN (?, ?)",
+                                                      (ids[0], ids[1]))}
+        assert any("cloud fixed in 2.3" in n for n in notes) and any(n.endswith(": cloud fixed") for n in notes)
+        worker = worker_from_settings(kiosk_settings, store)
+        with worker, worker.client:
+            worker.step()
+        assert store.outbox_depth() == 0
+    assert sorted(cloud.store.event_ids()) == sorted(ids)
