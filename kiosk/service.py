@@ -349,12 +349,15 @@ class KioskService:
         return self.active_card(self.card_ref_for(tech, uid))
 
     def earn(self, member_id: str, amount_rial: int, *, receipt_id: str | None = None,
-             event_id: str | None = None) -> Recorded:
+             event_id: str | None = None, snapshot: MemberSnapshot | None = None) -> Recorded:
         """Earn points for a purchase at the member's tier, with the campaigns running for them today, the
-        cashback into their purchase credit and the visit-streak bonus it completes; idempotent per receipt id."""
+        cashback into their purchase credit and the visit-streak bonus it completes; idempotent per receipt id.
+
+        ``snapshot`` is the member as just read (a tap's), so the tier needs no second read.
+        """
         if isinstance(amount_rial, bool) or not isinstance(amount_rial, int) or amount_rial <= 0:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
-        snapshot = self.store.member_snapshot(member_id)
+        snapshot = snapshot or self.store.member_snapshot(member_id)
         tier = member_view.tier_progress(snapshot, self._clock(), self.rules).tier
         eligible = self.campaigns_for(snapshot, tier)
         base, applied = purchase_effects(eligible, amount_rial, tier, self.rules)

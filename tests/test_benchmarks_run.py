@@ -44,6 +44,12 @@ def test_the_rules_benchmark_runs_on_a_short_ledger():
     assert figures and all(float(v) >= 0 for v in figures.values())
 
 
+def test_the_tap_reads_benchmark_counts_the_reads_of_a_member_tap_and_a_till_tap():
+    figures = run_benchmark("tap_reads.py", "--history", "20", "--rewards", "3")
+    assert int(figures["sql_reads_per_member_tap"]) >= 1
+    assert int(figures["sql_reads_per_till_tap"]) >= 1
+
+
 def test_the_till_benchmark_quotes_and_commits_for_a_long_ledger_and_the_ledger_still_verifies():
     figures = run_benchmark("till.py", "--entries", "200", "--campaigns", "10", "--rounds", "10")
     for key in ("quote_p50_ms", "quote_p99_ms", "commit_p50_ms", "commit_p99_ms"):

@@ -84,7 +84,7 @@ class MemberSnapshot:
         earned = max(row.points, 0) if row.kind in CREDIT_KINDS else 0
         spent = row.amount if row.kind == LedgerKind.EARN else 0
         balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent,
-                          b.credit_rial)
+                          b.credit_rial + recorded.cashback_rial)
         return MemberSnapshot(self.member, balance, (recorded.row, *self.history))
 
 
