@@ -314,12 +314,12 @@ class KioskService:
         return snapshot
 
     def screen(self, snapshot: MemberSnapshot, *, card: Card | None = None) -> dict[str, Any]:
-        """The member screen from one snapshot: two more reads, the catalogue and the coupons held."""
+        """The member screen from one snapshot: one more read, for the catalogue."""
         rewards, taken = self.store.rewards_for(snapshot.member.id)
         now = self._clock()
         tier = member_view.tier_progress(snapshot, now, self.rules).tier
         return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=now, zone=self.zone,
-                                         loyalty=self.rules, card=card, coupons=self.store.coupons_held(snapshot.member.id),
+                                         loyalty=self.rules, card=card, coupons=snapshot.coupons,
                                          campaigns=self.campaigns_for(snapshot, tier, with_limits=False))
 
     def summary(self, member_id: str, *, card: Card | None = None) -> dict[str, Any]:

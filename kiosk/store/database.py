@@ -7,6 +7,7 @@ beside the writer, which keeps a balance look-up off the writer's queue.
 """
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import sqlite3
@@ -32,7 +33,7 @@ from kiosk.store.migrations import MIGRATIONS
 from kiosk.clock import iso, parse_iso, utcnow
 from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
 from kiosk.store.outbox import OutboxMixin
-from kiosk.store.spending import SpendingMixin
+from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
 from kiosk.store.records import Balance, Card, LedgerRow, Member, MemberSnapshot, Recorded, new_event_id
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
@@ -265,17 +266,19 @@ class Store(OutboxMixin, SpendingMixin):
         return Member(**dict(rows[0]))
 
     def member_snapshot(self, member_id: str) -> MemberSnapshot:
-        """The member, their balance and their whole ledger (newest first) in two reads: what a tap needs."""
+        """The member, their balance, their unused coupons and their whole ledger (newest first) in two reads:
+        what a tap needs (the coupons ride on the member's row as JSON so the screen stays at four reads)."""
         rows = self.query(
             "SELECT m.*, b.points AS b_points, b.earned_total AS b_earned_total, b.spent_rial AS b_spent_rial, "
-            "b.credit_rial AS b_credit_rial "
+            f"b.credit_rial AS b_credit_rial, ({COUPONS_HELD_JSON}) AS b_coupons "
             "FROM members m JOIN balances b ON b.member_id = m.id WHERE m.id = ?", (member_id,))
         if not rows:
             raise UnknownMember(f"no member with id {member_id}")
         row = dict(rows[0])
         balance = Balance(member_id, row.pop("b_points"), row.pop("b_earned_total"), row.pop("b_spent_rial"),
                           row.pop("b_credit_rial"))
-        return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)))
+        coupons = tuple(json.loads(row.pop("b_coupons")))
+        return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)), coupons)
 
     def update_profile(self, member_id: str, *, last_name: str, birthday: str | None) -> Member:
         """Complete a profile after joining: the last name and birthday (kept local; the cloud has no such event)."""

@@ -69,6 +69,7 @@ class MemberSnapshot:
     member: Member
     balance: Balance
     history: tuple[LedgerRow, ...]
+    coupons: tuple[dict, ...] = ()  # unused coupons, newest first: code, reward_id, created_at, name, names
 
     @cached_property
     def entries(self) -> tuple[Entry, ...]:
@@ -85,7 +86,7 @@ class MemberSnapshot:
         spent = row.amount if row.kind == LedgerKind.EARN else 0
         balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent,
                           b.credit_rial + recorded.cashback_rial)
-        return MemberSnapshot(self.member, balance, (recorded.row, *self.history))
+        return MemberSnapshot(self.member, balance, (recorded.row, *self.history), self.coupons)
 
 
 @dataclass(frozen=True)

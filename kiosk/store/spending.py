@@ -19,6 +19,13 @@ from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 
 
+# The member's unused coupons, newest first, with their reward's names, as one JSON value of the member's row.
+COUPONS_HELD_JSON = (
+    "SELECT json_group_array(json_object('code', code, 'reward_id', reward_id, 'created_at', created_at, "
+    "'name', name, 'names', names)) FROM (SELECT c.code, c.reward_id, c.created_at, r.name, r.names FROM coupons c "
+    "JOIN rewards r ON r.id = c.reward_id WHERE c.member_id = m.id AND c.used_at IS NULL ORDER BY c.created_at DESC)")
+
+
 def derived_id(*parts: str) -> str:
     """An event id fixed by what it records, so a retried write is the same event."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, ":".join(parts)))
@@ -106,14 +113,6 @@ class SpendingMixin:
         self.write(tx)
 
     # --- coupons -------------------------------------------------------------------
-
-    def coupons_held(self, member_id: str) -> list[dict[str, Any]]:
-        """The member's unused coupons, newest first, with their reward's names (one read, on every tap)."""
-        rows = self.query(
-            "SELECT c.code, c.reward_id, c.created_at, r.name, r.names FROM coupons c "
-            "JOIN rewards r ON r.id = c.reward_id WHERE c.member_id = ? AND c.used_at IS NULL "
-            "ORDER BY c.created_at DESC", (member_id,))
-        return [dict(r) for r in rows]
 
     def coupon(self, code: str) -> dict[str, Any] | None:
         rows = self.query("SELECT c.*, r.name, r.names, r.cost_points FROM coupons c "
