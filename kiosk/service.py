@@ -391,7 +391,8 @@ class KioskService:
     def campaigns_for(self, snapshot: MemberSnapshot, tier: Tier, *, with_limits: bool = True) -> tuple[Campaign, ...]:
         """The campaigns this member takes part in today (shop day), by tier, RFM segment, member id, birthday
         and last purchase;
-        with_limits leaves out those whose per-member limit the member reached (one read, only if any has one)."""
+        with_limits leaves out those whose per-member limit the member reached or whose budget is spent (a read
+        each, only if any campaign has one)."""
         if not self.campaigns:
             return ()
         member = snapshot.member
@@ -404,7 +405,10 @@ class KioskService:
         last = max((e.created_at for e in snapshot.entries if e.kind == LedgerKind.EARN), default=None)
         days = MemberDays(date.fromisoformat(member.birthday) if member.birthday else None,
                           last.astimezone(self.zone).date() if last else None)
-        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken, days, self.rules)
+        given = (self.store.campaigns_given()
+                 if with_limits and any(c.budget_points for c in self.campaigns) else {})
+        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken, days, self.rules,
+                                  given)
 
     def campaign_lines(self, applied: Iterable[tuple[str, int]], language: str | None) -> Iterator[dict[str, Any]]:
         """What each campaign added to a purchase, named in `language` ("double points: +200"); a campaign the

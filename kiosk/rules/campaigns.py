@@ -56,6 +56,7 @@ class Campaign:
     per_member_limit: int | None = None  # purchases of one member it applies to; None = all
     names: Mapping[str, str] | None = None  # per language; None = `name` in every language
     within_days: int | None = None  # "second_purchase": days after the last purchase it stays open
+    budget_points: int | None = None  # points it may give in all (at this kiosk); None = no budget
     cap_points: int = 0  # "points_cap": the balance that issues the coupon
     reward_id: str | None = None  # "points_cap": the reward whose coupon is issued
 
@@ -83,6 +84,10 @@ class Campaign:
         if (self.kind == "second_purchase") != (w is not None):
             raise ConfigError(f"{label} within_days = {w!r} is not allowed: a 'second_purchase' campaign needs "
                               f"within_days and no other type takes it")
+        budget = self.budget_points
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 1):
+            raise ConfigError(f"{label} budget_points = {budget!r} is not allowed: use a whole number of at least "
+                              f"1, or leave it out for no budget")
         cap, reward = self.cap_points, self.reward_id
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
             raise ConfigError(f"{label} cap_points = {cap!r} is not allowed: use a whole number of at least 1")
@@ -185,17 +190,22 @@ def _occasion(campaign: Campaign, today: date, days: MemberDays, rules: LoyaltyR
 def eligible_campaigns(campaigns: Iterable[Campaign], today: date, tier: Tier | str,
                        segment: str, member_id: str | None = None,
                        taken: Mapping[str, int] | None = None, days: MemberDays = MemberDays(),
-                       rules: LoyaltyRules | None = None) -> tuple[Campaign, ...]:
+                       rules: LoyaltyRules | None = None,
+                       given: Mapping[str, int] | None = None) -> tuple[Campaign, ...]:
     """The campaigns the member may take part in today, ending soonest first.
 
     `taken` maps campaign id to the purchases of this member it already applied to; a
     campaign whose per_member_limit is reached is left out. Birthday campaigns need `days`
-    and `rules` (birthday_mode, calendar); second-purchase ones need `days`.
+    and `rules` (birthday_mode, calendar); second-purchase ones need `days`. `given` maps
+    campaign id to the points it gave so far: one whose budget_points is used up is left out
+    (the purchase that crosses the budget still gets its points: a budget is never refused
+    half way through a purchase).
     """
-    taken = taken or {}
+    taken, given = taken or {}, given or {}
     chosen = [c for c in campaigns if is_eligible(c, today, tier, segment, member_id)
               and _occasion(c, today, days, rules)
-              and (c.per_member_limit is None or taken.get(c.campaign_id, 0) < c.per_member_limit)]
+              and (c.per_member_limit is None or taken.get(c.campaign_id, 0) < c.per_member_limit)
+              and (c.budget_points is None or given.get(c.campaign_id, 0) < c.budget_points)]
     return tuple(sorted(chosen, key=lambda c: (c.ends_on, c.campaign_id)))
 
 
@@ -243,7 +253,7 @@ def cap_coupons(eligible: Iterable[Campaign], balance_after: int) -> tuple[Campa
 
 _KEYS = ("id", "type", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
          "target_members", "per_member_limit", "earn_multiplier_percent", "bonus_points",
-         "discount_percent", "within_days", "cap_points", "reward_id")
+         "discount_percent", "within_days", "cap_points", "reward_id", "budget_points")
 
 
 def campaigns_from_mapping(items: Sequence[Mapping[str, Any]], rules: LoyaltyRules,
@@ -303,6 +313,7 @@ def _campaign_from_table(item: object) -> Campaign:
         per_member_limit=item.get("per_member_limit"),
         within_days=item.get("within_days"),
         cap_points=item.get("cap_points", 0),
+        budget_points=item.get("budget_points"),
         reward_id=item.get("reward_id"),
         starts_on=_parse_date("starts_on", item["starts_on"], item["id"]),
         ends_on=_parse_date("ends_on", item["ends_on"], item["id"]),

@@ -94,6 +94,11 @@ class SpendingMixin:
                           "GROUP BY campaign_id", (member_id,))
         return {r["campaign_id"]: r["n"] for r in rows}
 
+    def campaigns_given(self) -> dict[str, int]:
+        """Points each campaign gave at this kiosk so far (for budgets)."""
+        rows = self.query("SELECT campaign_id, SUM(points) AS n FROM purchase_campaigns GROUP BY campaign_id")
+        return {r["campaign_id"]: r["n"] for r in rows}
+
     def purchase_campaigns(self, event_id: str) -> list[tuple[str, int]]:
         rows = self.query("SELECT campaign_id, points FROM purchase_campaigns WHERE event_id = ? "
                           "ORDER BY campaign_id", (event_id,))

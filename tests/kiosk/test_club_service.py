@@ -244,3 +244,13 @@ def test_a_points_cap_issues_a_free_purchase_coupon_once_the_balance_reaches_it(
     assert len(club.store.member_snapshot(m.id).coupons) == 1
     with pytest.raises(ConfigError, match="reward_id = 'nothing' is not a reward"):
         club.apply_config(config(campaign("cap", "points_cap", cap_points=300, reward_id="nothing")))
+
+
+def test_a_campaign_stops_once_its_budget_of_points_is_given(club):
+    club.apply_config(config(campaign("gift", "bonus", bonus_points=30, budget_points=50)))
+    a, b = member(club), member(club, "+989121111111")
+    assert club.earn(a.id, 1_000_000).campaigns == (("gift", 30),)
+    assert club.earn(b.id, 1_000_000).campaigns == (("gift", 30),)  # 30 < 50 before it: crosses the budget
+    assert club.earn(a.id, 1_000_000).campaigns == ()  # 60 given: spent
+    with pytest.raises(ConfigError, match="budget_points = 0 is not allowed"):
+        club.apply_config(config(campaign("gift", "bonus", budget_points=0)))
