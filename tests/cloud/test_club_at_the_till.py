@@ -141,6 +141,19 @@ def test_a_coupon_is_validated_and_used_once_at_the_till_and_not_by_another_memb
     status, body = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "coupon_code": coupon.code})
     assert (status, body["reason"]) == (409, "coupon_used")
     assert rt.service.summary(sara.id)["coupons"] == []
+    status, body = pos(rt, "POST", "/quotes", {"bill_rial": 50_000, "member_id": sara.id, "tip": 5})
+    assert (status, body["reason"]) == (400, "bad_request") and "'tip'" in body["error"]
+
+
+def test_a_reward_and_a_campaign_removed_in_the_cloud_stop_at_the_kiosk_at_the_next_pull(cloud, kiosk):
+    rt = kiosk
+    assert rt.store.reward("coffee") is not None and [c.campaign_id for c in rt.service.campaigns] == ["double",
+                                                                                                       "ten-off"]
+    cloud.store.set_config("tehran-01", {**CONFIG, "rewards": [], "campaigns": CONFIG["campaigns"][1:]})
+    assert rt.sync.pull_config() is True
+    assert rt.store.reward("coffee") is None and [c.campaign_id for c in rt.service.campaigns] == ["ten-off"]
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    assert rt.service.earn(sara.id, 1_000_000).row.points == 100  # no double points any more
 
 
 def test_a_refund_reverses_exactly_what_the_purchase_earned_and_never_more(kiosk):
