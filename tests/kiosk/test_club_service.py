@@ -254,3 +254,19 @@ def test_a_campaign_stops_once_its_budget_of_points_is_given(club):
     assert club.earn(a.id, 1_000_000).campaigns == ()  # 60 given: spent
     with pytest.raises(ConfigError, match="budget_points = 0 is not allowed"):
         club.apply_config(config(campaign("gift", "bonus", budget_points=0)))
+
+
+def test_offline_a_quote_spends_no_more_points_than_the_daily_offline_cap_leaves(club):
+    club.apply_config(config(offline_daily_redeem_cap=30, max_points_percent=100))
+    m = member(club)  # 100 points
+    flows = build_flows(club)
+    try:
+        body = {"bill_rial": 500_000, "member_id": m.id}
+        assert flows.till.quote(body).points == 100  # online (no cloud configured): the balance decides
+        club.link = "offline"
+        quote = flows.till.quote(body)
+        assert (quote.points, quote.to_pay_rial) == (30, 470_000)
+        flows.till.commit({"quote_id": quote.quote_id, "idempotency_key": "OFF-1", "bill_rial": 500_000})
+        assert flows.till.quote(body).points == 0  # today's offline allowance is spent
+    finally:
+        flows.close()
