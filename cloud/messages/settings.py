@@ -24,7 +24,7 @@ from cloud.messages.kavenegar import DEFAULT_BASE_URL, KavenegarGateway
 from cloud.messages.rules import QuietHours, TemplateError, check_template
 
 LANGUAGES = ("fa", "ar", "en")
-MEMBER_VARIABLES = frozenset({"first_name", "points", "tier", "coupon", "occasion", "club"})
+MEMBER_VARIABLES = frozenset({"first_name", "points", "club"})
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",

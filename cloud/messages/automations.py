@@ -1,0 +1,116 @@
+"""Scheduled greetings: birthday, occasions from the chain's calendar, membership anniversary.
+
+Each automation picks today's consenting contacts with one query, renders the text in the member's
+language and queues it with a dedupe key for the period (one birthday greeting per member and year of the
+member's calendar), so running the job twice, or again after a crash, queues nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import jdatetime
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from cloud.messages import tables as t
+from cloud.messages.queue import MessageQueue, Outgoing
+from cloud.messages.rules import (
+    MARKETING,
+    birthday_keys_for,
+    dedupe_key,
+    greeting_period,
+    localise_digits,
+    render,
+)
+from cloud.messages.settings import LANGUAGES, MessageSettings
+
+CHUNK = 5000
+
+# The cloud store's balances table (cloud/store.py); read only for the {points} variable.
+_POINTS = sa.table("balances", sa.column("member_id"), sa.column("points"))
+
+
+@dataclass(frozen=True)
+class JobReport:
+    birthday: int = 0
+    occasions: int = 0
+    anniversary: int = 0
+
+
+def _columns() -> list:
+    c = t.contacts.c
+    points = sa.select(_POINTS.c.points).where(_POINTS.c.member_id == c.member_id).scalar_subquery()
+    return [c.member_id, c.phone_e164, c.first_name, c.language, sa.func.coalesce(points, 0).label("points")]
+
+
+def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, texts: Callable[[str], str],
+              period: str | Callable[[sa.Row], str]) -> Iterator[Outgoing]:
+    for row in rows:
+        language = row.language if row.language in LANGUAGES else settings.default_language
+        values = {"first_name": row.first_name or "", "club": settings.club,
+                  "points": localise_digits(str(row.points), language)}
+        which = period(row) if callable(period) else period
+        yield Outgoing(row.phone_e164, render(texts(language), values), kind, MARKETING, row.member_id,
+                       dedupe_key(kind, row.member_id, which))
+
+
+def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable) -> int:
+    queued = 0
+    with engine.begin() as conn:
+        result = conn.execute(query.execution_options(yield_per=CHUNK))
+        for rows in result.partitions(CHUNK):
+            queued += queue.enqueue(list(make(iter(rows))), conn=conn)
+    return queued
+
+
+def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
+    c = t.contacts.c
+    calendar = sa.func.coalesce(c.calendar, settings.calendar)
+    jalali = sa.or_(*(sa.and_(c.birth_j_month == m, c.birth_j_day == d) for m, d in birthday_keys_for(today, "jalali")))
+    gregorian = sa.or_(*(sa.and_(c.birth_g_month == m, c.birth_g_day == d)
+                         for m, d in birthday_keys_for(today, "gregorian")))
+    query = (sa.select(*_columns(), calendar.label("calendar"))
+             .where(c.marketing_consent.is_(True),
+                    sa.or_(sa.and_(calendar == "jalali", jalali), sa.and_(calendar == "gregorian", gregorian))))
+    return _queue_all(engine, queue, query, lambda rows: _outgoing(
+        rows, settings, "birthday", lambda lang: settings.text("birthday", lang),
+        lambda row: greeting_period(today, row.calendar)))
+
+
+def run_occasions(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
+    j = jdatetime.date.fromgregorian(date=today)
+    queued = 0
+    for occasion in settings.occasions:
+        if (occasion.jalali_month, occasion.jalali_day) != (j.month, j.day):
+            continue
+        texts = occasion.texts
+
+        def text_for(language: str, texts: dict = dict(texts)) -> str:
+            return texts.get(language) or texts.get(settings.default_language) or next(iter(texts.values()))
+
+        query = sa.select(*_columns()).where(t.contacts.c.marketing_consent.is_(True))
+        queued += _queue_all(engine, queue, query, lambda rows, name=occasion.name, text_for=text_for: _outgoing(
+            rows, settings, f"occasion:{name}", text_for, f"j{j.year}"))
+    return queued
+
+
+def run_anniversaries(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
+    if not settings.anniversary:
+        return 0
+    c = t.contacts.c
+    query = sa.select(*_columns()).where(
+        c.marketing_consent.is_(True), c.source == "kiosk",
+        sa.func.substr(c.enrolled_at, 6, 5) == today.strftime("%m-%d"),
+        sa.func.substr(c.enrolled_at, 1, 4) < f"{today.year:04d}")
+    return _queue_all(engine, queue, query, lambda rows: _outgoing(
+        rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}"))
+
+
+def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:
+    """Queue today's greetings (today in the shop's time zone)."""
+    today = now.astimezone(settings.zone).date()
+    return JobReport(run_birthdays(engine, queue, settings, today), run_occasions(engine, queue, settings, today),
+                     run_anniversaries(engine, queue, settings, today))
