@@ -98,5 +98,6 @@ def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dic
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = conn.execute(insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
-    return result.rowcount or 0
+    # RETURNING counts the new rows on both dialects (psycopg's executemany rowcount is -1).
+    statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(*table.primary_key.columns)
+    return len(conn.execute(statement, rows).all())
