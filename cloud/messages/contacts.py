@@ -60,8 +60,9 @@ def import_enrolments(engine: Engine) -> int:
             if joined is None:
                 conn.execute(sa.insert(t.contacts).values(**values))
                 continue
-            # The phone texted the join keyword (or enrolled at another kiosk first): the newest consent wins.
-            if (joined.consent_changed_at or "") > (values["consent_changed_at"] or ""):
+            # The phone texted the join keyword first: enrolling without ticking consent is no withdrawal, so
+            # the texted consent (or a later "STOP") stands unless the kiosk recorded a newer consent.
+            if not values["marketing_consent"] or (joined.consent_changed_at or "") > (values["consent_changed_at"] or ""):
                 values["marketing_consent"] = joined.marketing_consent
                 values["consent_changed_at"] = joined.consent_changed_at
             conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == joined.member_id).values(**values))
