@@ -75,6 +75,7 @@ class MessageSettings:
     join_keywords: frozenset[str] = frozenset({"عضویت", "join"})
     anniversary: bool = True
     max_attempts: int = 8
+    concurrency: int = 1
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_TEXTS)
     occasions: tuple[Occasion, ...] = ()
     gateway: Mapping[str, Any] = field(default_factory=lambda: {"kind": "outbox"})
@@ -137,6 +138,10 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     rate = base.get("rate_per_second", 10)
     if isinstance(rate, bool) or not isinstance(rate, (int, float)) or rate <= 0:
         raise MessageSettingsError(f"messages.rate_per_second = {rate!r}: give a positive number")
+    concurrency = base.get("concurrency", 1)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 32:
+        raise MessageSettingsError(f"messages.concurrency = {concurrency!r}: give 1..32 messages in flight"
+                                   " (1 keeps the order strict across gateway faults)")
     calendar = base.get("calendar", "jalali")
     if calendar not in ("jalali", "gregorian"):
         raise MessageSettingsError(f"messages.calendar = {calendar!r}: use \"jalali\" or \"gregorian\"")
@@ -158,7 +163,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         quiet=QuietHours(_time("messages.quiet_hours[0]", quiet_raw[0]), _time("messages.quiet_hours[1]", quiet_raw[1])),
         rate_per_second=float(rate), calendar=calendar, default_language=language,
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
-        anniversary=bool(base.get("anniversary", True)), texts=texts, occasions=occasions, gateway=gateway,
+        anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, texts=texts, occasions=occasions, gateway=gateway,
     )
 
 

@@ -206,3 +206,15 @@ def test_a_drain_that_crashed_mid_batch_resends_with_the_same_reference_and_the_
         queue.drain(CrashAfterSecond())
     assert queue.drain(real).sent == 3
     assert [s.message for s in provider.sent] == ["message 0", "message 1", "message 2"]
+
+
+def test_with_several_messages_in_flight_each_member_still_gets_exactly_one(engine, clock, provider):
+    members(engine, 20)
+    queue = queue_for(engine, clock, concurrency=4)
+    queue.enqueue([greeting(n) for n in range(20)])
+    provider.state.down = 2
+    report = queue.drain(gateway(provider))
+    clock.now = report.paused_until
+    queue.drain(gateway(provider))
+    assert sorted(s.message for s in provider.sent) == sorted(f"message {n}" for n in range(20))
+    assert queue.counts()["sent"] == 20
