@@ -53,6 +53,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     message_commands = messages.add_subparsers(dest="messages_command", required=True)
     _files(message_commands.add_parser("status", help="queue counts by state and the gateway's state"))
     _files(message_commands.add_parser("drain", help="send what is due now"))
+    campaign = message_commands.add_parser("campaign", help="count, cost and (with --send) queue a campaign")
+    _files(campaign)
+    campaign.add_argument("--name", required=True, help="campaign name; resending it texts nobody twice")
+    who = campaign.add_mutually_exclusive_group(required=True)
+    who.add_argument("--segment", help="an RFM segment (kiosk/rules/segments.py), e.g. champions, at_risk")
+    who.add_argument("--members", help="comma-separated member ids")
+    campaign.add_argument("--text", action="append", required=True, metavar="LANG=TEXT",
+                          help="the text per language (fa, ar, en), with {first_name}, {points}, {club}")
+    campaign.add_argument("--at", help="send at this ISO 8601 time with offset (default: now)")
+    campaign.add_argument("--cost-per-part", type=int, help="rial per SMS part, for the estimate")
+    campaign.add_argument("--send", action="store_true", help="queue it (without: only count and cost)")
 
 
 def engine_for(db_path: Path) -> Engine:
@@ -100,6 +111,8 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
                 print(f"gateway {row.gateway}: paused until {row.paused_until or '-'}, failures {row.failures}"
                       f"{', last error: ' + row.last_error if row.last_error else ''}")
         return 0
+    if args.command == "messages" and args.messages_command == "campaign":
+        return _campaign(args, engine, queue, settings, store)
     gateway = gateway_for(store, settings, secrets)
     if args.command == "jobs":
         print(f"enrolments_imported={import_enrolments(engine)}")
@@ -110,4 +123,34 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
     print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}")
     if drained.paused_until is not None:
         print(f"gateway {gateway.name} paused until {drained.paused_until.isoformat()}: {drained.last_error}")
+    return 0
+
+
+def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, settings: MessageSettings,
+              store: "CloudStore") -> int:
+    from cloud.messages import campaigns
+    from kiosk import protocol
+
+    texts = {}
+    for item in args.text:
+        language, sep, text = item.partition("=")
+        if not sep:
+            raise campaigns.BadCampaign(f"--text {item!r}: write LANG=TEXT, e.g. fa=سلام {{first_name}}")
+        texts[language.strip()] = text
+    campaign = campaigns.Campaign(args.name, texts, segment=args.segment,
+                                  member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()))
+    at = None
+    if args.at:
+        try:
+            at = protocol.parse_time(args.at)
+        except protocol.ProtocolError as exc:
+            raise campaigns.BadCampaign(f"--at: {exc}") from None
+    import_enrolments(engine)  # count today's members, not those of the last `jobs run`
+    now = store.clock()
+    shown = campaigns.preview(engine, campaign, settings, now, args.cost_per_part)
+    print(f"recipients={shown.recipients}\nparts={shown.parts}")
+    if shown.cost_rial is not None:
+        print(f"cost_rial={shown.cost_rial}")
+    if args.send:
+        print(f"queued={campaigns.send(engine, queue, campaign, settings, now, at)}")
     return 0

@@ -56,9 +56,14 @@ class MessageQueue:
 
     # -- enqueue ------------------------------------------------------------------------
 
-    def enqueue(self, outgoing: Iterable[Outgoing], conn: Connection | None = None) -> int:
-        """Queue messages; one whose dedupe key was ever queued is skipped. How many were queued."""
+    def enqueue(self, outgoing: Iterable[Outgoing], conn: Connection | None = None, *,
+                not_before: datetime | None = None) -> int:
+        """Queue messages (to go at `not_before`, or now); one whose dedupe key was ever queued is skipped.
+
+        How many were queued.
+        """
         now = self._clock()
+        start = now if not_before is None else max(now, not_before)
         rows = []
         for message in outgoing:
             if message.category not in CATEGORIES:
@@ -68,7 +73,7 @@ class MessageQueue:
                 "kind": message.kind, "category": message.category, "dedupe_key": message.dedupe_key,
                 "state": t.QUEUED, "attempts": 0, "segments": segments(message.text),
                 "not_before": protocol.format_time(
-                    send_not_before(now, message.category, self._settings.quiet, self._settings.zone)),
+                    send_not_before(start, message.category, self._settings.quiet, self._settings.zone)),
                 "created_at": protocol.format_time(now),
             })
         if conn is not None:
