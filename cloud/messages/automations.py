@@ -1,4 +1,4 @@
-"""Scheduled greetings: birthday, occasions from the chain's calendar, membership anniversary.
+"""Scheduled greetings: birthday, occasions from the chain's calendar, membership anniversary, lapsed members.
 
 Each automation picks today's consenting contacts with one query, renders the text in the member's
 language and queues it with a dedupe key for the period (one birthday greeting per member and year of the
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import jdatetime
 import sqlalchemy as sa
@@ -26,11 +26,13 @@ from cloud.messages.rules import (
     render,
 )
 from cloud.messages.settings import LANGUAGES, MessageSettings
+from kiosk import protocol
 
 CHUNK = 5000
 
-# The cloud store's balances table (cloud/store.py); read only for the {points} variable.
+# The cloud store's tables (cloud/store.py): balances for {points}, earn events for the last visit.
 _POINTS = sa.table("balances", sa.column("member_id"), sa.column("points"))
+_EVENTS = sa.table("events", sa.column("member_id"), sa.column("kind"), sa.column("created_at"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class JobReport:
     birthday: int = 0
     occasions: int = 0
     anniversary: int = 0
+    lapsed: int = 0
 
 
 def _columns() -> list:
@@ -109,8 +112,21 @@ def run_anniversaries(engine: Engine, queue: MessageQueue, settings: MessageSett
         rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}"))
 
 
+def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> int:
+    """One "we miss you" per lapse: the dedupe key is the member's last purchase, so a new visit re-arms it."""
+    if not settings.lapsed_days:
+        return 0
+    cutoff = protocol.format_time(now - timedelta(days=settings.lapsed_days))
+    last = (sa.select(_EVENTS.c.member_id, sa.func.max(_EVENTS.c.created_at).label("last_visit"))
+            .where(_EVENTS.c.kind == "earn").group_by(_EVENTS.c.member_id).subquery())
+    query = (sa.select(*_columns(), last.c.last_visit).join(last, last.c.member_id == t.contacts.c.member_id)
+             .where(t.contacts.c.marketing_consent.is_(True), last.c.last_visit < cutoff))
+    return _queue_all(engine, queue, query, lambda rows: _outgoing(
+        rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit))
+
+
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:
     """Queue today's greetings (today in the shop's time zone)."""
     today = now.astimezone(settings.zone).date()
     return JobReport(run_birthdays(engine, queue, settings, today), run_occasions(engine, queue, settings, today),
-                     run_anniversaries(engine, queue, settings, today))
+                     run_anniversaries(engine, queue, settings, today), run_lapsed(engine, queue, settings, now))

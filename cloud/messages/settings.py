@@ -33,6 +33,9 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "anniversary": {"fa": "{first_name} عزیز، یک سال دیگر با {club} بودی. سپاس!",
                     "ar": "{first_name}، شكراً لعام آخر مع {club}!",
                     "en": "{first_name}, thank you for another year with {club}!"},
+    "lapsed": {"fa": "{first_name} عزیز، دلمان برایت تنگ شده! {points} امتیاز در {club} منتظر توست.",
+               "ar": "{first_name}، اشتقنا إليك! {points} نقطة بانتظارك في {club}.",
+               "en": "{first_name}, we miss you! {points} points are waiting at {club}."},
     "welcome": {"fa": "به باشگاه {club} خوش آمدید. در مراجعه بعدی عضویت خود را در فروشگاه کامل کنید.",
                 "ar": "مرحباً بك في نادي {club}. أكمل عضويتك في زيارتك القادمة للمتجر.",
                 "en": "Welcome to the {club} club. Complete your membership at the shop on your next visit."},
@@ -74,6 +77,7 @@ class MessageSettings:
     default_language: str = "fa"
     join_keywords: frozenset[str] = frozenset({"عضویت", "join"})
     anniversary: bool = True
+    lapsed_days: int = 90  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_TEXTS)
@@ -142,6 +146,10 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 32:
         raise MessageSettingsError(f"messages.concurrency = {concurrency!r}: give 1..32 messages in flight"
                                    " (1 keeps the order strict across gateway faults)")
+    lapsed_days = base.get("lapsed_days", 90)
+    if isinstance(lapsed_days, bool) or not isinstance(lapsed_days, int) or lapsed_days < 0:
+        raise MessageSettingsError(f"messages.lapsed_days = {lapsed_days!r}: give whole days without a purchase"
+                                   " before the \"we miss you\" text, 0 = never")
     calendar = base.get("calendar", "jalali")
     if calendar not in ("jalali", "gregorian"):
         raise MessageSettingsError(f"messages.calendar = {calendar!r}: use \"jalali\" or \"gregorian\"")
@@ -163,7 +171,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         quiet=QuietHours(_time("messages.quiet_hours[0]", quiet_raw[0]), _time("messages.quiet_hours[1]", quiet_raw[1])),
         rate_per_second=float(rate), calendar=calendar, default_language=language,
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
-        anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, texts=texts, occasions=occasions, gateway=gateway,
+        anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, texts=texts, occasions=occasions, gateway=gateway,
     )
 
 

@@ -170,9 +170,26 @@ def test_a_members_anniversary_is_greeted_from_the_second_year_with_points_in_th
         protocol.make_event("earn", member, datetime(2025, 7, 1, 9, tzinfo=timezone.utc), points=120, amount=1_200_000)])
     _, same_year = automations_at(chain, datetime(2025, 7, 1, 10, tzinfo=timezone.utc))
     _, next_year = automations_at(chain, datetime(2026, 7, 1, 10, tzinfo=timezone.utc),
-                                  texts={"anniversary": {"fa": "{first_name}، {points} امتیاز دارید"}})
+                                  texts={"anniversary": {"fa": "{first_name}، {points} امتیاز دارید"}},
+                                  messages={"lapsed_days": 0})
     assert (same_year.anniversary, next_year.anniversary) == (0, 1)
     assert texts(chain) == ["Sara، ۱۲۰ امتیاز دارید"]
+
+
+def test_a_lapsed_member_is_missed_once_per_lapse_and_a_new_visit_rearms_it(chain):
+    member = chain.enrol("+989121234567", name="Sara", at=datetime(2025, 1, 1, 9, tzinfo=timezone.utc))
+    device = chain.store.devices()[0]
+    chain.store.ingest(device, [protocol.make_event("earn", member, datetime(2025, 1, 2, 9, tzinfo=timezone.utc),
+                                                    points=50, amount=500_000)])
+    _, at_89_days = automations_at(chain, datetime(2025, 4, 1, 9, tzinfo=timezone.utc))
+    _, at_91_days = automations_at(chain, datetime(2025, 4, 3, 9, tzinfo=timezone.utc))
+    _, next_day = automations_at(chain, datetime(2025, 4, 4, 9, tzinfo=timezone.utc))
+    chain.store.ingest(device, [protocol.make_event("earn", member, datetime(2025, 5, 1, 9, tzinfo=timezone.utc),
+                                                    points=50, amount=500_000)])
+    _, second_lapse = automations_at(chain, datetime(2025, 8, 1, 9, tzinfo=timezone.utc))
+    _, off = automations_at(chain, datetime(2025, 8, 2, 9, tzinfo=timezone.utc), messages={"lapsed_days": 0})
+    assert [r.lapsed for r in (at_89_days, at_91_days, next_day, second_lapse, off)] == [0, 1, 0, 1, 0]
+    assert texts(chain)[0] == "Sara عزیز، دلمان برایت تنگ شده! ۵۰ امتیاز در Club منتظر توست."
 
 
 # -- the provider's callbacks ------------------------------------------------------------
