@@ -25,6 +25,8 @@ from cloud.messages.settings import MessageSettings
 from kiosk import protocol
 
 Clock = Callable[[], datetime]
+# Longer than any batch can take (rate batches of <= 1 s, 10 s provider timeouts, at most 32 in flight).
+CLAIM_TIMEOUT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -168,9 +170,14 @@ class MessageQueue:
         return results, fault, last_slot
 
     def _resume_interrupted(self) -> None:
-        """Messages claimed by a drain that crashed go back to the queue, first in line (same reference)."""
+        """Messages claimed by a drain that crashed go back to the queue, first in line (same reference).
+
+        Only claims older than CLAIM_TIMEOUT: a younger one may belong to a drain still running.
+        """
+        stale = protocol.format_time(self._clock() - CLAIM_TIMEOUT)
         with self._engine.begin() as conn:
-            conn.execute(sa.update(t.messages).where(t.messages.c.state == t.SENDING).values(state=t.QUEUED))
+            conn.execute(sa.update(t.messages).where(t.messages.c.state == t.SENDING, t.messages.c.claimed_at < stale)
+                         .values(state=t.QUEUED))
 
     def _claim(self, now: datetime, limit: int) -> tuple[list[sa.Row], int, int]:
         """Mark up to `limit` due messages as sending; marketing that now falls in quiet hours, or whose
@@ -185,6 +192,8 @@ class MessageQueue:
                 .select_from(t.messages.outerjoin(t.contacts, t.contacts.c.member_id == t.messages.c.member_id))
                 .where(t.messages.c.state == t.QUEUED, t.messages.c.not_before <= stamp)
                 .order_by(t.messages.c.message_id).limit(limit)
+                # PostgreSQL: two drains never claim the same rows (SQLite's write lock already serialises them).
+                .with_for_update(skip_locked=True, of=t.messages)
             ).all()
             claimed = []
             for row in rows:
@@ -202,9 +211,12 @@ class MessageQueue:
                         continue
                 claimed.append(row)
             if claimed:
-                conn.execute(sa.update(t.messages)
-                             .where(t.messages.c.message_id.in_([r.message_id for r in claimed]))
-                             .values(state=t.SENDING))
+                # Only rows still queued are ours: a drain running at the same time may have taken some.
+                taken = set(conn.execute(
+                    sa.update(t.messages)
+                    .where(t.messages.c.message_id.in_([r.message_id for r in claimed]), t.messages.c.state == t.QUEUED)
+                    .values(state=t.SENDING, claimed_at=stamp).returning(t.messages.c.message_id)).scalars())
+                claimed = [r for r in claimed if r.message_id in taken]
         return claimed, held, len(rows)
 
     def _release(self, rows: list[sa.Row], reason: str) -> None:

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection, Engine
 
 metadata = sa.MetaData()
 
-# Queue states; "sending" marks a batch handed to the gateway, resent with the same reference after a crash
-# (Kavenegar's localid and the generic panel's {reference} make that resend a no-op at the provider).
+# Queue states; "sending" marks a batch handed to the gateway, resent with the same reference if the drain
+# crashed (Kavenegar's localid makes that resend a no-op at the provider).
 QUEUED, SENDING, SENT, DELIVERED, FAILED = "queued", "sending", "sent", "delivered", "failed"
 STATES = (QUEUED, SENDING, SENT, DELIVERED, FAILED)
 
@@ -49,6 +49,7 @@ messages = sa.Table(
     sa.Column("segments", sa.Integer, nullable=False, server_default="1"),
     sa.Column("not_before", sa.String(32), nullable=False),
     sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("claimed_at", sa.String(32)),  # when a drain took it (state sending)
     sa.Column("sent_at", sa.String(32)),
     sa.Column("done_at", sa.String(32)),
     sa.Column("gateway", sa.String(32)),
