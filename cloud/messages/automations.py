@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import jdatetime
 import sqlalchemy as sa
@@ -17,15 +17,9 @@ from sqlalchemy.engine import Engine
 
 from cloud.messages import tables as t
 from cloud.messages.queue import MessageQueue, Outgoing
-from cloud.messages.rules import (
-    MARKETING,
-    birthday_keys_for,
-    dedupe_key,
-    greeting_period,
-    localise_digits,
-    render,
-)
+from cloud.messages.rules import MARKETING, birthday_keys_for, dedupe_key, greeting_period
 from cloud.messages.settings import LANGUAGES, MessageSettings
+from cloud.messages.values import LinkMaker, link_maker, render_for
 from kiosk import protocol
 
 CHUNK = 5000
@@ -50,23 +44,30 @@ def _columns() -> list:
 
 
 def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, texts: Callable[[str], str],
-              period: str | Callable[[sa.Row], str]) -> Iterator[Outgoing]:
+              period: str | Callable[[sa.Row], str], links: LinkMaker) -> Iterator[Outgoing]:
     for row in rows:
         language = row.language if row.language in LANGUAGES else settings.default_language
-        values = {"first_name": row.first_name or "", "club": settings.club,
-                  "points": localise_digits(str(row.points), language)}
         which = period(row) if callable(period) else period
-        yield Outgoing(row.phone_e164, render(texts(language), values), kind, MARKETING, row.member_id,
-                       dedupe_key(kind, row.member_id, which))
+        key = dedupe_key(kind, row.member_id, which)
+        text = render_for(texts(language), settings, member_id=row.member_id, first_name=row.first_name or "",
+                          points=row.points, language=language, links=links)
+        yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key)
 
 
-def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable) -> int:
+def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable, now: datetime) -> int:
+    """Queue what `make(rows, links)` builds from the query's rows, in chunks, in one transaction."""
     queued = 0
     with engine.begin() as conn:
+        links = link_maker(conn, queue.settings, now)
         result = conn.execute(query.execution_options(yield_per=CHUNK))
         for rows in result.partitions(CHUNK):
-            queued += queue.enqueue(list(make(iter(rows))), conn=conn)
+            queued += queue.enqueue(list(make(iter(rows), links)), conn=conn)
     return queued
+
+
+def _noon(today: date, settings: MessageSettings) -> datetime:
+    """The day's links are dated from its noon in the shop's zone, whenever the job ran."""
+    return datetime.combine(today, time(12), settings.zone)
 
 
 def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
@@ -78,9 +79,9 @@ def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings
     query = (sa.select(*_columns(), calendar.label("calendar"))
              .where(c.marketing_consent.is_(True),
                     sa.or_(sa.and_(calendar == "jalali", jalali), sa.and_(calendar == "gregorian", gregorian))))
-    return _queue_all(engine, queue, query, lambda rows: _outgoing(
+    return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
         rows, settings, "birthday", lambda lang: settings.text("birthday", lang),
-        lambda row: greeting_period(today, row.calendar)))
+        lambda row: greeting_period(today, row.calendar), links), _noon(today, settings))
 
 
 def run_occasions(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
@@ -95,8 +96,8 @@ def run_occasions(engine: Engine, queue: MessageQueue, settings: MessageSettings
             return texts.get(language) or texts.get(settings.default_language) or next(iter(texts.values()))
 
         query = sa.select(*_columns()).where(t.contacts.c.marketing_consent.is_(True))
-        queued += _queue_all(engine, queue, query, lambda rows, name=occasion.name, text_for=text_for: _outgoing(
-            rows, settings, f"occasion:{name}", text_for, f"j{j.year}"))
+        queued += _queue_all(engine, queue, query, lambda rows, links, name=occasion.name, text_for=text_for: _outgoing(
+            rows, settings, f"occasion:{name}", text_for, f"j{j.year}", links), _noon(today, settings))
     return queued
 
 
@@ -108,8 +109,9 @@ def run_anniversaries(engine: Engine, queue: MessageQueue, settings: MessageSett
         c.marketing_consent.is_(True), c.source == "kiosk",
         sa.func.substr(c.enrolled_at, 6, 5) == today.strftime("%m-%d"),
         sa.func.substr(c.enrolled_at, 1, 4) < f"{today.year:04d}")
-    return _queue_all(engine, queue, query, lambda rows: _outgoing(
-        rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}"))
+    return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
+        rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}", links),
+        _noon(today, settings))
 
 
 def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> int:
@@ -121,8 +123,8 @@ def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, n
             .where(_EVENTS.c.kind == "earn").group_by(_EVENTS.c.member_id).subquery())
     query = (sa.select(*_columns(), last.c.last_visit).join(last, last.c.member_id == t.contacts.c.member_id)
              .where(t.contacts.c.marketing_consent.is_(True), last.c.last_visit < cutoff))
-    return _queue_all(engine, queue, query, lambda rows: _outgoing(
-        rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit))
+    return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
+        rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit, links), now)
 
 
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Engine
 from cloud.errors import CloudError
 from cloud.messages import tables as t
 from cloud.messages.queue import MessageQueue, Outgoing
-from cloud.messages.rules import MARKETING, TemplateError, check_template, dedupe_key, localise_digits, render
+from cloud.messages.rules import MARKETING, TemplateError, check_template, dedupe_key
 from cloud.messages.rules import segments as sms_parts
 from cloud.messages.settings import LANGUAGES, MEMBER_VARIABLES, MessageSettings
+from cloud.messages.values import LinkMaker, link_maker, preview_links, render_for
 from kiosk import protocol
 from kiosk.rules.ledger import Entry, LedgerKind
 from kiosk.rules.segments import SEGMENTS, RfmRules, rfm
@@ -103,13 +104,16 @@ def recipients(engine: Engine, campaign: Campaign, settings: MessageSettings, no
                       points.get(r.member_id, 0)) for r in rows if r.member_id in chosen]
 
 
-def _messages(campaign: Campaign, people: Iterable[Recipient], settings: MessageSettings) -> list[Outgoing]:
+def _messages(campaign: Campaign, people: Iterable[Recipient], settings: MessageSettings,
+              links: LinkMaker) -> list[Outgoing]:
+    if not settings.status_url and any("{link}" in text for text in campaign.texts.values()):
+        raise BadCampaign("the text uses {link}: set messages.status_url first")
     out = []
     for person in people:
         text = campaign.texts.get(person.language) or campaign.texts.get(settings.default_language) \
             or next(iter(campaign.texts.values()))
-        body = render(text, {"first_name": person.first_name, "club": settings.club,
-                             "points": localise_digits(str(person.points), person.language)})
+        body = render_for(text, settings, member_id=person.member_id, first_name=person.first_name,
+                          points=person.points, language=person.language, links=links)
         out.append(Outgoing(person.phone_e164, body, f"campaign:{campaign.name}", MARKETING, person.member_id,
                             dedupe_key("campaign", person.member_id, campaign.name)))
     return out
@@ -118,7 +122,7 @@ def _messages(campaign: Campaign, people: Iterable[Recipient], settings: Message
 def preview(engine: Engine, campaign: Campaign, settings: MessageSettings, now: datetime,
             cost_per_part_rial: int | None = None) -> Preview:
     """How many members it reaches and how many SMS parts (UCS-2 for Persian) that costs."""
-    messages = _messages(campaign, recipients(engine, campaign, settings, now), settings)
+    messages = _messages(campaign, recipients(engine, campaign, settings, now), settings, preview_links(settings))
     parts = sum(sms_parts(m.text) for m in messages)
     return Preview(len(messages), parts, None if cost_per_part_rial is None else parts * cost_per_part_rial)
 
@@ -126,5 +130,7 @@ def preview(engine: Engine, campaign: Campaign, settings: MessageSettings, now: 
 def send(engine: Engine, queue: MessageQueue, campaign: Campaign, settings: MessageSettings, now: datetime,
          at: datetime | None = None) -> int:
     """Queue the campaign (for `at`, or now); a member already queued for it is skipped. How many queued."""
-    messages = _messages(campaign, recipients(engine, campaign, settings, now), settings)
-    return queue.enqueue(messages, not_before=at)
+    people = recipients(engine, campaign, settings, now)
+    with engine.begin() as conn:
+        messages = _messages(campaign, people, settings, link_maker(conn, settings, at or now))
+        return queue.enqueue(messages, conn=conn, not_before=at)

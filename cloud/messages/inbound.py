@@ -16,8 +16,9 @@ from cloud.errors import CloudError
 from cloud.messages import contacts
 from cloud.messages import tables as t
 from cloud.messages.queue import MessageQueue, Outgoing
-from cloud.messages.rules import TRANSACTIONAL, classify_inbound, render
+from cloud.messages.rules import TRANSACTIONAL, classify_inbound
 from cloud.messages.settings import MessageSettings
+from cloud.messages.values import link_maker, render_for
 from kiosk import protocol
 
 
@@ -61,6 +62,7 @@ def handle_inbound(engine: Engine, queue: MessageQueue, settings: MessageSetting
         if reply is not None:
             language = conn.execute(sa.select(t.contacts.c.language)
                                     .where(t.contacts.c.phone_e164 == phone)).scalar() or settings.default_language
-            body = render(settings.text(reply, language), {"club": settings.club, "first_name": "", "points": ""})
+            body = render_for(settings.text(reply, language), settings, member_id=member_id, first_name="",
+                              points=0, language=language, links=link_maker(conn, settings, now))
             queue.enqueue([Outgoing(phone, body, reply, TRANSACTIONAL, member_id)], conn=conn)
     return outcome

@@ -53,6 +53,7 @@ class MessageQueue:
                  sleep: Callable[[float], None] = time_module.sleep) -> None:
         self._engine = engine
         self._settings = settings
+        self.settings = settings
         self._clock = clock
         self._sleep = sleep
 

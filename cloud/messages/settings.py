@@ -24,7 +24,7 @@ from cloud.messages.kavenegar import DEFAULT_BASE_URL, KavenegarGateway
 from cloud.messages.rules import QuietHours, TemplateError, check_template
 
 LANGUAGES = ("fa", "ar", "en")
-MEMBER_VARIABLES = frozenset({"first_name", "points", "club"})
+MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",
@@ -77,6 +77,8 @@ class MessageSettings:
     default_language: str = "fa"
     join_keywords: frozenset[str] = frozenset({"عضویت", "join"})
     anniversary: bool = True
+    status_url: str = ""  # where /m/<code> is served, e.g. "https://club.example.ir/m/"; needed for {link}
+    link_days: int = 14
     lapsed_days: int = 90  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
@@ -146,6 +148,13 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 32:
         raise MessageSettingsError(f"messages.concurrency = {concurrency!r}: give 1..32 messages in flight"
                                    " (1 keeps the order strict across gateway faults)")
+    status_url = str(base.get("status_url", ""))
+    if status_url and not (status_url.startswith(("https://", "http://")) and status_url.endswith("/m/")):
+        raise MessageSettingsError(f"messages.status_url = {status_url!r}: give the cloud's public address ending"
+                                   " in /m/, like \"https://club.example.ir/m/\"")
+    link_days = base.get("link_days", 14)
+    if isinstance(link_days, bool) or not isinstance(link_days, int) or not 1 <= link_days <= 365:
+        raise MessageSettingsError(f"messages.link_days = {link_days!r}: give 1..365 days a status link works")
     lapsed_days = base.get("lapsed_days", 90)
     if isinstance(lapsed_days, bool) or not isinstance(lapsed_days, int) or lapsed_days < 0:
         raise MessageSettingsError(f"messages.lapsed_days = {lapsed_days!r}: give whole days without a purchase"
@@ -163,6 +172,11 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         texts[kind] = _texts(f"texts.{kind}", by_language)
     occasions_raw = raw.get("occasions", list(PRESET_OCCASIONS))
     occasions = tuple(_occasion(f"occasions[{i}]", o) for i, o in enumerate(occasions_raw))
+    if not base.get("status_url"):
+        for where, by_language in [*((f"texts.{k}", v) for k, v in texts.items()),
+                                   *((f"occasions {o.name}", o.texts) for o in occasions)]:
+            if any("{link}" in text for text in by_language.values()):
+                raise MessageSettingsError(f"{where} uses {{link}}: set messages.status_url first")
     gateway = dict(raw.get("gateway", {"kind": "outbox"}))
     if gateway.get("kind") not in ("outbox", "kavenegar", "http_post"):
         raise MessageSettingsError(f"gateway.kind = {gateway.get('kind')!r}: use outbox, kavenegar or http_post")
@@ -171,7 +185,8 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         quiet=QuietHours(_time("messages.quiet_hours[0]", quiet_raw[0]), _time("messages.quiet_hours[1]", quiet_raw[1])),
         rate_per_second=float(rate), calendar=calendar, default_language=language,
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
-        anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, texts=texts, occasions=occasions, gateway=gateway,
+        anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, status_url=status_url,
+        link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
     )
 
 

@@ -102,3 +102,12 @@ def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dic
     # RETURNING counts the new rows on both dialects (psycopg's executemany rowcount is -1).
     statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(*table.primary_key.columns)
     return len(conn.execute(statement, rows).all())
+
+
+links = sa.Table(
+    "message_links", metadata,
+    sa.Column("code", sa.String(16), primary_key=True),
+    sa.Column("member_id", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("expires_at", sa.String(32), nullable=False),
+)

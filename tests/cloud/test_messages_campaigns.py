@@ -24,7 +24,7 @@ def chain(tmp_path: Path):
         store = CloudStore(db)
         store.register(store.create_token("tehran-01"))
         config = tmp_path / "messages.toml"
-        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\n[gateway]\n'
+        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\nlapsed_days = 0\n[gateway]\n'
                           f'kind = "kavenegar"\nbase_url = "{provider.url}"\n', encoding="utf-8")
         secrets = tmp_path / "secrets.toml"
         secrets.write_text('[gateway]\napi_key = "good-key"\n')

@@ -116,7 +116,7 @@ class FakeProvider:
     def __init__(self, kind: str, api_key: str = "good-key") -> None:
         self.state = ProviderState(api_key)
         app = _kavenegar_app(self.state) if kind == "kavenegar" else _panel_app(self.state)
-        self._server = BackgroundServer(app)
+        self._server = BackgroundServer(app, threads=8)
         self.url = self._server.url
 
     @property
