@@ -139,9 +139,11 @@ def _serve(args: argparse.Namespace) -> int:
     # webhook secret (docs/messages.md).
     app = create_app(args.db, sms_sender=messages_cli.otp_sender(CloudStore(args.db), args.messages_config,
                                                                   args.secrets))
-    hooks = messages_cli.hooks_for(messages_cli.engine_for(args.db), args.messages_config, args.secrets, utcnow)
+    engine = messages_cli.engine_for(args.db)
+    hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)
     if hooks is not None:
         app.register_blueprint(hooks)
+    app.register_blueprint(messages_cli.status_pages_for(engine, args.messages_config, utcnow))
     print(f"kiosk-cloud serving {args.db} on http://{args.host}:{args.port}/", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import jdatetime
 import sqlalchemy as sa
@@ -54,20 +54,15 @@ def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, text
         yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key)
 
 
-def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable, now: datetime) -> int:
+def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable) -> int:
     """Queue what `make(rows, links)` builds from the query's rows, in chunks, in one transaction."""
     queued = 0
     with engine.begin() as conn:
-        links = link_maker(conn, queue.settings, now)
+        links = link_maker(conn, queue.settings, queue.now())
         result = conn.execute(query.execution_options(yield_per=CHUNK))
         for rows in result.partitions(CHUNK):
             queued += queue.enqueue(list(make(iter(rows), links)), conn=conn)
     return queued
-
-
-def _noon(today: date, settings: MessageSettings) -> datetime:
-    """The day's links are dated from its noon in the shop's zone, whenever the job ran."""
-    return datetime.combine(today, time(12), settings.zone)
 
 
 def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
@@ -81,7 +76,7 @@ def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings
                     sa.or_(sa.and_(calendar == "jalali", jalali), sa.and_(calendar == "gregorian", gregorian))))
     return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
         rows, settings, "birthday", lambda lang: settings.text("birthday", lang),
-        lambda row: greeting_period(today, row.calendar), links), _noon(today, settings))
+        lambda row: greeting_period(today, row.calendar), links))
 
 
 def run_occasions(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
@@ -97,7 +92,7 @@ def run_occasions(engine: Engine, queue: MessageQueue, settings: MessageSettings
 
         query = sa.select(*_columns()).where(t.contacts.c.marketing_consent.is_(True))
         queued += _queue_all(engine, queue, query, lambda rows, links, name=occasion.name, text_for=text_for: _outgoing(
-            rows, settings, f"occasion:{name}", text_for, f"j{j.year}", links), _noon(today, settings))
+            rows, settings, f"occasion:{name}", text_for, f"j{j.year}", links))
     return queued
 
 
@@ -110,8 +105,7 @@ def run_anniversaries(engine: Engine, queue: MessageQueue, settings: MessageSett
         sa.func.substr(c.enrolled_at, 6, 5) == today.strftime("%m-%d"),
         sa.func.substr(c.enrolled_at, 1, 4) < f"{today.year:04d}")
     return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
-        rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}", links),
-        _noon(today, settings))
+        rows, settings, "anniversary", lambda lang: settings.text("anniversary", lang), f"g{today.year}", links))
 
 
 def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> int:
@@ -124,7 +118,7 @@ def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, n
     query = (sa.select(*_columns(), last.c.last_visit).join(last, last.c.member_id == t.contacts.c.member_id)
              .where(t.contacts.c.marketing_consent.is_(True), last.c.last_visit < cutoff))
     return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
-        rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit, links), now)
+        rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit, links))
 
 
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:

@@ -98,6 +98,13 @@ def hooks_for(engine: Engine, settings_path: Path | None, secrets_path: Path | N
     return hooks_blueprint(engine, load_settings(settings_path), secrets.webhook_secret, clock)
 
 
+def status_pages_for(engine: Engine, settings_path: Path | None, clock: Callable[[], datetime]) -> "Blueprint":
+    """The member pages the status links open (/m/<code>)."""
+    from cloud.messages.status_page import status_blueprint
+
+    return status_blueprint(engine, load_settings(settings_path), clock)
+
+
 def run(args: argparse.Namespace, store: "CloudStore") -> int:
     settings = load_settings(args.messages_config)
     secrets = load_secrets(args.secrets)

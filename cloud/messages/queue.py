@@ -52,10 +52,12 @@ class MessageQueue:
     def __init__(self, engine: Engine, settings: MessageSettings, *, clock: Clock,
                  sleep: Callable[[float], None] = time_module.sleep) -> None:
         self._engine = engine
-        self._settings = settings
         self.settings = settings
         self._clock = clock
         self._sleep = sleep
+
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- enqueue ------------------------------------------------------------------------
 
@@ -76,7 +78,7 @@ class MessageQueue:
                 "kind": message.kind, "category": message.category, "dedupe_key": message.dedupe_key,
                 "state": t.QUEUED, "attempts": 0, "segments": segments(message.text),
                 "not_before": protocol.format_time(
-                    send_not_before(start, message.category, self._settings.quiet, self._settings.zone)),
+                    send_not_before(start, message.category, self.settings.quiet, self.settings.zone)),
                 "created_at": protocol.format_time(now),
             })
         if conn is not None:
@@ -94,11 +96,11 @@ class MessageQueue:
         an outage; more in flight may let a message overtake the one before it (none is lost or sent twice).
         """
         self._resume_interrupted()
-        with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix=f"sms-{gateway.name}") as pool:
+        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix=f"sms-{gateway.name}") as pool:
             return self._drain(pool, gateway, max_messages)
 
     def _drain(self, pool: ThreadPoolExecutor, gateway: Gateway, max_messages: int | None) -> DrainReport:
-        rate = self._settings.rate_per_second
+        rate = self.settings.rate_per_second
         batch_size = max(1, int(rate))
         sent = failed = deferred = 0
         last_slot: datetime | None = None
@@ -127,7 +129,7 @@ class MessageQueue:
                     last_slot: datetime | None) -> tuple[list[tuple[int, dict]], GatewayError | None, datetime | None]:
         """Hand the batch to the gateway at the rate's slots; stop submitting at the first gateway fault."""
         stop = threading.Event()
-        in_flight = threading.Semaphore(self._settings.concurrency)
+        in_flight = threading.Semaphore(self.settings.concurrency)
 
         def send(row: sa.Row) -> object:
             try:
@@ -145,7 +147,7 @@ class MessageQueue:
             if stop.is_set():
                 in_flight.release()
                 break
-            slot = rate_slot(last_slot, self._clock(), self._settings.rate_per_second)
+            slot = rate_slot(last_slot, self._clock(), self.settings.rate_per_second)
             wait = (slot - self._clock()).total_seconds()
             if wait > 0:
                 self._sleep(wait)
@@ -204,7 +206,7 @@ class MessageQueue:
                             state=t.FAILED, reason="no marketing consent at send time (opted out or never gave it)",
                             done_at=stamp))
                         continue
-                    resume = send_not_before(now, MARKETING, self._settings.quiet, self._settings.zone)
+                    resume = send_not_before(now, MARKETING, self.settings.quiet, self.settings.zone)
                     if resume > now:
                         conn.execute(sa.update(t.messages).where(t.messages.c.message_id == row.message_id)
                                      .values(not_before=protocol.format_time(resume)))
@@ -225,7 +227,7 @@ class MessageQueue:
         now = protocol.format_time(self._clock())
         with self._engine.begin() as conn:
             head = rows[0]
-            if head.attempts + 1 >= self._settings.max_attempts:
+            if head.attempts + 1 >= self.settings.max_attempts:
                 conn.execute(sa.update(t.messages).where(t.messages.c.message_id == head.message_id).values(
                     state=t.FAILED, attempts=head.attempts + 1, done_at=now,
                     reason=f"gave up after {head.attempts + 1} attempts: {reason}"))
