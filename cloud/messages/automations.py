@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from cloud.messages import tables as t
+from cloud.messages.ledger_automations import run_ledger_greetings
 from cloud.messages.queue import MessageQueue, Outgoing
 from cloud.messages.rules import MARKETING, birthday_keys_for, dedupe_key, greeting_period
 from cloud.messages.settings import LANGUAGES, MessageSettings
@@ -35,6 +36,8 @@ class JobReport:
     occasions: int = 0
     anniversary: int = 0
     lapsed: int = 0
+    tier: int = 0
+    expiring: int = 0
 
 
 def _columns() -> list:
@@ -124,5 +127,7 @@ def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, n
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:
     """Queue today's greetings (today in the shop's time zone)."""
     today = now.astimezone(settings.zone).date()
+    tier, expiring = run_ledger_greetings(engine, queue, settings, now)
     return JobReport(run_birthdays(engine, queue, settings, today), run_occasions(engine, queue, settings, today),
-                     run_anniversaries(engine, queue, settings, today), run_lapsed(engine, queue, settings, now))
+                     run_anniversaries(engine, queue, settings, today), run_lapsed(engine, queue, settings, now),
+                     tier, expiring)

@@ -125,7 +125,8 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
         print(f"enrolments_imported={import_enrolments(engine)}")
         report = run_automations(engine, queue, settings, store.clock())
         print(f"birthday_queued={report.birthday}\noccasions_queued={report.occasions}\n"
-              f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}")
+              f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
+              f"tier_queued={report.tier}\nexpiring_queued={report.expiring}")
     drained = queue.drain(gateway)
     print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}")
     if drained.paused_until is not None:

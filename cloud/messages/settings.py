@@ -25,6 +25,8 @@ from cloud.messages.rules import QuietHours, TemplateError, check_template
 
 LANGUAGES = ("fa", "ar", "en")
 MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
+# Texts with a variable of their own: {tier} is the tier reached ({points} in "expiring" is the points expiring).
+KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}}
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",
@@ -36,6 +38,12 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "lapsed": {"fa": "{first_name} عزیز، دلمان برایت تنگ شده! {points} امتیاز در {club} منتظر توست.",
                "ar": "{first_name}، اشتقنا إليك! {points} نقطة بانتظارك في {club}.",
                "en": "{first_name}, we miss you! {points} points are waiting at {club}."},
+    "tier": {"fa": "{first_name} عزیز، به سطح {tier} در {club} رسیدید!",
+             "ar": "{first_name}، وصلت إلى مستوى {tier} في {club}!",
+             "en": "{first_name}, you have reached {tier} at {club}!"},
+    "expiring": {"fa": "{first_name} عزیز، {points} امتیاز شما در {club} به‌زودی منقضی می‌شود.",
+                 "ar": "{first_name}، ستنتهي صلاحية {points} من نقاطك في {club} قريباً.",
+                 "en": "{first_name}, {points} of your points at {club} expire soon."},
     "welcome": {"fa": "به باشگاه {club} خوش آمدید. در مراجعه بعدی عضویت خود را در فروشگاه کامل کنید.",
                 "ar": "مرحباً بك في نادي {club}. أكمل عضويتك في زيارتك القادمة للمتجر.",
                 "en": "Welcome to the {club} club. Complete your membership at the shop on your next visit."},
@@ -79,7 +87,9 @@ class MessageSettings:
     anniversary: bool = True
     status_url: str = ""  # where /m/<code> is served, e.g. "https://club.example.ir/m/"; needed for {link}
     link_days: int = 14
-    lapsed_days: int = 90  # a member whose last purchase is older gets one "we miss you"; 0 = off
+    lapsed_days: int = 90
+    expiry_warning_days: int = 14  # warn when points expire within this many days; 0 = off
+    tier_greeting: bool = True  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_TEXTS)
@@ -104,13 +114,13 @@ def _time(key: str, value: object) -> time:
         raise MessageSettingsError(f"{key} = {value!r}: write a 24-hour time like \"22:00\"") from None
 
 
-def _texts(key: str, raw: Mapping[str, Any]) -> dict[str, str]:
+def _texts(key: str, raw: Mapping[str, Any], allowed: frozenset[str] = MEMBER_VARIABLES) -> dict[str, str]:
     texts = {lang: raw[lang] for lang in LANGUAGES if isinstance(raw.get(lang), str)}
     if not texts:
         raise MessageSettingsError(f"{key} needs a text in at least one of {', '.join(LANGUAGES)}")
     for lang, text in texts.items():
         try:
-            check_template(text, MEMBER_VARIABLES)
+            check_template(text, allowed)
         except TemplateError as exc:
             raise MessageSettingsError(f"{key}.{lang}: {exc}") from None
     return texts
@@ -155,6 +165,9 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     link_days = base.get("link_days", 14)
     if isinstance(link_days, bool) or not isinstance(link_days, int) or not 1 <= link_days <= 365:
         raise MessageSettingsError(f"messages.link_days = {link_days!r}: give 1..365 days a status link works")
+    warning_days = base.get("expiry_warning_days", 14)
+    if isinstance(warning_days, bool) or not isinstance(warning_days, int) or not 0 <= warning_days <= 365:
+        raise MessageSettingsError(f"messages.expiry_warning_days = {warning_days!r}: give 0..365 days, 0 = off")
     lapsed_days = base.get("lapsed_days", 90)
     if isinstance(lapsed_days, bool) or not isinstance(lapsed_days, int) or lapsed_days < 0:
         raise MessageSettingsError(f"messages.lapsed_days = {lapsed_days!r}: give whole days without a purchase"
@@ -169,7 +182,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     for kind, by_language in raw.get("texts", {}).items():
         if kind not in DEFAULT_TEXTS:
             raise MessageSettingsError(f"texts.{kind}: unknown; the texts are {', '.join(DEFAULT_TEXTS)}")
-        texts[kind] = _texts(f"texts.{kind}", by_language)
+        texts[kind] = _texts(f"texts.{kind}", by_language, KIND_VARIABLES.get(kind, MEMBER_VARIABLES))
     occasions_raw = raw.get("occasions", list(PRESET_OCCASIONS))
     occasions = tuple(_occasion(f"occasions[{i}]", o) for i, o in enumerate(occasions_raw))
     if not base.get("status_url"):
@@ -186,6 +199,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         rate_per_second=float(rate), calendar=calendar, default_language=language,
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
         anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, status_url=status_url,
+        expiry_warning_days=warning_days, tier_greeting=bool(base.get("tier_greeting", True)),
         link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
@@ -26,8 +26,9 @@ def preview_links(settings: MessageSettings) -> LinkMaker:
 
 
 def render_for(template: str, settings: MessageSettings, *, member_id: str | None, first_name: str, points: int,
-               language: str, links: LinkMaker | None) -> str:
-    values = {"first_name": first_name, "club": settings.club, "points": localise_digits(str(points), language)}
+               language: str, links: LinkMaker | None, extra: Mapping[str, str] | None = None) -> str:
+    values = {"first_name": first_name, "club": settings.club, "points": localise_digits(str(points), language),
+              **(extra or {})}
     if "link" in template_fields(template):
         if links is None or member_id is None:
             raise ValueError("a text with {link} needs a member and a link maker")
