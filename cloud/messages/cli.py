@@ -68,7 +68,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def engine_for(db_path: Path) -> Engine:
     """The cloud database as a SQLAlchemy engine, with the message tables in it."""
-    engine = sa.create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30})
+    # No pool: like cloud/store.py, one short-lived connection per transaction, so no file stays open between
+    # jobs and a process that builds several engines (the CLI in tests, serve) leaks no descriptors.
+    engine = sa.create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
     tables.create_tables(engine)
     return engine
 
