@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     sms_commands = sms.add_subparsers(dest="sms_command", required=True)
     outbox = sms_commands.add_parser("outbox", help="print the text messages waiting to be sent")
     outbox.add_argument("--mark-sent", action="store_true", help="mark the printed messages as sent")
+    from cloud.messages import cli as messages_cli  # jobs and messages commands (docs/messages.md)
+    messages_cli.add_commands(commands)
     return parser
 
 
@@ -67,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args)
         store = CloudStore(args.db)
+        if args.command in ("jobs", "messages"):
+            from cloud.messages import cli as messages_cli
+            return messages_cli.run(args, store)
         if args.command == "token":
             print(store.create_token(args.branch, timedelta(hours=args.valid_hours)))
         elif args.command == "config" and args.config_command == "set":
@@ -126,7 +131,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     from cloud.app import create_app
 
-    app = create_app(args.db)
+    from cloud.messages import cli as messages_cli
+    from cloud.store import CloudStore
+    from kiosk.clock import utcnow
+
+    # The configured SMS provider sends one-time codes too; its callbacks are served when the secret file has a
+    # webhook secret (docs/messages.md).
+    app = create_app(args.db, sms_sender=messages_cli.otp_sender(CloudStore(args.db), args.messages_config,
+                                                                  args.secrets))
+    engine = messages_cli.engine_for(args.db)
+    hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)
+    if hooks is not None:
+        app.register_blueprint(hooks)
+    app.register_blueprint(messages_cli.status_pages_for(engine, args.messages_config, utcnow))
     print(f"kiosk-cloud serving {args.db} on http://{args.host}:{args.port}/", flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
     return 0

@@ -1,0 +1,101 @@
+"""Who can be messaged: contacts built from the cloud's enrolment events, consent, opt-out and join by SMS.
+
+The kiosk's ``member_enrolled`` event (kiosk/protocol.py) carries phone, name, birthday (a Gregorian date),
+consent and language; :func:`import_enrolments` copies them into ``message_contacts`` with the birthday's
+Gregorian and Jalali month/day precomputed, so the birthday job is one indexed query. A member who joined by
+texting the keyword has a contact of source "sms" that the first kiosk enrolment of that phone completes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cloud.messages import tables as t
+from cloud.messages.rules import jalali_month_day
+from kiosk import protocol
+
+# The one read of a table the cloud store owns (cloud/store.py `events`); kept here so a schema change
+# there is a change in one place.
+_ENROLMENTS = sa.text(
+    "SELECT e.member_id, e.payload, d.branch FROM events e LEFT JOIN devices d ON d.device_id = e.device_id"
+    " WHERE e.kind = 'member_enrolled' AND e.member_id NOT IN (SELECT member_id FROM message_contacts)"
+    " ORDER BY e.created_at")
+
+
+def contact_values(event: dict, branch: str | None) -> dict:
+    """The contact row for one member_enrolled event (pure)."""
+    values: dict = {
+        "member_id": event["member_id"], "phone_e164": event["phone_e164"],
+        "first_name": (event.get("name") or "").split(" ")[0][:100], "language": event.get("language"),
+        "enrolled_at": event.get("created_at"), "branch": branch, "source": "kiosk",
+        "marketing_consent": bool(event.get("consent")),
+        "consent_changed_at": (event.get("consent") or {}).get("at") or event.get("created_at"),
+        "birth_g_month": None, "birth_g_day": None, "birth_j_month": None, "birth_j_day": None,
+    }
+    birthday = event.get("birthday")
+    if birthday:
+        parts = [int(p) for p in birthday.split("-")]
+        month, day = parts[-2], parts[-1]
+        values["birth_g_month"], values["birth_g_day"] = month, day
+        # "MM-DD" has no year; 2000 is a leap year, so Feb 29 converts too.
+        values["birth_j_month"], values["birth_j_day"] = jalali_month_day(
+            date(parts[0] if len(parts) == 3 else 2000, month, day))
+    return values
+
+
+def import_enrolments(engine: Engine) -> int:
+    """Copy enrolments not yet known as contacts; a phone that joined by SMS is completed. How many."""
+    with engine.begin() as conn:
+        rows = conn.execute(_ENROLMENTS).all()
+        for member_id, payload, branch in rows:
+            values = contact_values(json.loads(payload), branch)
+            joined = conn.execute(sa.select(t.contacts.c.member_id, t.contacts.c.marketing_consent,
+                                            t.contacts.c.consent_changed_at)
+                                  .where(t.contacts.c.phone_e164 == values["phone_e164"])).first()
+            if joined is None:
+                conn.execute(sa.insert(t.contacts).values(**values))
+                continue
+            # The phone texted the join keyword first: enrolling without ticking consent is no withdrawal, so
+            # the texted consent (or a later "STOP") stands unless the kiosk recorded a newer consent.
+            if not values["marketing_consent"] or (joined.consent_changed_at or "") > (values["consent_changed_at"] or ""):
+                values["marketing_consent"] = joined.marketing_consent
+                values["consent_changed_at"] = joined.consent_changed_at
+            conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == joined.member_id).values(**values))
+            conn.execute(sa.update(t.messages).where(t.messages.c.member_id == joined.member_id)
+                         .values(member_id=member_id))
+    return len(rows)
+
+
+def opt_out(conn: Connection, phone: str, at: datetime, via: str) -> str | None:
+    """Withdraw marketing consent for the phone, logged with the time; the member id, None if unknown."""
+    member_id = conn.execute(sa.select(t.contacts.c.member_id).where(t.contacts.c.phone_e164 == phone)).scalar()
+    if member_id is None:
+        return None
+    stamp = protocol.format_time(at)
+    conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == member_id)
+                 .values(marketing_consent=False, consent_changed_at=stamp))
+    conn.execute(sa.insert(t.consent_log).values(member_id=member_id, phone_e164=phone, action="opted_out",
+                                                 via=via, at=stamp))
+    return member_id
+
+
+def join(conn: Connection, phone: str, at: datetime, language: str) -> tuple[str, bool]:
+    """A contact for a phone that texted the join keyword (consent given by texting it); (member id, new)."""
+    stamp = protocol.format_time(at)
+    known = conn.execute(sa.select(t.contacts.c.member_id).where(t.contacts.c.phone_e164 == phone)).scalar()
+    member_id = known or f"sms-{uuid.uuid4()}"
+    if known is None:
+        conn.execute(sa.insert(t.contacts).values(member_id=member_id, phone_e164=phone, language=language,
+                                                  source="sms", marketing_consent=True, consent_changed_at=stamp,
+                                                  enrolled_at=stamp))
+    else:
+        conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == member_id)
+                     .values(marketing_consent=True, consent_changed_at=stamp))
+    conn.execute(sa.insert(t.consent_log).values(member_id=member_id, phone_e164=phone, action="joined",
+                                                 via="sms", at=stamp))
+    return member_id, known is None

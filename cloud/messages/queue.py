@@ -1,0 +1,291 @@
+"""The message queue: enqueue (deduplicated, quiet hours applied), drain through a gateway, delivery reports.
+
+Decisions come from cloud/messages/rules.py; this module only reads and writes the tables of
+cloud/messages/tables.py. A drain hands messages to the gateway in id order, at most `rate_per_second`,
+and stops at the first gateway fault, pausing the gateway (so a gateway down for an hour sends its backlog
+in order afterwards, nothing twice).
+"""
+
+from __future__ import annotations
+
+import threading
+import time as time_module
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cloud.messages import tables as t
+from cloud.messages.gateways import Gateway, GatewayError
+from cloud.messages.rules import CATEGORIES, MARKETING, backoff, rate_slot, segments, send_not_before
+from cloud.messages.settings import MessageSettings
+from kiosk import protocol
+
+Clock = Callable[[], datetime]
+# Longer than any batch can take (rate batches of <= 1 s, 10 s provider timeouts, at most 32 in flight).
+CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    phone_e164: str
+    text: str
+    kind: str
+    category: str
+    member_id: str | None = None
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True)
+class DrainReport:
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    paused_until: datetime | None = None
+    last_error: str = ""
+
+
+class MessageQueue:
+    def __init__(self, engine: Engine, settings: MessageSettings, *, clock: Clock,
+                 sleep: Callable[[float], None] = time_module.sleep) -> None:
+        self._engine = engine
+        self.settings = settings
+        self._clock = clock
+        self._sleep = sleep
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # -- enqueue ------------------------------------------------------------------------
+
+    def enqueue(self, outgoing: Iterable[Outgoing], conn: Connection | None = None, *,
+                not_before: datetime | None = None) -> int:
+        """Queue messages (to go at `not_before`, or now); one whose dedupe key was ever queued is skipped.
+
+        How many were queued.
+        """
+        now = self._clock()
+        start = now if not_before is None else max(now, not_before)
+        rows = []
+        for message in outgoing:
+            if message.category not in CATEGORIES:
+                raise ValueError(f"category {message.category!r}: use one of {CATEGORIES}")
+            rows.append({
+                "member_id": message.member_id, "phone_e164": message.phone_e164, "text": message.text,
+                "kind": message.kind, "category": message.category, "dedupe_key": message.dedupe_key,
+                "state": t.QUEUED, "attempts": 0, "segments": segments(message.text),
+                "not_before": protocol.format_time(
+                    send_not_before(start, message.category, self.settings.quiet, self.settings.zone)),
+                "created_at": protocol.format_time(now),
+            })
+        if conn is not None:
+            return t.insert_ignoring_duplicates(conn, t.messages, rows, "dedupe_key")
+        with self._engine.begin() as new_conn:
+            return t.insert_ignoring_duplicates(new_conn, t.messages, rows, "dedupe_key")
+
+    # -- drain --------------------------------------------------------------------------
+
+    def drain(self, gateway: Gateway, *, max_messages: int | None = None) -> DrainReport:
+        """Send what is due through `gateway` until nothing is due, the gateway faults, or `max_messages`.
+
+        Up to `concurrency` messages are in flight at once (the provider's round trip, not our database, is
+        what limits throughput). With the default 1 the provider gets them strictly in order, also across
+        an outage; more in flight may let a message overtake the one before it (none is lost or sent twice).
+        """
+        self._resume_interrupted()
+        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix=f"sms-{gateway.name}") as pool:
+            return self._drain(pool, gateway, max_messages)
+
+    def _drain(self, pool: ThreadPoolExecutor, gateway: Gateway, max_messages: int | None) -> DrainReport:
+        rate = self.settings.rate_per_second
+        batch_size = max(1, int(rate))
+        sent = failed = deferred = 0
+        last_slot: datetime | None = None
+        while max_messages is None or sent + failed < max_messages:
+            now = self._clock()
+            paused = self._paused_until(gateway.name)
+            if paused is not None and paused > now:
+                return DrainReport(sent, failed, deferred, paused, self._last_error(gateway.name))
+            limit = batch_size if max_messages is None else min(batch_size, max_messages - sent - failed)
+            batch, held, seen = self._claim(now, limit)
+            deferred += held
+            failed += seen - held - len(batch)  # marketing to a member without consent
+            if not seen:
+                return DrainReport(sent, failed, deferred)
+            if not batch:
+                continue
+            results, fault, last_slot = self._send_batch(pool, gateway, batch, last_slot)
+            sent += sum(values["state"] == t.SENT for _, values in results)
+            failed += sum(values["state"] == t.FAILED for _, values in results)
+            self._record(results, gateway.name, fault)
+            if fault is not None:
+                return DrainReport(sent, failed, deferred, self._paused_until(gateway.name), fault.reason)
+        return DrainReport(sent, failed, deferred)
+
+    def _send_batch(self, pool: ThreadPoolExecutor, gateway: Gateway, batch: list[sa.Row],
+                    last_slot: datetime | None) -> tuple[list[tuple[int, dict]], GatewayError | None, datetime | None]:
+        """Hand the batch to the gateway at the rate's slots; stop submitting at the first gateway fault."""
+        stop = threading.Event()
+        in_flight = threading.Semaphore(self.settings.concurrency)
+
+        def send(row: sa.Row) -> object:
+            try:
+                return gateway.send(row.phone_e164, row.text, reference=f"m{row.message_id}")
+            except GatewayError as exc:
+                if not exc.message_fault:
+                    stop.set()
+                return exc
+            finally:
+                in_flight.release()
+
+        submitted: list[tuple[sa.Row, Future]] = []
+        for row in batch:
+            in_flight.acquire()
+            if stop.is_set():
+                in_flight.release()
+                break
+            slot = rate_slot(last_slot, self._clock(), self.settings.rate_per_second)
+            wait = (slot - self._clock()).total_seconds()
+            if wait > 0:
+                self._sleep(wait)
+            last_slot = slot
+            submitted.append((row, pool.submit(send, row)))
+        results: list[tuple[int, dict]] = []
+        back: list[sa.Row] = []
+        fault: GatewayError | None = None
+        for row, future in submitted:
+            outcome = future.result()
+            if isinstance(outcome, GatewayError) and outcome.message_fault:
+                results.append((row.message_id, {"state": t.FAILED, "reason": outcome.reason,
+                                                 "attempts": row.attempts + 1}))
+            elif isinstance(outcome, GatewayError):
+                fault = fault or outcome
+                back.append(row)
+            else:
+                results.append((row.message_id, {"state": t.SENT, "gateway": gateway.name, "reason": None,
+                                                 "provider_id": outcome.provider_id, "attempts": row.attempts + 1}))
+        back += batch[len(submitted):]
+        if fault is not None:
+            self._release(back, fault.reason)
+        return results, fault, last_slot
+
+    def _resume_interrupted(self) -> None:
+        """Messages claimed by a drain that crashed go back to the queue, first in line (same reference).
+
+        Only claims older than CLAIM_TIMEOUT: a younger one may belong to a drain still running.
+        """
+        stale = protocol.format_time(self._clock() - CLAIM_TIMEOUT)
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(t.messages).where(t.messages.c.state == t.SENDING, t.messages.c.claimed_at < stale)
+                         .values(state=t.QUEUED))
+
+    def _claim(self, now: datetime, limit: int) -> tuple[list[sa.Row], int, int]:
+        """Mark up to `limit` due messages as sending; marketing that now falls in quiet hours, or whose
+        member withdrew consent since it was queued, is held or failed instead. (claimed, held, seen)."""
+        stamp = protocol.format_time(now)
+        held = 0
+        with self._engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(t.messages.c.message_id, t.messages.c.phone_e164, t.messages.c.text,
+                          t.messages.c.attempts, t.messages.c.category, t.messages.c.member_id,
+                          t.contacts.c.marketing_consent)
+                .select_from(t.messages.outerjoin(t.contacts, t.contacts.c.member_id == t.messages.c.member_id))
+                .where(t.messages.c.state == t.QUEUED, t.messages.c.not_before <= stamp)
+                .order_by(t.messages.c.message_id).limit(limit)
+                # PostgreSQL: two drains never claim the same rows (SQLite's write lock already serialises them).
+                .with_for_update(skip_locked=True, of=t.messages)
+            ).all()
+            claimed = []
+            for row in rows:
+                if row.category == MARKETING:
+                    if not row.marketing_consent:
+                        conn.execute(sa.update(t.messages).where(t.messages.c.message_id == row.message_id).values(
+                            state=t.FAILED, reason="no marketing consent at send time (opted out or never gave it)",
+                            done_at=stamp))
+                        continue
+                    resume = send_not_before(now, MARKETING, self.settings.quiet, self.settings.zone)
+                    if resume > now:
+                        conn.execute(sa.update(t.messages).where(t.messages.c.message_id == row.message_id)
+                                     .values(not_before=protocol.format_time(resume)))
+                        held += 1
+                        continue
+                claimed.append(row)
+            if claimed:
+                # Only rows still queued are ours: a drain running at the same time may have taken some.
+                taken = set(conn.execute(
+                    sa.update(t.messages)
+                    .where(t.messages.c.message_id.in_([r.message_id for r in claimed]), t.messages.c.state == t.QUEUED)
+                    .values(state=t.SENDING, claimed_at=stamp).returning(t.messages.c.message_id)).scalars())
+                claimed = [r for r in claimed if r.message_id in taken]
+        return claimed, held, len(rows)
+
+    def _release(self, rows: list[sa.Row], reason: str) -> None:
+        """Claimed messages the gateway could not take go back, in order; the head one counts an attempt."""
+        now = protocol.format_time(self._clock())
+        with self._engine.begin() as conn:
+            head = rows[0]
+            if head.attempts + 1 >= self.settings.max_attempts:
+                conn.execute(sa.update(t.messages).where(t.messages.c.message_id == head.message_id).values(
+                    state=t.FAILED, attempts=head.attempts + 1, done_at=now,
+                    reason=f"gave up after {head.attempts + 1} attempts: {reason}"))
+            else:
+                conn.execute(sa.update(t.messages).where(t.messages.c.message_id == head.message_id).values(
+                    state=t.QUEUED, attempts=head.attempts + 1, reason=reason))
+            conn.execute(sa.update(t.messages)
+                         .where(t.messages.c.message_id.in_([r.message_id for r in rows[1:]]))
+                         .values(state=t.QUEUED))
+
+    def _record(self, results: list[tuple[int, dict]], gateway: str, fault: GatewayError | None) -> None:
+        now = self._clock()
+        stamp = protocol.format_time(now)
+        with self._engine.begin() as conn:
+            for message_id, values in results:
+                when = {"sent_at": stamp} if values["state"] == t.SENT else {"done_at": stamp}
+                conn.execute(sa.update(t.messages).where(t.messages.c.message_id == message_id)
+                             .values(**values, **when))
+            state = conn.execute(sa.select(t.gateway_state.c.failures)
+                                 .where(t.gateway_state.c.gateway == gateway)).scalar()
+            if state is None:
+                conn.execute(sa.insert(t.gateway_state).values(gateway=gateway, failures=0))
+                state = 0
+            if fault is None:
+                conn.execute(sa.update(t.gateway_state).where(t.gateway_state.c.gateway == gateway)
+                             .values(failures=0, paused_until=None, last_error=None))
+                return
+            wait = (timedelta(seconds=fault.retry_after_s) if fault.retry_after_s is not None
+                    else backoff(state + 1))
+            conn.execute(sa.update(t.gateway_state).where(t.gateway_state.c.gateway == gateway).values(
+                failures=state + 1, paused_until=protocol.format_time(now + wait), last_error=fault.reason))
+
+    def _paused_until(self, gateway: str) -> datetime | None:
+        with self._engine.connect() as conn:
+            value = conn.execute(sa.select(t.gateway_state.c.paused_until)
+                                 .where(t.gateway_state.c.gateway == gateway)).scalar()
+        return protocol.parse_time(value) if value else None
+
+    def _last_error(self, gateway: str) -> str:
+        with self._engine.connect() as conn:
+            return conn.execute(sa.select(t.gateway_state.c.last_error)
+                                .where(t.gateway_state.c.gateway == gateway)).scalar() or ""
+
+    # -- reports ------------------------------------------------------------------------
+
+    def record_delivery(self, provider_id: str, state: str, reason: str = "") -> bool:
+        """A provider's final delivery report; False when no sent message has that provider id."""
+        if state not in (t.DELIVERED, t.FAILED):
+            raise ValueError(f"delivery state {state!r}: use delivered or failed")
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(t.messages)
+                .where(t.messages.c.provider_id == provider_id, t.messages.c.state.in_([t.SENT, t.DELIVERED]))
+                .values(state=state, reason=reason or None, done_at=protocol.format_time(self._clock())))
+        return bool(result.rowcount)
+
+    def counts(self) -> dict[str, int]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(t.messages.c.state, sa.func.count())
+                                .group_by(t.messages.c.state)).all()
+        return {state: 0 for state in t.STATES} | {state: n for state, n in rows}

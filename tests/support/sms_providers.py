@@ -1,0 +1,131 @@
+"""Loopback SMS providers speaking the documented shapes of the APIs the cloud's adapters call.
+
+`FakeKavenegar`: POST /v1/<API-KEY>/sms/send.json (form receptor, message, sender, localid) answered with
+Kavenegar's {"return": {...}, "entries": [...]} envelope and its error codes (403 key, 418 credit,
+411 receptor); a repeated localid returns the first message, as Kavenegar documents. `FakePanel`: a
+generic JSON panel (401 key, 402 credit, 400 number, 429 + Retry-After). Both can be told to answer
+429 (rate limited) or 503 (down) for a while.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+from flask import Flask, jsonify, request
+
+from cloud.server import BackgroundServer
+
+_MOBILE = re.compile(r"^(?:98|0)?9[0-9]{9}$")
+
+
+@dataclass
+class Sent:
+    receptor: str
+    message: str
+    sender: str
+    provider_id: int
+
+
+@dataclass
+class ProviderState:
+    api_key: str
+    credit: int = 1_000_000
+    rate_limited: int = 0  # answer 429 to this many next requests
+    down: int = 0  # answer 503 to this many next requests
+    sent: list[Sent] = field(default_factory=list)
+    by_local_id: dict[str, Sent] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def outage(self) -> tuple[int, dict] | None:
+        if self.down:
+            self.down -= 1
+            return 503, {}
+        if self.rate_limited:
+            self.rate_limited -= 1
+            return 429, {"Retry-After": "7"}
+        return None
+
+
+def _kavenegar_app(state: ProviderState) -> Flask:
+    app = Flask("fake-kavenegar")
+
+    def answer(status: int, message: str, entries: list | None = None, headers: dict | None = None):
+        return jsonify({"return": {"status": status, "message": message}, "entries": entries}), status, headers or {}
+
+    @app.post("/v1/<api_key>/sms/send.json")
+    def send(api_key: str):
+        with state.lock:
+            outage = state.outage()
+            if outage:
+                return answer(outage[0], "try later", headers=outage[1])
+            if api_key != state.api_key:
+                return answer(403, "کد شناسائی API-Key معتبر نمی‌باشد")
+            form = request.form
+            if not form.get("receptor") or not form.get("message"):
+                return answer(406, "پارامترهای اجباری خالی ارسال شده اند")
+            local_id = form.get("localid", "")
+            if local_id and local_id in state.by_local_id:
+                known = state.by_local_id[local_id]
+                return answer(200, "تایید شد", [_entry(known)])
+            if not _MOBILE.match(form["receptor"]):
+                return answer(411, "دریافت کننده نامعتبر است")
+            if state.credit < 1:
+                return answer(418, "اعتبار حساب شما کافی نیست")
+            state.credit -= 1
+            sent = Sent(form["receptor"], form["message"], form.get("sender", ""), 8792343 + len(state.sent))
+            state.sent.append(sent)
+            if local_id:
+                state.by_local_id[local_id] = sent
+            return answer(200, "تایید شد", [_entry(sent)])
+
+    return app
+
+
+def _entry(sent: Sent) -> dict:
+    return {"messageid": sent.provider_id, "message": sent.message, "status": 1, "statustext": "در صف ارسال",
+            "sender": sent.sender, "receptor": sent.receptor, "date": 1356619709, "cost": 120}
+
+
+def _panel_app(state: ProviderState) -> Flask:
+    app = Flask("fake-panel")
+
+    @app.post("/api/send")
+    def send():
+        with state.lock:
+            outage = state.outage()
+            if outage:
+                return jsonify({"error": "busy"}), outage[0], outage[1]
+            body = request.get_json(silent=True) or {}
+            if body.get("key") != state.api_key:
+                return jsonify({"error": "wrong key"}), 401
+            if not _MOBILE.match(str(body.get("to", ""))):
+                return jsonify({"error": "invalid number"}), 400
+            if state.credit < 1:
+                return jsonify({"error": "no credit"}), 402
+            state.credit -= 1
+            sent = Sent(body["to"], body.get("text", ""), body.get("from", ""), 5000 + len(state.sent))
+            state.sent.append(sent)
+            return jsonify({"id": sent.provider_id}), 200
+
+    return app
+
+
+class FakeProvider:
+    def __init__(self, kind: str, api_key: str = "good-key") -> None:
+        self.state = ProviderState(api_key)
+        app = _kavenegar_app(self.state) if kind == "kavenegar" else _panel_app(self.state)
+        self._server = BackgroundServer(app, threads=8)
+        self.url = self._server.url
+
+    @property
+    def sent(self) -> list[Sent]:
+        with self.state.lock:
+            return list(self.state.sent)
+
+    def __enter__(self) -> FakeProvider:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.close()
