@@ -40,7 +40,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Only the one canonical spelling decodes: base64 lets a changed last character (its unused bits) or a
+    stray character decode to the same bytes, and a receipt that reads the same after a change is forged."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise binascii.Error("not the canonical encoding")
+    return data
 
 
 def sign_receipt(key: bytes, receipt: Receipt) -> str:

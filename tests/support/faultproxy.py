@@ -116,6 +116,7 @@ class FaultProxy:
         self.seen: list[Seen] = []
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
+        self._connections: dict[socket.socket, threading.Thread] = {}
         self.scheme = "http"
         if tls is not None:
             # Serve HTTPS with (certfile, keyfile): lets tests check the kiosk's TLS verification.
@@ -150,10 +151,20 @@ class FaultProxy:
             return [s.fault for s in self.seen if s.fault != PASS]
 
     def close(self) -> None:
+        """Stop serving, cut every open connection (a kept-alive one would hold its thread until the
+        client hangs up) and join the request threads, so a closed proxy leaves nothing behind."""
         self._closing.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+        with self._lock:
+            connections = dict(self._connections)
+        for conn, thread in connections.items():
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+            thread.join(timeout=10)
 
     def __enter__(self) -> FaultProxy:
         return self
@@ -193,6 +204,18 @@ class FaultProxy:
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass  # tests read `proxy.seen`; stderr noise helps nobody
+
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._connections[self.connection] = threading.current_thread()
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with proxy._lock:
+                        proxy._connections.pop(self.connection, None)
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

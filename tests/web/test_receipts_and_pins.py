@@ -109,3 +109,12 @@ def test_a_digital_card_qr_scanned_by_the_barcode_driver_resolves_to_the_card_bo
     # The key the runtime gives the readers, not one derived here: what the kiosk issues must scan back.
     decoded = parse_scan(card.token, card_formats(runtime.settings, runtime.secrets).barcode())
     assert service.active_card(service.card_ref_for(decoded.tech, decoded.uid)).member_id == member.id
+
+
+def test_a_receipt_whose_last_character_is_changed_within_its_unused_bits_is_refused():
+    code = sign_receipt(KEY, Receipt("b1", "R-42", 150_000, int(NOW.timestamp())))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    # The MAC is 32 bytes: 43 characters whose last carries 2 unused bits, so 3 other characters decode alike.
+    for other in alphabet.replace(code[-1], ""):
+        with pytest.raises(ReceiptRefused):
+            verify_receipt(KEY, code[:-1] + other, now=NOW, max_age_s=3600, branch="b1")
