@@ -18,6 +18,7 @@ from drivers.nfc.card_number import card_number_message
 from drivers.nfc.frontend import open_frontend
 from drivers.nfc.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
 from drivers.emulated.pn532_model import Pn532Model, Type2Card
+from tests.support.branches import Branches
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 
@@ -173,19 +174,54 @@ def test_the_link_points_at_the_pty_and_goes_away_on_close(tmp_path):
     assert not link.exists() and not link.is_symlink()
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(
+COMMAND_CODES = [0x00, 0x02, 0x04, 0x06, 0x08, 0x0C, 0x0E, 0x10, 0x12, 0x14, 0x16, 0x32, 0x4A, 0x40, 0x42, 0x44,
+                 0x52, 0x54]
+ALWAYS_ANSWERED = {0x02, 0x04, 0x0C, 0x0E, 0x12, 0x16, 0x42, 0x44, 0x52, 0x54}  # commands with no parameters to check
+READ_PAGE = b"\xd4\x40\x01\x30"  # InDataExchange to target 1: Type 2 READ of the page that follows
+WELL_FORMED = [b"\xd4\x00\x00echo", b"\xd4\x02", b"\xd4\x04", b"\xd4\x06\x63\x02", b"\xd4\x08\x63\x02\x80",
+               b"\xd4\x10\x04", b"\xd4\x14\x01", b"\xd4\x16", b"\xd4\x32\x01\x01", b"\xd4\x4a\x01\x00",
+               b"\xd4\x44\x01", b"\xd4\x54\x01"]
+host_payloads = st.one_of(
+    st.sampled_from(WELL_FORMED),
+    st.builds(lambda code, data: b"\xd4" + bytes([code]) + data, st.sampled_from(COMMAND_CODES), st.binary(max_size=12)),
+    st.integers(0, 50).map(lambda page: READ_PAGE + bytes([page])),
+    st.integers(0, 44).map(lambda page: READ_PAGE + bytes([page])),
     st.binary(max_size=40).map(lambda data: b"\xd4" + data),
-    st.sampled_from([None, NTAG_UID, bytes.fromhex("11223344")]),
+    st.binary(max_size=10),
 )
-def test_the_emulated_chip_answers_any_command_with_a_response_or_the_error_frame(payload, uid):
-    model = Pn532Model()
-    model.place(None if uid is None else Type2Card.with_ndef(uid, card_number_message("1234")))
-    model.respond(b"\xd4\x4a\x01\x00")  # select the card, if there is one
 
-    response = model.respond(payload)
 
-    assert response is None or (len(payload) >= 2 and response[:2] == bytes([0xD5, payload[1] + 1]))
+def test_the_emulated_chip_answers_any_command_with_its_response_or_the_error_frame():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(host_payloads, st.sampled_from([None, NTAG_UID, bytes.fromhex("11223344")]))
+    def example(payload, uid):
+        model = Pn532Model()
+        model.place(None if uid is None else Type2Card.with_ndef(uid, card_number_message("1234")))
+        model.respond(b"\xd4\x4a\x01\x00")  # select the card, if there is one
+
+        response = model.respond(payload)
+
+        if response is None:
+            branches.took("error frame")
+            assert len(payload) < 2 or payload[0] != 0xD4 or payload[1] not in ALWAYS_ANSWERED
+            return
+        assert len(payload) >= 2 and response[:2] == bytes([0xD5, payload[1] + 1])
+        if payload[:4] != READ_PAGE or len(payload) != 5:
+            branches.took("answered")
+            return
+        if uid is None or payload[4] >= 45:
+            branches.took("read refused")
+            assert response[2:] in (b"\x01", b"\x00\x00")  # no card: timeout; past the end: NAK
+            return
+        branches.took("page read")
+        assert response[2] == 0x00 and len(response) == 19
+        if payload[4] == 0:
+            assert response[3:6] == uid[:3]
+
+    example()
+    branches.require(**{"error frame": 0.1, "answered": 0.15, "page read": 0.1, "read refused": 0.04})
 
 
 def test_a_tap_holds_the_card_on_the_antenna_then_lifts_it(tmp_path):
