@@ -60,9 +60,6 @@ class Branches:
         for branch, minimum in min_shares.items():
             if not 0 < minimum <= 1:
                 raise ValueError(f"the share for {branch!r} is a fraction in (0, 1], got {minimum!r}")
-        import os, sys  # TEMPDEBUG
-        if os.environ.get("BRANCHES_SHOW"):  # TEMPDEBUG
-            print("BRANCHES", dict(self._counts), file=sys.__stderr__)  # TEMPDEBUG
         if self.total == 0:
             raise BranchShareTooLow("no example was recorded: call took() in every example")
         short = {
