@@ -81,7 +81,8 @@ def reader_streams(draw) -> tuple[str, list[bytes], list[str]]:
             lines.append(draw(noise_lines))
         elif fmt == "hex" and kind == "card":
             uid = draw(hex_ids)
-            lines.append(encode_hex_line(uid, with_checksum=draw(st.booleans())))
+            line = encode_hex_line(uid, with_checksum=draw(st.booleans()))
+            lines.append(line.lower() if draw(st.booleans()) else line)  # some readers send lower-case hex
             ids.append(uid.upper())
         elif fmt == "hex":
             lines.append(bad_checksum(draw(hex_ids)))
