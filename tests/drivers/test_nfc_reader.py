@@ -18,7 +18,7 @@ NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 OTHER_UID = bytes.fromhex("04112233445566")
 DEBOUNCE_S = 0.5
 WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
-HELD_COMMANDS = 12  # commands the chip answers while a card stays on it: several polls, each a sighting
+HELD_POLLS = 5  # turns of the reader's poll loop while a card stays on it, each a sighting
 
 
 class ManualClock:
@@ -35,14 +35,14 @@ class ManualClock:
         self.now += seconds
 
 
-def answered(emulator, count: int = HELD_COMMANDS) -> None:
-    """Wait until the chip answered ``count`` more commands: the reader has polled on and has
-    finished whatever it did with the sightings before (it runs them one after another)."""
-    target = emulator.counts()["commands"] + count
+def answered(emulator, count: int = HELD_POLLS) -> None:
+    """Wait until the reader polled ``count`` more times: each poll starts a new turn of
+    its loop, so whatever it did with the sightings before has finished."""
+    target = emulator.counts()["polls"] + count
     deadline = time.monotonic() + WAIT_S
-    while emulator.counts()["commands"] < target:
+    while emulator.counts()["polls"] < target:
         assert time.monotonic() < deadline, f"the reader stopped polling: {emulator.counts()}"
-        time.sleep(0.005)  # polling the chip's command count; the condition ends the wait
+        time.sleep(0.005)  # polling the chip's poll count; the condition ends the wait
 
 
 class Events:

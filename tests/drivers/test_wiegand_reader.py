@@ -20,6 +20,10 @@ from drivers.wiegand.reader import WiegandReader
 D0_PIN, D1_PIN = 17, 27
 WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
 HELD_S = 60.0  # a debounce no delay under load can outlast: a repeat is a repeat
+# The emulator times its bits with sleeps on a real clock; on a loaded machine its thread
+# can stall for tens of milliseconds between two bits, which the 25 ms default frame gap
+# would take for the end of a frame. A frame gap no stall outlasts keeps a frame whole.
+LOADED = {"frame_gap_s": 0.5, "stuck_low_s": 2.0}
 
 
 @pytest.fixture
@@ -38,7 +42,7 @@ def events():
 @pytest.fixture
 def reader(factory, events):
     with WiegandReader(D0_PIN, D1_PIN, events, reader_id="door",
-                       pin_factory=factory, debounce_s=HELD_S) as r:
+                       pin_factory=factory, **LOADED, debounce_s=HELD_S) as r:
         yield r
 
 
@@ -143,7 +147,8 @@ def test_a_card_held_on_the_reader_is_read_once_within_the_debounce_time(events,
 
 
 def test_the_same_card_after_the_debounce_time_is_a_new_tap(factory, events):
-    with WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=factory, debounce_s=0.3) as reader:
+    with WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=factory, **LOADED,
+                       debounce_s=0.3) as reader:
         card = WiegandEmulator(factory, D0_PIN, D1_PIN)
         next_event(events)
         card.present(7, 77, 26)
@@ -179,7 +184,7 @@ def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events,
 
 def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, events):
     with WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=factory,
-                       stuck_low_s=0.1) as _reader:
+                       frame_gap_s=0.5, stuck_low_s=1.0) as _reader:
         emu = WiegandEmulator(factory, D0_PIN, D1_PIN)
         next_event(events)
         emu.hold_low("D1")
@@ -202,7 +207,7 @@ def test_a_failing_sink_does_not_stop_the_reader(factory):
         if len(got) == 2:
             raise RuntimeError("consumer broke")
 
-    with WiegandReader(D0_PIN, D1_PIN, sink, reader_id="door", pin_factory=factory,
+    with WiegandReader(D0_PIN, D1_PIN, sink, reader_id="door", pin_factory=factory, **LOADED,
                        debounce_s=0) as reader:
         emu = WiegandEmulator(factory, D0_PIN, D1_PIN)
         emu.present(1, 1, 26)
@@ -215,7 +220,7 @@ def test_a_failing_sink_does_not_stop_the_reader(factory):
 
 def test_a_plain_callable_sink_gets_the_same_events_as_a_queue(factory):
     got = []
-    with WiegandReader(D0_PIN, D1_PIN, got.append, reader_id="r2", pin_factory=factory) as reader:
+    with WiegandReader(D0_PIN, D1_PIN, got.append, reader_id="r2", pin_factory=factory, **LOADED) as reader:
         WiegandEmulator(factory, D0_PIN, D1_PIN).present(2, 2, 34)
         processed(reader, 1)
     assert [e.uid for e in got if isinstance(e, CardRead)] == ["34:2:00002"]
@@ -290,7 +295,7 @@ def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on
     factory = MockFactory()
     events = queue.Queue()
     try:
-        with WiegandReader(D0_PIN, D1_PIN, events, reader_id="fuzz", pin_factory=factory,
+        with WiegandReader(D0_PIN, D1_PIN, events, reader_id="fuzz", pin_factory=factory, **LOADED,
                            debounce_s=0) as reader:
             next_event(events)  # connected
             emu = WiegandEmulator(factory, D0_PIN, D1_PIN, interval_s=0.0003)
