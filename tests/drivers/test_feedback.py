@@ -84,16 +84,18 @@ class FrequencyRecordingPin(MockPWMPin):
         self.frequencies.append(value)
 
 
-# gpiozero's own check allows 0.05 s; a loaded two-core CI machine stalls the pattern
-# thread longer than that now and then. States and their order are checked exactly.
-TIME_TOLERANCE_S = 0.12
+# States and their order are checked exactly; each step's length against the spec with
+# room only on the late side: a loaded machine wakes gpiozero's pattern thread late (each
+# step is timed from the previous change, so lateness does not add up) but never early.
+EARLY_S = 0.05
+LATE_S = 0.5
 
 
 def assert_history(pin, expected):
     assert len(pin.states) == len(expected), pin.states
     for actual, (at, state) in zip(pin.states, expected):
         assert actual.state == pytest.approx(state), pin.states
-        assert abs(actual.timestamp - at) <= TIME_TOLERANCE_S, pin.states
+        assert at - EARLY_S <= actual.timestamp <= at + LATE_S, pin.states
 
 
 def fresh(*pins):
