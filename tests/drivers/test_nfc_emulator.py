@@ -8,7 +8,7 @@ import ndef
 import nfc.tag
 import pytest
 import serial
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
@@ -184,8 +184,9 @@ WELL_FORMED = [b"\xd4\x00\x00echo", b"\xd4\x02", b"\xd4\x04", b"\xd4\x06\x63\x02
 host_payloads = st.one_of(
     st.sampled_from(WELL_FORMED),
     st.builds(lambda code, data: b"\xd4" + bytes([code]) + data, st.sampled_from(COMMAND_CODES), st.binary(max_size=12)),
-    st.integers(0, 50).map(lambda page: READ_PAGE + bytes([page])),
     st.integers(0, 44).map(lambda page: READ_PAGE + bytes([page])),
+    st.integers(0, 44).map(lambda page: READ_PAGE + bytes([page])),
+    st.sampled_from([45, 46, 63, 255]).map(lambda page: READ_PAGE + bytes([page])),  # past the last page
     st.binary(max_size=40).map(lambda data: b"\xd4" + data),
     st.binary(max_size=10),
 )
@@ -196,7 +197,9 @@ def test_the_emulated_chip_answers_any_command_with_its_response_or_the_error_fr
 
     @settings(max_examples=300, deadline=None)
     @given(host_payloads, st.sampled_from([None, NTAG_UID, bytes.fromhex("11223344")]))
-    def example(payload, uid):
+    @example(READ_PAGE + bytes([44]), NTAG_UID)  # the last page, and the first past it: always tried
+    @example(READ_PAGE + bytes([45]), NTAG_UID)
+    def example_(payload, uid):
         model = Pn532Model()
         model.place(None if uid is None else Type2Card.with_ndef(uid, card_number_message("1234")))
         model.respond(b"\xd4\x4a\x01\x00")  # select the card, if there is one
@@ -220,7 +223,7 @@ def test_the_emulated_chip_answers_any_command_with_its_response_or_the_error_fr
         if payload[4] == 0:
             assert response[3:6] == uid[:3]
 
-    example()
+    example_()
     branches.require(**{"error frame": 0.1, "answered": 0.15, "page read": 0.1, "read refused": 0.04})
 
 
