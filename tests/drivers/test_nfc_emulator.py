@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from nfc.clf import RemoteTarget
 
 from drivers.emulated.pn532 import Pn532Emulator
-from drivers.errors import DriverError
+from drivers.errors import DriverError, TransportError
 from drivers.nfc.card_number import card_number_message
 from drivers.nfc.frontend import open_frontend
 from drivers.nfc.pn532_frames import ACK, ERROR_FRAME, NACK, encode_information
@@ -29,9 +29,21 @@ def emulator(tmp_path):
         yield emulator
 
 
+def open_when_answering(port, timeout_s=10.0):
+    """Open the emulated reader as NfcReader does: again after a failed try, until a deadline.
+    nfcpy's start-up waits only milliseconds for each ACK, which a loaded machine can miss."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return open_frontend(port)
+        except TransportError:
+            if time.monotonic() > deadline:
+                raise
+
+
 @pytest.fixture
 def frontend(emulator):
-    frontend = open_frontend(emulator.port)
+    frontend = open_when_answering(emulator.port)
     yield frontend
     frontend.close()
 
@@ -229,7 +241,7 @@ def test_the_emulated_chip_answers_any_command_with_its_response_or_the_error_fr
 
 def test_a_tap_holds_the_card_on_the_antenna_then_lifts_it(tmp_path):
     with Pn532Emulator(link=tmp_path / "tap", tap_hold_s=1.0) as emulator:
-        tapper = open_frontend(emulator.port)
+        tapper = open_when_answering(emulator.port)
         try:
             emulator.tap("04A1B2C3D4E5F6 600123456789")
             tag = nfc.tag.activate(tapper.clf, tapper.clf.sense(RemoteTarget("106A")))
@@ -257,7 +269,7 @@ def test_unplug_removes_the_port_and_replug_brings_a_fresh_chip_back_at_the_same
     assert not os.path.exists(port) and not emulator.plugged
 
     emulator.replug()
-    frontend = open_frontend(port)
+    frontend = open_when_answering(port)
     try:
         assert bytes(frontend.clf.sense(RemoteTarget("106A")).sdd_res) == NTAG_UID  # the card stayed
     finally:
