@@ -6,6 +6,7 @@ reference cloud on loopback and one chain secret, as two branches of one chain d
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 import time
@@ -24,7 +25,7 @@ from kiosk.flows import build_flows
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.receipts import ReceiptDesk
 from kiosk.receipts import Receipt
-from kiosk.errors import DuplicateMember
+from kiosk.errors import DuplicateMember, OfflineRedemptionCap
 from kiosk.service import KioskService
 from kiosk.store import Card, Store
 from kiosk.sync.worker import SyncWorker
@@ -315,6 +316,40 @@ def test_a_cloud_that_hangs_costs_the_tap_the_read_timeout_not_the_hang(cloud, b
         # The proxy holds the request for 10 s; the tap gave up after about READ_TIMEOUT.
         assert waited < 5, f"the tap waited {waited:.1f} s for a hung cloud"
         assert b.store.counts()["members"] == 0
+
+
+def test_an_unknown_card_while_a_portal_answers_html_offers_enrolment_at_once(cloud, branches, caplog):
+    a = branches("kiosk-a", "tehran-01")
+    enrol_at(a)
+    a.sync()
+    with faultproxy.FaultProxy(cloud.url, hang_limit=10) as proxy:
+        b = branches("kiosk-b", "shiraz-02", url=proxy.url)
+        b.sync()
+        proxy.match = "/members/lookup"
+        proxy.plan(faultproxy.HTML)
+        caplog.set_level(logging.INFO, logger="kiosk.sync.lookup")
+        assert b.tap()[0] == "unknown_card"  # the join offer, not "something went wrong"
+        assert not [n for n, _ in b.seen if n == "error"]
+        assert proxy.pending_faults() == 0
+        messages = [r.getMessage() for r in caplog.records]
+        # Answered as soon as the page came, not after the look-up's wait ran out.
+        assert any("HTML page" in m for m in messages) and not any("did not answer" in m for m in messages)
+        assert b.store.counts()["members"] == 0
+
+
+def test_a_portal_answering_the_outbox_puts_the_offline_redemption_cap_back(cloud, branches):
+    with faultproxy.FaultProxy(cloud.url, hang_limit=10) as proxy:
+        b = branches("kiosk-b", "shiraz-02", url=proxy.url)
+        member = enrol_at(b)
+        b.store.record(member, "bonus", 5_000, reason="welcome")
+        b.sync()
+        cap = b.service.rules.offline_daily_redeem_cap
+        b.service.store.record(member, "earn", 5, amount=50_000)
+        proxy.plan(faultproxy.HTML)
+        assert b.worker.drain().failed
+        assert b.service.link == "degraded"
+        with pytest.raises(OfflineRedemptionCap):
+            b.service.redeem(member, cap + 1)
 
 
 def test_a_cloud_that_is_gone_leaves_the_card_unknown(cloud, branches):
