@@ -11,6 +11,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from drivers.errors import TransportError
 from drivers.gpio.pins import GpioConfigError
 from drivers.gpio.motion import MotionDetector, motion_from_config
+from tests.support.waiting import wait_past
 
 PIR = 24
 WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
@@ -68,12 +69,6 @@ def walk_past(pin):
     pin.wait_samples()
     pin.drive_low()
     pin.wait_samples()
-
-
-def wait_past(moment, seconds):
-    """Block until the monotonic clock, which the cooldown reads, is more than ``seconds`` past ``moment``."""
-    while (left := moment + seconds - time.monotonic()) >= 0:
-        time.sleep(left + 0.001)  # the condition is the clock itself, re-checked after each wait
 
 
 def test_someone_walking_up_calls_on_motion_once(factory):

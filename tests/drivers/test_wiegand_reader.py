@@ -16,6 +16,7 @@ from drivers.gpio.pins import GpioConfigError
 from drivers.wiegand.frames import encode_frame
 from drivers.emulated.wiegand import WiegandEmulator
 from drivers.wiegand.reader import WiegandReader
+from tests.support.waiting import wait_past
 
 D0_PIN, D1_PIN = 17, 27
 WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
@@ -74,12 +75,6 @@ def drain(events):
 
 def processed(reader, count):
     assert reader.wait_for_frames(count, WAIT_S), f"the reader processed {reader.frames_processed} of {count} frames"
-
-
-def wait_past(moment, seconds):
-    """Block until the monotonic clock, which the debounce reads, is more than ``seconds`` past ``moment``."""
-    while (left := moment + seconds - time.monotonic()) >= 0:
-        time.sleep(left + 0.001)  # the condition is the clock itself, re-checked after each wait
 
 
 def test_starting_reports_the_reader_connected_on_its_pins(events, reader):
