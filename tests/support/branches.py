@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hypothesis import event
+from hypothesis import currently_in_test_context, event
 
 
 class BranchShareTooLow(AssertionError):
@@ -44,7 +44,8 @@ class Branches:
     def took(self, branch: str) -> None:
         """Record that the current example ended in ``branch``."""
         self._counts[branch] += 1
-        event(branch)
+        if currently_in_test_context():  # hypothesis records events only while an example runs
+            event(branch)
 
     @property
     def total(self) -> int:
