@@ -90,7 +90,11 @@ def reader_device(uri: str) -> tuple[str | None, str]:
     raise ValueError(f"reader uri {uri!r}: unknown transport {transport!r}")
 
 
-def check_readers(uris: Iterable[str]) -> list[CheckResult]:
+def check_readers(uris: Iterable[str],
+                  can_access: Callable[[str, int], bool] = os.access) -> list[CheckResult]:
+    """One result per reader URI. ``can_access(path, mode)`` is the permission test
+    (os.access by default: the user running the doctor); passed in so the check can be
+    judged for another user, and tested where the tests run as root, who may open anything."""
     results = []
     for uri in uris:
         name = f"reader {uri}"
@@ -112,7 +116,7 @@ def check_readers(uris: Iterable[str]) -> list[CheckResult]:
                 "for a UART reader run the hardware role (enable_uart=1) and reboot"))
             continue
         mode = os.R_OK | (os.W_OK if "w" in access else 0)
-        if not os.access(path, mode):
+        if not can_access(path, mode):
             results.append(CheckResult(
                 name, False, f"{path} is not {'read/writ' if 'w' in access else 'read'}able by this user",
                 "add the kiosk user to the dialout/gpio/input group (provisioning base role)"))
@@ -222,14 +226,15 @@ def check_device_key(path: Path, owner: str | None) -> CheckResult:
 
 
 def run_checks(settings: DoctorSettings, now: Callable[[], float] = time.time,
-               get: Callable[..., requests.Response] = requests.get) -> list[CheckResult]:
+               get: Callable[..., requests.Response] = requests.get,
+               can_access: Callable[[str, int], bool] = os.access) -> list[CheckResult]:
     results = [CheckResult("config", False, problem, "fix kiosk.toml") for problem in settings.problems]
     results.append(check_file(settings.config_path, "config", secret=False))
     results.append(check_file(settings.secrets_path, "secrets", secret=True,
                               owner=settings.service_user))
     if settings.cloud_url:
         results.append(check_device_key(settings.data_dir / CREDENTIALS_FILE, settings.service_user))
-    results.extend(check_readers(settings.reader_uris))
+    results.extend(check_readers(settings.reader_uris, can_access))
     results.append(check_disk(settings.data_dir, settings.min_free_bytes))
     if settings.network_warning:
         results.append(CheckResult("web listener", True, settings.network_warning, warn=True))

@@ -37,6 +37,8 @@ from drivers.nfc.pn532_frames import (
 )
 from drivers.emulated.pn532_model import Pn532Model, Type2Card
 
+POLL = b"\xd4\x4a\x01\x00"  # InListPassiveTarget, one 106A target, no UID to select
+
 log = logging.getLogger(__name__)
 
 GARBLE_KINDS = ("lcs", "dcs")
@@ -62,7 +64,7 @@ class Pn532Emulator:
         self._lock = threading.Lock()
         self._garble: list[str] = []
         self._last_response = b""
-        self._counts = {"commands": 0, "bad_frames": 0, "garbled": 0}
+        self._counts = {"commands": 0, "bad_frames": 0, "garbled": 0, "polls": 0}
         self._lift_timer: threading.Timer | None = None
         self._pty: _PtyServer | None = None
         self._closed = False
@@ -127,7 +129,8 @@ class Pn532Emulator:
             self._garble.extend([how] * count)
 
     def counts(self) -> dict[str, int]:
-        """Commands answered, bad host frames ignored, responses garbled."""
+        """Commands answered, bad host frames ignored, responses garbled, and polls: plain
+        InListPassiveTarget senses, one per turn of a reader's poll loop, which tests wait on."""
         with self._lock:
             return dict(self._counts)
 
@@ -197,6 +200,8 @@ class Pn532Emulator:
                     response = None
                 frame = ERROR_FRAME if response is None else encode_information(response)
                 self._counts["commands"] += 1
+                if item.payload == POLL:
+                    self._counts["polls"] += 1
                 if self._garble:
                     frame = _corrupt(frame, self._garble.pop(0))
                     self._counts["garbled"] += 1

@@ -79,6 +79,10 @@ class WiegandReader:
         self._closed = False
         self._in_error = False
         self._stuck_reported: frozenset[int] = frozenset()
+        # Its own condition: the worker waits on _cond, and a notify() meant for it
+        # must never wake a caller of wait_for_frames() instead.
+        self._frames_cond = threading.Condition()
+        self._frames_done = 0
 
     @classmethod
     def from_pin_spec(cls, spec: str, sink: Any, *, reader_id: str,
@@ -162,6 +166,20 @@ class WiegandReader:
         if self.emulator is not None:
             self.emulator.close()
 
+    @property
+    def frames_processed(self) -> int:
+        """Frames the worker has finished with: read, refused as noise, or dropped as a repeat."""
+        with self._frames_cond:
+            return self._frames_done
+
+    def wait_for_frames(self, count: int, timeout_s: float) -> bool:
+        """Block until ``count`` frames have been processed (True) or ``timeout_s`` passed (False).
+
+        Lets a caller know a repeat was seen and dropped, which no event reports.
+        """
+        with self._frames_cond:
+            return self._frames_cond.wait_for(lambda: self._frames_done >= count, timeout_s)
+
     def __enter__(self) -> WiegandReader:
         return self.start()
 
@@ -196,6 +214,9 @@ class WiegandReader:
                 self._report_stuck(stuck)
             if raw is not None:
                 self._handle_frame(raw)
+                with self._frames_cond:
+                    self._frames_done += 1
+                    self._frames_cond.notify_all()
 
     def _wait_time(self, now: float) -> float | None:
         # Called with the lock held.

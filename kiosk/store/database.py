@@ -59,8 +59,12 @@ class Store(OutboxMixin, SpendingMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,
-                 on_read: Callable[[str], None] | None = None) -> None:
+                 on_read: Callable[[str], None] | None = None,
+                 migrations: tuple[tuple[int, str], ...] = MIGRATIONS) -> None:
         self.path = Path(path)
+        # The schema this software knows; tests pass a prefix (a database as an older kiosk
+        # left it) or one more failing step (to prove a failed upgrade is rolled back).
+        self._migrations = migrations
         self.device_id = device_id
         self._clock = clock
         self._on_read = on_read  # sees the SQL of every read (benchmarks/tap_reads.py counts a tap's reads)
@@ -102,11 +106,14 @@ class Store(OutboxMixin, SpendingMixin):
             ) from None
 
     def _run_writer(self, started: Future) -> None:
+        conn: sqlite3.Connection | None = None
         try:
             conn = self._connect(readonly=False)
             db = sqlite_utils.Database(conn)
             self._migrate(db)
         except BaseException as exc:  # hand it to the constructor
+            if conn is not None:
+                conn.close()  # a failed open must not leave the file open behind the caller
             started.set_exception(exc if isinstance(exc, StoreError) else _translate(exc, self.path))
             return
         started.set_result(None)
@@ -146,13 +153,13 @@ class Store(OutboxMixin, SpendingMixin):
         conn = db.conn
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
         current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
-        known = MIGRATIONS[-1][0] if MIGRATIONS else 0
+        known = self._migrations[-1][0] if self._migrations else 0
         if current > known:
             raise StoreError(
                 f"the database {self.path} has schema version {current}, newer than this software knows ({known}); "
                 "upgrade the kiosk software instead of downgrading it"
             )
-        for version, sql in MIGRATIONS:
+        for version, sql in self._migrations:
             if version <= current:
                 continue
             conn.execute("BEGIN IMMEDIATE")

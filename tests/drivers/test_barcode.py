@@ -10,6 +10,7 @@ from drivers.barcode import BarcodeFormat, NotALoyaltyCode, encode_scan, parse_s
 from drivers.decoding import Decoded
 from drivers.digital_card import TokenRefused, issue_token
 from drivers.errors import DriverError
+from tests.support.branches import Branches
 
 KEY = b"s" * 32
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
@@ -62,11 +63,47 @@ def test_a_scan_is_sent_as_the_code_and_a_carriage_return():
         encode_scan("two\nlines")
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.text(max_size=120))
-def test_any_scanned_text_is_a_read_or_a_driver_error(text):
-    try:
-        result = parse_scan(text, FORMAT, now=clock)
-    except DriverError:
-        return
-    assert result.tech in {"barcode", "qrtoken"} and result.uid
+card_numbers = st.text("0123456789", min_size=8, max_size=8).map(lambda digits: f"LC{digits}")
+card_ids = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=20)
+lifetimes = st.integers(-600, 600).map(lambda seconds: NOW + timedelta(seconds=seconds))
+tokens = st.builds(lambda card, key, expires: issue_token(card, key, expires_at=expires),
+                   card_ids, st.sampled_from([KEY, b"z" * 32]), lifetimes)
+genuine_tokens = st.builds(lambda card, seconds: issue_token(card, KEY, expires_at=NOW + timedelta(seconds=seconds)),
+                           card_ids, st.integers(31, 600))
+padding = st.sampled_from(["", " ", "\r", "\n", " \t"])
+scans = st.one_of(
+    card_numbers,
+    genuine_tokens,
+    tokens,
+    st.builds(lambda pad, code, tail: pad + code + tail, padding, card_numbers | tokens, padding),
+    st.text(max_size=120),
+    st.text("0123456789", min_size=1, max_size=20),
+    tokens.map(lambda token: token[:-3]),
+)
+
+
+def test_any_scanned_text_is_a_read_with_its_id_or_a_refusal_that_never_echoes_it():
+    branches = Branches()
+
+    @settings(max_examples=500, deadline=None)
+    @given(scans)
+    def example(text):
+        try:
+            result = parse_scan(text, FORMAT, now=clock)
+        except TokenRefused as refusal:
+            branches.took("token refused")
+            assert text.strip() not in str(refusal)
+            return
+        except NotALoyaltyCode as refusal:
+            branches.took("not a card")
+            assert len(text.strip()) < 8 or text.strip() not in str(refusal)
+            return
+        branches.took(result.tech)
+        if result.tech == "barcode":
+            assert f"LC{result.uid}" == text.strip()
+        else:
+            assert result.tech == "qrtoken" and result.uid
+            assert text.strip().startswith("LC1.")
+
+    example()
+    branches.require(barcode=0.08, qrtoken=0.08, **{"token refused": 0.15, "not a card": 0.08})

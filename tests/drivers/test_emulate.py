@@ -15,7 +15,9 @@ from drivers.emulated.control import TapControlServer, send_tap
 from drivers.emulated.pty import PtyEmulator
 from drivers.errors import DriverError, EmulatorControlError
 from drivers.events import ReaderState
+from drivers import rdm6300
 from drivers.registry import open_reader
+from tests.support.branches import Branches
 
 UID = "0A00B1C2D3"
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +111,12 @@ def test_a_socket_left_by_a_crashed_demo_is_replaced(tmp_path, events):
     stale.bind(str(path))
     stale.close()  # the file stays, nobody listens
     with PtyEmulator() as emulator, TapControlServer({"rdm6300": emulator}, path):
-        send_tap(path, UID)  # the emulator accepts the bytes even without a reader
+        fd = os.open(emulator.port, os.O_RDONLY | os.O_NOCTTY)
+        try:
+            send_tap(path, UID)
+            assert os.read(fd, 64) == rdm6300.encode_frame(UID)
+        finally:
+            os.close(fd)
 
 
 def test_a_second_demo_on_the_same_socket_is_refused(demo):
@@ -144,11 +151,45 @@ def test_writing_to_an_emulator_nobody_reads_fails_clearly_instead_of_hanging():
                 emulator.tap("1234567890" * 3)
 
 
-@settings(max_examples=150, deadline=None)
-@given(st.text(max_size=60))
-def test_any_request_line_is_answered_ok_or_err_and_never_raises(line):
+class RecordingRdm6300:
+    """An emulated reader that keeps the frames it was asked to send (the real RDM6300 encoding)."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def tap(self, data: str) -> None:
+        self.sent.append(rdm6300.encode_frame(data))
+
+
+request_lines = st.one_of(
+    st.sampled_from(["PING", "PING\n", "PING\r\n"]),  # a branch of three lines: too few to ask a share of
+    st.builds(lambda uid: f"TAP rdm6300 {uid}", st.text("0123456789ABCDEFabcdef", min_size=10, max_size=10)),
+    st.builds(lambda data: f"TAP rdm6300 {data}", st.text(max_size=20)),
+    st.builds(lambda kind, data: f"TAP {kind} {data}", st.sampled_from(["magstripe", "", "RDM6300"]), st.text(max_size=10)),
+    st.text(max_size=60),
+)
+
+
+def test_any_request_line_is_answered_ok_or_err_and_an_ok_tap_sent_exactly_that_card():
     from drivers.emulated.control import handle_request
 
-    with PtyEmulator() as emulator:
-        answer = handle_request(line, {"rdm6300": emulator})
-    assert answer == "OK" or answer.startswith("ERR ")
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(request_lines)
+    def example(line):
+        reader = RecordingRdm6300()
+        answer = handle_request(line, {"rdm6300": reader})
+        verb = line.strip("\r\n").split(" ", 1)[0]
+        if answer == "OK" and verb == "PING":
+            branches.took("ping")
+            assert reader.sent == []
+        elif answer == "OK":
+            branches.took("tapped")
+            assert reader.sent == [rdm6300.encode_frame(line.strip("\r\n").split(" ", 2)[2])]
+        else:
+            branches.took("refused")
+            assert answer.startswith("ERR ") and reader.sent == []
+
+    example()
+    branches.require(tapped=0.12, refused=0.3)

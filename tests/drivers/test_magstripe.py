@@ -16,6 +16,7 @@ from drivers.magstripe import (
     luhn_valid,
     parse_swipe,
 )
+from tests.support.branches import Branches
 
 # Well-known test PANs (not real accounts), Luhn-valid.
 VISA_TEST_PAN = "4111111111111111"
@@ -156,16 +157,53 @@ def test_any_track_1_format_b_is_refused(pan, name):
 
 
 track_chars = st.sampled_from(list("%;+?^=E0123456789ABZ /:<>") + ["\x00", "é"])
+names = st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ /"), max_size=20)
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.text(track_chars, max_size=80) | st.text(max_size=80), st.booleans())
-def test_any_text_gives_a_card_id_or_a_driver_error_never_another_exception(text, with_lrc):
-    try:
-        card_id = card_id_from_swipe(text, LOYALTY, with_lrc=with_lrc)
-    except RefusedCardError as refusal:
-        assert not any(c.isdigit() for c in str(refusal))
-    except DriverError:
-        pass
-    else:
-        assert len(card_id) == 10 and card_id.isdigit()
+@st.composite
+def swipe_lines(draw) -> tuple[str, bool]:
+    """A swipe line and whether it is read with LRCs: loyalty, bank, other and damaged cards, and noise."""
+    with_lrc = draw(st.booleans())
+    kind = draw(st.sampled_from(["loyalty", "loyalty", "bank", "other", "damaged", "noise"]))
+    loyalty = format_swipe(draw(st.none() | names.map(lambda n: f"LCHAIN^{n}^")),
+                           "77" + draw(st.text("0123456789", min_size=10, max_size=10)),
+                           draw(st.none() | st.text("0123456789=", min_size=1, max_size=20)),
+                           with_lrc=with_lrc)
+    if kind == "loyalty":
+        return loyalty, with_lrc
+    if kind == "bank":
+        pan = draw(pans)
+        tracks = draw(st.sampled_from([(f"B{pan}^DOE/JOHN^2512", None), (None, f"{pan}=2512101")]))
+        return format_swipe(*tracks, with_lrc=with_lrc), with_lrc
+    if kind == "other":
+        number = draw(st.text("0123456789", min_size=1, max_size=30).filter(lambda n: not n.startswith("77")))
+        return format_swipe(None, number, with_lrc=with_lrc), with_lrc
+    if kind == "damaged":
+        cut = draw(st.integers(0, len(loyalty) - 1))
+        return loyalty[:cut] + draw(st.sampled_from(["", "?", "x", "%", "="])), with_lrc
+    return draw(st.text(track_chars, max_size=80) | st.text(max_size=80)), with_lrc
+
+
+def test_any_swipe_line_gives_its_card_id_or_a_driver_error_and_refusals_carry_no_digits():
+    branches = Branches()
+
+    @settings(max_examples=500, deadline=None)
+    @given(swipe_lines())
+    def example(line):
+        text, with_lrc = line
+        try:
+            card_id = card_id_from_swipe(text, LOYALTY, with_lrc=with_lrc)
+        except PaymentCardRefused as refusal:
+            branches.took("bank card")
+            assert not any(c.isdigit() for c in str(refusal))
+        except NotALoyaltyCard as refusal:
+            branches.took("not a loyalty card")
+            assert not any(c.isdigit() for c in str(refusal))
+        except FrameError:
+            branches.took("bad swipe")
+        else:
+            branches.took("card id")
+            assert len(card_id) == 10 and card_id.isdigit() and f";77{card_id}?" in text
+
+    example()
+    branches.require(**{"card id": 0.12, "bank card": 0.06, "not a loyalty card": 0.08, "bad swipe": 0.15})

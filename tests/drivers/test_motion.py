@@ -6,18 +6,42 @@ import time
 
 import pytest
 from gpiozero import DigitalInputDevice
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from drivers.errors import TransportError
 from drivers.gpio.pins import GpioConfigError
 from drivers.gpio.motion import MotionDetector, motion_from_config
+from tests.support.waiting import wait_past
 
 PIR = 24
+WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
+
+
+class SampledPin(MockPin):
+    """A mock pin that counts how often the sensor's sampling thread read it."""
+
+    def __init__(self, factory, info):
+        super().__init__(factory, info)
+        self.reads = 0
+        self.sampled = threading.Condition()
+
+    def _get_state(self):
+        with self.sampled:
+            self.reads += 1
+            self.sampled.notify_all()
+        return super()._get_state()
+
+    def wait_samples(self, count=2, timeout=WAIT_S):
+        """Block until the sensor read the pin ``count`` more times: it has seen the level
+        and handled the sample before (the callback runs before the next read)."""
+        with self.sampled:
+            target = self.reads + count
+            assert self.sampled.wait_for(lambda: self.reads >= target, timeout), "the sensor stopped sampling"
 
 
 @pytest.fixture
 def factory():
-    f = MockFactory()
+    f = MockFactory(pin_class=SampledPin)
     yield f
     f.reset()
     f.close()
@@ -26,23 +50,25 @@ def factory():
 class Calls:
     def __init__(self):
         self.count = 0
+        self.at = []
         self.event = threading.Event()
 
     def __call__(self):
         self.count += 1
+        self.at.append(time.monotonic())
         self.event.set()
 
-    def wait(self, timeout=2.0):
+    def wait(self, timeout=WAIT_S):
         ok = self.event.wait(timeout)
         self.event.clear()
         return ok
 
 
-def walk_past(pin, stay=0.25):
+def walk_past(pin):
     pin.drive_high()
-    time.sleep(stay)  # longer than the 0.1 s sample period
+    pin.wait_samples()
     pin.drive_low()
-    time.sleep(stay)
+    pin.wait_samples()
 
 
 def test_someone_walking_up_calls_on_motion_once(factory):
@@ -51,7 +77,7 @@ def test_someone_walking_up_calls_on_motion_once(factory):
         pin = factory.pin(PIR)
         pin.drive_high()
         assert calls.wait()
-        time.sleep(0.3)  # still there: no more calls while the output stays high
+        pin.wait_samples(3)  # still there: no more calls while the output stays high
         assert calls.count == 1
         pin.drive_low()
 
@@ -60,9 +86,9 @@ def test_someone_already_there_at_start_wakes_the_screen(factory):
     pin = factory.pin(PIR)
 
     def shopper_steps_up_once_the_input_is_set_up():
-        deadline = time.monotonic() + 2.0
+        deadline = time.monotonic() + WAIT_S
         while pin.pull != "down" and time.monotonic() < deadline:
-            time.sleep(0.001)
+            time.sleep(0.001)  # polling the pin's setup; the condition ends the wait
         pin.drive_high()
 
     helper = threading.Thread(target=shopper_steps_up_once_the_input_is_set_up)
@@ -72,26 +98,35 @@ def test_someone_already_there_at_start_wakes_the_screen(factory):
     with MotionDetector(PIR, calls, pin_factory=factory, sample_rate=2):
         helper.join()
         assert calls.count == 1  # called during construction
-        time.sleep(0.6)
+        pin.wait_samples(2)
         assert calls.count == 1
 
 
 def test_no_motion_means_no_call(factory):
     calls = Calls()
     with MotionDetector(PIR, calls, pin_factory=factory):
-        assert not calls.wait(0.4)
+        factory.pin(PIR).wait_samples(4)
     assert calls.count == 0
 
 
-def test_retriggers_inside_the_cooldown_are_ignored_and_later_ones_are_not(factory):
+def test_retriggers_inside_the_cooldown_are_ignored(factory):
     calls = Calls()
-    with MotionDetector(PIR, calls, pin_factory=factory, cooldown_s=1.0):
+    with MotionDetector(PIR, calls, pin_factory=factory, cooldown_s=60.0):  # no stall under load outlasts it
         pin = factory.pin(PIR)
         walk_past(pin)
         assert calls.wait()
         walk_past(pin)  # a PIR in repeat-trigger mode toggling
+        walk_past(pin)
         assert calls.count == 1
-        time.sleep(0.6)  # now past the 1 s cooldown
+
+
+def test_a_trigger_after_the_cooldown_calls_again(factory):
+    calls = Calls()
+    with MotionDetector(PIR, calls, pin_factory=factory, cooldown_s=0.3):
+        pin = factory.pin(PIR)
+        walk_past(pin)
+        assert calls.wait()
+        wait_past(calls.at[0], 0.3)
         pin.drive_high()
         assert calls.wait()
         assert calls.count == 2

@@ -14,6 +14,7 @@ from drivers.nfc.card_number import (
     card_number_message,
     is_random_uid,
 )
+from tests.support.branches import Branches
 
 UID = bytes.fromhex("04a1b2c3d4e5f6")
 
@@ -88,12 +89,62 @@ def test_any_valid_card_number_round_trips_through_its_ndef_message(number):
     assert card_identity(UID, card_number_message(number)) == number
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(st.binary(max_size=200))
-def test_any_bytes_give_an_identity_or_a_clear_refusal_and_nothing_else(data):
-    try:
-        identity = card_identity(UID, data)
-    except CardNumberError as error:
-        assert "rewrite the card" in str(error)
-    else:
-        assert identity == "04A1B2C3D4E5F6" or identity.replace("-", "").isalnum()
+card_numbers = st.from_regex(r"[0-9A-Z-]{4,32}", fullmatch=True)
+other_records = st.one_of(st.text(max_size=30).map(ndef.TextRecord),
+                          st.sampled_from(["https://shop.example/", "tel:+98"]).map(ndef.UriRecord))
+KEEP_UID = "uid"  # the card is known by its UID
+REFUSED = "refused"
+
+
+@st.composite
+def ndef_contents(draw) -> tuple[bytes | None, str]:
+    """What a card's NDEF area holds, and what it should yield: a card number, the UID or a refusal."""
+    kind = draw(st.sampled_from(["number", "number", "number among others", "others only", "bad number",
+                                 "two numbers", "cut short", "noise", "empty"]))
+    number = draw(card_numbers)
+    if kind == "number":
+        return card_number_message(number), number
+    if kind == "number among others":
+        records = draw(st.lists(other_records, max_size=3)) + [ndef.Record(CARD_RECORD_TYPE, "", number.encode())]
+        return _message(*draw(st.permutations(records))), number
+    if kind == "others only":
+        return _message(*draw(st.lists(other_records, min_size=1, max_size=3))), KEEP_UID
+    if kind == "bad number":
+        bad = draw(st.text(min_size=1, max_size=40).filter(lambda t: t.isascii() is False or " " in t or len(t) < 4))
+        return _message(ndef.Record(CARD_RECORD_TYPE, "", bad.encode())), REFUSED
+    if kind == "two numbers":
+        other = draw(card_numbers.filter(lambda n: n != number))
+        return _message(ndef.Record(CARD_RECORD_TYPE, "", number.encode()),
+                        ndef.Record(CARD_RECORD_TYPE, "", other.encode())), REFUSED
+    if kind == "cut short":
+        whole = card_number_message(number)
+        return whole[: draw(st.integers(1, len(whole) - 1))], REFUSED
+    if kind == "noise":
+        return draw(st.binary(min_size=1, max_size=200)), "any"
+    return None, KEEP_UID
+
+
+def test_any_ndef_content_gives_its_card_number_the_uid_or_a_refusal_that_echoes_nothing():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(ndef_contents())
+    def example(content):
+        data, expected = content
+        try:
+            identity = card_identity(UID, data)
+        except CardNumberError as error:
+            branches.took(REFUSED)
+            assert expected in (REFUSED, "any") and "rewrite the card" in str(error)
+            assert "04A1" not in str(error)
+            return
+        branches.took(KEEP_UID if identity == "04A1B2C3D4E5F6" else "card number")
+        if expected == "any":
+            assert identity == "04A1B2C3D4E5F6" or identity.replace("-", "").isalnum()
+        elif expected == KEEP_UID:
+            assert identity == "04A1B2C3D4E5F6"
+        else:
+            assert identity == expected
+
+    example()
+    branches.require(**{"card number": 0.15, KEEP_UID: 0.1, REFUSED: 0.2})

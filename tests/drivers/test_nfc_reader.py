@@ -11,12 +11,38 @@ from drivers.emulated.pn532 import Pn532Emulator
 from drivers.errors import TransportError
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from drivers.nfc.card_number import CARD_RECORD_TYPE, card_number_message
+from drivers.nfc.frontend import open_frontend
 from drivers.nfc.reader import NfcReader, TapDebouncer
 
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 OTHER_UID = bytes.fromhex("04112233445566")
-DEBOUNCE_S = 0.5  # generous: sightings 20 ms apart must not look like gaps on a loaded CI box
-HOLD_S = 2 * DEBOUNCE_S
+DEBOUNCE_S = 0.5
+WAIT_S = 10.0  # a deadline for a condition, never a duration the test needs
+HELD_POLLS = 5  # turns of the reader's poll loop while a card stays on it, each a sighting
+
+
+class ManualClock:
+    """The reader's debounce clock, moved only by the test: a stalled poll on a loaded
+    machine cannot look like the card was lifted."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def answered(emulator, count: int = HELD_POLLS) -> None:
+    """Wait until the reader polled ``count`` more times: each poll starts a new turn of
+    its loop, so whatever it did with the sightings before has finished."""
+    target = emulator.counts()["polls"] + count
+    deadline = time.monotonic() + WAIT_S
+    while emulator.counts()["polls"] < target:
+        assert time.monotonic() < deadline, f"the reader stopped polling: {emulator.counts()}"
+        time.sleep(0.005)  # polling the chip's poll count; the condition ends the wait
 
 
 class Events:
@@ -72,12 +98,17 @@ def events():
 
 
 @pytest.fixture
-def make_reader(events):
+def clock():
+    return ManualClock()
+
+
+@pytest.fixture
+def make_reader(events, clock):
     readers = []
 
     def make(path, sink=events, **options) -> NfcReader:
         options = {"reader_id": "front", "debounce_s": DEBOUNCE_S, "poll_interval_s": 0.02,
-                   "backoff_initial_s": 0.05, "backoff_max_s": 0.2, **options}
+                   "backoff_initial_s": 0.05, "backoff_max_s": 0.2, "clock": clock, **options}
         reader = NfcReader(str(path), sink, **options)
         readers.append(reader)
         return reader.start()
@@ -98,7 +129,7 @@ def test_a_card_held_on_the_reader_gives_exactly_one_card_read_with_its_uid(emul
     emulator.present(NTAG_UID)
 
     read = events.wait_for(CardRead)
-    time.sleep(HOLD_S)
+    answered(emulator)
 
     assert (read.uid, read.tech, read.reader_id) == ("04A1B2C3D4E5F6", "nfc", "front")
     assert reads(events.drain()) == []
@@ -110,25 +141,27 @@ def test_the_ndef_card_number_wins_over_the_uid(emulator, reader, events):
     assert events.wait_for(CardRead).uid == "600123456789"
 
 
-def test_a_card_removed_and_presented_again_after_the_gap_is_a_new_tap(emulator, reader, events):
+def test_a_card_removed_and_presented_again_after_the_gap_is_a_new_tap(emulator, reader, events, clock):
     emulator.present(NTAG_UID)
     events.wait_for(CardRead)
 
     emulator.remove()
-    time.sleep(DEBOUNCE_S + 0.1)
+    answered(emulator, 2)
+    clock.advance(DEBOUNCE_S + 0.1)
     emulator.present(NTAG_UID)
 
     assert events.wait_for(CardRead).uid == "04A1B2C3D4E5F6"
 
 
-def test_a_card_lifted_and_put_back_within_the_debounce_time_is_the_same_tap(emulator, reader, events):
+def test_a_card_lifted_and_put_back_within_the_debounce_time_is_the_same_tap(emulator, reader, events, clock):
     emulator.present(NTAG_UID)
     events.wait_for(CardRead)
 
     emulator.remove()
-    time.sleep(DEBOUNCE_S / 4)
+    answered(emulator, 2)
+    clock.advance(DEBOUNCE_S / 4)
     emulator.present(NTAG_UID)
-    time.sleep(HOLD_S)
+    answered(emulator)
 
     assert reads(events.drain()) == []
 
@@ -138,7 +171,7 @@ def test_a_card_swiped_away_before_its_ndef_was_read_yields_nothing_until_it_is_
 ):
     # GET_VERSION and the first READ are answered, the READ of the NDEF TLV is not.
     emulator.present(NTAG_UID, card_number_message("600123456789"), leaves_after=2)
-    time.sleep(HOLD_S / 2)
+    answered(emulator)
     assert reads(events.drain()) == []
 
     emulator.present(NTAG_UID, card_number_message("600123456789"))
@@ -159,7 +192,7 @@ def test_a_mifare_classic_is_read_by_its_uid_once_while_held(emulator, reader, e
     emulator.present(bytes.fromhex("a1b2c3d4"), sak=0x08)
 
     assert events.wait_for(CardRead).uid == "A1B2C3D4"
-    time.sleep(HOLD_S)
+    answered(emulator)
     assert reads(events.drain()) == []
 
 
@@ -168,7 +201,7 @@ def test_a_card_with_a_random_id_is_refused_once_per_tap(emulator, reader, event
 
     refused = events.wait_for(CardRefused)
     emulator.present(bytes.fromhex("08d4e5f6"))  # a bank card picks a new ID on each activation
-    time.sleep(HOLD_S)
+    answered(emulator)
 
     assert "random ID" in refused.reason
     later = events.drain()
@@ -208,7 +241,7 @@ def test_a_garbled_frame_while_a_card_is_held_does_not_make_a_second_tap(emulato
 
     emulator.garble(1, "dcs")
     events.wait_for(ReaderStatus, state=ReaderState.CONNECTED)
-    time.sleep(HOLD_S / 2)  # still well inside the debounce window after the reopen
+    answered(emulator)  # the clock has not moved: still inside the debounce window after the reopen
 
     assert reads(events.drain()) == []
 
@@ -244,10 +277,17 @@ def test_a_new_emulator_on_the_same_port_is_found_again_after_the_old_one_closed
 
 
 def test_a_reader_missing_at_start_says_what_to_check_and_retries_without_flooding(link, make_reader, events):
-    make_reader(link)
+    attempts = threading.Semaphore(0)
+
+    def counted(path: str):
+        attempts.release()
+        return open_frontend(path)
+
+    make_reader(link, open_frontend=counted)
 
     missing = events.wait_for(ReaderStatus, state=ReaderState.DISCONNECTED)
-    time.sleep(0.5)  # several capped retries at 0.05 .. 0.2 s
+    for _ in range(5):  # several capped retries; the fifth began after the fourth was reported
+        assert attempts.acquire(timeout=WAIT_S)
 
     assert "check the reader URI" in missing.detail
     assert [e for e in events.drain() if isinstance(e, ReaderStatus)] == []

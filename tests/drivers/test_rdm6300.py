@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 from drivers.errors import CardIdError, ChecksumError, DriverError, FrameError
 from drivers.rdm6300 import Rdm6300Decoder, encode_frame, parse_frame
+from tests.support.branches import Branches
 
 # 0x0A ^ 0x00 ^ 0xB1 ^ 0xC2 ^ 0xD3 = 0xAA, worked out by hand.
 UID = "0A00B1C2D3"
@@ -87,14 +88,58 @@ def test_the_decoder_resynchronises_when_the_end_byte_is_missing():
     assert isinstance(out[0], FrameError) and out[1:] == [UID]
 
 
+def misread(frame: bytes) -> bytes:
+    """The frame with its checksum changed: what a misread looks like on the wire."""
+    wrong = (int(frame[11:13], 16) + 1) % 256
+    return frame[:11] + f"{wrong:02X}".encode() + frame[13:]
+
+
+@st.composite
+def reader_streams(draw) -> tuple[bytes, list[str]]:
+    """Bytes from a reader (cards, misreads, cut-off frames, noise without a start byte) and the ids in them."""
+    parts: list[bytes] = []
+    ids: list[str] = []
+    for kind in draw(st.lists(st.sampled_from(["card", "card", "misread", "cut off", "noise"]), max_size=10)):
+        uid = draw(uids)
+        if kind == "card":
+            parts.append(encode_frame(uid))
+            ids.append(uid.upper())
+        elif kind == "misread":
+            parts.append(misread(encode_frame(uid)))
+        elif kind == "cut off":
+            parts.append(encode_frame(uid)[: draw(st.integers(1, 12))])
+        else:
+            parts.append(draw(st.binary(min_size=1, max_size=20)).replace(b"\x02", b""))
+    return b"".join(parts), ids
+
+
+def test_any_reader_stream_gives_exactly_its_card_ids_and_driver_errors_for_the_rest():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(reader_streams(), st.data())
+    def example(stream, data):
+        raw, ids = stream
+        decoder = Rdm6300Decoder()
+        cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=6)))
+        out = [item for a, b in zip([0, *cuts], [*cuts, len(raw)]) for item in decoder.feed(raw[a:b])]
+        for item in out:
+            branches.took("card id" if isinstance(item, str) else type(item).__name__)
+            assert isinstance(item, (str, DriverError))
+        assert [item for item in out if isinstance(item, str)] == ids
+
+    example()
+    branches.require(**{"card id": 0.3, "FrameError": 0.1, "ChecksumError": 0.05})
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.binary(max_size=40), max_size=20))
-def test_any_bytes_give_only_valid_card_ids_or_driver_errors(chunks):
+def test_any_bytes_give_only_well_formed_card_ids_or_driver_errors(chunks):
     decoder = Rdm6300Decoder()
     for chunk in chunks:
         for item in decoder.feed(chunk):
             if isinstance(item, str):
-                assert encode_frame(item) and item == item.upper() and len(item) == 10
+                assert parse_frame(encode_frame(item)) == item and item == item.upper()
             else:
                 assert isinstance(item, DriverError)
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from drivers.errors import ChecksumError, DriverError, FrameError
 from drivers.wiegand.frames import (
     D0, D1, BitAccumulator, RawFrame, WiegandCard, decode_frame, decode_raw,
     encode_frame, parse_frame,
 )
+from tests.support.branches import Branches
 
 # Written out by hand from the H10301 layout, not produced by encode_frame:
 # facility 1, card 1 -> even parity 1 (one 1 in bits 1-12), odd parity 0.
@@ -99,17 +100,54 @@ def test_encode_refuses_numbers_that_do_not_fit_the_format():
         encode_frame(1, 1, 37)
 
 
-@given(st.one_of(st.lists(st.integers(0, 1), max_size=80),
-                 st.text(alphabet="01", max_size=80),
-                 st.lists(st.integers(-3, 3), max_size=40),
-                 st.text(max_size=40)))
-def test_any_bit_string_gives_a_card_id_or_a_typed_frame_error(bits):
-    try:
-        card_id = decode_frame(bits)
-    except FrameError:
-        return
-    assert len(bits) in (26, 34)
-    assert card_id.startswith(f"{len(bits)}:")
+NOISE = "noise"  # random bits: a valid frame among them is possible, with whatever id it carries
+
+
+@st.composite
+def frames(draw) -> tuple[object, str | None]:
+    """Bits as a list or a string, and the card id they carry when they are a valid frame."""
+    kind = draw(st.sampled_from(["valid", "valid", "one bit flipped", "noise"]))
+    if kind == "noise":
+        return draw(st.one_of(st.lists(st.integers(0, 1), max_size=80), st.text(alphabet="01", max_size=80),
+                              st.lists(st.integers(-3, 3), max_size=40), st.text(max_size=40))), NOISE
+    length = draw(st.sampled_from([26, 34]))
+    facility = draw(st.integers(0, (1 << (8 if length == 26 else 16)) - 1))
+    number = draw(st.integers(0, 0xFFFF))
+    bits = list(encode_frame(facility, number, length))
+    expected: str | None = f"{length}:{facility}:{number:05d}"
+    if kind == "one bit flipped":
+        flip = draw(st.integers(0, length - 1))
+        bits[flip] ^= 1
+        expected = None
+    as_text = draw(st.booleans())
+    return ("".join(map(str, bits)) if as_text else bits), expected
+
+
+def test_any_bit_string_gives_its_card_id_or_a_typed_frame_error():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(frames())
+    def example(frame):
+        bits, expected = frame
+        try:
+            card_id = decode_frame(bits)
+        except ChecksumError:
+            branches.took("parity error")
+            assert expected in (None, NOISE)
+            return
+        except FrameError:
+            branches.took("frame error")
+            assert expected in (None, NOISE)
+            return
+        branches.took("card id")
+        if expected == NOISE:
+            assert len(bits) in (26, 34) and card_id.startswith(f"{len(bits)}:")
+        else:
+            assert card_id == expected
+
+    example()
+    branches.require(**{"card id": 0.25, "parity error": 0.1, "frame error": 0.08})
 
 
 @given(st.sampled_from([26, 34]), st.data())

@@ -1,11 +1,14 @@
 """Loyalty settings are validated when built, with errors that name the field."""
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kiosk.errors import ConfigError, KioskError
-from kiosk.rules import DEFAULT_TIERS, LoyaltyRules, Tier, rules_from_mapping
+from kiosk.rules import (
+    DEFAULT_TIERS, Entry, LoyaltyRules, Tier, cashback_rial, enrollment_bonus, expiring_points, rules_from_mapping,
+)
 
 
 def test_the_defaults_are_the_reference_chain_settings():
@@ -76,9 +79,13 @@ def test_an_unknown_calendar_is_refused():
         LoyaltyRules(calendar="lunar")
 
 
-def test_zero_expiry_days_and_zero_bonuses_are_allowed():
+def test_zero_expiry_days_and_zero_bonuses_are_allowed_and_mean_never_and_nothing():
     rules = LoyaltyRules(expiry_days=0, enrollment_bonus=0, cashback_basis_points=0)
-    assert rules.expiry_days == 0
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    credit = Entry("e1", "earn", 500, 5_000_000, long_ago)
+    assert expiring_points([credit], long_ago + timedelta(days=10_000), rules) == 0
+    assert expiring_points([credit], long_ago + timedelta(days=366), LoyaltyRules()) == 500
+    assert enrollment_bonus(rules) == 0 and cashback_rial(5_000_000, rules) == 0
 
 
 def test_tiers_must_start_at_zero():

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import InsufficientPoints
@@ -17,6 +17,7 @@ from kiosk.rules import (
     redeemed_points,
     window_points,
 )
+from tests.support.branches import Branches
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 RULES = LoyaltyRules()
@@ -154,11 +155,36 @@ def test_apply_refuses_something_that_is_not_an_entry():
         apply((), {"event_id": "a"})  # type: ignore[arg-type]
 
 
-@given(st.lists(entries(), max_size=40))
-def test_the_balance_always_equals_the_sum_of_the_applied_entries(candidates):
-    ledger, accepted = fold(candidates)
-    assert balance_of(ledger) == sum(e.points for e in accepted)
-    assert list(ledger) == accepted
+def test_apply_keeps_first_occurrences_refuses_overdrafts_and_the_balance_matches_a_running_total():
+    branches = Branches()
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(entries(), max_size=40))
+    def example(candidates):
+        # The model: a set of seen ids and a running total, nothing shared with the rules code.
+        seen: set[str] = set()
+        total, kept = 0, []
+        ledger: tuple[Entry, ...] = ()
+        for new in candidates:
+            try:
+                ledger = apply(ledger, new)
+            except InsufficientPoints:
+                branches.took("overdraft refused")
+                assert new.event_id not in seen and total + new.points < 0
+                continue
+            if new.event_id in seen:
+                branches.took("repeat ignored")
+            else:
+                branches.took("appended")
+                assert total + new.points >= 0
+                seen.add(new.event_id)
+                total += new.points
+                kept.append(new)
+        assert ledger == tuple(kept)
+        assert balance_of(ledger) == total
+
+    example()
+    branches.require(**{"appended": 0.2, "repeat ignored": 0.2, "overdraft refused": 0.05})
 
 
 @given(st.lists(entries(), max_size=40))

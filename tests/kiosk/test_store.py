@@ -58,6 +58,74 @@ def test_a_database_from_newer_software_is_refused_with_advice(tmp_path):
         Store(tmp_path / "k.db", device_id="d")
 
 
+# What a kiosk on the first schema wrote: a member with a card, an earn, a balance and an
+# outbox row still waiting for the cloud. Raw SQL in version 1's columns only, so the rows
+# are exactly what an old kiosk left, whatever today's Store code would write.
+FIRST_SCHEMA_ROWS = [
+    ("INSERT INTO members (id, phone, first_name, last_name, referral_code, device_id, created_at) "
+     "VALUES ('m-old', '+989121111111', 'Old', 'Timer', 'OLD00001', 'dev-old', '2025-01-01T10:00:00+00:00')"),
+    ("INSERT INTO cards (card_ref, member_id, tech, label, bound_at) "
+     "VALUES ('ref-old', 'm-old', 'nfc', '...A1B2', '2025-01-01T10:00:00+00:00')"),
+    ("INSERT INTO ledger (event_id, member_id, kind, points, amount, receipt_id, device_id, created_at) "
+     "VALUES ('e-old', 'm-old', 'earn', 120, 1200000, 'r-old', 'dev-old', '2025-01-01T10:05:00+00:00')"),
+    ("INSERT INTO balances (member_id, points, earned_total, spent_rial, updated_at) "
+     "VALUES ('m-old', 120, 120, 1200000, '2025-01-01T10:05:00+00:00')"),
+    ("INSERT INTO outbox (event_id, payload, next_attempt_at, created_at) "
+     "VALUES ('e-old', '{\"kind\": \"earn\"}', '2025-01-01T10:05:00+00:00', '2025-01-01T10:05:00+00:00')"),
+]
+
+
+def _database_at(path, version):
+    """A database left by a kiosk whose software knew schema ``version``, with data in it."""
+    with Store(path, device_id="dev-old", migrations=MIGRATIONS[:version]):
+        pass
+    conn = sqlite3.connect(path)
+    try:
+        with conn:
+            for sql in FIRST_SCHEMA_ROWS:
+                conn.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version", [v for v, _ in MIGRATIONS[:-1]])
+def test_a_database_of_every_earlier_schema_with_data_upgrades_keeping_all_of_it(tmp_path, version):
+    _database_at(tmp_path / "k.db", version)
+    assert raw(tmp_path / "k.db", "SELECT MAX(version) FROM schema_version")[0][0] == version
+
+    with Store(tmp_path / "k.db", device_id="dev-1") as s:
+        assert s.member_by_phone("+989121111111").first_name == "Old"
+        assert s.card("ref-old").member_id == "m-old"
+        assert s.balance("m-old").points == 120
+        assert s.ledger_by_receipt("r-old").event_id == "e-old"
+        assert [item.event_id for item in s.outbox_batch(10, 1 << 20, datetime.now(timezone.utc))] == ["e-old"]
+        assert s.verify() == []
+        s.record("m-old", "earn", 30, amount=300_000, receipt_id="r-new")  # the upgraded kiosk writes on
+        assert s.balance("m-old").points == 150
+    versions = [v for (v,) in raw(tmp_path / "k.db", "SELECT version FROM schema_version ORDER BY version")]
+    assert versions == [v for v, _ in MIGRATIONS]
+
+
+def test_a_failing_migration_is_rolled_back_whole_and_the_data_and_version_are_kept(tmp_path):
+    _database_at(tmp_path / "k.db", len(MIGRATIONS))
+    latest = MIGRATIONS[-1][0]
+    failing = MIGRATIONS + ((latest + 1, """
+        CREATE TABLE half_done (x INTEGER);
+        ALTER TABLE members ADD COLUMN nickname TEXT;
+        INSERT INTO no_such_table VALUES (1);
+        """),)
+
+    with pytest.raises(StoreError, match="no_such_table"):
+        Store(tmp_path / "k.db", device_id="dev-1", migrations=failing)
+
+    tables = {t for (t,) in raw(tmp_path / "k.db", "SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "half_done" not in tables
+    assert "nickname" not in {c[1] for c in raw(tmp_path / "k.db", "PRAGMA table_info(members)")}
+    assert raw(tmp_path / "k.db", "SELECT MAX(version) FROM schema_version")[0][0] == latest
+    with Store(tmp_path / "k.db", device_id="dev-1") as s:  # today's software opens it as before
+        assert s.balance("m-old").points == 120
+
+
 def test_a_database_that_cannot_be_opened_gives_a_clear_error(tmp_path):
     (tmp_path / "k.db").mkdir()  # a directory where the file should be
     with pytest.raises(StoreError, match="cannot open the database"):

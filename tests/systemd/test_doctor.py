@@ -60,10 +60,31 @@ def silent_cloud() -> Iterator[str]:
     sock.close()
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def refusing_cloud() -> Iterator[str]:
+    """A port that refuses connections: bound and held for the whole test, never listening,
+    so no other process can take it between choosing it and connecting to it."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def access_as(uid: int, gids: set[int]):
+    """The kernel's permission test on mode bits for another (non-root) user: what
+    os.access would answer were the doctor run as that user."""
+
+    def can_access(path: str, mode: int) -> bool:
+        info = os.stat(path)
+        if info.st_uid == uid:
+            bits = info.st_mode >> 6
+        elif info.st_gid in gids:
+            bits = info.st_mode >> 3
+        else:
+            bits = info.st_mode
+        wanted = (4 if mode & os.R_OK else 0) | (2 if mode & os.W_OK else 0)
+        return bits & wanted == wanted
+
+    return can_access
 
 
 @pytest.mark.parametrize(
@@ -93,14 +114,38 @@ def test_a_present_reader_passes_and_a_missing_one_says_to_plug_it_in(tmp_path):
     assert not bad.ok and "absolute device path" in bad.detail and "[[readers]]" in bad.fix
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root opens any device node (and the venv's "
-                    "python under /root is not runnable as another user here)")
+KIOSK_UID = 64000  # a user that is neither the file's owner (this test's user) nor root
+
+
 def test_a_reader_the_user_cannot_open_points_at_the_group(tmp_path):
     tty = tmp_path / "ttyS0"
     tty.write_bytes(b"")
-    tty.chmod(0o000)
-    (result,) = check_readers([f"pn532:tty:{tty}"])
-    assert not result.ok and "dialout" in result.fix
+    tty.chmod(0o660)  # like /dev/ttyS0: its owner and its group (dialout on a device)
+    gid = os.stat(tty).st_gid
+    (refused,) = check_readers([f"pn532:tty:{tty}"], access_as(KIOSK_UID, set()))
+    assert not refused.ok and "dialout" in refused.fix and "read/writable" in refused.detail
+    (allowed,) = check_readers([f"pn532:tty:{tty}"], access_as(KIOSK_UID, {gid}))
+    assert allowed.ok
+
+
+def test_a_read_only_reader_needs_only_read_access(tmp_path):
+    event = tmp_path / "event0"
+    event.write_bytes(b"")
+    event.chmod(0o604)  # readable by anyone, writable by nobody but the owner
+    (result,) = check_readers([f"magstripe:hid:{event}"], access_as(KIOSK_UID, set()))
+    assert result.ok
+    (rw,) = check_readers([f"pn532:tty:{event}"], access_as(KIOSK_UID, set()))
+    assert not rw.ok and "read/writable" in rw.detail
+
+
+def test_run_checks_judges_readers_with_the_access_test_it_is_given(tmp_path, cloud):
+    config = _write_config(tmp_path, cloud)
+    settings = DoctorSettings(config_path=config, secrets_path=tmp_path / "secrets.toml",
+                              data_dir=tmp_path / "data", cloud_url=cloud, min_free_bytes=1,
+                              reader_uris=(f"pn532:tty:{tmp_path / 'ttyS0'}",))
+    (tmp_path / "ttyS0").write_bytes(b"")
+    results = {r.name: r for r in run_checks(settings, can_access=lambda path, mode: False)}
+    assert not results[f"reader pn532:tty:{tmp_path / 'ttyS0'}"].ok
 
 
 def test_disk_space_below_the_minimum_fails_with_how_to_free_it(tmp_path):
@@ -125,8 +170,8 @@ def test_the_cloud_answering_with_any_status_is_reachable_and_gives_its_time(clo
     assert not skewed.ok and "+3600 s" in skewed.detail and "set-ntp" in skewed.fix
 
 
-def test_an_unreachable_cloud_fails_with_a_network_hint():
-    result, server_time = check_cloud(f"http://127.0.0.1:{_closed_port()}", timeout_s=1)
+def test_an_unreachable_cloud_fails_with_a_network_hint(refusing_cloud):
+    result, server_time = check_cloud(refusing_cloud, timeout_s=1)
     assert not result.ok and server_time is None
     assert "cannot reach" in result.detail and "offline" in result.fix
 
@@ -212,8 +257,8 @@ def test_run_checks_takes_plain_values_and_an_injected_clock(tmp_path, cloud):
     assert not results["clock"].ok and results["cloud"].ok and results["disk"].ok
 
 
-def test_doctor_exits_non_zero_and_prints_the_fix_for_each_failure(tmp_path, capsys):
-    config = _write_config(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+def test_doctor_exits_non_zero_and_prints_the_fix_for_each_failure(tmp_path, capsys, refusing_cloud):
+    config = _write_config(tmp_path, refusing_cloud)
     (tmp_path / "secrets.toml").chmod(0o644)
     assert doctor(argparse.Namespace(config=str(config))) == 1
     lines = capsys.readouterr().out.splitlines()
@@ -228,8 +273,9 @@ def test_a_missing_config_is_a_failed_check_not_a_traceback(tmp_path, capsys):
     assert "[FAIL] config: " in out and "does not exist" in out
 
 
-def test_a_config_the_kiosk_would_refuse_fails_naming_the_key_and_the_rest_still_runs(tmp_path, capsys):
-    config = _write_config(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+def test_a_config_the_kiosk_would_refuse_fails_naming_the_key_and_the_rest_still_runs(
+        tmp_path, capsys, refusing_cloud):
+    config = _write_config(tmp_path, refusing_cloud)
     config.write_text(config.read_text().replace('branch = "b1"', 'branch = "b1"\ncolour = "red"'))
     assert doctor(argparse.Namespace(config=str(config))) == 1
     out = capsys.readouterr().out

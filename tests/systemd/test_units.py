@@ -1,8 +1,11 @@
 """The unit files in systemd/ are checked by systemd's own tools.
 
 `systemd-analyze verify` resolves ExecStart= binaries and unit dependencies, so it runs
-against a throwaway root holding this machine's stock units plus the paths our units
-point at (the real binaries come from the app/ui roles on the device).
+against a throwaway root holding the stock units ours name (pinned copies in
+stock_units/, from Debian 12's systemd 252, the version the devices run) plus the paths
+our units point at (the real binaries come from the app/ui roles on the device). The
+host's own /usr/lib/systemd/system is never read: installing or upgrading a package on
+the test machine cannot change what these tests see.
 """
 
 from __future__ import annotations
@@ -16,19 +19,21 @@ import pytest
 
 UNITS_DIR = Path(__file__).resolve().parents[2] / "systemd"
 UNITS = ["kiosk.service", "kiosk-ui.service"]
-SYSTEM_UNITS = Path("/usr/lib/systemd/system")
+STOCK_UNITS = Path(__file__).resolve().parent / "stock_units"
+# Every unit ours name in After=/Wants=/WantedBy=/Conflicts= that the device's systemd
+# ships; plymouth-quit-wait.service is only ordered after, and absent on devices without plymouth.
+PINNED = {"sysinit.target", "basic.target", "shutdown.target", "network.target", "time-sync.target",
+          "multi-user.target", "graphical.target", "getty@.service", "systemd-user-sessions.service"}
 
 analyze = shutil.which("systemd-analyze")
-needs_analyze = pytest.mark.skipif(
-    analyze is None or not SYSTEM_UNITS.is_dir(),
-    reason="systemd-analyze not found: apt-get install systemd",
-)
+needs_analyze = pytest.mark.skipif(analyze is None, reason="systemd-analyze not found: apt-get install systemd")
 
 
 def _verify_root(tmp_path: Path, units: dict[str, str]) -> Path:
     root = tmp_path / "root"
-    shutil.copytree(SYSTEM_UNITS, root / "usr/lib/systemd/system", symlinks=True)
-    for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium"]:
+    shutil.copytree(STOCK_UNITS, root / "usr/lib/systemd/system")
+    for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium", "sbin/agetty",
+                       "lib/systemd/systemd-user-sessions"]:
         path = root / executable
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("#!/bin/sh\n")
@@ -47,6 +52,23 @@ def _verify(root: Path, *names: str) -> subprocess.CompletedProcess[str]:
         [analyze, "verify", f"--root={root}", "--man=no", *names],
         capture_output=True, text=True, timeout=60,
     )
+
+
+def test_the_pinned_stock_units_are_exactly_the_ones_our_units_depend_on():
+    assert {p.name for p in STOCK_UNITS.iterdir()} == PINNED
+    named = set()
+    for unit in UNITS:
+        for key in ("After", "Wants", "WantedBy", "Conflicts", "Requires"):
+            named.update(n.replace("@tty1", "@") for v in _settings(unit).get(key, []) for n in v.split())
+    assert named - PINNED <= {"kiosk.service", "plymouth-quit-wait.service"}
+
+
+@needs_analyze
+def test_verify_fails_when_a_stock_unit_it_needs_is_missing(tmp_path):
+    root = _verify_root(tmp_path, {name: (UNITS_DIR / name).read_text() for name in UNITS})
+    (root / "usr/lib/systemd/system/sysinit.target").unlink()
+    result = _verify(root, *UNITS)
+    assert result.returncode != 0 and "sysinit.target not found" in result.stderr
 
 
 @needs_analyze
