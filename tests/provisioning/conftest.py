@@ -142,6 +142,7 @@ def make_device_root(root: Path) -> Path:
     for name in ("shadow", "gshadow"):
         (etc / name).chmod(0o640)
     (etc / "pam.d").mkdir()
+    (root / "run").mkdir()
     (etc / "systemd" / "system").mkdir(parents=True)
     firmware = root / "boot" / "firmware"
     firmware.mkdir(parents=True)
