@@ -42,8 +42,11 @@ class LabUnavailable(Exception):
 
 
 def _run(argv: list[str], timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, check=True, capture_output=True, text=True, timeout=timeout,
-                          **kwargs)
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}): "
+                           f"{result.stderr.strip() or result.stdout.strip()}")
+    return result
 
 
 def debian_sources(directory: Path = Path("/etc/apt/sources.list.d")) -> list[str]:
@@ -111,6 +114,7 @@ def card_from(base: Path, root: Path, hostname: str, ssh_public_key: str, apt_pr
     """A copy of the base shaped like a fresh Raspberry Pi OS Lite card: hostname, the `pi`
     user (uid 1000, passwordless sudo, the given SSH key), firmware files, a `gpio` group."""
     shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
     _run(["cp", "-a", "--reflink=auto", str(base), str(root)], timeout=600)
 
     def chroot(*argv: str) -> None:
@@ -119,7 +123,9 @@ def card_from(base: Path, root: Path, hostname: str, ssh_public_key: str, apt_pr
     (root / "etc/hostname").write_text(hostname + "\n")
     (root / "etc/hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {hostname}\n")
     (root / "etc/machine-id").write_text(hashlib.md5(hostname.encode()).hexdigest() + "\n")
-    chroot("groupadd", "--system", "gpio")
+    # Raspberry Pi OS has these; a minbase root without udev lacks input and render.
+    for group in ("gpio", "input", "render"):
+        chroot("groupadd", "--force", "--system", group)
     chroot("useradd", "--uid", "1000", "--create-home", "--shell", "/bin/bash",
            "--groups", "sudo,dialout,video,input,gpio", "pi")
     (root / "etc/sudoers.d/010_pi-nopasswd").write_text("pi ALL=(ALL) NOPASSWD: ALL\n")
