@@ -169,7 +169,9 @@ def build_wheel(source: Path, out: Path, version: str | None = None) -> Path:
     tree = out / "src"
     shutil.copytree(source, tree, ignore=shutil.ignore_patterns(
         ".git", "tests", "provisioning", "build", "dist", "*.egg-info", "__pycache__",
-        ".pytest_cache", ".hypothesis", "test-artifacts", "var", "node_modules"))
+        ".pytest_cache", ".hypothesis", "test-artifacts", "var", "node_modules",
+        # lgpio's notification pipe, left in the working directory by a run without LG_WD.
+        ".lgd-nfy*"))
     if not (tree / "README.md").exists():
         (tree / "README.md").write_text("loyalty kiosk\n")
     if version is not None:

@@ -1,6 +1,6 @@
 """The appliance lab: a Debian 12 root file system booted with systemd-nspawn (systemd as
 PID 1) in a network namespace of its own, reachable from the host only through one veth
-pair; apt inside reaches the mirror through apt-cacher-ng on the host end.
+pair; apt inside reaches the mirror through an HTTP proxy on the host end.
 
 Used by test_booted_appliance.py and by hand (docs/provisioning.md, "The lab"):
 ``python -m tests.provisioning.lab rootfs`` builds (or reuses) the cached root file system.
@@ -11,6 +11,7 @@ network.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
 import shutil
 import socket
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,7 +83,7 @@ def check_host() -> None:
     if os.geteuid() != 0:
         raise LabUnavailable("the lab boots a container with systemd-nspawn: run as root")
     for tool, package in (("systemd-nspawn", "systemd-container"), ("mmdebstrap", "mmdebstrap"),
-                          ("apt-cacher-ng", "apt-cacher-ng"), ("ip", "iproute2"),
+                          ("ip", "iproute2"),
                           ("ssh", "openssh-client")):
         if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists():
             raise LabUnavailable(f"{tool} not found: apt-get install {package}")
@@ -190,28 +193,80 @@ class Network:
         subprocess.run(["ip", "netns", "delete", self.name], capture_output=True, timeout=30)
 
 
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    """Plain-HTTP forward proxy for apt: `GET http://mirror/path`. Packages (.deb, immutable
+    once published) are kept in the lab cache; index files always come from the mirror."""
+
+    server: AptProxy._Server
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+        url = self.path
+        if not url.startswith("http://"):
+            self.send_error(400, "only absolute http:// URLs (a proxy request)")
+            return
+        cached = self.server.cache / hashlib.sha256(url.encode()).hexdigest()
+        if url.endswith(".deb") and cached.is_file():
+            self._send_file(cached)
+            return
+        try:
+            with urllib.request.urlopen(url, timeout=120) as upstream:
+                body = upstream.read()
+                headers = upstream.headers
+        except urllib.error.HTTPError as error:
+            self.send_error(error.code, str(error.reason))
+            return
+        except OSError as error:
+            self.send_error(502, str(error))
+            return
+        if url.endswith(".deb"):
+            partial = cached.with_suffix(f".{os.getpid()}.{threading.get_ident()}")
+            partial.write_bytes(body)
+            partial.replace(cached)
+        self.send_response(200)
+        for name in ("Content-Type", "Last-Modified"):
+            if headers.get(name):
+                self.send_header(name, headers[name])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_file(self, path: Path) -> None:
+        body = path.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.debian.binary-package")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the http.server name
+        self.server.log.write((format % args + "\n").encode())
+
+
 class AptProxy:
-    """apt-cacher-ng on the host end of the veth, caching under the lab cache."""
+    """An HTTP proxy for apt on the host end of the veth, keeping packages under the lab
+    cache. (apt-cacher-ng was tried first: on this machine it never binds a TCP port,
+    `Error resolving address for binding`.)"""
+
+    class _Server(http.server.ThreadingHTTPServer):
+        daemon_threads = True
+        cache: Path
+        log: object
 
     def __init__(self, address: str, work: Path) -> None:
-        self.port = free_port(address)
-        self.url = f"http://{address}:{self.port}"
-        cache = CACHE / "apt-cacher-ng"
-        cache.mkdir(parents=True, exist_ok=True)
-        logs = work / "apt-cacher-ng"
-        logs.mkdir(parents=True, exist_ok=True)
-        self.log = open(work / "apt-cacher-ng.out", "wb")
-        self.process = subprocess.Popen(
-            ["apt-cacher-ng", "-c", "/etc/apt-cacher-ng", "ForeGround=1",
-             f"BindAddress={address}", f"Port={self.port}", f"CacheDir={cache}",
-             f"LogDir={logs}", f"PidFile={work}/apt-cacher-ng.pid",
-             f"SocketPath={work}/apt-cacher-ng.socket", "ExThreshold=30"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_port(address, self.port, 30, self.process)
+        self.server = self._Server((address, 0), _ProxyHandler)
+        self.server.cache = CACHE / "apt-packages"
+        self.server.cache.mkdir(parents=True, exist_ok=True)
+        self.server.log = open(work / "apt-proxy.log", "ab")
+        self.url = f"http://{address}:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, name="apt-proxy",
+                                        daemon=True)
+        self._thread.start()
 
     def close(self) -> None:
-        stop(self.process)
-        self.log.close()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=10)
+        self.server.log.close()
 
 
 def wait_for_port(host: str, port: int, timeout: float, process=None, banner: bytes = b"") -> float:

@@ -281,6 +281,15 @@ def test_firmware_turns_on_uart_and_spi_and_frees_the_serial_console(provisioned
     assert cmdline.count("consoleblank=0") == 1 and cmdline.count("\n") == 1
 
 
+def test_a_firmware_change_leaves_a_reboot_pending_that_later_runs_still_see(provisioned):
+    # Written when the firmware files change, not by a handler a failed run would drop: the
+    # second run changed no firmware file and still knows the device has to reboot.
+    marker = provisioned.target.root / "run/reboot-required"
+    assert "System restart required" in marker.read_text()
+    assert "firmware settings changed on kiosk-tajrish-2" in provisioned.second.output
+    assert "(reboot it yourself)" in provisioned.second.output
+
+
 def test_the_app_wheel_is_installed_into_its_own_venv(provisioned):
     python = provisioned.target.root / "opt/kiosk/venv/bin/python"
     version = subprocess.run(
