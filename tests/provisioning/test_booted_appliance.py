@@ -80,6 +80,7 @@ class Lab:
     work: Path
     first: Run
     figures: dict[str, float]
+    started: float
 
     def provision(self, *extra: str, wheel: Path | None = None) -> Run:
         argv = [sys.executable, "-m", "appliance.cli.provision", "--inventory", str(self.inventory),
@@ -143,10 +144,15 @@ class Lab:
         return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
 
 
-def _print_figure(name: str, value: float) -> None:
-    # Past pytest's capture, so `make test` shows the figures.
-    sys.__stdout__.write(f"\n{name}={value:.2f}\n")
-    sys.__stdout__.flush()
+@pytest.fixture(scope="module")
+def figure(pytestconfig):
+    """Print a figure as a name=value line past pytest's capture, so `make test` shows it."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+
+    def show(name: str, value: float) -> None:
+        reporter.write_line(f"{name}={value:.2f}")
+
+    return show
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +169,7 @@ def appliance(tmp_path_factory) -> Iterator[Lab]:
                    check=True, timeout=30)
     wheel = build_wheel(WORKTREE, work / "wheel")
     house = wheelhouse(wheel)
+    started = time.monotonic()
     tag = os.getpid() % 16000
     network = lab.Network.create(tag)
     cleanups = [network.delete]
@@ -190,11 +197,11 @@ def appliance(tmp_path_factory) -> Iterator[Lab]:
         machine.start()
         cleanups.append(machine.stop)
         appliance = Lab(machine, network, cloud, inventory, secrets, wheel, house, work,
-                        Run(0, ""), {})
+                        Run(0, ""), {}, started)
         appliance.wait_for_ssh()
-        started = time.monotonic()
+        run_started = time.monotonic()
         appliance.first = appliance.provision()
-        appliance.figures["first_run_s"] = time.monotonic() - started
+        appliance.figures["first_run_s"] = time.monotonic() - run_started
         yield appliance
     finally:
         for cleanup in reversed(cleanups):
@@ -227,16 +234,16 @@ def write_inventory(path: Path, network: lab.Network, cloud_url: str, key: Path,
     return path
 
 
-def test_the_first_run_provisions_the_fresh_card_and_reboots_it_for_the_firmware(appliance):
+def test_the_first_run_provisions_the_fresh_card_and_reboots_it_for_the_firmware(appliance, figure):
     first = appliance.first
     assert first.returncode == 0, first.output[-6000:]
     assert first.recap()["failed"] == 0
-    assert "rebooting now" in first.output
+    assert "rebooting now" in first.output and f"{HOST} is healthy" in first.output
     # The reboot really happened (nspawn exited 133 and booted again), and cleared the marker.
     assert appliance.machine.exit_codes[:1] == [133] and appliance.machine.boots >= 2
     assert appliance.sh("test -e /run/reboot-required; echo $?").strip() == "1"
     assert "enable_uart=1" in appliance.sh("cat /boot/firmware/config.txt")
-    _print_figure("first_provision_run_s", appliance.figures["first_run_s"])
+    figure("first_provision_run_s", appliance.figures["first_run_s"])
 
 
 def test_the_kiosk_is_active_after_ready_and_answers_its_page_and_health_check(appliance):
@@ -269,10 +276,10 @@ def test_the_device_registered_with_the_reference_cloud_on_the_host(appliance):
     assert mode == ["600", "kiosk"]
 
 
-def test_the_unit_hardening_scores_below_2(appliance):
+def test_the_unit_hardening_scores_below_2(appliance, figure):
     out = appliance.sh("systemd-analyze security kiosk.service --no-pager", check=False)
     score = float(re.search(r"Overall exposure level for kiosk\.service:\s+([\d.]+)", out).group(1))
-    _print_figure("systemd_analyze_security_kiosk", score)
+    figure("systemd_analyze_security_kiosk", score)
     assert score < 2.0, out[-3000:]
 
 
@@ -295,7 +302,7 @@ def test_a_check_run_reports_nothing_to_change_and_touches_nothing(appliance):
     assert appliance.show("kiosk.service", "MainPID")["MainPID"] == pid
 
 
-def test_a_stopped_kiosk_is_restarted_by_the_watchdog(appliance):
+def test_a_stopped_kiosk_is_restarted_by_the_watchdog(appliance, figure):
     props = appliance.show("kiosk.service", "MainPID", "NRestarts", "WatchdogUSec")
     assert props["WatchdogUSec"] == "30s"
     appliance.sh(f"kill -STOP {props['MainPID']}")
@@ -306,35 +313,35 @@ def test_a_stopped_kiosk_is_restarted_by_the_watchdog(appliance):
                 and int(now["NRestarts"]) > int(props["NRestarts"]))
 
     took = appliance.wait_until("watchdog restart of a SIGSTOPped kiosk", restarted, 120)
-    _print_figure("watchdog_restart_s", took)
+    figure("watchdog_restart_s", took)
     assert "Watchdog timeout" in appliance.sh("journalctl -b -u kiosk --no-pager")
 
 
-def test_a_reboot_comes_back_with_the_kiosk_active_and_these_figures(appliance):
+def test_a_reboot_comes_back_with_the_kiosk_active_and_these_figures(appliance, figure):
     boots = appliance.machine.boots
     appliance.sh("systemctl reboot", check=False)
     appliance.wait_until("the container booted again", lambda: appliance.machine.boots > boots, 120)
     appliance.wait_for_ssh()
     appliance.wait_until("kiosk active after the reboot", appliance.kiosk_active, 120)
-    _print_figure("cold_start_to_ready_s", appliance.start_to_ready_s())
-    _print_figure("idle_rss_mb", appliance.idle_rss_mb())
+    figure("cold_start_to_ready_s", appliance.start_to_ready_s())
+    figure("idle_rss_mb", appliance.idle_rss_mb())
 
 
-def test_on_a_pi_class_budget_the_kiosk_still_starts_and_idles(appliance):
+def test_on_a_pi_class_budget_the_kiosk_still_starts_and_idles(appliance, figure):
     appliance.sh("mkdir -p /etc/systemd/system/kiosk.service.d && printf '[Service]\\nCPUQuota=50%%\\n"
                  "MemoryMax=1G\\n' > /etc/systemd/system/kiosk.service.d/90-lab-budget.conf")
     try:
         appliance.sh("systemctl daemon-reload && systemctl restart kiosk.service")
         appliance.wait_until("kiosk active on the budget", appliance.kiosk_active, 120)
         assert appliance.show("kiosk.service", "CPUQuotaPerSecUSec")["CPUQuotaPerSecUSec"] == "500ms"
-        _print_figure("pi_budget_cold_start_to_ready_s", appliance.start_to_ready_s())
-        _print_figure("pi_budget_idle_rss_mb", appliance.idle_rss_mb())
+        figure("pi_budget_cold_start_to_ready_s", appliance.start_to_ready_s())
+        figure("pi_budget_idle_rss_mb", appliance.idle_rss_mb())
     finally:
         appliance.sh("rm -f /etc/systemd/system/kiosk.service.d/90-lab-budget.conf && "
                      "systemctl daemon-reload && systemctl restart kiosk.service")
 
 
-def test_an_upgrade_to_a_new_wheel_keeps_the_data(appliance, tmp_path):
+def test_an_upgrade_to_a_new_wheel_keeps_the_data(appliance, figure, tmp_path):
     data_before = appliance.sh("cd /var/lib/kiosk && sha256sum cloud-device.json && ls")
     newer = build_wheel(WORKTREE, tmp_path, version="99.0.0")
     run = appliance.provision("--tags", "app,healthcheck", wheel=newer)
@@ -344,3 +351,5 @@ def test_an_upgrade_to_a_new_wheel_keeps_the_data(appliance, tmp_path):
     assert version.strip() == "99.0.0"
     assert appliance.sh("cd /var/lib/kiosk && sha256sum cloud-device.json && ls") == data_before
     appliance.wait_until("kiosk active on the new wheel", appliance.kiosk_active, 120)
+    # The last check here: the whole lab so far, from building the card to this upgrade.
+    figure("appliance_lab_s", time.monotonic() - appliance.started)
