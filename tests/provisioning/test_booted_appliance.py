@@ -148,9 +148,11 @@ class Lab:
 def figure(pytestconfig):
     """Print a figure as a name=value line past pytest's capture, so `make test` shows it."""
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
 
     def show(name: str, value: float) -> None:
-        reporter.write_line(f"{name}={value:.2f}")
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"{name}={value:.2f}")
 
     return show
 
