@@ -39,7 +39,7 @@ def wait_for_stop(every_s: float = 1.0, tick: Callable[[], None] | None = None) 
 
 
 def liveness(runtime: Runtime) -> dict[str, bool]:
-    """Probe each loop the watchdog vouches for: the database writer, the service, every reader."""
+    """Probe each loop the watchdog vouches for: the database writer, the service, the sync worker, every reader."""
     probes: dict[str, bool] = {}
     try:
         runtime.store.write(lambda db: None, timeout=5)  # an empty transaction through the writer thread
@@ -47,6 +47,9 @@ def liveness(runtime: Runtime) -> dict[str, bool]:
     except Exception:
         probes["store-writer"] = False
     probes["service"] = runtime.service.heartbeat_age_s() < 10
+    if runtime.sync is not None:
+        # Busy without progress past its requests' deadlines (idle waits count as alive): a stuck worker.
+        probes["sync-worker"] = not runtime.sync.stalled()
     for reader in runtime.readers:
         probes[f"reader:{reader.reader_id}"] = bool(getattr(reader, "running", True))
     return probes

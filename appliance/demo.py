@@ -77,35 +77,43 @@ UNKNOWN_UID = "0000C0FFEE"
 DEMO_REWARDS = (("coffee", "Free coffee", 200), ("voucher10", "10% off voucher", 500), ("tote", "Club tote bag", 1500))
 
 
-def start_cloud(settings: Settings, data_dir: Path, port: int):
-    """The reference cloud beside the kiosk, with the demo device registered and its branch configured."""
+def start_cloud(data_dir: Path, port: int):
+    """The reference cloud beside the kiosk, bound before the kiosk's config names its port (0: any free one)."""
     from cloud.app import create_app
     from cloud.server import BackgroundServer
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return BackgroundServer(create_app(data_dir / "cloud.sqlite"), port=port)
+
+
+def register_device(settings: Settings, data_dir: Path, cloud_url: str) -> None:
+    """The demo device registered with the cloud and its branch configured; a moved cloud port is followed."""
     from cloud.store import CloudStore, load_config_file
     from kiosk.sync.client import CloudClient
-    from kiosk.sync.files import Credentials, save_credentials
+    from kiosk.sync.files import Credentials, load_credentials, save_credentials
     from kiosk.sync.setup import credentials_path
 
-    db = data_dir / "cloud.sqlite"
-    cloud_store = CloudStore(db)
+    cloud_store = CloudStore(data_dir / "cloud.sqlite")
     if cloud_store.config(settings.device.branch) is None and CLOUD_CONFIG.exists():
         cloud_store.set_config(settings.device.branch, load_config_file(CLOUD_CONFIG))
-    server = BackgroundServer(create_app(db), port=port)
     creds = credentials_path(settings)
-    if not creds.exists():
-        token = cloud_store.create_token(settings.device.branch)
-        with CloudClient(server.url) as client:
-            reg = client.register(token, name=settings.device.id)
-        save_credentials(creds, Credentials(server.url, reg.device_id, reg.device_key, reg.branch))
-    return server
+    if creds.exists():
+        known = load_credentials(creds)
+        if known.cloud_url != cloud_url:
+            save_credentials(creds, Credentials(cloud_url, known.device_id, known.device_key, known.branch))
+        return
+    token = cloud_store.create_token(settings.device.branch)
+    with CloudClient(cloud_url) as client:
+        reg = client.register(token, name=settings.device.id)
+    save_credentials(creds, Credentials(cloud_url, reg.device_id, reg.device_key, reg.branch))
 
 
 def prepare(data_dir: Path, port: int, cloud_port: int = 8700) -> Settings:
-    """Write the demo config, secrets and members once; later runs keep what the demo changed."""
+    """Write the demo config (each run: it names this run's ports), secrets and members once; later runs
+    keep what the demo changed in its database."""
     data_dir.mkdir(parents=True, exist_ok=True)
     config_file = data_dir / "kiosk.toml"
-    if not config_file.exists():
-        config_file.write_text(DEMO_CONFIG.format(port=port, cloud_port=cloud_port), encoding="utf-8")
+    config_file.write_text(DEMO_CONFIG.format(port=port or 8080, cloud_port=cloud_port), encoding="utf-8")
     settings = load(config_file)
     ensure_secrets(settings)
     with open_service(settings) as service:
@@ -148,24 +156,27 @@ def describe(settings: Settings) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk-demo", description="Run the kiosk with emulated readers.")
     parser.add_argument("--data-dir", type=Path, default=Path("var/demo"))
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--cloud-port", type=int, default=8700)
+    parser.add_argument("--port", type=int, default=8080, help="the kiosk page's port (0: any free one)")
+    parser.add_argument("--cloud-port", type=int, default=8700, help="the reference cloud's port (0: any free one)")
     args = parser.parse_args(argv)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(args.data_dir / "kiosk.log", "WARNING")
     try:
-        settings = prepare(args.data_dir, args.port, args.cloud_port)
-        secrets = load_secrets(settings.device.secrets_file)
-        print(describe(settings))
-        with start_cloud(settings, args.data_dir, args.cloud_port) as cloud, Runtime(settings, secrets) as runtime:
-            ctl = f".venv/bin/kioskctl --config {settings.path}"
-            print(f"\nThe kiosk is running: open {runtime.url} in a browser.")
-            print(f"Tap a card from a second terminal:  {ctl} tap 0A1B2C3D4E")
-            print(f"Swipe a bank card (it is refused):  {ctl} tap --kind magstripe '%B4111111111111111^TEST/CARD^28121010000000000?'")
-            print(f"Check a balance:                    {ctl} balance --card 0A1B2C3D4E")
-            print(f"POS tap to earn (docs/pos-api.yaml): the till's token is pos_token in {settings.device.secrets_file}")
-            print(f"Cloud sync:                         {ctl} sync status   (reference cloud on {cloud.url}/)")
-            print("Stop with Ctrl-C.", flush=True)
-            wait_for_stop()
+        with start_cloud(args.data_dir, args.cloud_port) as cloud:
+            settings = prepare(args.data_dir, args.port, cloud.port)
+            register_device(settings, args.data_dir, cloud.url)
+            secrets = load_secrets(settings.device.secrets_file)
+            print(describe(settings))
+            with Runtime(settings, secrets, port=args.port) as runtime:
+                ctl = f".venv/bin/kioskctl --config {settings.path}"
+                print(f"\nThe kiosk is running: open {runtime.url} in a browser.")
+                print(f"Tap a card from a second terminal:  {ctl} tap 0A1B2C3D4E")
+                print(f"Swipe a bank card (it is refused):  {ctl} tap --kind magstripe '%B4111111111111111^TEST/CARD^28121010000000000?'")
+                print(f"Check a balance:                    {ctl} balance --card 0A1B2C3D4E")
+                print(f"POS tap to earn (docs/pos-api.yaml): the till's token is pos_token in {settings.device.secrets_file}")
+                print(f"Cloud sync:                         {ctl} sync status   (reference cloud on {cloud.url}/)")
+                print("Stop with Ctrl-C.", flush=True)
+                wait_for_stop()
     except KioskError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return 2

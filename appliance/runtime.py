@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from appliance.web_server import WebServer
-from kiosk.config import Secrets, Settings
+from kiosk.config import Secrets, Settings, network_warning
 from kiosk.flows import KioskFlows, build_flows
 from kiosk.identity import digital_card_key
 from kiosk.service import KioskService
@@ -117,6 +117,9 @@ class Runtime:
         self._closers.append(self.flows.close)
         app, self.socketio = create_app(self.flows, s)
         self.app = app
+        warning = network_warning(s.web)
+        if warning:
+            log.warning("%s", warning)
         self._server = WebServer(app, self.socketio, host=s.web.host, port=self._port).start()
         self._closers.append(self._server.close)
         log.info("kiosk %s serving on %s", s.device.id, self.url)

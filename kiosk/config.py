@@ -33,6 +33,8 @@ class WebSettings:
     language: str = "fa"
     idle_timeout_s: int = 20
     calendar: str = "jalali"
+    # Listening beyond loopback (for the tills) must be asked for by name; the network then reaches /pos/v1 only.
+    open_to_network: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,9 +273,15 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
                 "language": _choice(*LANGUAGES),
                 "idle_timeout_s": _int(3, 600),
                 "calendar": _choice("jalali", "gregorian"),
+                "open_to_network": _bool,
             },
         )
     )
+    if not is_loopback_host(web.host) and not web.open_to_network:
+        raise ConfigError(
+            f"web.host = {web.host!r} would open the kiosk to the network; the kiosk's own screen needs only "
+            "127.0.0.1. To let tills reach the POS API, also set web.open_to_network = true (the network then "
+            "reaches /pos/v1 only, with its bearer token); otherwise set web.host = \"127.0.0.1\"")
     readers_raw = raw.get("readers", [])
     if not isinstance(readers_raw, list):
         raise _fail("readers", readers_raw, "an array of [[readers]] tables")
@@ -343,6 +351,25 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
         raise ConfigError("enrollment.sms_otp = true needs [cloud] url: one-time codes are sent through the "
                           "cloud's SMS hook; set the cloud url or set sms_otp = false")
     return settings
+
+
+def is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
+
+
+def network_warning(web: WebSettings) -> str | None:
+    """What the log and `doctor` say about a kiosk listening beyond loopback, or None."""
+    if is_loopback_host(web.host):
+        return None
+    return (f"web.host = {web.host!r} with open_to_network: port {web.port} is reachable from the network; "
+            "only /pos/v1 (bearer token) answers there, so keep the port firewalled to the tills")
 
 
 def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from typing import Callable
 
 import pytest
 
+from tests.support import leaks
+
 from kiosk.config import Secrets, Settings, load, load_secrets, write_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,24 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def session_owned() -> leaks.Owned:
+    """What session-scoped fixtures (the browser) start and keep for the whole run."""
+    return leaks.Owned()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def nothing_left_behind(request, session_owned):
+    """Fails a test module that leaves a thread, a child process, a listening socket or an open file
+    behind once its fixtures are torn down (autouse and module-scoped: set up before, torn down after,
+    the module's own fixtures)."""
+    before = leaks.snapshot()
+    yield
+    left = leaks.leaks_after(before, owned=session_owned)
+    if left:
+        pytest.fail(f"{request.node.nodeid} left behind: " + "; ".join(left), pytrace=False)
 
 
 def write_config(directory: Path, extra: str = "", *, readers: str | None = None, device_id: str = "test-kiosk",
@@ -110,14 +130,16 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 5.0, what: st
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(session_owned):
     """Debian's chromium driven by Playwright; skipped with a reason where it is not installed."""
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make test installs it as root)")
     from playwright.sync_api import sync_playwright
 
+    before = leaks.snapshot()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        session_owned.add(leaks.snapshot(), before)
         try:
             yield browser
         finally:

@@ -1,6 +1,7 @@
 """`make demo` runs `python -m appliance.demo`: it must come up, take a tap and sync to its cloud."""
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -9,15 +10,14 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT, free_port, kioskctl, wait_until
+from tests.conftest import ROOT, kioskctl, wait_until
 
 
 def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference_cloud(tmp_path: Path):
-    port, cloud_port = free_port(), free_port()
     data = tmp_path / "demo"
+    # Port 0 for both: each server binds its own port and the demo prints it (no port picked, then bound later).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "appliance.demo", "--data-dir", str(data), "--port", str(port),
-         "--cloud-port", str(cloud_port)],
+        [sys.executable, "-m", "appliance.demo", "--data-dir", str(data), "--port", "0", "--cloud-port", "0"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: list[str] = []
@@ -31,14 +31,18 @@ def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference
             if "Stop with Ctrl-C" in line:
                 break
         out = "".join(lines)
-        assert f"open http://127.0.0.1:{port}/" in out, out
+        found = re.search(r"open http://127\.0\.0\.1:(\d+)/ in a browser", out)
+        assert found, out
+        port = int(found.group(1))
+        cloud = re.search(r"reference cloud on (http://127\.0\.0\.1:\d+)/", out)
+        assert cloud, out
         assert "0A1B2C3D4E" in out and "points" in out and "tap 0A1B2C3D4E" in out
         assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200
         config = data / "kiosk.toml"
         assert "tapped" in kioskctl(config, "tap", "0A1B2C3D4E").stdout
         wait_until(lambda: "link: online" in kioskctl(config, "sync", "status", check=False).stdout,
                    timeout_s=20, what="the demo kiosk to sync with its cloud")
-        status = requests.get(f"http://127.0.0.1:{cloud_port}/v1/status", timeout=5).json()
+        status = requests.get(f"{cloud.group(1)}/v1/status", timeout=5).json()
         assert status["counts"]["members"] == 3 and status["devices"][0]["name"] == "demo-kiosk"
     finally:
         proc.send_signal(signal.SIGINT)

@@ -34,6 +34,17 @@ def create_app(built: KioskFlows, settings: Settings, *,
         KIOSK_SOCKET_TRANSPORTS="polling",
     )
     app.extensions["kiosk_service"] = service
+
+    @app.before_request
+    def only_the_tills_from_the_network():
+        # Registered before the CSRF check. With web.host opened to the tills, the network reaches the till API
+        # only; the screen, its socket (web/screen.py admits_socket), the shopper and staff APIs answer the
+        # kiosk's own browser.
+        if request.path.startswith(f"{pos_api.blueprint.url_prefix}/") or screen.is_loopback(request.remote_addr):
+            return None
+        return jsonify({"error": "local_only", "message": "only the kiosk's own screen may use this; "
+                        f"tills use {pos_api.blueprint.url_prefix}/"}), 403
+
     kiosk_flows = flows.WebFlows(built, Tokens(secret))
     service.subscribe(kiosk_flows.observe)
     app.extensions["kiosk_flows"] = kiosk_flows
@@ -61,5 +72,5 @@ def create_app(built: KioskFlows, settings: Settings, *,
         logger=False,
         engineio_logger=False,
     )
-    bridge.connect(service, socketio, kiosk_flows.decorate)
+    bridge.connect(service, socketio, screen.admits_socket, kiosk_flows.decorate)
     return app, socketio

@@ -1,21 +1,38 @@
-"""The one bridge from service events to Socket.IO clients."""
+"""The one bridge from service events to Socket.IO clients: the kiosk page's own sessions, nobody else.
+
+A connect must carry the token the page got with its HTML (web/screen.py admits it); a client that cannot
+show one is refused and hears nothing. Events go to the room of admitted pages, never as a broadcast.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask_socketio import SocketIO
+from flask_socketio import SocketIO, join_room
 
 from kiosk.service import KioskService
 from kiosk.ui_events import PAGE_EVENTS
 
 
 Decorate = Callable[[str, dict[str, Any]], dict[str, Any]]
+Admit = Callable[[Any], bool]
+
+#: The Socket.IO room every admitted kiosk page joins; the only audience of the service's events.
+PAGE_ROOM = "kiosk-page"
 
 
-def connect(service: KioskService, socketio: SocketIO, decorate: Decorate | None = None) -> None:
-    """``decorate`` seals ids into tokens and adds localised dates before a payload leaves the server."""
+def connect(service: KioskService, socketio: SocketIO, admit: Admit, decorate: Decorate | None = None) -> None:
+    """``admit(auth)`` decides a connect (in its request context); ``decorate`` seals ids into tokens and adds
+    localised dates before a payload leaves the server."""
+
+    @socketio.on("connect")
+    def on_connect(auth: Any = None) -> bool:
+        if not admit(auth):
+            return False  # the client gets connect_error and no session at all
+        join_room(PAGE_ROOM)
+        return True
+
     def forward(name: str, payload: dict[str, Any]) -> None:
         if name in PAGE_EVENTS:
-            socketio.emit(name, decorate(name, payload) if decorate else payload)
+            socketio.emit(name, decorate(name, payload) if decorate else payload, to=PAGE_ROOM)
 
     service.subscribe(forward)

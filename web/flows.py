@@ -5,6 +5,8 @@ appliance.runtime) and handed to create_app; they live in ``app.extensions["kios
 """
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,10 @@ from web.localize import format_all
 from web.tokens import Tokens
 
 
+# How long after a staff card tap the page may fetch the staff token.
+STAFF_CARD_CLAIM_S = 10.0
+
+
 @dataclass
 class WebFlows:
     """The built flows as the blueprints see them, plus the tokens that stand for ids on the page."""
@@ -31,6 +37,9 @@ class WebFlows:
     core: KioskFlows
     tokens: Tokens
     link_status: dict[str, Any] = field(default_factory=dict)  # the sync worker's last link_state payload
+    # The staff card just tapped, (staff id, monotonic deadline): the page fetches its token over HTTP, once.
+    staff_card_entry: tuple[str, float] | None = None
+    _entry_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def service(self) -> KioskService:
@@ -76,6 +85,17 @@ class WebFlows:
     def observe(self, name: str, payload: dict[str, Any]) -> None:
         if name == UiEvent.LINK_STATE:
             self.link_status = dict(payload)
+        if name == UiEvent.STAFF_ENTER:
+            with self._entry_lock:
+                self.staff_card_entry = (payload["staff_id"], time.monotonic() + STAFF_CARD_CLAIM_S)
+
+    def take_staff_entry(self) -> str | None:
+        """The staff id of a staff card tapped in the last few seconds, once; None otherwise."""
+        with self._entry_lock:
+            entry, self.staff_card_entry = self.staff_card_entry, None
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
 
     def decorate(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """What the bridge adds before a payload leaves the server: sealed ids, localised dates."""
@@ -91,7 +111,7 @@ class WebFlows:
             if tap is not None:
                 payload["card"] = self.tokens.seal("card", [tap.card_ref, tap.tech, tap.label])
         if name == UiEvent.STAFF_ENTER:
-            payload["token"] = self.tokens.seal("staff", payload["staff_id"])
+            payload = {}  # not even who: the page asks for the token over its own session (take_staff_entry)
         return payload
 
 

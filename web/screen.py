@@ -1,9 +1,19 @@
-"""The kiosk screen blueprint: the page and the health check."""
+"""The kiosk screen blueprint: the page, the token its Socket.IO connection must show, and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+import ipaddress
+import secrets
+from typing import Any, Mapping
+from urllib.parse import urlsplit
 
+from flask import Blueprint, current_app, jsonify, render_template, request, session
+
+from web.flows import flows
 from web.localize import JALALI_MONTHS
+from web.tokens import TokenError
+
+# The page's socket token seals this session value: a token copied out of one session opens no other.
+PAGE_NONCE = "page_socket"
 
 blueprint = Blueprint("screen", __name__)
 
@@ -26,7 +36,50 @@ def index() -> str:
         this_year=today.year,
         consent_version=settings.members.consent_version,
         link=service.link,
+        socket_token=page_socket_token(),
     )
+
+
+def page_socket_token() -> str:
+    """A token for this page load, bound to the Flask session (the cookie the page's socket also sends)."""
+    if PAGE_NONCE not in session:
+        session[PAGE_NONCE] = secrets.token_urlsafe(24)
+    return flows().tokens.seal("socket", session[PAGE_NONCE])
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return address is not None and ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def same_origin(headers: Mapping[str, str], host_url: str) -> bool:
+    """Did a browser page of this very server send the request?
+
+    Origin, when present, must be this server's. Browsers leave Origin out of a same-origin GET (the
+    Socket.IO handshake is one), and then Sec-Fetch-Site says "same-origin"; a request with neither did
+    not come from a browser page at all.
+    """
+    origin = headers.get("Origin")
+    if origin:
+        mine = urlsplit(host_url)
+        theirs = urlsplit(origin)
+        return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc)
+    return headers.get("Sec-Fetch-Site") == "same-origin"
+
+
+def admits_socket(auth: Any) -> bool:
+    """The connect handler's check: a loopback peer, same-origin, and this session's page token."""
+    if not is_loopback(request.remote_addr) or not same_origin(request.headers, request.host_url):
+        return False
+    token = auth.get("token") if isinstance(auth, dict) else None
+    try:
+        # No age limit: the kiosk page stays open for days; the token dies with its session.
+        nonce = flows().tokens.open("socket", token, None)
+    except TokenError:
+        return False
+    return PAGE_NONCE in session and secrets.compare_digest(str(nonce), session[PAGE_NONCE])
 
 
 @blueprint.get("/healthz")

@@ -43,6 +43,15 @@ def pin() -> ResponseReturnValue:
     return answer("pin", {"staff_id": "pin"})
 
 
+@blueprint.post("/card")
+def card() -> ResponseReturnValue:
+    """The token for a staff card tapped just now: never sent over Socket.IO, fetched once by the page."""
+    staff = flows().take_staff_entry()
+    if staff is None:
+        return fail("no_staff_card", "no staff card was tapped just now; tap it again", 401)
+    return answer(staff, {"staff_id": staff})
+
+
 @blueprint.post("/status")
 def status() -> ResponseReturnValue:
     staff = staff_id()

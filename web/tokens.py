@@ -26,7 +26,8 @@ class Tokens:
     def seal(self, kind: str, data: Any) -> str:
         return URLSafeTimedSerializer(self._secret, salt=f"kiosk-{kind}").dumps(data)
 
-    def open(self, kind: str, token: Any, max_age_s: float) -> Any:
+    def open(self, kind: str, token: Any, max_age_s: float | None) -> Any:
+        """The sealed data, or TokenError; ``max_age_s=None`` for a token that lives as long as what it is bound to."""
         if not isinstance(token, str) or not token:
             raise TokenError(expired=False)
         try:

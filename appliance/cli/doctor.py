@@ -39,6 +39,7 @@ class CheckResult:
     ok: bool
     detail: str
     fix: str = ""
+    warn: bool = False  # passes, but a technician should know (e.g. the kiosk listens beyond loopback)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class DoctorSettings:
     min_free_bytes: int = MIN_FREE_BYTES
     cloud_timeout_s: float = 3.0
     problems: tuple[str, ...] = field(default_factory=tuple)
+    network_warning: str | None = None
 
 
 def reader_device(uri: str) -> tuple[str | None, str]:
@@ -229,6 +231,8 @@ def run_checks(settings: DoctorSettings, now: Callable[[], float] = time.time,
         results.append(check_device_key(settings.data_dir / CREDENTIALS_FILE, settings.service_user))
     results.extend(check_readers(settings.reader_uris))
     results.append(check_disk(settings.data_dir, settings.min_free_bytes))
+    if settings.network_warning:
+        results.append(CheckResult("web listener", True, settings.network_warning, warn=True))
     cloud, server_time = check_cloud(settings.cloud_url, settings.ca_file,
                                      settings.cloud_timeout_s, get)
     results.append(cloud)
@@ -242,7 +246,7 @@ def settings_from_toml(config_path: Path) -> DoctorSettings:
     A config the kiosk would refuse becomes a failed check with the loader's message (it
     names the key); the other checks still run from whatever the file says.
     """
-    from kiosk.config import load
+    from kiosk.config import load, network_warning
 
     problems: list[str] = []
     try:
@@ -257,6 +261,7 @@ def settings_from_toml(config_path: Path) -> DoctorSettings:
             reader_uris=tuple(r.uri for r in settings.readers),
             cloud_url=settings.cloud.url or None,
             ca_file=str(settings.cloud.ca_file) if settings.cloud.ca_file else None,
+            network_warning=network_warning(settings.web),
         )
     try:
         data = tomllib.loads(config_path.read_text())
@@ -278,7 +283,7 @@ def settings_from_toml(config_path: Path) -> DoctorSettings:
 
 
 def format_result(result: CheckResult) -> str:
-    line = f"[{' OK ' if result.ok else 'FAIL'}] {result.name}: {result.detail}"
+    line = f"[{('WARN' if result.warn else ' OK ') if result.ok else 'FAIL'}] {result.name}: {result.detail}"
     return line if result.ok or not result.fix else f"{line} -> fix: {result.fix}"
 
 

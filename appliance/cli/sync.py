@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime, timezone
 
 from kiosk import protocol
+from kiosk.clock import utcnow
 from kiosk.config import Settings
 from kiosk.store import Store
 from kiosk.sync.client import CloudClient
@@ -99,7 +101,10 @@ def cmd_sync_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
-    """List events waiting for the cloud (or, with --parked, those the cloud refused)."""
+    """List events waiting for the cloud (or, with --parked, those the cloud refused); `outbox requeue`
+    sends parked events again."""
+    if getattr(args, "outbox_cmd", None) == "requeue":
+        return cmd_outbox_requeue(args, settings)
     with Store(settings.database_path, device_id=settings.device.id) as store:
         if args.parked:
             rows = store.outbox_parked(limit=args.limit)
@@ -115,6 +120,20 @@ def cmd_outbox(args: argparse.Namespace, settings: Settings) -> int:
     more = f" (showing {len(rows)})" if depth > len(rows) else ""
     print(f"{depth} event(s) waiting{more}")
     return 0
+
+
+def cmd_outbox_requeue(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.event_ids) == args.all:
+        print("kioskctl outbox requeue: name the parked event ids, or --all (not both)", file=sys.stderr)
+        return 2
+    if not args.reason.strip():
+        print("kioskctl outbox requeue: --reason must say why", file=sys.stderr)
+        return 2
+    with Store(settings.database_path, device_id=settings.device.id) as store:
+        count = store.outbox_requeue(None if args.all else args.event_ids, args.reason, utcnow())
+    asked = "all parked events" if args.all else f"{len(args.event_ids)} named event(s)"
+    print(f"requeued {count} of {asked}; the sync worker sends them on its next round")
+    return 0 if args.all or count == len(args.event_ids) else 1
 
 
 def add_sync_commands(sub: argparse._SubParsersAction) -> None:
@@ -135,3 +154,9 @@ def add_sync_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--parked", action="store_true", help="list events the cloud refused instead")
     p.set_defaults(func=cmd_outbox)
+    requeue = p.add_subparsers(dest="outbox_cmd").add_parser(
+        "requeue", help="send parked events again (after fixing why they were refused)")
+    requeue.add_argument("event_ids", nargs="*", metavar="EVENT_ID")
+    requeue.add_argument("--all", action="store_true", help="every parked event")
+    requeue.add_argument("--reason", required=True, help="why, kept with each event")
+    requeue.set_defaults(func=cmd_outbox)

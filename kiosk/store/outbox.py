@@ -82,6 +82,32 @@ class OutboxMixin:
 
         self.write(tx)
 
+    def outbox_requeue(self, event_ids: list[str] | None, reason: str, at: datetime) -> int:
+        """Send parked events again (all of them for ``event_ids=None``), noting who asked and why; returns how
+        many. For events parked on a cause since fixed (a cloud bug, a config the cloud lacked)."""
+        if not reason.strip():
+            raise ValueError("say why the events are requeued (--reason)")
+        stamp = iso(at)
+        note = f"requeued {stamp}: {reason.strip()}"[:500]
+        counted: list[int] = []
+
+        def tx(db: sqlite_utils.Database) -> None:
+            if event_ids is None:
+                ids = [r[0] for r in db.execute("SELECT event_id FROM outbox WHERE rejected_at IS NOT NULL")]
+            else:
+                ids = list(event_ids)
+            done = 0
+            for event_id in ids:
+                cursor = db.execute("UPDATE outbox SET rejected_at = NULL, next_attempt_at = ?, last_error = ? "
+                                    "WHERE event_id = ? AND rejected_at IS NOT NULL", [stamp, note, event_id])
+                if cursor.rowcount:
+                    db.execute("UPDATE ledger SET cloud_state = 'pending' WHERE event_id = ?", [event_id])
+                    done += 1
+            counted.append(done)
+
+        self.write(tx)
+        return counted[0]
+
     def outbox_parked(self, limit: int = 100) -> list[dict[str, Any]]:
         """Events the cloud refused, newest first, for staff to look at."""
         rows = self.query(

@@ -19,7 +19,10 @@ import requests
 
 from kiosk import protocol
 from kiosk.clock import utcnow
-from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, NotRegistered, OtpRateLimited
+from kiosk.sync.answers import check_status, decode_json, match_results, require_object
+from kiosk.sync.deadline import DeadlineAdapter
+from kiosk.sync.errors import (AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, MalformedAnswer, NotRegistered,
+                               OtpRateLimited)
 
 Clock = Callable[[], datetime]
 
@@ -36,6 +39,7 @@ class Registration:
 class BatchReply:
     results: list[dict[str, Any]]
     server_time: datetime | None
+    document: dict[str, Any]
 
     def delivered_ids(self) -> list[str]:
         return [r["event_id"] for r in self.results if r.get("status") in protocol.DELIVERED_STATUSES]
@@ -43,12 +47,24 @@ class BatchReply:
     def rejected(self) -> list[dict[str, Any]]:
         return [r for r in self.results if r.get("status") == protocol.REJECTED]
 
+    def by_event(self, event_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Each sent event's result, found by its id (MalformedAnswer unless every one is named once)."""
+        return match_results(self.document, event_ids)
+
 
 @dataclass(frozen=True)
 class ConfigReply:
     not_modified: bool
     etag: str | None
     document: dict[str, Any] | None
+
+
+def _unreachable(exc: requests.exceptions.RequestException) -> CloudUnavailable:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return CloudUnavailable(f"TLS check of the cloud failed: {exc}; check the CA file")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return CloudUnavailable(f"the cloud did not answer in time: {exc.__class__.__name__}")
+    return CloudUnavailable(f"cannot reach the cloud: {exc.__class__.__name__}")
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -80,6 +96,7 @@ class CloudClient:
         session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 15.0,
+        deadline: float | None = None,
         ca_file: str | None = None,
         verify_tls: bool = True,
     ) -> None:
@@ -95,6 +112,11 @@ class CloudClient:
         self.session = session or requests.Session()
         self._owns_session = session is None
         self.timeout = (connect_timeout, read_timeout)
+        # The whole request, reply included: the read timeout alone is per read, and a trickle resets it.
+        self.deadline = deadline if deadline is not None else connect_timeout + read_timeout
+        self._adapter = DeadlineAdapter()
+        self.session.mount("http://", self._adapter)
+        self.session.mount("https://", self._adapter)
         # A CA file pins the chain's own CA; verify_tls=False exists only for loopback demos.
         self.verify: bool | str = ca_file if ca_file else verify_tls
         self.last_server_time: datetime | None = None
@@ -107,7 +129,7 @@ class CloudClient:
         beside the sync worker, so it gets its own.
         """
         twin = CloudClient(self.base_url, device_id=self.device_id, device_key=self.device_key, clock=self.clock,
-                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1])
+                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1], deadline=self.deadline)
         twin.verify = self.verify
         return twin
 
@@ -135,20 +157,33 @@ class CloudClient:
             all_headers.update(protocol.signed_headers(
                 self.device_id, self.device_key, sent_at, method, path_and_query, body
             ))
-        try:
-            response = self.session.request(
-                method, self.base_url + path_and_query, data=body or None, headers=all_headers,
-                timeout=self.timeout, verify=self.verify, allow_redirects=False,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise CloudUnavailable(f"TLS check of the cloud failed: {exc}; check the CA file") from exc
-        except requests.exceptions.Timeout as exc:
-            raise CloudUnavailable(f"the cloud did not answer in time: {exc.__class__.__name__}") from exc
-        except requests.exceptions.RequestException as exc:
-            raise CloudUnavailable(f"cannot reach the cloud: {exc.__class__.__name__}") from exc
+        with self._adapter.deadline(self.deadline) as deadline:
+            try:
+                response = self.session.request(
+                    method, self.base_url + path_and_query, data=body or None, headers=all_headers,
+                    timeout=self.timeout, verify=self.verify, allow_redirects=False,
+                )
+            except requests.exceptions.RequestException as exc:
+                if deadline.expired:
+                    raise self._too_slow() from exc
+                raise _unreachable(exc) from exc
+        if deadline.expired:  # a body without a length ends "normally" when its socket is cut
+            raise self._too_slow()
         self._note_server_time(response)
+        check_status(response.status_code, response.headers.get("Location"))
         self._raise_for_status(response)
         return response
+
+    def _too_slow(self) -> CloudUnavailable:
+        return CloudUnavailable(f"the cloud did not finish answering within {self.deadline:.1f} s "
+                                "(a reply trickling in, or a stalled network)")
+
+    @staticmethod
+    def _json(response: requests.Response, what: str) -> dict[str, Any]:
+        """The reply's JSON object, or MalformedAnswer (HTML, cut short, not an object)."""
+        document = decode_json(response.content, status=response.status_code,
+                               content_type=response.headers.get("Content-Type", ""), what=what)
+        return require_object(document, what, status=response.status_code)
 
     def _note_server_time(self, response: requests.Response) -> None:
         stamp = response.headers.get(protocol.HEADER_SERVER_TIME, "")
@@ -190,8 +225,12 @@ class CloudClient:
 
     def register(self, token: str, name: str = "") -> Registration:
         body = json.dumps({"token": token, "name": name}).encode()
-        reply = self._request("POST", "/v1/register", body, signed=False).json()
-        registration = Registration(reply["device_id"], reply["device_key"], reply["branch"], reply["server_time"])
+        reply = self._json(self._request("POST", "/v1/register", body, signed=False), "registration")
+        fields = [reply.get(key) for key in ("device_id", "device_key", "branch", "server_time")]
+        if not all(isinstance(value, str) and value for value in fields):
+            raise MalformedAnswer("the cloud's registration lacks device_id, device_key, branch or server_time",
+                                  status=200)
+        registration = Registration(*fields)
         self.device_id, self.device_key = registration.device_id, registration.device_key
         return registration
 
@@ -199,12 +238,20 @@ class CloudClient:
         """POST outbox payloads (JSON text each); the reply has one result per payload."""
         body = protocol.encode_batch(payloads)
         response = self._request("POST", f"/v1/devices/{self.device_id}/events", body)
-        reply = response.json()
+        if response.status_code != 200:
+            raise MalformedAnswer(f"the cloud answered a batch with HTTP {response.status_code}, not 200",
+                                  status=response.status_code)
+        reply = self._json(response, "batch reply")
         results = reply.get("results")
-        if not isinstance(results, list) or len(results) != len(payloads):
-            raise CloudUnavailable("the cloud's batch reply does not list every event; will retry")
-        server_time = protocol.parse_time(reply["server_time"]) if reply.get("server_time") else None
-        return BatchReply(results, server_time)
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results) \
+                or len(results) != len(payloads):
+            raise MalformedAnswer("the cloud's batch reply does not list a result for every event; will retry",
+                                  status=200)
+        try:
+            server_time = protocol.parse_time(reply["server_time"]) if reply.get("server_time") else None
+        except (TypeError, ValueError) as exc:
+            raise MalformedAnswer(f"the cloud's batch reply has a bad server_time: {exc}", status=200) from exc
+        return BatchReply(results, server_time, reply)
 
     def fetch_config(self, etag: str | None = None) -> ConfigReply:
         headers = {"If-None-Match": etag} if etag else {}
@@ -212,13 +259,9 @@ class CloudClient:
         if response.status_code == 304:
             return ConfigReply(True, response.headers.get("ETag", etag), None)
         if response.status_code == 404:
-            message = response.json().get("message", "the cloud has no config for this branch yet")
-            raise CloudRefused(message, status=404, code="no_config")
-        try:
-            document = response.json()
-        except ValueError as exc:
-            raise protocol.InvalidConfig("the cloud sent a config that is not JSON; keeping the last good one") from exc
-        return ConfigReply(False, response.headers.get("ETag"), document)
+            message = self._json(response, "answer").get("message", "the cloud has no config for this branch yet")
+            raise CloudRefused(str(message), status=404, code="no_config")
+        return ConfigReply(False, response.headers.get("ETag"), self._json(response, "config"))
 
     def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
         """Chain-wide member and balance, or None if the cloud does not know the card/member."""
@@ -226,7 +269,7 @@ class CloudClient:
         response = self._request("GET", f"/v1/members/lookup?{query}")
         if response.status_code == 404:
             return None
-        return response.json()
+        return self._json(response, "card look-up")
 
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 
@@ -249,7 +292,7 @@ class CloudClient:
     def verify_otp(self, phone: str, purpose: str, code: str) -> protocol.OtpVerdict:
         """The cloud's verdict on a typed code: ok, wrong (with attempts left), expired or locked."""
         body = json.dumps({"phone": phone, "purpose": purpose, "code": code}).encode()
-        reply = self._request("POST", f"/v1/devices/{self.device_id}/otp/verify", body).json()
+        reply = self._json(self._request("POST", f"/v1/devices/{self.device_id}/otp/verify", body), "code check")
         result, left = reply.get("result"), reply.get("attempts_left", 0)
         if result not in protocol.OTP_RESULTS or not isinstance(left, int):
             raise CloudUnavailable(f"the cloud's code check answered {reply!r}, which is not a verdict")

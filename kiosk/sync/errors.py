@@ -20,6 +20,12 @@ class CloudUnavailable(SyncError):
         self.status = status
 
 
+class MalformedAnswer(CloudUnavailable):
+    """Something answered, but not with the protocol: HTML, truncated or wrong-shaped JSON, a redirect, an
+    unknown status (a captive portal, a proxy's error page, a wrong URL). A failed attempt like any other:
+    the events stay queued, the link is not online, the next try waits its backoff."""
+
+
 class OtpRateLimited(CloudUnavailable):
     """The cloud sent this phone too many one-time codes lately; ask again after ``retry_after`` seconds."""
 

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 from kiosk import protocol
 from kiosk.errors import KioskError, StoreError
 from kiosk.sync.client import CloudClient
-from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, SyncError
+from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, MalformedAnswer, SyncError
 from kiosk.sync.files import ConfigCache, StatusFile
 from kiosk.sync.policy import Backoff, LinkState, next_link_state
 
@@ -104,6 +105,7 @@ class SyncWorker:
         on_config: Callable[[dict[str, Any]], None] | None = None,
         status_file: StatusFile | None = None,
         on_status: Callable[[SyncStatus], None] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 0 < batch_events <= protocol.MAX_BATCH_EVENTS:
             raise KioskError(f"batch_events must be 1..{protocol.MAX_BATCH_EVENTS}, got {batch_events}")
@@ -133,6 +135,10 @@ class SyncWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        # For the watchdog: when the worker last made progress, and whether it is waiting by choice.
+        self._monotonic = monotonic
+        self._last_beat = monotonic()
+        self._idle = False
 
     # -- status -----------------------------------------------------------------------
 
@@ -140,6 +146,25 @@ class SyncWorker:
     def status(self) -> SyncStatus:
         with self._status_lock:
             return self._status
+
+    def heartbeat_age_s(self) -> float:
+        """Seconds since the worker last made progress; 0 while it waits for its next round by choice.
+
+        Every request has a total deadline (CloudClient.deadline), so a worker that is not idle and has
+        not beaten for a few deadlines is stuck, and the watchdog should stop vouching for the kiosk.
+        """
+        if self._idle:
+            return 0.0
+        return max(0.0, self._monotonic() - self._last_beat)
+
+    def stalled(self, max_age_s: float | None = None) -> bool:
+        """True when the worker has been busy without progress for longer than ``max_age_s`` (by default two
+        request deadlines and a little: a config pull and a batch may each use a whole one)."""
+        limit = max_age_s if max_age_s is not None else 2 * self.client.deadline + 5.0
+        return self.heartbeat_age_s() > limit
+
+    def _beat(self) -> None:
+        self._last_beat = self._monotonic()
 
     def _update(self, **changes: Any) -> SyncStatus:
         with self._status_lock:
@@ -187,6 +212,7 @@ class SyncWorker:
         while max_batches is None or result.batches < max_batches:
             if self._stop.is_set():
                 break
+            self._beat()
             now = self.clock()
             limit = 1 if self._isolate_left else self.batch_events
             try:
@@ -256,21 +282,35 @@ class SyncWorker:
         except CloudUnavailable as exc:
             self._retry_later(ids, now, exc, retry_after=exc.retry_after)
             return None
+        try:
+            answers = reply.by_event(ids)
+        except MalformedAnswer as exc:
+            self._retry_later(ids, now, exc)
+            return None
         delivered: list[str] = []
         rejected: dict[str, str] = {}
-        for event_id, answer in zip(ids, reply.results):
-            if answer.get("event_id") not in (event_id, None):
-                self._retry_later(ids, now, CloudUnavailable("the cloud answered for other events; will resend"))
-                return None
-            if answer.get("status") in protocol.DELIVERED_STATUSES:
+        unknown: dict[str, str] = {}
+        for event_id in ids:
+            answer = answers[event_id]
+            status = answer.get("status")
+            if status in protocol.DELIVERED_STATUSES:
                 delivered.append(event_id)
-            else:
+            elif status == protocol.REJECTED:
                 rejected[event_id] = str(answer.get("reason") or "rejected without a reason")
+            else:
+                unknown[event_id] = repr(status)
         if delivered:
             self.store.outbox_delivered(delivered, now)
         if rejected:
             log.warning("cloud rejected %d events: %s", len(rejected), rejected)
             self.store.outbox_rejected(rejected, now)
+        if unknown:
+            # Not a verdict: the events stay queued and go again after the backoff, never parked on a guess.
+            error = MalformedAnswer(f"the cloud answered {len(unknown)} events with a status the protocol does "
+                                    f"not have ({', '.join(sorted(set(unknown.values())))}); will resend them",
+                                    status=200)
+            self._retry_later(list(unknown), now, error)
+            return None
         self._succeeded(
             now,
             delivered_total=self.status.delivered_total + len(delivered),
@@ -304,8 +344,15 @@ class SyncWorker:
         now = self.clock()
         self._config_due = now + timedelta(seconds=self.config_interval)
         cached = self.config_cache.load() if self.config_cache else None
+        self._beat()
         try:
             reply = self.client.fetch_config(cached[1] if cached else None)
+        except MalformedAnswer as exc:
+            # Whatever answered is not the cloud: the link is not online, however the last batch went.
+            self._unreachable_streak = 0
+            self._update(link=LinkState.DEGRADED, last_error=str(exc), config_error=f"config pull failed: {exc}")
+            log.info("config pull failed: %s", exc)
+            return False
         except SyncError as exc:
             answered = isinstance(exc, CloudRefused) or (isinstance(exc, CloudUnavailable) and exc.status is not None)
             if answered:
@@ -314,8 +361,8 @@ class SyncWorker:
                 self._lift_offline(LinkState.ONLINE if getattr(exc, "code", "") == "no_config" else LinkState.DEGRADED)
             self._update(config_error=f"config pull failed: {exc}")
             return False
-        self._lift_offline(LinkState.ONLINE)
         if reply.not_modified:
+            self._lift_offline(LinkState.ONLINE)
             self._update(config_pulled_at=now, config_error="")
             return False
         document = reply.document
@@ -324,9 +371,11 @@ class SyncWorker:
             if self.config_validator is not None:
                 self.config_validator(document)  # type: ignore[arg-type]
         except (KioskError, ValueError, TypeError, KeyError) as exc:
+            self._lift_offline(LinkState.DEGRADED)
             self._update(config_error=f"refused the cloud's config ({exc}); keeping the last good one")
             log.warning("refused config from the cloud: %s", exc)
             return False
+        self._lift_offline(LinkState.ONLINE)
         assert document is not None
         if self.config_cache is not None and reply.etag:
             self.config_cache.save(document, reply.etag)
@@ -341,9 +390,13 @@ class SyncWorker:
         Only OFFLINE is lifted (an idle kiosk starts there and has no batch to prove the link
         with); ONLINE/DEGRADED stay the outbox's to decide.
         """
-        if self.status.link is LinkState.OFFLINE:
+        status = self.status
+        # A config pull that went wrong (nonsense answer) degraded the link with no failing batch behind it:
+        # the next good pull restores it.
+        config_only = status.link is LinkState.DEGRADED and status.consecutive_failures == 0
+        if status.link is LinkState.OFFLINE or (config_only and state is LinkState.ONLINE):
             self._unreachable_streak = 0
-            self._update(link=state)
+            self._update(link=state, last_error="" if config_only else status.last_error)
 
     # -- corrections ------------------------------------------------------------------
 
@@ -361,6 +414,7 @@ class SyncWorker:
             members, self._reconcile = self._reconcile, set()
         corrected = 0
         for member_id in sorted(members):
+            self._beat()
             try:
                 corrected += reconcile_member(self.store, self.client, member_id) is not None
             except SyncError as exc:
@@ -389,13 +443,33 @@ class SyncWorker:
     def run(self) -> None:
         self.load_cached_config()
         while not self._stop.is_set():
+            self._beat()
             try:
                 delay = self.step()
-            except Exception:  # noqa: BLE001 - the worker must outlive any one bad round
-                log.exception("sync round failed; retrying")
-                delay = self.backoff.delay(self.status.consecutive_failures + 1, self.rng)
-            self._wake.wait(timeout=delay)
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any one bad round
+                delay = self._round_failed(exc)
+            self._idle = True
+            try:
+                self._wake.wait(timeout=delay)
+            finally:
+                self._idle = False
+                self._beat()
             self._wake.clear()
+
+    def _round_failed(self, exc: Exception) -> float:
+        """A bug or an error nobody foresaw: counted and backed off like any failure, the traceback logged once."""
+        failures = self.status.consecutive_failures + 1
+        delay = self.backoff.delay(failures, self.rng)
+        if failures == 1:
+            log.exception("sync round failed; next try in %.1f s", delay)
+        else:
+            log.error("sync round failed again (%d in a row): %s: %s; next try in %.1f s",
+                      failures, type(exc).__name__, exc, delay)
+        now = self.clock()
+        self._update(link=LinkState.DEGRADED if self.status.link is LinkState.ONLINE else self.status.link,
+                     last_attempt_at=now, last_error=f"sync round failed: {type(exc).__name__}: {exc}",
+                     consecutive_failures=failures, next_attempt_at=now + timedelta(seconds=delay))
+        return delay
 
     def wake(self) -> None:
         """New events are in the outbox: send them now rather than at the next poll."""

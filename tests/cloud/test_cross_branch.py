@@ -6,6 +6,7 @@ reference cloud on loopback and one chain secret, as two branches of one chain d
 
 from __future__ import annotations
 
+import logging
 import random
 import shutil
 import time
@@ -20,7 +21,11 @@ from drivers.events import CardRead
 from kiosk import protocol
 from tests.support import faultproxy
 from kiosk.config import load, load_secrets
-from kiosk.errors import DuplicateMember
+from kiosk.flows import build_flows
+from kiosk.flows.claims import TapClaims
+from kiosk.flows.receipts import ReceiptDesk
+from kiosk.receipts import Receipt
+from kiosk.errors import DuplicateMember, OfflineRedemptionCap
 from kiosk.service import KioskService
 from kiosk.store import Card, Store
 from kiosk.sync.worker import SyncWorker
@@ -144,6 +149,43 @@ def test_a_card_enrolled_at_branch_a_shows_its_member_and_balance_at_branch_b(cl
     # Only the balance mirror waits to go out: no second enrolment or bind of a known member.
     kinds = [row["kind"] for row in b.store.outbox_pending()]
     assert kinds == ["adjust"]
+
+
+def test_a_member_of_another_branch_earns_at_the_till_here(cloud, branches):
+    a, b = branches("kiosk-a", "tehran-01"), branches("kiosk-b", "shiraz-02")
+    member_id = enrol_at(a)
+    a.sync()
+    b.sync()
+    till = build_flows(b.service)
+    till.pos.post("B-RECEIPT-1", 2_000_000)
+
+    b.seen.clear()
+    b.service.handle(CardRead(UID, "rfid125", "counter"))
+
+    results = [p for n, p in b.seen if n == "pos_result"]
+    assert [r["state"] for r in results] == ["earned"], b.seen
+    assert results[0]["points_earned"] == 200 and results[0]["points"] == 450 + 200
+    assert till.pos.status("B-RECEIPT-1").state == "earned"
+    b.sync()
+    assert chain_balance(cloud, member_id) == 450 + 200
+    till.close()
+
+
+def test_a_member_of_another_branch_claims_a_receipt_here(cloud, branches):
+    a, b = branches("kiosk-a", "tehran-01"), branches("kiosk-b", "shiraz-02")
+    member_id = enrol_at(a)
+    a.sync()
+    b.sync()
+    desk = ReceiptDesk(b.service, TapClaims(b.service), b"k" * 32)
+    receipt = Receipt("shiraz-02", "B-RECEIPT-2", 1_000_000, int(cloud.clock().timestamp()))
+    desk.await_card(receipt, ttl_s=30)
+
+    b.seen.clear()
+    b.service.handle(CardRead(UID, "rfid125", "counter"))
+
+    results = [p for n, p in b.seen if n == "receipt_result"]
+    assert [r["state"] for r in results] == ["claimed"], b.seen
+    assert b.store.balance(member_id).points == 450 + 100
 
 
 def test_earning_at_both_branches_sums_in_the_cloud_without_counting_the_import(cloud, branches):
@@ -274,6 +316,40 @@ def test_a_cloud_that_hangs_costs_the_tap_the_read_timeout_not_the_hang(cloud, b
         # The proxy holds the request for 10 s; the tap gave up after about READ_TIMEOUT.
         assert waited < 5, f"the tap waited {waited:.1f} s for a hung cloud"
         assert b.store.counts()["members"] == 0
+
+
+def test_an_unknown_card_while_a_portal_answers_html_offers_enrolment_at_once(cloud, branches, caplog):
+    a = branches("kiosk-a", "tehran-01")
+    enrol_at(a)
+    a.sync()
+    with faultproxy.FaultProxy(cloud.url, hang_limit=10) as proxy:
+        b = branches("kiosk-b", "shiraz-02", url=proxy.url)
+        b.sync()
+        proxy.match = "/members/lookup"
+        proxy.plan(faultproxy.HTML)
+        caplog.set_level(logging.INFO, logger="kiosk.sync.lookup")
+        assert b.tap()[0] == "unknown_card"  # the join offer, not "something went wrong"
+        assert not [n for n, _ in b.seen if n == "error"]
+        assert proxy.pending_faults() == 0
+        messages = [r.getMessage() for r in caplog.records]
+        # Answered as soon as the page came, not after the look-up's wait ran out.
+        assert any("HTML page" in m for m in messages) and not any("did not answer" in m for m in messages)
+        assert b.store.counts()["members"] == 0
+
+
+def test_a_portal_answering_the_outbox_puts_the_offline_redemption_cap_back(cloud, branches):
+    with faultproxy.FaultProxy(cloud.url, hang_limit=10) as proxy:
+        b = branches("kiosk-b", "shiraz-02", url=proxy.url)
+        member = enrol_at(b)
+        b.store.record(member, "bonus", 5_000, reason="welcome")
+        b.sync()
+        cap = b.service.rules.offline_daily_redeem_cap
+        b.service.store.record(member, "earn", 5, amount=50_000)
+        proxy.plan(faultproxy.HTML)
+        assert b.worker.drain().failed
+        assert b.service.link == "degraded"
+        with pytest.raises(OfflineRedemptionCap):
+            b.service.redeem(member, cap + 1)
 
 
 def test_a_cloud_that_is_gone_leaves_the_card_unknown(cloud, branches):

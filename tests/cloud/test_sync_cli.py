@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from kiosk.clock import utcnow as store_clock
 from kiosk.config import load
 from kiosk.store import Store
 from appliance.cli.sync import add_sync_commands
@@ -15,6 +16,9 @@ from kiosk.sync.errors import CloudRefused, SyncError
 from kiosk.sync.files import load_credentials
 from kiosk.sync.setup import credentials_path, worker_from_settings
 from tests.conftest import write_config
+
+from tests.support import faultproxy
+from tests.support.faultproxy import FaultProxy
 
 from .conftest import seed
 
@@ -92,3 +96,43 @@ def test_a_kiosk_without_a_cloud_url_gets_no_worker(tmp_path):
     settings = load(write_config(tmp_path / "offline"))
     with Store(settings.database_path, device_id="x") as store:
         assert worker_from_settings(settings, store) is None
+
+
+def test_sync_status_exits_non_zero_with_the_reason_while_a_portal_answers_html(cloud, tmp_path, capsys):
+    with FaultProxy(cloud.url) as portal:
+        settings = load(write_config(tmp_path / "portal", f'[cloud]\nurl = "{portal.url}"\n'))
+        run(settings, "register", "--token", cloud.store.create_token("test-branch"))
+        with Store(settings.database_path, device_id="test-kiosk") as store:
+            seed(store, members=1, earns=1)
+            worker = worker_from_settings(settings, store)
+            portal.plan(faultproxy.HTML)
+            with worker, worker.client:
+                worker.step()
+        capsys.readouterr()
+        assert run(settings, "sync", "status", "--json") == 1
+        report = json.loads(capsys.readouterr().out)
+        assert report["link"] == "degraded" and report["outbox_waiting"] == 4
+        assert "HTML page" in report["last_error"]
+
+
+def test_parked_events_are_requeued_with_a_reason_and_then_delivered(cloud, kiosk_settings, capsys):
+    run(kiosk_settings, "register", "--token", cloud.store.create_token("test-branch"))
+    with Store(kiosk_settings.database_path, device_id="test-kiosk") as store:
+        seed(store, members=1, earns=1)
+        ids = [row["event_id"] for row in store.outbox_pending()]
+        store.outbox_rejected({ids[0]: "a cloud bug", ids[1]: "a cloud bug"}, store_clock())
+    assert run(kiosk_settings, "outbox", "requeue", ids[0], "--reason", "cloud fixed in 2.3") == 0
+    assert "requeued 1 of 1 named event(s)" in capsys.readouterr().out
+    assert run(kiosk_settings, "outbox", "requeue", ids[0], "--reason", "again") == 1  # not parked any more
+    assert run(kiosk_settings, "outbox", "requeue", "--reason", "x") == 2  # neither ids nor --all
+    assert run(kiosk_settings, "outbox", "requeue", "--all", "--reason", "cloud fixed") == 0
+    with Store(kiosk_settings.database_path, device_id="test-kiosk") as store:
+        assert store.outbox_parked() == [] and store.outbox_depth() == 4
+        notes = {r["last_error"] for r in store.query("SELECT last_error FROM outbox WHERE event_id IN (?, ?)",
+                                                      (ids[0], ids[1]))}
+        assert any("cloud fixed in 2.3" in n for n in notes) and any(n.endswith(": cloud fixed") for n in notes)
+        worker = worker_from_settings(kiosk_settings, store)
+        with worker, worker.client:
+            worker.step()
+        assert store.outbox_depth() == 0
+    assert sorted(cloud.store.event_ids()) == sorted(ids)

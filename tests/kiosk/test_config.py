@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import load, load_secrets, parse, write_secrets
+from kiosk.config import load, load_secrets, network_warning, parse, write_secrets
 from kiosk.errors import ConfigError
 from tests.conftest import write_config
 
@@ -90,3 +90,17 @@ def test_secrets_are_written_0600_and_a_readable_secrets_file_is_refused(tmp_pat
     os.chmod(path, 0o644)
     with pytest.raises(ConfigError, match="chmod 600"):
         load_secrets(path)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.7", "::", "kiosk.local"])
+def test_a_web_host_beyond_loopback_is_refused_unless_open_to_network_is_set(tmp_path, host):
+    with pytest.raises(ConfigError, match=r"web.open_to_network = true .*reaches /pos/v1 only"):
+        parse({**BASE, "web": {"host": host}}, tmp_path / "kiosk.toml")
+    settings = parse({**BASE, "web": {"host": host, "open_to_network": True}}, tmp_path / "kiosk.toml")
+    assert network_warning(settings.web).startswith(f"web.host = {host!r} with open_to_network")
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_a_loopback_web_host_loads_without_a_warning(tmp_path, host):
+    settings = parse({**BASE, "web": {"host": host}}, tmp_path / "kiosk.toml")
+    assert network_warning(settings.web) is None

@@ -4,7 +4,10 @@ It sits between the kiosk and the cloud and does to each request what the test h
 planned: pass it on, answer 500 or 503 with Retry-After itself, reset the
 connection, hang past the client's read timeout, forward it and then lose the reply
 (the cloud committed, the kiosk does not know), deliver it twice, or hold it and
-deliver it later, after newer requests (reordering).
+deliver it later, after newer requests (reordering). And answers that are not protocol answers, as a
+captive portal or a broken proxy gives them: the reply cut short, an HTML page, JSON of the wrong
+shape, a redirect, results without event ids or with a status the protocol lacks or in another order,
+and a reply trickled a few bytes at a time.
 
 Ships in the package (like the reader emulators) so a developer can run the same
 faults against a demo: ``python -m tests.support.faultproxy --upstream URL --port N`` then
@@ -14,6 +17,7 @@ type fault names on stdin.
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import ssl
 import struct
@@ -31,7 +35,17 @@ LOSE_REPLY = "lose_reply"
 DUPLICATE = "duplicate"
 HOLD = "hold"
 RELEASE = "release"
-FAULTS = frozenset({PASS, RESET, HANG, LOSE_REPLY, DUPLICATE, HOLD, RELEASE})
+TRUNCATED = "truncated"          # the cloud's reply, cut in half (Content-Length says so: no read error)
+HTML = "html"                    # 200 text/html, a captive portal's login page; the cloud never sees it
+WRONG_SHAPE = "wrong_shape"      # 200 application/json, but a list where an object belongs
+REDIRECT = "redirect"            # 302 to a portal; the cloud never sees it
+NO_EVENT_IDS = "no_event_ids"    # the cloud's reply with every result's event_id removed
+UNKNOWN_STATUS = "unknown_status"  # the cloud's reply with every result's status set to "pending"
+REVERSED = "reversed"            # the cloud's reply with its results in reverse order (ids intact)
+TRICKLE = "trickle"              # the cloud's reply, headers and all, a few bytes every trickle_interval
+NONSENSE = frozenset({TRUNCATED, HTML, WRONG_SHAPE, REDIRECT, NO_EVENT_IDS, UNKNOWN_STATUS, TRICKLE})
+FAULTS = frozenset({PASS, RESET, HANG, LOSE_REPLY, DUPLICATE, HOLD, RELEASE, REVERSED}) | NONSENSE
+PORTAL_PAGE = b"<!DOCTYPE html><html><head><title>Wi-Fi login</title></head><body>Accept the terms</body></html>"
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
                "proxy-authorization", "proxy-authenticate", "content-length", "host"}
@@ -87,13 +101,14 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, host: str = "127.0.0.1", port: int = 0,
                  match: str = "/events", hang_limit: float = 30.0,
-                 tls: tuple[str, str] | None = None) -> None:
+                 tls: tuple[str, str] | None = None, trickle_interval: float = 0.05) -> None:
         parts = urlsplit(upstream)
         if parts.scheme != "http" or not parts.hostname or not parts.port:
             raise ValueError(f"upstream must be http://host:port, got {upstream!r}")
         self.upstream_host, self.upstream_port = parts.hostname, parts.port
         self.match = match
         self.hang_limit = hang_limit
+        self.trickle_interval = trickle_interval
         self._plan: deque[Fault] = deque()
         self._held: list[_Request] = []
         self._lock = threading.Lock()
@@ -198,6 +213,21 @@ class FaultProxy:
                     proxy._record(request, fault, None)
                     proxy._closing.wait(proxy.hang_limit)
                     self._reset()
+                elif kind in (HTML, REDIRECT, WRONG_SHAPE):
+                    proxy._record(request, fault, None)
+                    if kind == HTML:
+                        self._reply(200, "OK", [("Content-Type", "text/html; charset=utf-8")], PORTAL_PAGE)
+                    elif kind == REDIRECT:
+                        self._reply(302, "Found", [("Location", "http://portal.example/login")], b"")
+                    else:
+                        self._reply(200, "OK", [("Content-Type", "application/json")], b'["ok"]')
+                elif kind in (TRUNCATED, NO_EVENT_IDS, UNKNOWN_STATUS, REVERSED, TRICKLE):
+                    code, reason, headers, body = proxy._forward(request)
+                    proxy._record(request, fault, code)
+                    if kind == TRICKLE:
+                        self._trickle(code, reason, headers, body)
+                    else:
+                        self._reply(code, reason, headers, _mangle(kind, body))
                 elif kind == LOSE_REPLY:
                     upstream_status = proxy._forward(request)[0]
                     proxy._record(request, fault, upstream_status)
@@ -226,6 +256,21 @@ class FaultProxy:
                 self.wfile.write(body)
                 self.wfile.flush()
 
+            def _trickle(self, code: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+                lines = [f"HTTP/1.1 {code} {reason}"]
+                lines += [f"{k}: {v}" for k, v in headers if k.lower() not in _HOP_BY_HOP]
+                lines += [f"Content-Length: {len(body)}", "", ""]
+                raw = "\r\n".join(lines).encode("latin-1") + body
+                try:
+                    for i in range(0, len(raw), 4):
+                        if proxy._closing.wait(proxy.trickle_interval):
+                            break
+                        self.wfile.write(raw[i:i + 4])
+                        self.wfile.flush()
+                except OSError:
+                    pass  # the client gave up (its deadline): what a trickle is for
+                self.close_connection = True
+
             def _reset(self) -> None:
                 # SO_LINGER 0: close() sends RST, as a dropped NAT entry or crashed peer would.
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -235,6 +280,22 @@ class FaultProxy:
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 
         return Handler
+
+
+def _mangle(kind: str, body: bytes) -> bytes:
+    if kind == TRUNCATED:
+        return body[: len(body) // 2]
+    reply = json.loads(body)
+    results = reply.get("results") if isinstance(reply, dict) else None
+    if isinstance(results, list):
+        if kind == REVERSED:
+            results.reverse()
+        for result in results:
+            if kind == NO_EVENT_IDS:
+                result.pop("event_id", None)
+            elif kind == UNKNOWN_STATUS:
+                result["status"] = "pending"
+    return json.dumps(reply).encode()
 
 
 def main() -> None:  # pragma: no cover - manual tool

@@ -257,3 +257,18 @@ def test_an_unregistered_kiosk_with_a_cloud_fails_and_is_told_how_to_register(tm
     out = capsys.readouterr().out
     assert "[FAIL] device key file:" in out and "not registered" in out
     assert "kioskctl register --cloud URL --token TOKEN" in out
+
+
+def test_a_kiosk_open_to_the_network_passes_with_a_warning_that_names_the_port(tmp_path, cloud, capsys):
+    config = _write_config(tmp_path, cloud)
+    config.write_text(config.read_text().replace(
+        "[[readers]]", '[web]\nhost = "0.0.0.0"\nport = 8080\nopen_to_network = true\n[[readers]]', 1))
+    assert doctor(argparse.Namespace(config=str(config))) == 0
+    out = capsys.readouterr().out
+    assert "[WARN] web listener: web.host = '0.0.0.0'" in out and "port 8080 is reachable" in out
+
+
+def test_a_kiosk_on_loopback_has_no_listener_warning(tmp_path, cloud, capsys):
+    config = _write_config(tmp_path, cloud)
+    doctor(argparse.Namespace(config=str(config)))
+    assert "web listener" not in capsys.readouterr().out

@@ -385,7 +385,8 @@
 
   // --- service events -------------------------------------------------------------------------------------
   var transports = (app.dataset.transports || "polling").split(",");
-  var socket = io({ transports: transports });
+  // The token came with this page's HTML and is bound to its session: the server admits no other socket.
+  var socket = io({ transports: transports, auth: { token: app.dataset.socketToken } });
   K.socket = socket;
   socket.on("connect", function () { window.__kioskConnected = true; window.__kioskTransport = socket.io.engine.transport.name; });
   socket.on("disconnect", function () { window.__kioskConnected = false; });
@@ -421,7 +422,8 @@
   // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
   socket.on("link_state", function (data) { document.getElementById("offline").hidden = data.link !== "offline"; });
   socket.on("wake", function () { if (!stage.dataset.screen) { app.classList.add("awake"); armIdle(); } });
-  socket.on("staff_enter", function (data) { if (K.enterStaff) { K.enterStaff(data.token); } });
+  // No staff token travels over the socket: the page fetches it over its own session, once.
+  socket.on("staff_enter", function () { if (K.enterStaffByCard) { K.enterStaffByCard(); } });
   socket.on("error", function (data) { notice(msg("error"), ""); });
 
   function clearAfterShort() { armIdle(Math.min(idleMs, 8000)); }

@@ -55,6 +55,10 @@
     refresh();
   }
   K.enterStaff = enter;
+  // A staff card was tapped: its token comes over this page's session (CSRF and cookie), never the socket.
+  K.enterStaffByCard = function () {
+    K.post("/staff/api/card", {}).then(function (r) { if (r.ok && r.data.token) { enter(r.data.token); } });
+  };
 
   function refresh() {
     call("status", {}).then(function (r) {
