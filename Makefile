@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the test suite drives for real: a browser, an SSH server, systemd's unit checker.
 TEST_DEBS := chromium openssh-server openssh-client systemd
+# The booted appliance (tests/provisioning/test_booted_appliance.py): a Debian root made with
+# mmdebstrap, booted with systemd-nspawn on a veth pair.
+TEST_DEBS += systemd-container mmdebstrap iproute2
 
 .PHONY: demo test test-stress install translations system-deps bench wheel clean
 

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +144,7 @@ def make_device_root(root: Path) -> Path:
     for name in ("shadow", "gshadow"):
         (etc / name).chmod(0o640)
     (etc / "pam.d").mkdir()
+    (root / "run").mkdir()
     (etc / "systemd" / "system").mkdir(parents=True)
     firmware = root / "boot" / "firmware"
     firmware.mkdir(parents=True)
@@ -166,7 +169,9 @@ def build_wheel(source: Path, out: Path, version: str | None = None) -> Path:
     tree = out / "src"
     shutil.copytree(source, tree, ignore=shutil.ignore_patterns(
         ".git", "tests", "provisioning", "build", "dist", "*.egg-info", "__pycache__",
-        ".pytest_cache", ".hypothesis", "test-artifacts", "var", "node_modules"))
+        ".pytest_cache", ".hypothesis", "test-artifacts", "var", "node_modules",
+        # lgpio's notification pipe, left in the working directory by a run without LG_WD.
+        ".lgd-nfy*"))
     if not (tree / "README.md").exists():
         (tree / "README.md").write_text("loyalty kiosk\n")
     if version is not None:
@@ -205,3 +210,42 @@ def secrets_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=60,
     )
     return secrets, password
+
+
+class ReferenceCloud:
+    """The project's reference cloud (kiosk-cloud) on a loopback port, as a child process."""
+
+    def __init__(self, work: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.db = work / "cloud.sqlite"
+        self.port = port or free_port()
+        self.url = f"http://{host}:{self.port}"
+        self.log = open(work / "cloud.log", "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cloud.cli", "--db", str(self.db), "serve", "--host", host, "--port", str(self.port)],
+            cwd=WORKTREE, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1)
+                break
+            except urllib.error.HTTPError:
+                break  # answering, with whatever status
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    pytest.fail("kiosk-cloud did not start: " + (work / "cloud.log").read_text())
+                time.sleep(0.1)
+
+    def cli(self, *argv: str) -> str:
+        return subprocess.run([sys.executable, "-m", "cloud.cli", "--db", str(self.db), *argv],
+                              cwd=WORKTREE, capture_output=True, text=True, timeout=60,
+                              check=True).stdout
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.log.close()

@@ -31,9 +31,9 @@ needs_analyze = pytest.mark.skipif(analyze is None, reason="systemd-analyze not 
 
 def _verify_root(tmp_path: Path, units: dict[str, str]) -> Path:
     root = tmp_path / "root"
-    shutil.copytree(STOCK_UNITS, root / "usr/lib/systemd/system")
+    shutil.copytree(STOCK_UNITS, root / "usr/lib/systemd/system", symlinks=True)
     for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium", "sbin/agetty",
-                       "lib/systemd/systemd-user-sessions"]:
+                       "lib/systemd/systemd-user-sessions", "bin/sh"]:
         path = root / executable
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("#!/bin/sh\n")
@@ -141,3 +141,26 @@ def test_the_ui_service_restarts_chromium_in_kiosk_mode_on_the_local_url():
     assert exec_start.startswith("/usr/bin/cage ") and "/usr/bin/chromium" in exec_start
     assert "--kiosk" in exec_start and exec_start.endswith("${KIOSK_URL}")
     assert "KIOSK_URL=http://127.0.0.1:8080/" in s["Environment"]
+
+
+def test_the_kiosk_service_leaves_gpiozero_the_files_it_identifies_the_board_by():
+    # ProcSubset=pid hides /proc/cpuinfo and /proc/device-tree: gpiozero then opens no pin.
+    s = _settings("kiosk.service")
+    assert "ProcSubset" not in s and s["ProtectProc"] == ["invisible"]
+    # lgpio makes its notification pipe in LG_WD: a directory the service may write.
+    assert "LG_WD=/run/kiosk" in s["Environment"] and s["RuntimeDirectory"] == ["kiosk"]
+
+
+def test_the_ui_sandbox_leaves_cage_its_wayland_runtime_directory():
+    s = _settings("kiosk-ui.service")
+    # ProtectHome=yes (or tmpfs) also hides /run/user, and ReadWritePaths= cannot undo it.
+    assert s.get("ProtectHome", ["no"]) in (["no"], ["read-only"])
+    assert "-/run/user" in s["ReadWritePaths"]
+    assert {"-/home", "-/root"} <= set(" ".join(s["InaccessiblePaths"]).split())
+
+
+def test_a_cage_that_starts_no_browser_fails_the_unit_instead_of_hanging():
+    s = _settings("kiosk-ui.service")
+    (post,) = s["ExecStartPost"]
+    assert "pgrep -u kiosk-ui -x chromium" in post and "exit 1" in post
+    assert int(s["TimeoutStopSec"][0]) <= 15
