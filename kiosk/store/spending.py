@@ -8,7 +8,6 @@ is edited: a void or a refund is a new ledger row (and a new credit-ledger row).
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
 from typing import Any, Sequence
 
 import sqlite_utils
