@@ -1,4 +1,8 @@
-"""Fixtures for the cloud tests: a real reference cloud on a loopback port, real SQLite."""
+"""Fixtures for the cloud tests: a real reference cloud on a loopback port, on real SQLite and PostgreSQL.
+
+Every test that uses `cloud` (or `database`) runs twice, once per engine; the PostgreSQL server is
+started once per session (tests/cloud/postgres.py) and each test gets an empty database of its own.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import pytest
 from cloud.app import create_app
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
+from tests.cloud.postgres import PostgresServer, pg_bindir
 from tests.support.faultproxy import FaultProxy
 from kiosk.store import Store
 from kiosk.sync.worker import SyncWorker
@@ -42,7 +47,7 @@ class MovableClock:
 @dataclass
 class RunningCloud:
     url: str
-    db_path: Path
+    database: str  # a SQLite file path or a postgresql:// URL
     store: CloudStore
     clock: MovableClock
 
@@ -61,12 +66,34 @@ def server_clock() -> MovableClock:
     return MovableClock()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql "
+                    "(make test installs it as root)")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty cloud database on each engine in turn: a SQLite file path or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "cloud.sqlite")
+    return request.getfixturevalue("postgres_server").create_database()
+
+
 @pytest.fixture
-def cloud(tmp_path: Path, server_clock: MovableClock) -> Iterator[RunningCloud]:
-    db_path = tmp_path / "cloud.sqlite"
-    app = create_app(db_path, clock=server_clock)
+def cloud(database: str, server_clock: MovableClock) -> Iterator[RunningCloud]:
+    app = create_app(database, clock=server_clock)
     with BackgroundServer(app) as server:
-        yield RunningCloud(server.url, db_path, app.extensions["cloud_store"], server_clock)
+        yield RunningCloud(server.url, database, app.extensions["cloud_store"], server_clock)
+    app.extensions["cloud_store"].db.close()
 
 
 @pytest.fixture
