@@ -15,8 +15,3 @@ def fold_name(name: str | None) -> str:
 def ascii_digits(text: str) -> str:
     """Persian and Arabic-Indic digits as 0-9, everything else unchanged."""
     return text.translate(_DIGITS)
-
-
-def phone_digits(text: str) -> str:
-    """Only the digits of a typed phone (any script), for a match anywhere in the stored number."""
-    return "".join(ch for ch in ascii_digits(text) if ch.isdigit())

@@ -79,6 +79,16 @@ class CloudStore:
         if migrate_schema:
             migrate(self.db)
 
+    def close(self) -> None:
+        """Close the pooled connections (a process that opened several stores, tests)."""
+        self.db.close()
+
+    def __enter__(self) -> CloudStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     @property
     def path(self) -> Path | None:
         """The SQLite file, or None on PostgreSQL."""

@@ -30,8 +30,8 @@ def test_token_create_prints_a_token_that_registers_once(database, tmp_path, cap
     db = database
     assert cli.main(["--db", db, "token", "create", "--branch", "tehran-01"]) == 0
     token = capsys.readouterr().out.strip()
-    store = CloudStore(db)
-    assert store.register(token).branch == "tehran-01"
+    with CloudStore(db) as store:
+        assert store.register(token).branch == "tehran-01"
 
 
 def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(database, tmp_path, capsys):
@@ -47,7 +47,8 @@ def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(database, tmp_p
     assert "not valid JSON" in capsys.readouterr().err
     assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(tmp_path / "none.json")]) == 1
     assert "cannot read config file" in capsys.readouterr().err
-    assert json.loads(CloudStore(db).config("b1").body)["rules"] == {}
+    with CloudStore(db) as store:
+        assert json.loads(store.config("b1").body)["rules"] == {}
 
 
 def test_config_set_refuses_what_the_kiosks_would_refuse_and_accepts_the_documented_example(database, tmp_path, capsys):
@@ -58,7 +59,8 @@ def test_config_set_refuses_what_the_kiosks_would_refuse_and_accepts_the_documen
     assert "kiosks would refuse" in capsys.readouterr().err
     example = ROOT / "docs" / "cloud-config.example.json"
     assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(example)]) == 0
-    assert json.loads(CloudStore(db).config("b1").body)["tiers"][0]["name"] == "bronze"
+    with CloudStore(db) as store:
+        assert json.loads(store.config("b1").body)["tiers"][0]["name"] == "bronze"
 
 
 def test_a_missing_database_option_says_how_to_give_one(monkeypatch, capsys):
@@ -69,7 +71,8 @@ def test_a_missing_database_option_says_how_to_give_one(monkeypatch, capsys):
 
 def test_serve_runs_waitress_on_the_given_port_and_a_device_can_register(database, tmp_path):
     db = database
-    token = CloudStore(db).create_token("tehran-01")
+    with CloudStore(db) as store:
+        token = store.create_token("tehran-01")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(

@@ -72,8 +72,8 @@ def test_a_token_needs_a_branch_name(cloud):
 def test_the_cloud_database_file_is_readable_only_by_its_owner(tmp_path):
     from cloud.store import CloudStore
 
-    store = CloudStore(tmp_path / "cloud.sqlite")  # a SQLite-only property: PostgreSQL keeps its own files
-    assert store.path.stat().st_mode & 0o777 == 0o600
+    with CloudStore(tmp_path / "cloud.sqlite") as store:  # SQLite only: PostgreSQL keeps its own files
+        assert store.path.stat().st_mode & 0o777 == 0o600
 
 
 # -- batches --------------------------------------------------------------------------
@@ -406,6 +406,6 @@ def test_the_status_json_and_html_list_devices_with_last_seen_and_event_counts(c
 def test_enrolment_tokens_never_start_like_a_command_line_option(tmp_path):
     from cloud.store import CloudStore
 
-    store = CloudStore(tmp_path / "tokens.sqlite")
-    tokens = [store.create_token("branch1") for _ in range(64)]
+    with CloudStore(tmp_path / "tokens.sqlite") as store:
+        tokens = [store.create_token("branch1") for _ in range(64)]
     assert all(t.startswith("kt_") for t in tokens) and len(set(tokens)) == 64

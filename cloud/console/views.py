@@ -1,0 +1,118 @@
+"""The console's pages: login, overview and fleet, members, segments, users."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Callable
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from cloud import analytics, audit
+from cloud import members as member_queries
+from cloud.console import sessions
+from cloud.store import CloudStore
+from cloud.users import LoginRefused, UserStore
+from kiosk import protocol
+
+CHAIN_ROLES = ("admin", "marketer")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: a login link must not send anyone elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("console.overview")
+
+
+def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -> Blueprint:
+    console = Blueprint("console", __name__)
+    login_required = sessions.login_required
+
+    @console.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        if request.method == "POST":
+            try:
+                user = users.login(request.form.get("username", ""), request.form.get("password", ""))
+            except LoginRefused as exc:
+                error = (_("Too many wrong passwords: try again in %(minutes)s minutes.",
+                           minutes=max(1, exc.locked_for // 60)) if exc.locked_for
+                         else _("This user is disabled.") if "disabled" in str(exc)
+                         else _("Wrong user name or password."))
+            else:
+                sessions.start(user, now_s())
+                return redirect(_safe_next(request.args.get("next")))
+        return render_template("console/login.html", error=error), 401 if error else 200
+
+    @console.post("/logout")
+    def logout() -> Any:
+        session.clear()
+        return redirect(url_for("console.login"))
+
+    @console.get("/")
+    @login_required()
+    def overview() -> str:
+        devices = store.devices(g.user.branch_filter)
+        return render_template("console/overview.html", devices=devices, counts=store.counts())
+
+    @console.get("/members")
+    @login_required()
+    def members() -> str:
+        query = request.args.get("q", "")
+        found = member_queries.search(store.db, query, g.user.branch_filter) if query.strip() else []
+        return render_template("console/members.html", query=query, found=found)
+
+    @console.get("/members/<member_id>")
+    @login_required()
+    def member(member_id: str) -> Any:
+        record = member_queries.record(store.db, member_id)
+        if record is None:
+            abort(404)
+        if not g.user.sees_branch(record.profile["branch"]):
+            # The same refusal whether or not the member exists elsewhere in the chain.
+            abort(403)
+        return render_template("console/member.html", record=record)
+
+    @console.get("/segments")
+    @login_required()
+    def segments() -> str:
+        return render_template("console/segments.html", view=analytics.overview(store.db, g.user.branch_filter))
+
+    @console.get("/segments/top.csv")
+    @login_required()
+    def top_csv() -> Response:
+        view = analytics.overview(store.db, g.user.branch_filter)
+        return _csv("top-customers.csv",
+                    ["member_id", "name", "phone", "branch", "spend_rial", "purchases", "recency_days",
+                     "segment", "value_class"],
+                    [[t["member_id"], t["name"], t["phone_e164"], t["branch"], t["monetary"], t["frequency"],
+                      t["recency_days"], t["segment"], t["value_class"]] for t in view.top])
+
+    @console.post("/segments/recompute")
+    @login_required(*CHAIN_ROLES)
+    def recompute() -> Any:
+        run = analytics.recompute(store.db, store.clock())
+        with store.db.write() as conn:
+            audit.record(conn, at=protocol.format_time(store.clock()), actor=g.user.username,
+                         action="segments.recompute", target="member_segments",
+                         after={"members": run.members, "top": run.top_count})
+        flash(_("Segments recomputed for %(n)s members.", n=run.members))
+        return redirect(url_for("console.segments"))
+
+    @console.get("/users")
+    @login_required("admin")
+    def user_list() -> str:
+        return render_template("console/users.html", users=users.all(), log=audit.recent(store.db, 50))
+
+    return console
