@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the HTTP API and the console with waitress")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--port", type=int, default=8700, help="0 picks a free port (printed)")
     serve.add_argument("--threads", type=int, default=4)
 
     commands.add_parser("migrate", help="bring the database to the newest schema (safe to run twice)")
@@ -189,13 +189,16 @@ def _check_like_a_kiosk(document: object) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import waitress
+    from waitress.server import create_server
 
     from cloud.app import create_app
 
     app = create_app(args.db)
-    print(f"kiosk-cloud serving {app.extensions['cloud_store'].db} on http://{args.host}:{args.port}/", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
+    # Bound before the line is printed, so --port 0 prints the port it got.
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
+    print(f"kiosk-cloud serving {app.extensions['cloud_store'].db} on http://{args.host}:{server.effective_port}/",
+          flush=True)
+    server.run()
     return 0
 
 

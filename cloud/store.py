@@ -189,11 +189,12 @@ class CloudStore:
         digest = protocol.event_digest(event)
         created_at = protocol.format_time(protocol.parse_time(event["created_at"]))
         points = protocol.counts_toward_balance(event)
+        # RETURNING, not rowcount: with RETURNING, PostgreSQL's driver reports rowcount -1.
         inserted = conn.execute(self.db.insert(events).values(
             event_id=event["event_id"], device_id=device.device_id, branch=device.branch, kind=event["kind"],
             member_id=event["member_id"], created_at=created_at, received_at=now, points=points,
             amount=event.get("amount") or 0, digest=digest, payload=protocol.canonical_json(event),
-        ).on_conflict_do_nothing()).rowcount
+        ).on_conflict_do_nothing().returning(events.c.seq)).first() is not None
         if not inserted:
             known = conn.execute(select(events.c.digest).where(events.c.event_id == event["event_id"])).scalar_one()
             if known == digest:

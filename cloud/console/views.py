@@ -7,11 +7,11 @@ import io
 from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
 from cloud import analytics, audit
 from cloud import members as member_queries
-from cloud.console import sessions
+from cloud.console import localize, sessions
 from cloud.store import CloudStore
 from cloud.users import LoginRefused, UserStore
 from kiosk import protocol
@@ -24,6 +24,11 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("console.overview")
+
+
+def _digits(value: int) -> str:
+    """A number inside a translated sentence, in the page language's digits."""
+    return localize.number(value, str(get_locale()))
 
 
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
@@ -47,7 +52,7 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -
                 user = users.login(request.form.get("username", ""), request.form.get("password", ""))
             except LoginRefused as exc:
                 error = (_("Too many wrong passwords: try again in %(minutes)s minutes.",
-                           minutes=max(1, exc.locked_for // 60)) if exc.locked_for
+                           minutes=_digits(max(1, exc.locked_for // 60))) if exc.locked_for
                          else _("This user is disabled.") if "disabled" in str(exc)
                          else _("Wrong user name or password."))
             else:
@@ -107,7 +112,7 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -
             audit.record(conn, at=protocol.format_time(store.clock()), actor=g.user.username,
                          action="segments.recompute", target="member_segments",
                          after={"members": run.members, "top": run.top_count})
-        flash(_("Segments recomputed for %(n)s members.", n=run.members))
+        flash(_("Segments recomputed for %(n)s members.", n=_digits(run.members)))
         return redirect(url_for("console.segments"))
 
     @console.get("/users")
