@@ -27,7 +27,9 @@ def number(value: int | float | None, lang: str) -> str:
     if value is None:
         return "–"
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
-    return digits(text.replace(",", "٬" if lang in RTL else ","), lang)
+    if lang in RTL:
+        text = text.replace(",", "٬").replace(".", "٫")  # Arabic thousands and decimal separators
+    return digits(text, lang)
 
 
 def moment(value: str | datetime | None, lang: str, *, with_time: bool = True) -> str:

@@ -128,6 +128,7 @@ def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_c
                 client.request_otp(PHONE, "enroll")
             assert down.value.status == 502 and not isinstance(down.value, OtpRateLimited)
             assert client.verify_otp(PHONE, "enroll", "123456").result == "expired"
+    app.extensions["cloud_store"].close()
 
 
 def test_sms_outbox_prints_the_waiting_messages_and_marks_them_sent_when_asked(cloud, capsys):
