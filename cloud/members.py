@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from cloud.db import Database
-from cloud.db.schema import balances, cards, events, member_segments, members
+from cloud.db.schema import balances, cards, configs, events, member_segments, members
 from cloud.names import ascii_digits, fold_name
 from kiosk import protocol
+from kiosk.rules import tier_for
+from kiosk.rules.cloud_config import rules_from_cloud
+from kiosk.rules.config import LoyaltyRules
+from kiosk.rules.ledger import Entry, window_points
 
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")
 SEARCH_LIMIT = 50
@@ -22,6 +27,7 @@ SEARCH_LIMIT = 50
 class MemberRecord:
     profile: dict[str, Any]
     balance: int
+    tier: str
     cards: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
     segment: dict[str, Any] | None
@@ -57,8 +63,18 @@ def search(db: Database, text: str, branches: frozenset[str] | None = None,
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def record(db: Database, member_id: str) -> MemberRecord | None:
-    """Profile, balance, cards, full ledger across branches (newest first) and last segment; None if unknown."""
+def member_tier(ledger: list[dict[str, Any]], config_body: str | None, now: datetime) -> str:
+    """The tier the kiosks of the member's home branch would show: the branch config's tiers over the
+    points earned chain-wide in the tier window (kiosk.rules, the kiosks' own code)."""
+    rules = rules_from_cloud(json.loads(config_body)) if config_body else LoyaltyRules()
+    credits = [Entry(e["event_id"], e["kind"], e["points"], e["amount"] or 0, protocol.parse_time(e["created_at"]))
+               for e in ledger if e["kind"] in ("earn", "bonus") and e["points"] > 0]
+    return tier_for(window_points(credits, now, rules), rules).name
+
+
+def record(db: Database, member_id: str, now: datetime) -> MemberRecord | None:
+    """Profile, balance, tier, cards, full ledger across branches (newest first) and last segment;
+    None if unknown."""
     with db.read() as conn:
         profile = conn.execute(select(members).where(members.c.member_id == member_id)).mappings().first()
         if profile is None:
@@ -78,5 +94,6 @@ def record(db: Database, member_id: str) -> MemberRecord | None:
                            "points": payload.get("points", row["points"]), "reason": payload.get("reason", "")})
         segment = conn.execute(select(member_segments).where(member_segments.c.member_id == member_id)
                                ).mappings().first()
-    return MemberRecord(dict(profile), int(balance or 0), member_cards, ledger,
+        config_body = conn.execute(select(configs.c.body).where(configs.c.branch == profile["branch"])).scalar()
+    return MemberRecord(dict(profile), int(balance or 0), member_tier(ledger, config_body, now), member_cards, ledger,
                         None if segment is None else dict(segment))

@@ -81,7 +81,7 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -
     @console.get("/members/<member_id>")
     @login_required()
     def member(member_id: str) -> Any:
-        record = member_queries.record(store.db, member_id)
+        record = member_queries.record(store.db, member_id, store.clock())
         if record is None:
             abort(404)
         if not g.user.sees_branch(record.profile["branch"]):

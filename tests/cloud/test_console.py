@@ -115,10 +115,19 @@ def test_persian_and_arabic_spellings_of_a_name_find_the_same_member(console):
 def test_a_members_page_shows_balance_cards_and_the_history_in_jalali_dates(console):
     page = console("marketer").get("/members/m-ali").text
     assert "۱٬۶۰۰" in page  # 900 + 400 + 300 points in Persian digits
+    assert '<dd class="tier">silver</dd>' in page  # the kiosks' default tiers: silver from 1,000 points
     assert page.count("<tr>") >= 4  # header + three purchases
     assert "۱۴۰۵/" in page  # a Jalali year (2026 is 1405)
     english = console("marketer").get("/members/m-ali", params={"lang": "en"}).text
     assert "1,600" in english and "2026-" in english
+
+
+def test_the_tier_on_a_members_page_follows_their_home_branchs_config(console, cloud):
+    cloud.store.set_config("tehran-01", {"rules": {}, "tiers": [
+        {"name": "member", "min_points": 0, "multiplier_percent": 100},
+        {"name": "gold", "min_points": 1_500, "multiplier_percent": 120}], "rewards": [], "campaigns": []})
+    assert '<dd class="tier">gold</dd>' in console("marketer").get("/members/m-ali").text
+    assert '<dd class="tier">member</dd>' in console("marketer").get("/members/m-zahra").text
 
 
 def test_segments_are_recomputed_on_demand_and_show_the_top_customers_and_abc_classes(console):
