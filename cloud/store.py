@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, update
 
+from cloud import audit
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, TokenError
@@ -273,7 +274,8 @@ class CloudStore:
 
     # -- config -----------------------------------------------------------------------
 
-    def set_config(self, branch: str, document: Any) -> BranchConfig:
+    def set_config(self, branch: str, document: Any, *, actor: str | None = None) -> BranchConfig:
+        """Store a branch's config (the kiosks pull it by ETag); with `actor`, audited in the same transaction."""
         try:
             protocol.validate_config(document)
         except protocol.InvalidConfig as exc:
@@ -282,12 +284,23 @@ class CloudStore:
         config = BranchConfig(branch, body, protocol.config_etag(document), protocol.format_time(self.clock()))
         upsert = self.db.insert(configs).values(**config.__dict__)
         with self.db.write() as conn:
+            if actor is not None:
+                before = conn.execute(select(configs.c.body).where(configs.c.branch == branch)).scalar()
+                audit.record(conn, at=config.updated_at, actor=actor, action="config.set", target=branch,
+                             before=None if before is None else json.loads(before), after=document)
             conn.execute(upsert.on_conflict_do_update(
                 index_elements=[configs.c.branch],
                 set_={"body": upsert.excluded.body, "etag": upsert.excluded.etag,
                       "updated_at": upsert.excluded.updated_at},
             ))
         return config
+
+    def branches(self) -> list[str]:
+        """Every branch the cloud knows: with a device or a config."""
+        with self.db.read() as conn:
+            names = set(conn.execute(select(devices.c.branch).distinct()).scalars())
+            names |= set(conn.execute(select(configs.c.branch)).scalars())
+        return sorted(names)
 
     def config(self, branch: str) -> BranchConfig | None:
         with self.db.read() as conn:

@@ -10,11 +10,14 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import get_locale, gettext as _
 
 from cloud import analytics, audit
+from cloud import campaigns as campaign_setup
 from cloud import members as member_queries
 from cloud.console import localize, sessions
+from cloud.errors import BadConfig
 from cloud.store import CloudStore
 from cloud.users import LoginRefused, UserStore
 from kiosk import protocol
+from kiosk.rules.segments import SEGMENTS
 
 CHAIN_ROLES = ("admin", "marketer")
 
@@ -114,6 +117,32 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -
                          after={"members": run.members, "top": run.top_count})
         flash(_("Segments recomputed for %(n)s members.", n=_digits(run.members)))
         return redirect(url_for("console.segments"))
+
+    @console.route("/campaigns", methods=["GET", "POST"])
+    @login_required(*CHAIN_ROLES)
+    def campaigns() -> Any:
+        """List every branch's campaigns; POST with action=preview counts who a target reaches, action=save saves."""
+        branches = store.branches()
+        form: dict[str, Any] = {"branch": request.values.get("branch", branches[0] if branches else "")}
+        result, error, status = None, None, 200
+        if request.method == "POST":
+            form = request.form.to_dict()
+            branch = form.get("branch", "")
+            try:
+                if branch not in branches:
+                    raise BadConfig(f"unknown branch {branch!r}")
+                item = campaign_setup.campaign_from_form(request.form)
+                if request.form.get("action") == "save":
+                    saved = campaign_setup.save(store, branch, item, g.user.username)
+                    flash(_("Campaign %(id)s saved for %(branch)s; its kiosks get it at their next config pull.",
+                            id=item["id"], branch=branch))
+                    return redirect(url_for("console.campaigns", branch=saved.branch))
+                result = campaign_setup.preview(store, branch, item, store.clock())
+            except BadConfig as exc:
+                error, status = str(exc), 422
+        listed = [(b, (campaign_setup.branch_document(store, b) or {}).get("campaigns", [])) for b in branches]
+        return render_template("console/campaigns.html", branches=branches, listed=listed, form=form,
+                               preview=result, error=error, segments=SEGMENTS), status
 
     @console.get("/users")
     @login_required("admin")

@@ -21,18 +21,19 @@ def log_in(page, cloud, username: str, lang: str = "fa") -> None:
 def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     log_in(page, cloud, "admin")
     assert page.get_attribute("html", "dir") == "rtl"
-    assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کاربران"]
+    assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کمپین‌ها", "کاربران"]
     assert "shiraz-02" in page.inner_text("table.devices") and "tehran-01" in page.inner_text("table.devices")
     page.click("text=خروج")
     page.wait_for_selector("form.login")
 
     log_in(page, cloud, "marketer", "en")
-    assert page.locator("header nav a").all_inner_texts() == ["Branches and devices", "Members", "Segments"]
+    assert page.locator("header nav a").all_inner_texts() == ["Branches and devices", "Members", "Segments", "Campaigns"]
     page.goto(f"{cloud.url}/users")
     assert page.inner_text("h1") == "You may not open this page."
     page.click("text=Log out")
 
     log_in(page, cloud, "tehran-manager", "ar")
+    assert page.locator("header nav a").all_inner_texts() == ["الفروع والأجهزة", "الأعضاء", "الشرائح"]
     devices = page.inner_text("table.devices")
     assert "tehran-01" in devices and "shiraz-02" not in devices
     page.goto(f"{cloud.url}/members/m-sara")
@@ -64,3 +65,22 @@ def test_the_segments_page_draws_the_top_customers_chart_after_a_recompute(conso
     ARTIFACTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1100, "height": 800})
     page.screenshot(path=str(ARTIFACTS / "console-segments.png"), full_page=True)
+
+
+def test_a_marketer_previews_and_saves_a_campaign_in_the_browser(console, cloud, page):
+    cloud.store.set_config("tehran-01", {"rules": {}, "tiers": [
+        {"name": "bronze", "min_points": 0, "multiplier_percent": 100}], "rewards": [], "campaigns": []})
+    log_in(page, cloud, "marketer", "en")
+    page.goto(f"{cloud.url}/campaigns")
+    page.select_option("select[name=branch]", "tehran-01")
+    page.fill("input[name=id]", "nowruz")
+    page.fill("input[name=name]", "Nowruz")
+    page.fill("input[name=starts_on]", "2027-03-18")
+    page.fill("input[name=ends_on]", "2027-03-25")
+    page.fill("input[name=earn_multiplier_percent]", "150")
+    page.click("button[value=preview]")
+    assert "reaches 2 of the branch's 2 members" in page.inner_text("p.preview")
+    page.click("button[value=save]")
+    page.wait_for_selector("table.campaigns[data-branch=tehran-01]")
+    assert "Nowruz" in page.inner_text("table.campaigns[data-branch=tehran-01]")
+    assert '"nowruz"' in cloud.store.config("tehran-01").body
