@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +23,7 @@ from kiosk.clock import utcnow
 from kiosk import protocol
 
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")
+DEFAULT_SILENT_AFTER = timedelta(minutes=30)
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"error": code, "message": message, **extra}), status
@@ -34,6 +36,7 @@ def create_app(
     max_body_bytes: int = protocol.MAX_BATCH_BYTES,
     sms_sender: SmsSender | None = None,
     make_code: Callable[[], str] | None = None,
+    silent_after: timedelta = DEFAULT_SILENT_AFTER,
 ) -> Flask:
     """The reference cloud as a WSGI app: the device API (/v1/...) and the console (every other page).
 
@@ -41,6 +44,7 @@ def create_app(
     (the console's login is a signed cookie whose key lives in the database), so any number of
     processes can serve one PostgreSQL. `sms_sender` delivers one-time codes; without one they wait
     in the `sms_outbox` table (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
+    The console flags a device not heard from for longer than `silent_after`.
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -48,7 +52,7 @@ def create_app(
     app.extensions["cloud_store"] = store
     users = UserStore(store.db, clock)
     app.extensions["cloud_users"] = users
-    _init_console(app, store, users, clock)
+    _init_console(app, store, users, clock, silent_after)
     if sms_sender is None:
         sms_sender = OutboxSender(store)
         app.extensions["cloud_sms_outbox"] = sms_sender
@@ -239,7 +243,7 @@ def create_app(
     return app
 
 
-def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock) -> None:
+def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock, silent_after: timedelta) -> None:
     """Sessions, languages, CSRF and headers for the console pages, and the pages themselves."""
     app.secret_key = sessions.shared_secret(store.db)
     app.config.update(
@@ -279,7 +283,7 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock)
             "digits": lambda value: localize.digits(value, lang),
         }
 
-    app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp()))
+    app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
 
 
 def _etags(header: str) -> set[str]:

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700, help="0 picks a free port (printed)")
     serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--silent-after-minutes", type=float, default=30,
+                       help="the console flags a device not heard from for longer (default 30)")
 
     commands.add_parser("migrate", help="bring the database to the newest schema (safe to run twice)")
 
@@ -193,7 +195,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from cloud.app import create_app
 
-    app = create_app(args.db)
+    app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes))
     # Bound before the line is printed, so --port 0 prints the port it got.
     server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
     print(f"kiosk-cloud serving {app.extensions['cloud_store'].db} on http://{args.host}:{server.effective_port}/",

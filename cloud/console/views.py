@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any, Callable
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
@@ -43,7 +44,7 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -> Blueprint:
+def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], silent_after: timedelta) -> Blueprint:
     console = Blueprint("console", __name__)
     login_required = sessions.login_required
 
@@ -72,7 +73,12 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float]) -
     @login_required()
     def overview() -> str:
         devices = store.devices(g.user.branch_filter)
-        return render_template("console/overview.html", devices=devices, counts=store.counts())
+        now = store.clock()
+        # Never seen counts from registration: a kiosk registered and never heard from again is silent too.
+        silent = {d.device_id for d in devices
+                  if now - protocol.parse_time(d.last_seen_at or d.registered_at) > silent_after}
+        return render_template("console/overview.html", devices=devices, counts=store.counts(), silent=silent,
+                               silent_minutes=int(silent_after.total_seconds() // 60))
 
     @console.get("/members")
     @login_required()

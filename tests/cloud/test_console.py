@@ -175,3 +175,13 @@ def test_a_short_password_is_refused_and_passwords_are_stored_only_as_scrypt_has
         with store.db.read() as conn:
             (stored,) = conn.exec_driver_sql("SELECT password_hash FROM users").one()
     assert stored.startswith("scrypt$") and PASSWORD not in stored
+
+
+def test_a_device_silent_for_longer_than_the_set_time_is_flagged_on_the_overview(console, cloud):
+    admin = console("admin")
+    page = admin.get("/?lang=en").text
+    assert "silent for more than" not in page and 'class="silent"' not in page
+    cloud.clock.advance(timedelta(minutes=31))
+    admin.login("admin")  # the idle timeout ended the session meanwhile
+    page = admin.get("/?lang=en").text
+    assert "2 devices silent for more than 30 minutes." in page and page.count('class="silent"') == 2
