@@ -31,6 +31,7 @@ class MemberRecord:
     cards: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
     segment: dict[str, Any] | None
+    consent: dict[str, Any] | None  # {"at", "text_version"} from the enrolment event, None if not given
 
 
 def search(db: Database, text: str, branches: frozenset[str] | None = None,
@@ -95,5 +96,8 @@ def record(db: Database, member_id: str, now: datetime) -> MemberRecord | None:
         segment = conn.execute(select(member_segments).where(member_segments.c.member_id == member_id)
                                ).mappings().first()
         config_body = conn.execute(select(configs.c.body).where(configs.c.branch == profile["branch"])).scalar()
+        enrolment = conn.execute(select(events.c.payload).where(events.c.member_id == member_id,
+                                                                events.c.kind == "member_enrolled")).scalar()
     return MemberRecord(dict(profile), int(balance or 0), member_tier(ledger, config_body, now), member_cards, ledger,
-                        None if segment is None else dict(segment))
+                        None if segment is None else dict(segment),
+                        json.loads(enrolment).get("consent") if enrolment else None)

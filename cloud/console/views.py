@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -97,6 +98,29 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
             # The same refusal whether or not the member exists elsewhere in the chain.
             abort(403)
         return render_template("console/member.html", record=record)
+
+    @console.get("/members/<member_id>/consent.json")
+    @login_required()
+    def consent(member_id: str) -> Any:
+        """The member's consent record, as a download for a data-protection request."""
+        record = member_queries.record(store.db, member_id, store.clock())
+        if record is None:
+            abort(404)
+        if not g.user.sees_branch(record.profile["branch"]):
+            abort(403)
+        body = {"member_id": member_id, "phone_e164": record.profile["phone_e164"], "name": record.profile["name"],
+                "enrolled_at": record.profile["enrolled_at"], "branch": record.profile["branch"],
+                "consent": record.consent}
+        return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="consent-{member_id}.json"'})
+
+    @console.get("/members.csv")
+    @login_required()
+    def members_csv() -> Response:
+        found = member_queries.search(store.db, request.args.get("q", ""), g.user.branch_filter)
+        return _csv("members.csv", ["member_id", "name", "phone", "branch", "enrolled_at", "points"],
+                    [[m["member_id"], m["name"], m["phone_e164"], m["branch"], m["enrolled_at"], m["points"] or 0]
+                     for m in found])
 
     @console.get("/segments")
     @login_required()

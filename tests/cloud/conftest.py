@@ -269,7 +269,8 @@ def console_members(cloud: RunningCloud) -> None:
         for n, (member_id, name, phone, home, purchases) in enumerate(CONSOLE_MEMBERS):
             if home != branch:
                 continue
-            batch.append(protocol.make_event("member_enrolled", member_id, start, phone_e164=phone, name=name))
+            batch.append(protocol.make_event("member_enrolled", member_id, start, phone_e164=phone, name=name,
+                                             consent={"at": protocol.format_time(start), "text_version": "2026-01"}))
             batch.append(protocol.make_event("card_bound", member_id, start, card_ref=card_ref(100 + n)))
             for day, amount in enumerate(purchases):
                 batch.append(protocol.make_event("earn", member_id, start + timedelta(days=10 * day + 5),

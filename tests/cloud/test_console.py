@@ -185,3 +185,13 @@ def test_a_device_silent_for_longer_than_the_set_time_is_flagged_on_the_overview
     admin.login("admin")  # the idle timeout ended the session meanwhile
     page = admin.get("/?lang=en").text
     assert "2 devices silent for more than 30 minutes." in page and page.count('class="silent"') == 2
+
+
+def test_a_members_consent_record_exports_as_json_and_a_search_as_csv(console):
+    marketer = console("marketer")
+    consent = marketer.get("/members/m-ali/consent.json")
+    assert consent.status_code == 200 and "attachment" in consent.headers["Content-Disposition"]
+    assert consent.json()["consent"]["text_version"] == "2026-01" and consent.json()["phone_e164"] == "+989121110001"
+    rows = list(csv.DictReader(io.StringIO(marketer.get("/members.csv", params={"q": "0912111"}).text)))
+    assert {r["member_id"] for r in rows} == {"m-ali", "m-zahra", "m-sara", "m-nima"}
+    assert console("tehran-manager").get("/members/m-sara/consent.json").status_code == 403
