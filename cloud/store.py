@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from cloud import audit
 from cloud.db import Database, migrate
@@ -77,6 +77,7 @@ class CloudStore:
                  *, migrate_schema: bool = True) -> None:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock = clock
+        self._sql = _IngestStatements(self.db)
         if migrate_schema:
             migrate(self.db)
 
@@ -190,50 +191,32 @@ class CloudStore:
         digest = protocol.event_digest(event)
         created_at = protocol.format_time(protocol.parse_time(event["created_at"]))
         points = protocol.counts_toward_balance(event)
-        # RETURNING, not rowcount: with RETURNING, PostgreSQL's driver reports rowcount -1.
-        inserted = conn.execute(self.db.insert(events).values(
-            event_id=event["event_id"], device_id=device.device_id, branch=device.branch, kind=event["kind"],
-            member_id=event["member_id"], created_at=created_at, received_at=now, points=points,
-            amount=event.get("amount") or 0, digest=digest, payload=protocol.canonical_json(event),
-        ).on_conflict_do_nothing().returning(events.c.seq)).first() is not None
+        sql = self._sql
+        inserted = conn.execute(sql.insert_event, {
+            "event_id": event["event_id"], "device_id": device.device_id, "branch": device.branch,
+            "kind": event["kind"], "member_id": event["member_id"], "created_at": created_at, "received_at": now,
+            "points": points, "amount": event.get("amount") or 0, "digest": digest,
+            "payload": protocol.canonical_json(event),
+        }).first() is not None
         if not inserted:
-            known = conn.execute(select(events.c.digest).where(events.c.event_id == event["event_id"])).scalar_one()
+            known = conn.execute(sql.event_digest, {"event_id": event["event_id"]}).scalar_one()
             if known == digest:
                 return protocol.DUPLICATE, ""
             return protocol.REJECTED, "event_id already used for a different event; give each event a new UUID"
         kind = event["kind"]
         if kind in protocol.LEDGER_KINDS:
-            upsert = self.db.insert(balances).values(member_id=event["member_id"], points=points, events=1)
-            conn.execute(upsert.on_conflict_do_update(
-                index_elements=[balances.c.member_id],
-                set_={"points": balances.c.points + upsert.excluded.points, "events": balances.c.events + 1},
-            ))
+            conn.execute(sql.add_to_balance, {"member_id": event["member_id"], "points": points, "events": 1})
         elif kind == "member_enrolled":
-            conn.execute(self.db.insert(members).values(
-                member_id=event["member_id"], phone_e164=event["phone_e164"], name=event["name"],
-                name_folded=fold_name(event["name"]), enrolled_at=created_at, device_id=device.device_id,
-                branch=device.branch,
-            ).on_conflict_do_nothing())
+            conn.execute(sql.insert_member, {
+                "member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
+                "name_folded": fold_name(event["name"]), "enrolled_at": created_at, "device_id": device.device_id,
+                "branch": device.branch})
         elif kind == "card_bound":
-            # A bind fixes the card's member whenever it arrives; its state only counts
-            # if nothing newer (a block delivered first) is already known.
-            upsert = self.db.insert(cards).values(
-                card_ref=event["card_ref"], member_id=event["member_id"], state="active", changed_at=created_at)
-            newer = upsert.excluded.changed_at >= cards.c.changed_at
-            conn.execute(upsert.on_conflict_do_update(index_elements=[cards.c.card_ref], set_={
-                "member_id": upsert.excluded.member_id,
-                "state": case((newer, "active"), else_=cards.c.state),
-                "changed_at": case((newer, upsert.excluded.changed_at), else_=cards.c.changed_at),
-            }))
+            conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                         "state": "active", "changed_at": created_at})
         else:
-            upsert = self.db.insert(cards).values(
-                card_ref=event["card_ref"], member_id=event["member_id"], state=event["state"],
-                changed_at=created_at)
-            conn.execute(upsert.on_conflict_do_update(
-                index_elements=[cards.c.card_ref],
-                set_={"state": upsert.excluded.state, "changed_at": upsert.excluded.changed_at},
-                where=upsert.excluded.changed_at >= cards.c.changed_at,
-            ))
+            conn.execute(sql.set_card_state, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                              "state": event["state"], "changed_at": created_at})
         return protocol.ACCEPTED, ""
 
     def event_ids(self, device_id: str | None = None) -> list[str]:
@@ -314,6 +297,35 @@ class CloudStore:
         with self.db.read() as conn:
             return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                     for table in (devices, events, members, cards, configs)}
+
+
+class _IngestStatements:
+    """The ingest's statements, built once per store: SQLAlchemy then compiles each once (cached), and a
+    batch pays only for executing them. Parameters are passed at execution."""
+
+    def __init__(self, db: Database) -> None:
+        # RETURNING, not rowcount, tells an insert from a conflict: with RETURNING, psycopg reports rowcount -1.
+        self.insert_event = db.insert(events).on_conflict_do_nothing().returning(events.c.seq)
+        self.event_digest = select(events.c.digest).where(events.c.event_id == bindparam("event_id"))
+        balance = db.insert(balances)
+        self.add_to_balance = balance.on_conflict_do_update(
+            index_elements=[balances.c.member_id],
+            set_={"points": balances.c.points + balance.excluded.points, "events": balances.c.events + 1})
+        self.insert_member = db.insert(members).on_conflict_do_nothing()
+        # A bind fixes the card's member whenever it arrives; its state only counts
+        # if nothing newer (a block delivered first) is already known.
+        bind = db.insert(cards)
+        newer = bind.excluded.changed_at >= cards.c.changed_at
+        self.bind_card = bind.on_conflict_do_update(index_elements=[cards.c.card_ref], set_={
+            "member_id": bind.excluded.member_id,
+            "state": case((newer, "active"), else_=cards.c.state),
+            "changed_at": case((newer, bind.excluded.changed_at), else_=cards.c.changed_at),
+        })
+        state = db.insert(cards)
+        self.set_card_state = state.on_conflict_do_update(
+            index_elements=[cards.c.card_ref],
+            set_={"state": state.excluded.state, "changed_at": state.excluded.changed_at},
+            where=state.excluded.changed_at >= cards.c.changed_at)
 
 
 def load_config_file(path: Path) -> Any:
