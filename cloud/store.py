@@ -219,6 +219,29 @@ class CloudStore:
                                               "state": event["state"], "changed_at": created_at})
         return protocol.ACCEPTED, ""
 
+    def adjust(self, member_id: str, points: int, reason: str, actor: str) -> int:
+        """A staff adjustment from the console: an `adjust` ledger event (checked like a kiosk's), audited in
+        the same transaction; returns the new chain-wide balance. Kiosks see it at their next look-up."""
+        reason = reason.strip()
+        if not reason:
+            raise BadConfig("an adjustment needs a reason (it is kept in the ledger and the audit log)")
+        now = self.clock()
+        try:
+            event = protocol.validate_event(protocol.make_event(
+                "adjust", member_id, now, points=points, reason=reason[:200], staff_id=f"console:{actor}"[:64]))
+        except protocol.InvalidEvent as exc:
+            raise BadConfig(f"this adjustment is not allowed: {exc}") from exc
+        with self.db.write() as conn:
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == member_id)).scalar()
+            if branch is None:
+                raise BadConfig(f"no member {member_id!r}")
+            before = conn.execute(select(balances.c.points).where(balances.c.member_id == member_id)).scalar() or 0
+            console = Device(f"console:{actor}", branch, "", "console", "", None, 0)
+            self._apply(conn, console, event, protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="member.adjust", target=member_id,
+                         before={"balance": before}, after={"balance": before + points, "reason": reason})
+        return before + points
+
     def event_ids(self, device_id: str | None = None) -> list[str]:
         """Every stored event id (for one device) in arrival order, for audits and tests."""
         query = select(events.c.event_id).order_by(events.c.seq)

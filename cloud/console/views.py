@@ -16,6 +16,7 @@ from cloud import campaigns as campaign_setup
 from cloud import members as member_queries
 from cloud.console import localize, sessions
 from cloud.errors import BadConfig
+from cloud.names import ascii_digits as localize_digits_to_ascii
 from cloud.store import CloudStore
 from cloud.users import LoginRefused, UserStore
 from kiosk import protocol
@@ -98,6 +99,26 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
             # The same refusal whether or not the member exists elsewhere in the chain.
             abort(403)
         return render_template("console/member.html", record=record)
+
+    @console.post("/members/<member_id>/adjust")
+    @login_required("admin", "branch_manager")
+    def adjust(member_id: str) -> Any:
+        """Add or take points with a reason; a branch manager only for members of their branches."""
+        record = member_queries.record(store.db, member_id, store.clock())
+        if record is None:
+            abort(404)
+        if not g.user.sees_branch(record.profile["branch"]):
+            abort(403)
+        try:
+            points = int(localize_digits_to_ascii(request.form.get("points", "")))
+        except ValueError:
+            flash(_("Give the points as a whole number, for example 50 or -20."))
+            return redirect(url_for("console.member", member_id=member_id))
+        try:
+            store.adjust(member_id, points, request.form.get("reason", ""), g.user.username)
+        except BadConfig as exc:
+            flash(str(exc))
+        return redirect(url_for("console.member", member_id=member_id))
 
     @console.get("/members/<member_id>/consent.json")
     @login_required()

@@ -195,3 +195,32 @@ def test_a_members_consent_record_exports_as_json_and_a_search_as_csv(console):
     rows = list(csv.DictReader(io.StringIO(marketer.get("/members.csv", params={"q": "0912111"}).text)))
     assert {r["member_id"] for r in rows} == {"m-ali", "m-zahra", "m-sara", "m-nima"}
     assert console("tehran-manager").get("/members/m-sara/consent.json").status_code == 403
+
+
+def test_a_staff_adjustment_is_a_ledger_event_with_its_reason_audited_and_seen_by_a_kiosks_lookup(console, cloud):
+    manager = console("tehran-manager")
+    done = manager.post("/members/m-zahra/adjust", {"points": "-30", "reason": "double scan"},
+                        csrf_from="/members/m-zahra")
+    assert done.status_code == 302
+    page = manager.get("/members/m-zahra?lang=en").text
+    assert "double scan" in page and '<dd class="balance">70 points</dd>' in page
+    with cloud.registered_client("tehran-01") as kiosk:
+        assert kiosk.lookup(member_id="m-zahra")["balance"] == 70
+    assert "member.adjust" in console("admin").get("/users").text
+
+
+def test_an_adjustment_without_a_reason_or_that_is_not_a_number_is_refused_and_changes_nothing(console, cloud):
+    admin = console("admin")
+    admin.post("/members/m-zahra/adjust", {"points": "50", "reason": "  "}, csrf_from="/members/m-zahra")
+    admin.post("/members/m-zahra/adjust", {"points": "many", "reason": "gift"}, csrf_from="/members/m-zahra")
+    admin.post("/members/m-zahra/adjust", {"points": "0", "reason": "nothing"}, csrf_from="/members/m-zahra")
+    page = admin.get("/members/m-zahra?lang=en").text
+    assert "needs a reason" in page and "whole number" in page and "this adjustment is not allowed" in page
+    assert cloud.store.lookup(member_id="m-zahra")["balance"] == 100
+
+
+def test_a_marketer_may_not_adjust_and_a_manager_not_another_branchs_member(console):
+    assert console("marketer").post("/members/m-ali/adjust", {"points": "5", "reason": "x"},
+                                    csrf_from="/members/m-ali").status_code == 403
+    assert console("tehran-manager").post("/members/m-sara/adjust", {"points": "5", "reason": "x"},
+                                          csrf_from="/members/m-ali").status_code == 403
