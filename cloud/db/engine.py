@@ -14,6 +14,7 @@ database, so any number of cloud processes can serve the same PostgreSQL at once
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +41,8 @@ def database_url(database: str | os.PathLike[str]) -> str:
         return "postgresql+psycopg://" + text.split("://", 1)[1]
     if text.startswith(("postgresql+psycopg://", "sqlite://")):
         return text
-    if "://" in text:
+    if "://" in text or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", text):
+        # Also "postgresql:/host/db", a URL whose "//" a path library folded: never a file to create.
         raise CloudError(f"unsupported database {text!r}: give a SQLite file path or a postgresql:// URL")
     return f"sqlite:///{Path(text).resolve()}"
 

@@ -66,9 +66,12 @@ def test_a_database_made_before_migrations_is_refused_with_what_to_do(tmp_path):
         CloudStore(old).close()
 
 
-def test_an_unsupported_database_url_is_refused():
+@pytest.mark.parametrize("url", ["mysql://somewhere/db", "postgresql:/postgres@127.0.0.1:5432/db"])
+def test_an_unsupported_or_mangled_database_url_is_refused_and_no_file_is_made(url, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(CloudError, match="postgresql://"):
-        Database("mysql://somewhere/db")
+        Database(url)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_same_batch_sent_to_two_processes_at_once_is_stored_once(database, server_clock):
