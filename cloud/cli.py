@@ -106,7 +106,7 @@ def _command(args: argparse.Namespace, store: "CloudStore") -> int:
     elif args.command == "config" and args.config_command == "set":
         document = load_config_file(args.file)
         _check_like_a_kiosk(document)
-        saved = store.set_config(args.branch, document)
+        saved = store.set_config(args.branch, document, actor="kiosk-cloud")
         print(f"config for branch {saved.branch} saved, ETag {saved.etag}")
     elif args.command == "config":
         shown = store.config(args.branch)
