@@ -242,6 +242,26 @@ class CloudStore:
                          before={"balance": before}, after={"balance": before + points, "reason": reason})
         return before + points
 
+    def set_card_state(self, card_ref: str, state: str, actor: str) -> None:
+        """Block, mark lost or re-activate a card from the console: a `card_state` event, audited. A kiosk's
+        look-up of the card then sees the state."""
+        now = self.clock()
+        with self.db.write() as conn:
+            card = conn.execute(select(cards.c.member_id, cards.c.state).where(cards.c.card_ref == card_ref)).first()
+            if card is None:
+                raise BadConfig("no such card")
+            try:
+                event = protocol.validate_event(protocol.make_event(
+                    "card_state", card.member_id, now, card_ref=card_ref, state=state,
+                    staff_id=f"console:{actor}"[:64]))
+            except protocol.InvalidEvent as exc:
+                raise BadConfig(f"this card change is not allowed: {exc}") from exc
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == card.member_id)).scalar()
+            self._apply(conn, Device(f"console:{actor}", branch or "", "", "console", "", None, 0), event,
+                        protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.state", target=card_ref,
+                         before={"state": card.state}, after={"state": state})
+
     def event_ids(self, device_id: str | None = None) -> list[str]:
         """Every stored event id (for one device) in arrival order, for audits and tests."""
         query = select(events.c.event_id).order_by(events.c.seq)

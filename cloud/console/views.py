@@ -120,6 +120,21 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
             flash(str(exc))
         return redirect(url_for("console.member", member_id=member_id))
 
+    @console.post("/members/<member_id>/cards/<card_ref>")
+    @login_required("admin", "branch_manager")
+    def card_state(member_id: str, card_ref: str) -> Any:
+        """Block, mark lost or re-activate one of the member's cards."""
+        record = member_queries.record(store.db, member_id, store.clock())
+        if record is None or card_ref not in {c["card_ref"] for c in record.cards}:
+            abort(404)
+        if not g.user.sees_branch(record.profile["branch"]):
+            abort(403)
+        try:
+            store.set_card_state(card_ref, request.form.get("state", ""), g.user.username)
+        except BadConfig as exc:
+            flash(str(exc))
+        return redirect(url_for("console.member", member_id=member_id))
+
     @console.get("/members/<member_id>/consent.json")
     @login_required()
     def consent(member_id: str) -> Any:

@@ -224,3 +224,22 @@ def test_a_marketer_may_not_adjust_and_a_manager_not_another_branchs_member(cons
                                     csrf_from="/members/m-ali").status_code == 403
     assert console("tehran-manager").post("/members/m-sara/adjust", {"points": "5", "reason": "x"},
                                           csrf_from="/members/m-ali").status_code == 403
+
+
+def test_a_branch_manager_blocks_a_members_card_and_a_kiosks_lookup_sees_it_blocked(console, cloud):
+    from tests.cloud.conftest import card_ref
+
+    manager = console("tehran-manager")
+    ref = card_ref(100)  # Ali's card (CONSOLE_MEMBERS index 0)
+    assert manager.post(f"/members/m-ali/cards/{ref}", {"state": "blocked"},
+                        csrf_from="/members/m-ali").status_code == 302
+    assert '<span class="card-state">blocked</span>' in manager.get("/members/m-ali?lang=en").text
+    with cloud.registered_client("tehran-01") as kiosk:
+        assert kiosk.lookup(card_ref=ref)["card"]["state"] == "blocked"
+    bad = manager.post(f"/members/m-ali/cards/{ref}", {"state": "melted"}, csrf_from="/members/m-ali")
+    assert bad.status_code == 302 and "not allowed" in manager.get("/members/m-ali?lang=en").text
+    assert manager.post(f"/members/m-sara/cards/{card_ref(103)}", {"state": "lost"},
+                        csrf_from="/members/m-ali").status_code == 403
+    assert console("marketer").post(f"/members/m-ali/cards/{ref}", {"state": "active"},
+                                    csrf_from="/members/m-ali").status_code == 403
+    assert "card.state" in console("admin").get("/users").text
