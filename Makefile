@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the test suite drives for real: a browser, an SSH server, systemd's unit checker.
-TEST_DEBS := chromium openssh-server openssh-client systemd
+# Debian packages the test suite drives for real: a browser, an SSH server, systemd's unit checker,
+# PostgreSQL (the cloud's tests start their own server with initdb + pg_ctl).
+TEST_DEBS := chromium openssh-server openssh-client systemd postgresql
 # The booted appliance (tests/provisioning/test_booted_appliance.py): a Debian root made with
 # mmdebstrap, booted with systemd-nspawn on a veth pair.
 TEST_DEBS += systemd-container mmdebstrap iproute2
@@ -27,6 +28,8 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	@if [ -d web/translations ] && ls web/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -d web/translations; fi
+	@if ls cloud/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -q -d cloud/translations; fi
 
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -3,63 +3,56 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import Flask, Response, jsonify, render_template_string, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from cloud.auth import AuthFailure, authenticate
+from cloud.console import localize, security, sessions
+from cloud.console.views import blueprint as console_blueprint
+from cloud.db import DatabaseUnavailable
 from cloud.errors import TokenError
+from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
 from kiosk.clock import utcnow
 from kiosk import protocol
 
 _CARD_REF = re.compile(r"^[0-9a-f]{64}$")
-
-_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Loyalty cloud</title>
-<style>
-body { font: 15px system-ui, sans-serif; margin: 2rem; color: #222; }
-table { border-collapse: collapse; } th, td { padding: .3rem .8rem; border-bottom: 1px solid #ddd; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-</style></head><body>
-<h1>Loyalty cloud</h1>
-<p>Server time {{ server_time }} &middot; {{ counts.devices }} devices &middot; {{ counts.events }} events
-&middot; {{ counts.members }} members</p>
-{% if devices %}
-<table><thead><tr><th>Device</th><th>Name</th><th>Branch</th><th>Registered</th><th>Last seen</th><th>Events</th></tr></thead>
-<tbody>
-{% for d in devices %}<tr><td><code>{{ d.device_id }}</code></td><td>{{ d.name }}</td><td>{{ d.branch }}</td>
-<td>{{ d.registered_at }}</td><td>{{ d.last_seen_at or "never" }}</td><td class="n">{{ d.events_count }}</td></tr>
-{% endfor %}</tbody></table>
-{% else %}<p>No devices yet. Create a token with <code>kiosk-cloud token create --branch NAME</code> and run
-<code>kioskctl register</code> on the kiosk.</p>{% endif %}
-</body></html>
-"""
-
+DEFAULT_SILENT_AFTER = timedelta(minutes=30)
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"error": code, "message": message, **extra}), status
 
 
 def create_app(
-    db_path: Path,
+    database: str | Path,
     *,
     clock: Clock = utcnow,
     max_body_bytes: int = protocol.MAX_BATCH_BYTES,
     sms_sender: SmsSender | None = None,
     make_code: Callable[[], str] | None = None,
+    silent_after: timedelta = DEFAULT_SILENT_AFTER,
 ) -> Flask:
-    """The reference cloud as a WSGI app over the SQLite file at `db_path`.
+    """The reference cloud as a WSGI app: the device API (/v1/...) and the console (every other page).
 
-    `sms_sender` delivers one-time codes; without one they wait in the `sms_outbox` table
-    (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
+    `database` is a SQLite file path or a postgresql:// URL. The app keeps no state between requests
+    (the console's login is a signed cookie whose key lives in the database), so any number of
+    processes can serve one PostgreSQL. `sms_sender` delivers one-time codes; without one they wait
+    in the `sms_outbox` table (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
+    The console flags a device not heard from for longer than `silent_after`.
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
-    store = CloudStore(Path(db_path), clock=clock)
+    store = CloudStore(database, clock=clock)
     app.extensions["cloud_store"] = store
+    users = UserStore(store.db, clock)
+    app.extensions["cloud_users"] = users
+    _init_console(app, store, users, clock, silent_after)
     if sms_sender is None:
         sms_sender = OutboxSender(store)
         app.extensions["cloud_sms_outbox"] = sms_sender
@@ -86,9 +79,28 @@ def create_app(
         # Nothing of the request was committed (each write is one transaction): safe to resend.
         return _error(500, "internal", "the cloud failed to process this request; nothing was stored, retry later")
 
+    @app.errorhandler(DatabaseUnavailable)
+    def database_down(exc: DatabaseUnavailable) -> tuple[Response, int]:
+        # The transaction never committed: the kiosk keeps its outbox and sends the batch again.
+        app.logger.warning("%s", exc)
+        response, status = _error(503, "database_unavailable",
+                                  "the cloud cannot reach its database; nothing was stored, retry later")
+        response.headers["Retry-After"] = "5"
+        return response, status
+
     @app.errorhandler(404)
-    def not_found(_exc: Exception) -> tuple[Response, int]:
+    def not_found(_exc: Exception) -> Any:
+        if not request.path.startswith("/v1/"):
+            return render_template("console/error.html", message="not_found"), 404
         return _error(404, "not_found", "no such endpoint; see docs/cloud.md")
+
+    @app.errorhandler(403)
+    def forbidden(_exc: Exception) -> Any:
+        return render_template("console/error.html", message="forbidden"), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_exc: Exception) -> Any:
+        return render_template("console/error.html", message="csrf"), 400
 
     @app.errorhandler(405)
     def wrong_method(_exc: Exception) -> tuple[Response, int]:
@@ -199,9 +211,20 @@ def create_app(
         response.headers["Cache-Control"] = "no-cache"
         return response
 
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        """For a load balancer: this process answers and reaches the database."""
+        store.counts()
+        return jsonify({"status": "ok"}), 200
+
     @app.get("/v1/status")
     def status() -> tuple[Response, int]:
-        devices = store.devices()
+        """For a logged-in console user (their branches) or any registered device (signed request)."""
+        if g.get("user") is not None:
+            devices = store.devices(g.user.branch_filter)
+        else:
+            signed_device()
+            devices = store.devices()
         return jsonify({
             "status": "ok",
             "server_time": server_time(),
@@ -214,13 +237,53 @@ def create_app(
             ],
         }), 200
 
-    @app.get("/")
-    def index() -> str:
-        return render_template_string(
-            _INDEX, devices=store.devices(), counts=store.counts(), server_time=server_time()
-        )
-
+    for view in (register, events, otp_send, otp_verify):
+        # Devices sign their requests; CSRF tokens are for the console's forms.
+        app.extensions["csrf"].exempt(view)
     return app
+
+
+def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock, silent_after: timedelta) -> None:
+    """Sessions, languages, CSRF and headers for the console pages, and the pages themselves."""
+    app.secret_key = sessions.shared_secret(store.db)
+    app.config.update(
+        SESSION_COOKIE_NAME="cloud_session", SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=sessions.MAX_AGE, WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"), BABEL_DEFAULT_LOCALE="fa",
+    )
+    CSRFProtect(app)
+    security.init_app(app)
+
+    def select_locale() -> str:
+        lang = request.args.get("lang") or request.cookies.get("lang")
+        return lang if lang in localize.LANGUAGES else "fa"
+
+    Babel(app, locale_selector=select_locale)
+
+    @app.before_request
+    def who() -> None:
+        if request.path == "/v1/status" or not request.path.startswith(("/v1/", "/static/", "/healthz")):
+            g.user = sessions.current_user(users, clock().timestamp())
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        lang = request.args.get("lang")
+        if lang in localize.LANGUAGES:
+            response.set_cookie("lang", lang, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+    @app.context_processor
+    def page_context() -> dict[str, Any]:
+        lang = select_locale()
+        return {
+            "lang": lang, "dir": "rtl" if lang in localize.RTL else "ltr", "languages": localize.LANGUAGES,
+            "user": g.get("user"),
+            "num": lambda value: localize.number(value, lang),
+            "when": lambda value, with_time=True: localize.moment(value, lang, with_time=with_time),
+            "digits": lambda value: localize.digits(value, lang),
+        }
+
+    app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
 
 
 def _etags(header: str) -> set[str]:

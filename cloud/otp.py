@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from sqlalchemy import delete, select, update
+
+from cloud.db.schema import otp_codes, sms_outbox
 from cloud.errors import CloudError
 from cloud.store import CloudStore, Device
 from kiosk import protocol
@@ -71,29 +74,26 @@ class OutboxSender:
 
     def __init__(self, store: CloudStore) -> None:
         self._store = store
-        with store.transaction() as db:
-            db["sms_outbox"].create(
-                {"message_id": int, "phone": str, "text": str, "created_at": str, "sent_at": str},
-                pk="message_id", not_null={"phone", "text", "created_at"}, if_not_exists=True,
-            )
 
     def send(self, phone: str, text: str) -> None:
-        with self._store.transaction() as db:
-            db.execute("INSERT INTO sms_outbox (phone, text, created_at) VALUES (?, ?, ?)",
-                       [phone, text, protocol.format_time(self._store.clock())])
+        with self._store.transaction() as conn:
+            conn.execute(sms_outbox.insert().values(
+                phone=phone, text=text, created_at=protocol.format_time(self._store.clock())))
 
     def pending(self) -> list[OutboxMessage]:
-        with self._store.transaction() as db:
-            rows = db.execute("SELECT message_id, phone, text, created_at FROM sms_outbox"
-                              " WHERE sent_at IS NULL ORDER BY message_id").fetchall()
+        with self._store.db.read() as conn:
+            rows = conn.execute(
+                select(sms_outbox.c.message_id, sms_outbox.c.phone, sms_outbox.c.text, sms_outbox.c.created_at)
+                .where(sms_outbox.c.sent_at.is_(None)).order_by(sms_outbox.c.message_id)
+            ).all()
         return [OutboxMessage(*row) for row in rows]
 
     def mark_sent(self, message_ids: list[int]) -> None:
         now = protocol.format_time(self._store.clock())
-        with self._store.transaction() as db:
-            for message_id in message_ids:
-                db.execute("UPDATE sms_outbox SET sent_at = ? WHERE message_id = ? AND sent_at IS NULL",
-                           [now, message_id])
+        with self._store.transaction() as conn:
+            if message_ids:
+                conn.execute(update(sms_outbox).where(sms_outbox.c.message_id.in_(message_ids),
+                                                      sms_outbox.c.sent_at.is_(None)).values(sent_at=now))
 
 
 class OneTimeCodes:
@@ -103,52 +103,51 @@ class OneTimeCodes:
         self._store = store
         self._sender = sender
         self._make_code = make_code
-        with store.transaction() as db:
-            db["otp_codes"].create(
-                {"code_id": int, "device_id": str, "phone": str, "purpose": str, "salt": str, "code_hash": str,
-                 "created_at": str, "expires_at": str, "attempts": int, "state": str},
-                pk="code_id", not_null={"device_id", "phone", "purpose", "salt", "code_hash", "created_at",
-                                        "expires_at", "state"},
-                defaults={"attempts": 0, "state": "pending"}, if_not_exists=True,
-            )
-            db["otp_codes"].create_index(["phone", "created_at"], if_not_exists=True)
 
     def issue(self, device: Device, phone: str, purpose: str) -> None:
         """Send a new code to ``phone``; any earlier code of this device, phone and purpose stops working."""
         now = self._store.clock()
         code = self._make_code()
         salt = secrets.token_bytes(16)
-        with self._store.transaction() as db:
-            recent = db.execute("SELECT created_at FROM otp_codes WHERE phone = ? AND created_at > ?"
-                                " ORDER BY created_at", [phone, protocol.format_time(now - RATE_WINDOW)]).fetchall()
+        with self._store.transaction() as conn:
+            if self._store.db.dialect == "postgresql":
+                # Two processes issuing to one phone at once must not both pass the rate limit.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(phone)s))", {"phone": phone})
+            recent = conn.execute(
+                select(otp_codes.c.created_at).where(otp_codes.c.phone == phone,
+                                                     otp_codes.c.created_at > protocol.format_time(now - RATE_WINDOW))
+                .order_by(otp_codes.c.created_at)
+            ).scalars().all()
             if len(recent) >= RATE_MAX_CODES:
-                free_at = protocol.parse_time(recent[0][0]) + RATE_WINDOW
+                free_at = protocol.parse_time(recent[0]) + RATE_WINDOW
                 raise OtpRateLimited(max(1, int((free_at - now).total_seconds()) + 1))
-            db.execute("UPDATE otp_codes SET state = 'superseded' WHERE device_id = ? AND phone = ? AND purpose = ?"
-                       " AND state = 'pending'", [device.device_id, phone, purpose])
-            code_id = db.execute(
-                "INSERT INTO otp_codes (device_id, phone, purpose, salt, code_hash, created_at, expires_at,"
-                " attempts, state) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')",
-                [device.device_id, phone, purpose, salt.hex(), _digest(salt, phone, purpose, code),
-                 protocol.format_time(now), protocol.format_time(now + protocol.OTP_TTL)],
-            ).lastrowid
+            conn.execute(update(otp_codes).where(
+                otp_codes.c.device_id == device.device_id, otp_codes.c.phone == phone,
+                otp_codes.c.purpose == purpose, otp_codes.c.state == "pending").values(state="superseded"))
+            (code_id,) = conn.execute(otp_codes.insert().values(
+                device_id=device.device_id, phone=phone, purpose=purpose, salt=salt.hex(),
+                code_hash=_digest(salt, phone, purpose, code), created_at=protocol.format_time(now),
+                expires_at=protocol.format_time(now + protocol.OTP_TTL), attempts=0, state="pending",
+            )).inserted_primary_key
         try:
             self._sender.send(phone, message_text(code))
         except Exception as exc:
             # A code nobody received must not stay valid (nor count against the phone's limit).
-            with self._store.transaction() as db:
-                db.execute("DELETE FROM otp_codes WHERE code_id = ?", [code_id])
+            with self._store.transaction() as conn:
+                conn.execute(delete(otp_codes).where(otp_codes.c.code_id == code_id))
             raise SmsFailed(f"the SMS gateway did not take the message: {exc}") from exc
 
     def verify(self, device: Device, phone: str, purpose: str, code: str) -> Verdict:
         now = self._store.clock()
-        with self._store.transaction() as db:
-            row = db.execute(
-                "SELECT code_id, salt, code_hash, expires_at, attempts, state FROM otp_codes"
-                " WHERE device_id = ? AND phone = ? AND purpose = ? ORDER BY code_id DESC LIMIT 1",
-                [device.device_id, phone, purpose],
-            ).fetchone()
-            if row is None or row[5] in ("used", "superseded"):
+        with self._store.transaction() as conn:
+            row = conn.execute(
+                select(otp_codes.c.code_id, otp_codes.c.salt, otp_codes.c.code_hash, otp_codes.c.expires_at,
+                       otp_codes.c.attempts, otp_codes.c.state)
+                .where(otp_codes.c.device_id == device.device_id, otp_codes.c.phone == phone,
+                       otp_codes.c.purpose == purpose)
+                .order_by(otp_codes.c.code_id.desc()).limit(1).with_for_update()
+            ).first()
+            if row is None or row.state in ("used", "superseded"):
                 return Verdict("expired", 0)
             code_id, salt, code_hash, expires_at, attempts, state = row
             if state == "locked":
@@ -156,10 +155,10 @@ class OneTimeCodes:
             if protocol.parse_time(expires_at) <= now:
                 return Verdict("expired", 0)
             if hmac.compare_digest(code_hash, _digest(bytes.fromhex(salt), phone, purpose, code)):
-                db.execute("UPDATE otp_codes SET state = 'used' WHERE code_id = ?", [code_id])
+                conn.execute(update(otp_codes).where(otp_codes.c.code_id == code_id).values(state="used"))
                 return Verdict("ok", 0)
             attempts += 1
             left = protocol.OTP_MAX_ATTEMPTS - attempts
-            db.execute("UPDATE otp_codes SET attempts = ?, state = ? WHERE code_id = ?",
-                       [attempts, "locked" if left <= 0 else "pending", code_id])
+            conn.execute(update(otp_codes).where(otp_codes.c.code_id == code_id).values(
+                attempts=attempts, state="locked" if left <= 0 else "pending"))
         return Verdict("locked", 0) if left <= 0 else Verdict("wrong", left)

@@ -1,8 +1,8 @@
-"""The reference cloud's own SQLite database: devices, tokens, events, members, config.
+"""The reference cloud's device-facing data: tokens, devices, events, members, cards, balances, config.
 
-One short-lived connection per call (waitress serves from several threads); writes
-run in `BEGIN IMMEDIATE` transactions so a batch is applied all or nothing and two
-batches never interleave.
+Every query goes through cloud.db (SQLAlchemy Core), so the same code serves a SQLite file and
+PostgreSQL. Each call is one transaction: a batch is applied all or nothing, and the store keeps no
+state of its own beyond the connection pool, so several processes can share one database.
 """
 
 from __future__ import annotations
@@ -11,24 +11,25 @@ import hashlib
 import json
 import os
 import secrets
-import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-import contextlib
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
+from cloud import audit
+from cloud.db import Database, migrate
+from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, TokenError
+from cloud.names import fold_name
 from kiosk import protocol
 from kiosk.clock import utcnow
 
 Clock = Callable[[], datetime]
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -61,95 +62,43 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_DEVICE_COLUMNS = (devices.c.device_id, devices.c.branch, devices.c.key, devices.c.name,
+                   devices.c.registered_at, devices.c.last_seen_at, devices.c.events_count)
+
+
 class CloudStore:
-    """All SQL of the reference cloud. `clock` is injected so tests can move time."""
+    """Device-protocol SQL of the cloud. `clock` is injected so tests can move time.
 
-    def __init__(self, path: Path, clock: Clock = utcnow) -> None:
-        self.path = Path(path)
+    `database` is a SQLite file path or a postgresql:// URL (or an open `Database`); the schema is
+    migrated to the newest revision on open unless `migrate_schema` is False.
+    """
+
+    def __init__(self, database: Database | str | os.PathLike[str], clock: Clock = utcnow,
+                 *, migrate_schema: bool = True) -> None:
+        self.db = database if isinstance(database, Database) else Database(database)
         self.clock = clock
-        self._migrate()
+        self._sql = _IngestStatements(self.db)
+        if migrate_schema:
+            migrate(self.db)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite_utils.Database]:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        try:
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA synchronous = FULL")
-            yield sqlite_utils.Database(conn)
-        finally:
-            conn.close()
+    def close(self) -> None:
+        """Close the pooled connections (a process that opened several stores, tests)."""
+        self.db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite_utils.Database]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def __enter__(self) -> CloudStore:
+        return self
 
-    def transaction(self) -> contextlib.AbstractContextManager[sqlite_utils.Database]:
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, or None on PostgreSQL."""
+        return self.db.path
+
+    def transaction(self) -> AbstractContextManager[Connection]:
         """A write transaction for modules that keep their own tables in this database (cloud/otp.py)."""
-        return self._transaction()
-
-    def _migrate(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # The database holds device keys: nobody but the service user may read it.
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                self._create_tables(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    @staticmethod
-    def _create_tables(db: sqlite_utils.Database) -> None:
-        db["schema_version"].create({"version": int}, pk="version", if_not_exists=True)
-        db.execute("INSERT OR IGNORE INTO schema_version (version) VALUES (?)", [SCHEMA_VERSION])
-        db["tokens"].create(
-            {"token_hash": str, "branch": str, "created_at": str, "expires_at": str,
-             "used_at": str, "device_id": str},
-            pk="token_hash", not_null={"branch", "created_at", "expires_at"}, if_not_exists=True,
-        )
-        db["devices"].create(
-            {"device_id": str, "branch": str, "key": str, "name": str, "registered_at": str,
-             "last_seen_at": str, "events_count": int},
-            pk="device_id", not_null={"branch", "key", "registered_at"},
-            defaults={"events_count": 0, "name": ""}, if_not_exists=True,
-        )
-        db["events"].create(
-            {"event_id": str, "device_id": str, "kind": str, "member_id": str, "created_at": str,
-             "received_at": str, "points": int, "digest": str, "payload": str},
-            pk="event_id", not_null={"device_id", "kind", "member_id", "digest", "payload"},
-            if_not_exists=True,
-        )
-        db["events"].create_index(["member_id"], if_not_exists=True)
-        db["events"].create_index(["device_id"], if_not_exists=True)
-        db["members"].create(
-            {"member_id": str, "phone_e164": str, "name": str, "enrolled_at": str,
-             "device_id": str, "branch": str},
-            pk="member_id", if_not_exists=True,
-        )
-        db["members"].create_index(["phone_e164"], if_not_exists=True)
-        db["cards"].create(
-            {"card_ref": str, "member_id": str, "state": str, "changed_at": str},
-            pk="card_ref", if_not_exists=True,
-        )
-        db["balances"].create(
-            {"member_id": str, "points": int, "events": int}, pk="member_id", if_not_exists=True,
-        )
-        db["configs"].create(
-            {"branch": str, "body": str, "etag": str, "updated_at": str},
-            pk="branch", if_not_exists=True,
-        )
+        return self.db.write()
 
     # -- tokens and registration ------------------------------------------------------
 
@@ -161,23 +110,21 @@ class CloudStore:
         # A prefix keeps the token from starting with "-", which a command line would take for an option.
         token = "kt_" + secrets.token_urlsafe(24)
         now = self.clock()
-        with self._transaction() as db:
-            db["tokens"].insert({
-                "token_hash": _hash_token(token), "branch": branch,
-                "created_at": protocol.format_time(now),
-                "expires_at": protocol.format_time(now + valid_for),
-                "used_at": None, "device_id": None,
-            })
+        with self.db.write() as conn:
+            conn.execute(tokens.insert().values(
+                token_hash=_hash_token(token), branch=branch, created_at=protocol.format_time(now),
+                expires_at=protocol.format_time(now + valid_for),
+            ))
         return token
 
     def register(self, token: str, name: str = "") -> Registration:
         """Spend a token (once) for a new device id and key."""
         now = self.clock()
-        with self._transaction() as db:
-            row = db.execute(
-                "SELECT branch, expires_at, used_at FROM tokens WHERE token_hash = ?",
-                [_hash_token(token)],
-            ).fetchone()
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(tokens.c.branch, tokens.c.expires_at, tokens.c.used_at)
+                .where(tokens.c.token_hash == _hash_token(token)).with_for_update()
+            ).first()
             if row is None:
                 raise TokenError("unknown enrollment token; create one with `kiosk-cloud token create`")
             branch, expires_at, used_at = row
@@ -186,50 +133,43 @@ class CloudStore:
             if protocol.parse_time(expires_at) < now:
                 raise TokenError("this enrollment token has expired; create a new one")
             registration = Registration(str(uuid.uuid4()), protocol.new_device_key(), branch)
-            db.execute(
-                "UPDATE tokens SET used_at = ?, device_id = ? WHERE token_hash = ?",
-                [protocol.format_time(now), registration.device_id, _hash_token(token)],
-            )
-            db["devices"].insert({
-                "device_id": registration.device_id, "branch": branch,
-                "key": registration.device_key, "name": name[:100],
-                "registered_at": protocol.format_time(now), "last_seen_at": None,
-                "events_count": 0,
-            })
+            conn.execute(update(tokens).where(tokens.c.token_hash == _hash_token(token)).values(
+                used_at=protocol.format_time(now), device_id=registration.device_id))
+            conn.execute(devices.insert().values(
+                device_id=registration.device_id, branch=branch, key=registration.device_key,
+                name=name[:100], registered_at=protocol.format_time(now), events_count=0,
+            ))
         return registration
 
     def device(self, device_id: str) -> Device | None:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT device_id, branch, key, name, registered_at, last_seen_at, events_count"
-                " FROM devices WHERE device_id = ?",
-                [device_id],
-            ).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(*_DEVICE_COLUMNS).where(devices.c.device_id == device_id)).first()
         return Device(*row) if row else None
 
-    def devices(self) -> list[Device]:
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT device_id, branch, key, name, registered_at, last_seen_at, events_count"
-                " FROM devices ORDER BY branch, registered_at"
-            ).fetchall()
-        return [Device(*row) for row in rows]
+    def devices(self, branches: frozenset[str] | None = None) -> list[Device]:
+        """Every device (of `branches`, when given), by branch and registration."""
+        query = select(*_DEVICE_COLUMNS).order_by(devices.c.branch, devices.c.registered_at)
+        if branches is not None:
+            query = query.where(devices.c.branch.in_(sorted(branches)))
+        with self.db.read() as conn:
+            return [Device(*row) for row in conn.execute(query)]
 
     def touch(self, device_id: str) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
-                [protocol.format_time(self.clock()), device_id],
-            )
+        with self.db.write() as conn:
+            conn.execute(update(devices).where(devices.c.device_id == device_id)
+                         .values(last_seen_at=protocol.format_time(self.clock())))
 
     # -- events -----------------------------------------------------------------------
 
     def ingest(self, device: Device, raw_events: list[Any]) -> list[dict[str, Any]]:
-        """Apply one batch atomically; one result dict per event, in order."""
+        """Apply one batch atomically; one result dict per event, in order.
+
+        Raises DatabaseUnavailable when the database cannot be reached: nothing of the batch is kept.
+        """
         now = protocol.format_time(self.clock())
         results: list[dict[str, Any]] = []
         accepted = 0
-        with self._transaction() as db:
+        with self.db.write() as conn:
             for raw in raw_events:
                 event_id = raw.get("event_id") if isinstance(raw, dict) else None
                 try:
@@ -237,140 +177,198 @@ class CloudStore:
                 except protocol.InvalidEvent as exc:
                     results.append({"event_id": event_id, "status": protocol.REJECTED, "reason": str(exc)})
                     continue
-                status, reason = self._apply(db, device, event, now)
+                status, reason = self._apply(conn, device, event, now)
                 result = {"event_id": event_id, "status": status}
                 if reason:
                     result["reason"] = reason
                 results.append(result)
                 accepted += status == protocol.ACCEPTED
-            db.execute(
-                "UPDATE devices SET last_seen_at = ?, events_count = events_count + ?"
-                " WHERE device_id = ?",
-                [now, accepted, device.device_id],
-            )
+            conn.execute(update(devices).where(devices.c.device_id == device.device_id).values(
+                last_seen_at=now, events_count=devices.c.events_count + accepted))
         return results
 
-    @staticmethod
-    def _apply(db: sqlite_utils.Database, device: Device, event: dict[str, Any], now: str) -> tuple[str, str]:
+    def _apply(self, conn: Connection, device: Device, event: dict[str, Any], now: str) -> tuple[str, str]:
         digest = protocol.event_digest(event)
         created_at = protocol.format_time(protocol.parse_time(event["created_at"]))
         points = protocol.counts_toward_balance(event)
-        inserted = db.execute(
-            "INSERT OR IGNORE INTO events (event_id, device_id, kind, member_id, created_at,"
-            " received_at, points, digest, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [event["event_id"], device.device_id, event["kind"], event["member_id"], created_at,
-             now, points, digest, protocol.canonical_json(event)],
-        ).rowcount
+        sql = self._sql
+        inserted = conn.execute(sql.insert_event, {
+            "event_id": event["event_id"], "device_id": device.device_id, "branch": device.branch,
+            "kind": event["kind"], "member_id": event["member_id"], "created_at": created_at, "received_at": now,
+            "points": points, "amount": event.get("amount") or 0, "digest": digest,
+            "payload": protocol.canonical_json(event),
+        }).first() is not None
         if not inserted:
-            (known,) = db.execute("SELECT digest FROM events WHERE event_id = ?", [event["event_id"]]).fetchone()
+            known = conn.execute(sql.event_digest, {"event_id": event["event_id"]}).scalar_one()
             if known == digest:
                 return protocol.DUPLICATE, ""
             return protocol.REJECTED, "event_id already used for a different event; give each event a new UUID"
         kind = event["kind"]
         if kind in protocol.LEDGER_KINDS:
-            db.execute(
-                "INSERT INTO balances (member_id, points, events) VALUES (?, ?, 1)"
-                " ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points,"
-                " events = events + 1",
-                [event["member_id"], points],
-            )
+            conn.execute(sql.add_to_balance, {"member_id": event["member_id"], "points": points, "events": 1})
         elif kind == "member_enrolled":
-            db.execute(
-                "INSERT OR IGNORE INTO members (member_id, phone_e164, name, enrolled_at, device_id,"
-                " branch) VALUES (?, ?, ?, ?, ?, ?)",
-                [event["member_id"], event["phone_e164"], event["name"], created_at,
-                 device.device_id, device.branch],
-            )
+            conn.execute(sql.insert_member, {
+                "member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
+                "name_folded": fold_name(event["name"]), "enrolled_at": created_at, "device_id": device.device_id,
+                "branch": device.branch})
         elif kind == "card_bound":
-            # A bind fixes the card's member whenever it arrives; its state only counts
-            # if nothing newer (a block delivered first) is already known.
-            db.execute(
-                "INSERT INTO cards (card_ref, member_id, state, changed_at) VALUES (?, ?, 'active', ?)"
-                " ON CONFLICT(card_ref) DO UPDATE SET member_id = excluded.member_id,"
-                " state = CASE WHEN excluded.changed_at >= cards.changed_at THEN 'active' ELSE cards.state END,"
-                " changed_at = max(excluded.changed_at, cards.changed_at)",
-                [event["card_ref"], event["member_id"], created_at],
-            )
+            conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                         "state": "active", "changed_at": created_at})
         else:
-            db.execute(
-                "INSERT INTO cards (card_ref, member_id, state, changed_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(card_ref) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at"
-                " WHERE excluded.changed_at >= cards.changed_at",
-                [event["card_ref"], event["member_id"], event["state"], created_at],
-            )
+            conn.execute(sql.set_card_state, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                              "state": event["state"], "changed_at": created_at})
         return protocol.ACCEPTED, ""
 
+    def adjust(self, member_id: str, points: int, reason: str, actor: str) -> int:
+        """A staff adjustment from the console: an `adjust` ledger event (checked like a kiosk's), audited in
+        the same transaction; returns the new chain-wide balance. Kiosks see it at their next look-up."""
+        reason = reason.strip()
+        if not reason:
+            raise BadConfig("an adjustment needs a reason (it is kept in the ledger and the audit log)")
+        now = self.clock()
+        try:
+            event = protocol.validate_event(protocol.make_event(
+                "adjust", member_id, now, points=points, reason=reason[:200], staff_id=f"console:{actor}"[:64]))
+        except protocol.InvalidEvent as exc:
+            raise BadConfig(f"this adjustment is not allowed: {exc}") from exc
+        with self.db.write() as conn:
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == member_id)).scalar()
+            if branch is None:
+                raise BadConfig(f"no member {member_id!r}")
+            before = conn.execute(select(balances.c.points).where(balances.c.member_id == member_id)).scalar() or 0
+            console = Device(f"console:{actor}", branch, "", "console", "", None, 0)
+            self._apply(conn, console, event, protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="member.adjust", target=member_id,
+                         before={"balance": before}, after={"balance": before + points, "reason": reason})
+        return before + points
+
+    def set_card_state(self, card_ref: str, state: str, actor: str) -> None:
+        """Block, mark lost or re-activate a card from the console: a `card_state` event, audited. A kiosk's
+        look-up of the card then sees the state."""
+        now = self.clock()
+        with self.db.write() as conn:
+            card = conn.execute(select(cards.c.member_id, cards.c.state).where(cards.c.card_ref == card_ref)).first()
+            if card is None:
+                raise BadConfig("no such card")
+            try:
+                event = protocol.validate_event(protocol.make_event(
+                    "card_state", card.member_id, now, card_ref=card_ref, state=state,
+                    staff_id=f"console:{actor}"[:64]))
+            except protocol.InvalidEvent as exc:
+                raise BadConfig(f"this card change is not allowed: {exc}") from exc
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == card.member_id)).scalar()
+            self._apply(conn, Device(f"console:{actor}", branch or "", "", "console", "", None, 0), event,
+                        protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.state", target=card_ref,
+                         before={"state": card.state}, after={"state": state})
+
     def event_ids(self, device_id: str | None = None) -> list[str]:
-        """Every stored event id (for one device), for audits and tests."""
-        with self._connect() as db:
-            if device_id is None:
-                rows = db.execute("SELECT event_id FROM events ORDER BY rowid").fetchall()
-            else:
-                rows = db.execute(
-                    "SELECT event_id FROM events WHERE device_id = ? ORDER BY rowid", [device_id]
-                ).fetchall()
-        return [row[0] for row in rows]
+        """Every stored event id (for one device) in arrival order, for audits and tests."""
+        query = select(events.c.event_id).order_by(events.c.seq)
+        if device_id is not None:
+            query = query.where(events.c.device_id == device_id)
+        with self.db.read() as conn:
+            return list(conn.execute(query).scalars())
 
     # -- members ----------------------------------------------------------------------
 
     def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
         """Chain-wide member, card and balance, or None when the cloud has never heard of it."""
-        with self._connect() as db:
+        with self.db.read() as conn:
             card = None
             if card_ref is not None:
-                card = db.execute(
-                    "SELECT card_ref, member_id, state, changed_at FROM cards WHERE card_ref = ?", [card_ref]
-                ).fetchone()
+                card = conn.execute(select(cards).where(cards.c.card_ref == card_ref)).mappings().first()
                 if card is None:
                     return None
-                member_id = card[1]
-            member = db.execute(
-                "SELECT member_id, phone_e164, name, enrolled_at, branch FROM members WHERE member_id = ?",
-                [member_id],
-            ).fetchone()
-            balance = db.execute(
-                "SELECT points, events FROM balances WHERE member_id = ?", [member_id]
-            ).fetchone()
+                member_id = card["member_id"]
+            member = conn.execute(
+                select(members.c.member_id, members.c.phone_e164, members.c.name, members.c.enrolled_at,
+                       members.c.branch).where(members.c.member_id == member_id)
+            ).mappings().first()
+            balance = conn.execute(
+                select(balances.c.points, balances.c.events).where(balances.c.member_id == member_id)
+            ).first()
         if member is None and balance is None and card is None:
             return None
         return {
             "member_id": member_id,
-            "member": None if member is None else dict(
-                zip(("member_id", "phone_e164", "name", "enrolled_at", "branch"), member)
-            ),
-            "card": None if card is None else dict(zip(("card_ref", "member_id", "state", "changed_at"), card)),
+            "member": None if member is None else dict(member),
+            "card": None if card is None else dict(card),
             "balance": balance[0] if balance else 0,
             "ledger_events": balance[1] if balance else 0,
         }
 
     # -- config -----------------------------------------------------------------------
 
-    def set_config(self, branch: str, document: Any) -> BranchConfig:
+    def set_config(self, branch: str, document: Any, *, actor: str | None = None) -> BranchConfig:
+        """Store a branch's config (the kiosks pull it by ETag); with `actor`, audited in the same transaction."""
         try:
             protocol.validate_config(document)
         except protocol.InvalidConfig as exc:
             raise BadConfig(str(exc)) from exc
         body = protocol.canonical_json(document)
         config = BranchConfig(branch, body, protocol.config_etag(document), protocol.format_time(self.clock()))
-        with self._transaction() as db:
-            db["configs"].upsert(config.__dict__, pk="branch")
+        upsert = self.db.insert(configs).values(**config.__dict__)
+        with self.db.write() as conn:
+            if actor is not None:
+                before = conn.execute(select(configs.c.body).where(configs.c.branch == branch)).scalar()
+                audit.record(conn, at=config.updated_at, actor=actor, action="config.set", target=branch,
+                             before=None if before is None else json.loads(before), after=document)
+            conn.execute(upsert.on_conflict_do_update(
+                index_elements=[configs.c.branch],
+                set_={"body": upsert.excluded.body, "etag": upsert.excluded.etag,
+                      "updated_at": upsert.excluded.updated_at},
+            ))
         return config
 
+    def branches(self) -> list[str]:
+        """Every branch the cloud knows: with a device or a config."""
+        with self.db.read() as conn:
+            names = set(conn.execute(select(devices.c.branch).distinct()).scalars())
+            names |= set(conn.execute(select(configs.c.branch)).scalars())
+        return sorted(names)
+
     def config(self, branch: str) -> BranchConfig | None:
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT branch, body, etag, updated_at FROM configs WHERE branch = ?", [branch]
-            ).fetchone()
+        with self.db.read() as conn:
+            row = conn.execute(select(configs.c.branch, configs.c.body, configs.c.etag, configs.c.updated_at)
+                               .where(configs.c.branch == branch)).first()
         return BranchConfig(*row) if row else None
 
     # -- status -----------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
-        with self._connect() as db:
-            return {
-                table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 fixed names
-                for table in ("devices", "events", "members", "cards", "configs")
-            }
+        with self.db.read() as conn:
+            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                    for table in (devices, events, members, cards, configs)}
+
+
+class _IngestStatements:
+    """The ingest's statements, built once per store: SQLAlchemy then compiles each once (cached), and a
+    batch pays only for executing them. Parameters are passed at execution."""
+
+    def __init__(self, db: Database) -> None:
+        # RETURNING, not rowcount, tells an insert from a conflict: with RETURNING, psycopg reports rowcount -1.
+        self.insert_event = db.insert(events).on_conflict_do_nothing().returning(events.c.seq)
+        self.event_digest = select(events.c.digest).where(events.c.event_id == bindparam("event_id"))
+        balance = db.insert(balances)
+        self.add_to_balance = balance.on_conflict_do_update(
+            index_elements=[balances.c.member_id],
+            set_={"points": balances.c.points + balance.excluded.points, "events": balances.c.events + 1})
+        self.insert_member = db.insert(members).on_conflict_do_nothing()
+        # A bind fixes the card's member whenever it arrives; its state only counts
+        # if nothing newer (a block delivered first) is already known.
+        bind = db.insert(cards)
+        newer = bind.excluded.changed_at >= cards.c.changed_at
+        self.bind_card = bind.on_conflict_do_update(index_elements=[cards.c.card_ref], set_={
+            "member_id": bind.excluded.member_id,
+            "state": case((newer, "active"), else_=cards.c.state),
+            "changed_at": case((newer, bind.excluded.changed_at), else_=cards.c.changed_at),
+        })
+        state = db.insert(cards)
+        self.set_card_state = state.on_conflict_do_update(
+            index_elements=[cards.c.card_ref],
+            set_={"state": state.excluded.state, "changed_at": state.excluded.changed_at},
+            where=state.excluded.changed_at >= cards.c.changed_at)
 
 
 def load_config_file(path: Path) -> Any:

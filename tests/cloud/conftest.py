@@ -1,21 +1,31 @@
-"""Fixtures for the cloud tests: a real reference cloud on a loopback port, real SQLite."""
+"""Fixtures for the cloud tests: a real reference cloud on a loopback port, on real SQLite and PostgreSQL.
+
+Every test that uses `cloud` (or `database`) runs twice, once per engine; the PostgreSQL server is
+started once per session (tests/cloud/postgres.py) and each test gets an empty database of its own.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import requests
 
 from cloud.app import create_app
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
+from cloud.users import UserStore
+from kiosk import protocol
+from tests.cloud.postgres import PostgresServer, pg_bindir
 from tests.support.faultproxy import FaultProxy
 from kiosk.store import Store
 from kiosk.sync.worker import SyncWorker
@@ -42,7 +52,7 @@ class MovableClock:
 @dataclass
 class RunningCloud:
     url: str
-    db_path: Path
+    database: str  # a SQLite file path or a postgresql:// URL
     store: CloudStore
     clock: MovableClock
 
@@ -61,12 +71,34 @@ def server_clock() -> MovableClock:
     return MovableClock()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bindir = pg_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install postgresql "
+                    "(make test installs it as root)")
+    server = PostgresServer(bindir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty cloud database on each engine in turn: a SQLite file path or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "cloud.sqlite")
+    return request.getfixturevalue("postgres_server").create_database()
+
+
 @pytest.fixture
-def cloud(tmp_path: Path, server_clock: MovableClock) -> Iterator[RunningCloud]:
-    db_path = tmp_path / "cloud.sqlite"
-    app = create_app(db_path, clock=server_clock)
+def cloud(database: str, server_clock: MovableClock) -> Iterator[RunningCloud]:
+    app = create_app(database, clock=server_clock)
     with BackgroundServer(app) as server:
-        yield RunningCloud(server.url, db_path, app.extensions["cloud_store"], server_clock)
+        yield RunningCloud(server.url, database, app.extensions["cloud_store"], server_clock)
+    app.extensions["cloud_store"].db.close()
 
 
 @pytest.fixture
@@ -206,3 +238,87 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     files.key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                  serialization.NoEncryption()))
     return files
+
+
+# -- the console ----------------------------------------------------------------------
+
+PASSWORD = "a long test password"
+CONSOLE_MEMBERS = (
+    # member id, name as the kiosk sent it, phone, branch, purchase amounts (rial)
+    ("m-ali", "علی کریمی", "+989121110001", "tehran-01", [90_000_000, 40_000_000, 30_000_000]),
+    ("m-zahra", "زهرا يوسفي", "+989121110002", "tehran-01", [8_000_000, 2_000_000]),  # Arabic ي
+    ("m-reza", "رضا کاظمی", "+989351110003", "shiraz-02", [3_000_000]),
+    ("m-sara", "سارا ملکی", "+989121110004", "shiraz-02", [600_000]),
+    ("m-nima", "نیما", "+989121110005", "shiraz-02", []),
+)
+
+
+def console_users(cloud: RunningCloud) -> None:
+    """One user per role: admin, marketer, and a branch manager of tehran-01."""
+    users = UserStore(cloud.store.db, cloud.clock)
+    users.add("admin", PASSWORD, "admin")
+    users.add("marketer", PASSWORD, "marketer")
+    users.add("tehran-manager", PASSWORD, "branch_manager", ["tehran-01"])
+
+
+def console_members(cloud: RunningCloud) -> None:
+    """CONSOLE_MEMBERS enrolled and buying through the real device API, one kiosk per branch."""
+    start = cloud.clock() - timedelta(days=60)
+    for branch in ("tehran-01", "shiraz-02"):
+        batch = []
+        for n, (member_id, name, phone, home, purchases) in enumerate(CONSOLE_MEMBERS):
+            if home != branch:
+                continue
+            batch.append(protocol.make_event("member_enrolled", member_id, start, phone_e164=phone, name=name,
+                                             consent={"at": protocol.format_time(start), "text_version": "2026-01"}))
+            batch.append(protocol.make_event("card_bound", member_id, start, card_ref=card_ref(100 + n)))
+            for day, amount in enumerate(purchases):
+                batch.append(protocol.make_event("earn", member_id, start + timedelta(days=10 * day + 5),
+                                                 points=amount // 100_000, amount=amount))
+        with cloud.registered_client(branch) as client:
+            client.send_batch([json.dumps(event) for event in batch])
+
+
+class ConsoleSession:
+    """A logged-in console user over real HTTP (requests keeps the cookie)."""
+
+    def __init__(self, cloud: RunningCloud) -> None:
+        self.cloud = cloud
+        self.http = requests.Session()
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.http.get(self.cloud.url + path, timeout=5)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+        return self.http.post(self.cloud.url + "/login", timeout=10, allow_redirects=False,
+                              data={"username": username, "password": password, "csrf_token": self.csrf()})
+
+    def get(self, path: str, **kwargs: object) -> requests.Response:
+        return self.http.get(self.cloud.url + path, timeout=10, allow_redirects=False, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, *, csrf_from: str = "/") -> requests.Response:
+        return self.http.post(self.cloud.url + path, timeout=10, allow_redirects=False,
+                              data={**(data or {}), "csrf_token": self.csrf(csrf_from)})
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def console(cloud: RunningCloud) -> Iterator[Callable[[str | None], ConsoleSession]]:
+    """console(username) -> a session logged in as that user (None: not logged in); users and members seeded."""
+    console_users(cloud)
+    console_members(cloud)
+    opened: list[ConsoleSession] = []
+
+    def open_as(username: str | None) -> ConsoleSession:
+        session = ConsoleSession(cloud)
+        opened.append(session)
+        if username is not None:
+            assert session.login(username).status_code == 302
+        return session
+
+    yield open_as
+    for session in opened:
+        session.close()

@@ -26,39 +26,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_token_create_prints_a_token_that_registers_once(tmp_path, capsys):
-    db = tmp_path / "cloud.sqlite"
-    assert cli.main(["--db", str(db), "token", "create", "--branch", "tehran-01"]) == 0
+def test_token_create_prints_a_token_that_registers_once(database, tmp_path, capsys):
+    db = database
+    assert cli.main(["--db", db, "token", "create", "--branch", "tehran-01"]) == 0
     token = capsys.readouterr().out.strip()
-    store = CloudStore(db)
-    assert store.register(token).branch == "tehran-01"
+    with CloudStore(db) as store:
+        assert store.register(token).branch == "tehran-01"
 
 
-def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(tmp_path, capsys):
-    db = tmp_path / "cloud.sqlite"
+def test_config_set_stores_a_valid_file_and_refuses_a_broken_one(database, tmp_path, capsys):
+    db = database
     good = tmp_path / "rules.json"
     good.write_text(json.dumps({"rules": {}, "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
                                 "rewards": [], "campaigns": []}))
     broken = tmp_path / "broken.json"
     broken.write_text('{"rules": {}, "tiers": [')
-    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(good)]) == 0
+    assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(good)]) == 0
     assert "ETag" in capsys.readouterr().out
-    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(broken)]) == 1
+    assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(broken)]) == 1
     assert "not valid JSON" in capsys.readouterr().err
-    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(tmp_path / "none.json")]) == 1
+    assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(tmp_path / "none.json")]) == 1
     assert "cannot read config file" in capsys.readouterr().err
-    assert json.loads(CloudStore(db).config("b1").body)["rules"] == {}
+    with CloudStore(db) as store:
+        assert json.loads(store.config("b1").body)["rules"] == {}
 
 
-def test_config_set_refuses_what_the_kiosks_would_refuse_and_accepts_the_documented_example(tmp_path, capsys):
-    db = tmp_path / "cloud.sqlite"
+def test_config_set_refuses_what_the_kiosks_would_refuse_and_accepts_the_documented_example(database, tmp_path, capsys):
+    db = database
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"rules": {"rial_per_point": 0}, "tiers": [], "rewards": [], "campaigns": []}))
-    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(bad)]) == 1
+    assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(bad)]) == 1
     assert "kiosks would refuse" in capsys.readouterr().err
     example = ROOT / "docs" / "cloud-config.example.json"
-    assert cli.main(["--db", str(db), "config", "set", "--branch", "b1", "--file", str(example)]) == 0
-    assert json.loads(CloudStore(db).config("b1").body)["tiers"][0]["name"] == "bronze"
+    assert cli.main(["--db", db, "config", "set", "--branch", "b1", "--file", str(example)]) == 0
+    with CloudStore(db) as store:
+        assert json.loads(store.config("b1").body)["tiers"][0]["name"] == "bronze"
 
 
 def test_a_missing_database_option_says_how_to_give_one(monkeypatch, capsys):
@@ -67,26 +69,27 @@ def test_a_missing_database_option_says_how_to_give_one(monkeypatch, capsys):
     assert "--db PATH" in capsys.readouterr().err
 
 
-def test_serve_runs_waitress_on_the_given_port_and_a_device_can_register(tmp_path):
-    db = tmp_path / "cloud.sqlite"
-    token = CloudStore(db).create_token("tehran-01")
+def test_serve_runs_waitress_on_the_given_port_and_a_device_can_register(database, tmp_path):
+    db = database
+    with CloudStore(db) as store:
+        token = store.create_token("tehran-01")
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cloud.cli", "--db", str(db), "serve", "--port", str(port)],
+        [sys.executable, "-m", "cloud.cli", "--db", db, "serve", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                status = requests.get(f"http://127.0.0.1:{port}/v1/status", timeout=1)
+                status = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or process.poll() is not None:
                     pytest.fail("kiosk-cloud serve did not come up")
                 time.sleep(0.1)
-        assert status.json()["status"] == "ok"
+        assert status.json() == {"status": "ok"}
         with CloudClient(f"http://127.0.0.1:{port}") as client:
             assert client.register(token).branch == "tehran-01"
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -27,7 +26,8 @@ def test_a_requested_code_waits_in_the_outbox_and_the_cloud_keeps_only_its_hash(
     with cloud.registered_client() as client:
         client.request_otp(PHONE, "enroll")
         [code] = codes_in_outbox(cloud)
-        rows = sqlite3.connect(cloud.db_path).execute("SELECT * FROM otp_codes").fetchall()
+        with cloud.store.db.read() as conn:
+            rows = conn.exec_driver_sql("SELECT * FROM otp_codes").fetchall()
         assert len(rows) == 1 and not any(code in str(value) for value in rows[0])
         assert client.verify_otp(PHONE, "enroll", code).result == "ok"
         # Used once: the same code again is no longer valid.
@@ -116,9 +116,8 @@ class BrokenGateway:
         raise SmsFailed("gateway answered 503")
 
 
-def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_code_stays_valid(tmp_path, server_clock):
-    db = tmp_path / "cloud.sqlite"
-    app = create_app(db, clock=server_clock, sms_sender=BrokenGateway(), make_code=lambda: "123456")
+def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_code_stays_valid(database, server_clock):
+    app = create_app(database, clock=server_clock, sms_sender=BrokenGateway(), make_code=lambda: "123456")
     with BackgroundServer(app) as server:
         store = app.extensions["cloud_store"]
         from kiosk.sync.client import CloudClient
@@ -129,17 +128,18 @@ def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_c
                 client.request_otp(PHONE, "enroll")
             assert down.value.status == 502 and not isinstance(down.value, OtpRateLimited)
             assert client.verify_otp(PHONE, "enroll", "123456").result == "expired"
+    app.extensions["cloud_store"].close()
 
 
 def test_sms_outbox_prints_the_waiting_messages_and_marks_them_sent_when_asked(cloud, capsys):
     with cloud.registered_client() as client:
         client.request_otp(PHONE, "enroll")
     [code] = codes_in_outbox(cloud)
-    assert cli.main(["--db", str(cloud.db_path), "sms", "outbox"]) == 0
+    assert cli.main(["--db", cloud.database, "sms", "outbox"]) == 0
     out = capsys.readouterr().out
     assert PHONE in out and code in out
-    assert cli.main(["--db", str(cloud.db_path), "sms", "outbox", "--mark-sent"]) == 0
+    assert cli.main(["--db", cloud.database, "sms", "outbox", "--mark-sent"]) == 0
     capsys.readouterr()
-    assert cli.main(["--db", str(cloud.db_path), "sms", "outbox"]) == 0
+    assert cli.main(["--db", cloud.database, "sms", "outbox"]) == 0
     printed = capsys.readouterr()
     assert printed.out == "" and "no messages waiting" in printed.err

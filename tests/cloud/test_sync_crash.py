@@ -36,8 +36,10 @@ def read_lines(stream, sink: list[str]) -> None:
 
 
 def test_every_earn_that_reported_success_survives_sigkill_and_reaches_the_cloud_once(cloud, tmp_path):
+    # A generous read timeout: on a loaded machine a PostgreSQL batch can take seconds, and a timed-out
+    # batch is only resent (this test is about surviving kills, not about latency).
     config = write_config(tmp_path / "kiosk", f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.2\n'
-                                             f'read_timeout_s = 2.0\nconnect_timeout_s = 1.0\n')
+                                             f'read_timeout_s = 10.0\nconnect_timeout_s = 1.0\n')
     settings = load(config)
     assert run(settings, "register", "--token", cloud.store.create_token("test-branch")) == 0
     with Store(settings.database_path, device_id=settings.device.id) as store:

@@ -1,0 +1,103 @@
+"""The console's member queries: search by phone, name or card, and one member's whole record."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from cloud.db import Database
+from cloud.db.schema import balances, cards, configs, events, member_segments, members
+from cloud.names import ascii_digits, fold_name
+from kiosk import protocol
+from kiosk.rules import tier_for
+from kiosk.rules.cloud_config import rules_from_cloud
+from kiosk.rules.config import LoyaltyRules
+from kiosk.rules.ledger import Entry, window_points
+
+_CARD_REF = re.compile(r"^[0-9a-f]{64}$")
+SEARCH_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    profile: dict[str, Any]
+    balance: int
+    tier: str
+    cards: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
+    segment: dict[str, Any] | None
+    consent: dict[str, Any] | None  # {"at", "text_version"} from the enrolment event, None if not given
+
+
+def search(db: Database, text: str, branches: frozenset[str] | None = None,
+           limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Members whose phone holds the typed digits (any script, with or without 0/+98), whose name holds
+    the typed words (Arabic ي/ك = Persian ی/ک), or whose card ref is the text; only of `branches` if given."""
+    text = text.strip()
+    if not text:
+        return []
+    conditions = []
+    compact = re.sub(r"[\s+\-()]", "", ascii_digits(text))
+    if compact.isdigit():
+        # 0912..., 912..., +98912..., ۰۹۱۲...: the national number without its leading zero is in the E.164 form.
+        if len(compact.lstrip("0")) >= 3:
+            conditions.append(members.c.phone_e164.contains(compact.lstrip("0"), autoescape=True))
+    else:
+        folded = fold_name(text)
+        conditions.append(members.c.name_folded.contains(folded, autoescape=True))
+    if _CARD_REF.match(text.lower()):
+        conditions.append(members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower())))
+    if not conditions:
+        return []
+    query = (select(members.c.member_id, members.c.name, members.c.phone_e164, members.c.branch,
+                    members.c.enrolled_at, balances.c.points)
+             .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id))
+             .where(or_(*conditions)).order_by(members.c.name, members.c.member_id).limit(limit))
+    if branches is not None:
+        query = query.where(members.c.branch.in_(sorted(branches)))
+    with db.read() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def member_tier(ledger: list[dict[str, Any]], config_body: str | None, now: datetime) -> str:
+    """The tier the kiosks of the member's home branch would show: the branch config's tiers over the
+    points earned chain-wide in the tier window (kiosk.rules, the kiosks' own code)."""
+    rules = rules_from_cloud(json.loads(config_body)) if config_body else LoyaltyRules()
+    credits = [Entry(e["event_id"], e["kind"], e["points"], e["amount"] or 0, protocol.parse_time(e["created_at"]))
+               for e in ledger if e["kind"] in ("earn", "bonus") and e["points"] > 0]
+    return tier_for(window_points(credits, now, rules), rules).name
+
+
+def record(db: Database, member_id: str, now: datetime) -> MemberRecord | None:
+    """Profile, balance, tier, cards, full ledger across branches (newest first) and last segment;
+    None if unknown."""
+    with db.read() as conn:
+        profile = conn.execute(select(members).where(members.c.member_id == member_id)).mappings().first()
+        if profile is None:
+            return None
+        balance = conn.execute(select(balances.c.points).where(balances.c.member_id == member_id)).scalar()
+        member_cards = [dict(r) for r in conn.execute(
+            select(cards).where(cards.c.member_id == member_id).order_by(cards.c.changed_at)).mappings()]
+        ledger = []
+        for row in conn.execute(
+            select(events.c.event_id, events.c.kind, events.c.points, events.c.amount, events.c.created_at,
+                   events.c.branch, events.c.payload)
+            .where(events.c.member_id == member_id, events.c.kind.in_(sorted(protocol.LEDGER_KINDS)))
+            .order_by(events.c.created_at.desc(), events.c.seq.desc())
+        ).mappings():
+            payload = json.loads(row["payload"])
+            ledger.append({**{k: row[k] for k in ("event_id", "kind", "amount", "created_at", "branch")},
+                           "points": payload.get("points", row["points"]), "reason": payload.get("reason", "")})
+        segment = conn.execute(select(member_segments).where(member_segments.c.member_id == member_id)
+                               ).mappings().first()
+        config_body = conn.execute(select(configs.c.body).where(configs.c.branch == profile["branch"])).scalar()
+        enrolment = conn.execute(select(events.c.payload).where(events.c.member_id == member_id,
+                                                                events.c.kind == "member_enrolled")).scalar()
+    return MemberRecord(dict(profile), int(balance or 0), member_tier(ledger, config_body, now), member_cards, ledger,
+                        None if segment is None else dict(segment),
+                        json.loads(enrolment).get("consent") if enrolment else None)
