@@ -11,8 +11,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk.flows import coupons
-from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card
-from kiosk.flows.enrollment import EnrollmentError
+from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card, token_key
+from kiosk.flows.enrollment import Application, EnrollmentError
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
 from web.flows import flows
@@ -20,6 +20,8 @@ from web.localize import jalali_to_iso
 from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
 
 blueprint = Blueprint("shopper", __name__, url_prefix="/api")
+# A checked enrolment waiting for its first card: the member is written only together with that card.
+APPLICATION = "enrol-application"
 
 
 def fail(code: str, message: str, status: int = 400, **extra: Any) -> ResponseReturnValue:
@@ -120,23 +122,33 @@ def enroll() -> ResponseReturnValue:
         if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
             return fail("otp_required", "confirm this phone number with the code sent to it first", 403,
                         field="phone")
-        enrolled = f.enrollment.enroll(
+        application = f.enrollment.check(
             str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
             birthday=birthday, referral_code=str(data.get("referral", "")), consent=data["consent"],
             language=str(data.get("lang") or "") or None,
         )
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
-    answer: dict[str, Any] = {"member": f.tokens.seal("member", enrolled.member.id), "bonus": enrolled.bonus_points,
-                              "first_name": enrolled.member.first_name, "bound": False}
-    if data.get("card"):
-        card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
-        try:
-            f.service.store.bind_card(enrolled.member.id, card_ref, tech, label)
-            answer["bound"] = True
-        except CardAlreadyBound as exc:
-            return fail("card_taken", str(exc), 409, **answer)
-    return jsonify(answer)
+    pending = {"application": f.tokens.seal(APPLICATION, application.as_list()),
+               "first_name": application.first_name, "bound": False}
+    if not data.get("card"):
+        return jsonify(pending)
+    card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+    try:
+        enrolled = f.enrollment.enroll_with_card(application, card_ref, tech, label)
+    except CardAlreadyBound as exc:
+        return fail("card_taken", str(exc), 409, **pending)
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    return jsonify({"bonus": enrolled.bonus_points, "first_name": enrolled.member.first_name, "bound": True})
+
+
+def open_application(data: dict[str, Any]) -> Application:
+    f = flows()
+    try:
+        return Application.from_list(f.tokens.open(APPLICATION, data.get("application"), f.screen_ttl_s))
+    except (TypeError, ValueError):
+        raise TokenError(expired=False) from None
 
 
 def phone_was_verified(data: dict[str, Any]) -> bool:
@@ -150,7 +162,8 @@ def phone_was_verified(data: dict[str, Any]) -> bool:
 
 @blueprint.post("/enroll/await-card")
 def await_card() -> ResponseReturnValue:
-    """Bind the next tap to a member just enrolled here, or to an existing member after a verified SMS code."""
+    """Enrol a checked application with the next tapped card, or bind it to an existing member after a verified
+    SMS code."""
     f = flows()
     data = body()
     if data.get("add_card"):
@@ -165,21 +178,27 @@ def await_card() -> ResponseReturnValue:
                 answer = fail("card_taken", str(exc), 409)
                 f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
                 return answer
-    else:
-        member_id = member_from(data, "member")
-    f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+        f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+        return jsonify({"waiting": True})
+    f.enrollment.await_first_card(open_application(data), f.service.settings.web.idle_timeout_s * 3)
     return jsonify({"waiting": True})
 
 
 @blueprint.post("/enroll/digital-card")
 def digital_card() -> ResponseReturnValue:
+    """The shopper has no plastic card: write the member with a digital card instead (never without one)."""
     f = flows()
-    member_id = member_from(body(), "member")
+    application = open_application(body())
     try:
-        card = issue_digital_card(f.service, member_id)
+        token_key(f.service)  # refuse before anything is written
+        enrolled = f.enrollment.write(application)
     except DigitalCardsOff as exc:
         return fail("digital_off", str(exc), 409)
-    return jsonify({"qr": card.qr, "label": card.label})
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    f.claims.cancel("enroll")
+    card = issue_digital_card(f.service, enrolled.member.id)
+    return jsonify({"qr": card.qr, "label": card.label, "bonus": enrolled.bonus_points})
 
 
 @blueprint.post("/receipt")
