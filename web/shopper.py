@@ -105,28 +105,44 @@ def enroll_phone() -> ResponseReturnValue:
     return jsonify({"existing": check.member_id is not None, "sms_otp": f.service.settings.enrollment.sms_otp})
 
 
+def application_from(data: dict[str, Any], *, consent_required: bool = True) -> Application:
+    """The page's answers checked (EnrollmentError names the field); nothing is written."""
+    f = flows()
+    birthday = data.get("birthday") or None
+    jalali = data.get("birthday_jalali")
+    if isinstance(jalali, dict):
+        try:
+            birthday = jalali_to_iso(int(jalali["y"]), int(jalali["m"]), int(jalali["d"]))
+        except (KeyError, TypeError, ValueError):
+            raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again")
+    consent = data.get("consent")
+    if consent is not True and consent is not False and consent_required:
+        raise EnrollmentError("consent", "answer the consent question with yes or no")
+    return f.enrollment.check(
+        str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
+        birthday=birthday, referral_code=str(data.get("referral", "")), consent=consent is True,
+        language=str(data.get("lang") or "") or None,
+    )
+
+
+@blueprint.post("/enroll/check")
+def enroll_check() -> ResponseReturnValue:
+    """One wizard step's answers checked as the shopper leaves it, so an error shows beside its field."""
+    try:
+        application_from(body(), consent_required=False)
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    return jsonify({"ok": True})
+
+
 @blueprint.post("/enroll")
 def enroll() -> ResponseReturnValue:
     data = body()
     f = flows()
-    birthday = data.get("birthday") or None
-    jalali = data.get("birthday_jalali")
+    if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
+        return fail("otp_required", "confirm this phone number with the code sent to it first", 403, field="phone")
     try:
-        if isinstance(jalali, dict):
-            try:
-                birthday = jalali_to_iso(int(jalali["y"]), int(jalali["m"]), int(jalali["d"]))
-            except (KeyError, TypeError, ValueError):
-                raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again")
-        if data.get("consent") is not True and data.get("consent") is not False:
-            raise EnrollmentError("consent", "answer the consent question with yes or no")
-        if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
-            return fail("otp_required", "confirm this phone number with the code sent to it first", 403,
-                        field="phone")
-        application = f.enrollment.check(
-            str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
-            birthday=birthday, referral_code=str(data.get("referral", "")), consent=data["consent"],
-            language=str(data.get("lang") or "") or None,
-        )
+        application = application_from(data)
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     pending = {"application": f.tokens.seal(APPLICATION, application.as_list()),
