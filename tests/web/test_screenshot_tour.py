@@ -40,7 +40,7 @@ def test_every_screen_renders_in_three_languages(shop, browser, size):
             page.locator("#stage .balance").wait_for()
             shot(page, "balance", lang, size)
             page.locator("[data-reward=tote]").click()
-            page.locator("#stage [data-field=text]").wait_for()
+            page.locator("#stage .balance .why").wait_for()
             shot(page, "not-enough-points", lang, size)
             tap_unique(shop, page)
             page.locator("[data-action=join-with-card]").wait_for()

@@ -248,10 +248,11 @@
       autoShift();
       armIdle(ms);
     });
-    // A capital where one is usual: the start of a name and after a space; codes are typed as they are.
+    // A capital where one is usual: at the start, and after a space in a name; codes are typed as they are.
     function autoShift() {
       var value = state[current.dataset.input] || "";
-      board.setShift(!current.dataset.layout && (value === "" || / $/.test(value)));
+      var name = /name/.test(current.dataset.input);
+      board.setShift(!current.dataset.layout && (value === "" || (name && / $/.test(value))));
     }
     boxes.forEach(function (box) {
       box.textContent = state[box.dataset.input] || "";
