@@ -421,10 +421,17 @@
     });
   };
 
-  // The 2820-year arithmetic rule: right for every year a living shopper was born in.
+  // Esfand has 30 days in a leap year: ask the browser's own Persian calendar (ICU) whether day 30 exists,
+  // rather than an arithmetic rule that drifts from the official calendar.
   function jalaliLeap(y) {
-    var epy = ((y - 474) % 2820 + 2820) % 2820 + 474;
-    return ((epy + 38) * 682) % 2816 < 682;
+    var f = new Intl.DateTimeFormat("en-u-ca-persian-nu-latn", { day: "numeric", month: "numeric", timeZone: "UTC" });
+    for (var d = 17; d <= 22; d++) {
+      var parts = f.formatToParts(new Date(Date.UTC(y + 622, 2, d)));
+      var day = parts.filter(function (x) { return x.type === "day"; })[0].value;
+      var month = parts.filter(function (x) { return x.type === "month"; })[0].value;
+      if (month === "12" && day === "30") { return true; }
+    }
+    return false;
   }
 
   function answers(consent) {
