@@ -106,6 +106,7 @@ def test_cancelling_at_the_tap_your_card_step_leaves_no_member_and_the_number_ca
     assert shop.rt.store.member_by_phone("+989125550606") is None
     assert shop.rt.store.counts()["members"] == members
     wait_until(lambda: shop.rt.flows.claims.owner() is None, what="the reader to be released")
+    ready(page, shop.url, "en")  # the attract loop went back to the shop's language
     join_to_card_step(page, "09125550606")  # not "ask staff": there is no member with this number
     shop.tap(SARA)  # a card that is already someone's: refused, and the reader keeps waiting
     page.locator("#stage .error", has_text="already belongs").wait_for()
@@ -119,7 +120,7 @@ def test_cancelling_at_the_tap_your_card_step_leaves_no_member_and_the_number_ca
 
 
 def test_walking_away_at_the_card_step_leaves_no_member(tmp_path, page):
-    rt = open_shop(tmp_path / "walk", idle_timeout_s=2, language="en")
+    rt = open_shop(tmp_path / "walk", idle_timeout_s=3, language="en")
     try:
         seed(rt)
         ready(page, rt.url, "en")
@@ -155,8 +156,10 @@ def test_a_wrong_pin_is_said_on_the_7_inch_screen(shop, sized, lang, size):
     page = sized
     ready(page, shop.url, lang)
     sign_in(page, "0000")
-    page.locator("#stage .error").filter(has_text="4").wait_for()  # "N attempts left" in the page's digits or not
+    wait_until(lambda: page.locator("#stage .error").inner_text().strip(), what="the wrong-PIN message")
     assert on_screen(page, "#stage .error")
+    assert page.locator("#stage .error").inner_text() == page.evaluate(
+        "document.querySelector('#msgs [data-msg=wrong_pin]').textContent.replace('{n}', Kiosk.fmt(4))")
     save_screenshot(page, f"defect-wrong-pin-{lang}-800x480")
     page.locator("[data-action=done]").click()
     sign_in(page, STAFF_PIN)  # the right PIN resets the count for the other tests
