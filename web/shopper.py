@@ -226,3 +226,29 @@ def receipt() -> ResponseReturnValue:
         return fail(exc.reason, str(exc), 422)
     f.receipts.await_card(found, f.service.settings.web.idle_timeout_s * 3)
     return jsonify({"amount_rial": found.amount_rial, "points": f.receipts.base_points(found)})
+
+
+@blueprint.post("/receipt/phone")
+def receipt_by_phone() -> ResponseReturnValue:
+    """"Forgot your card?": the scanned receipt's points go to the member with this phone number.
+
+    A typed number proves nothing about who is at the screen, so the answer names nobody and shows no balance;
+    it only adds points (never spends them), and the ledger's unique receipt id still earns each receipt once.
+    """
+    data = body()
+    f = flows()
+    try:
+        found = f.receipts.check(str(data.get("code", "")))
+    except ReceiptRefused as exc:
+        return fail(exc.reason, str(exc), 422)
+    try:
+        member_id = f.enrollment.check_phone(str(data.get("phone", ""))).member_id
+    except EnrollmentError as exc:
+        return fail("invalid_phone", str(exc), 422, field="phone")
+    if member_id is None:
+        return fail("no_member", "no member has that phone number", 404)
+    recorded = f.service.earn(member_id, found.amount_rial, receipt_id=found.receipt_id)
+    if not recorded.applied:
+        return fail("already_claimed", "the points for this receipt were already added", 409)
+    f.claims.cancel("receipt")
+    return jsonify({"points_earned": recorded.row.points})

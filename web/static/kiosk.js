@@ -132,7 +132,7 @@
   // --- asking before a tap, a till purchase or a language change throws away what is on the screen --------
   // Screens holding a shopper's work: a sign-up step, a receipt being claimed, a balance or a reward choice.
   var WORK = ["t-phone", "t-code", "t-names", "t-extras", "t-consent", "t-bind", "t-existing", "t-balance",
-              "t-confirm-reward", "t-receipt-scan", "t-receipt-tap"];
+              "t-confirm-reward", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone"];
   var ask = document.getElementById("ask");
   var askGo = null;
   function busy() { return WORK.indexOf(stage.dataset.screen) >= 0 && !K.staffActive; }
@@ -496,8 +496,24 @@
       input.value = "";
       post("/api/receipt", { code: code }).then(function (r) {
         if (!r.ok) { setError(explain(r.data)); input.focus(); armIdle(); return; }
+        state.receiptCode = code;
         render("t-receipt-tap", { points: r.data.points }, idleMs * 3);
       });
+    });
+  };
+
+  // No card at hand: the receipt's points go to the membership of a typed number (named nowhere on screen).
+  handlers["receipt-phone"] = function () {
+    state.phone = "";
+    render("t-receipt-phone");
+    entryKeypad("phone", 15);
+  };
+  handlers["receipt-phone-ok"] = function () {
+    post("/api/receipt/phone", { code: state.receiptCode, phone: state.phone || "" }).then(function (r) {
+      if (!r.ok) { setError(explain(r.data)); return; }
+      state = {};
+      notice(msg("earned", { n: fmt(r.data.points_earned) }), msg("receipt_added", { n: fmt(r.data.points_earned) }), "ok");
+      clearAfterShort();
     });
   };
 
