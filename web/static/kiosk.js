@@ -601,6 +601,10 @@
     slides.forEach(function (el, i) { el.hidden = i !== slide; });
   }, 5000);
 
+  // A freshly loaded page (e.g. after a language change) has no sign-up or receipt in progress: release any
+  // card claim an earlier page left, so the next tap is not bound to a flow nobody sees (a till purchase stays).
+  post("/api/reset", {});
+
   K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
   K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;
   K.state = function () { return state; };
