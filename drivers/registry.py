@@ -36,6 +36,7 @@ from drivers.line_decoder import LineDecoder
 from drivers.magstripe import card_id_from_swipe
 from drivers.reader import Reader, ReaderHandle, Sink
 from drivers.serial_transport import SerialTransport
+from drivers.uri import ReaderURI, parse_reader_uri, unknown_uri
 
 
 @dataclass(frozen=True)
@@ -97,17 +98,6 @@ def _hid(path: str) -> Callable[[], Transport]:
 
 TRANSPORTS: Mapping[str, Callable[[str], Callable[[], Transport]]] = {"tty": _tty, "hid": _hid}
 
-ACCEPTED_FORMS = (
-    "rdm6300:tty:/dev/ttyAMA0",
-    "pn532:tty:/dev/ttyS0", "nfc:tty:S0:pn532", "nfc:usb:072f:2200", "wiegand:gpio:D0=17,D1=27",
-    "emulated:pn532", "emulated:wiegand",
-    "em4100-hex:tty:<device>", "em4100-dec:tty:<device>", "em4100-dec:hid:/dev/input/by-id/<device>",
-    "magstripe:tty:<device>", "magstripe:hid:/dev/input/by-id/<device>",
-    "barcode:tty:<device>", "barcode:hid:/dev/input/by-id/<device>",
-    *(f"emulated:{kind}" for kind in DEVICE_KINDS),
-)
-
-
 def open_reader(
     uri: str,
     sink: Callable[[object], None],
@@ -121,42 +111,39 @@ def open_reader(
     ``formats`` carries the chain's card formats and the digital-card key (defaults:
     any 6-19 digit track 2 / 6-32 digit barcode, digital cards refused).
     """
-    if not isinstance(uri, str):
-        raise _unknown(uri)
+    parsed = parse_reader_uri(uri)
     formats = formats or CardFormats()
-    reader_id = reader_id or uri
-    scheme, _, rest = uri.partition(":")
-    other = OTHER_READERS.get(uri if scheme == "emulated" else scheme)
+    reader_id = reader_id or parsed.text
+    other = OTHER_READERS.get(parsed.text if parsed.emulated else parsed.kind)
     if other is not None:
-        return other(uri, sink, reader_id, debounce_s)
-    if scheme == "emulated":
-        return _open_emulated(rest, uri, sink, reader_id, debounce_s, formats)
-    kind = DEVICE_KINDS.get(scheme)
+        return other(parsed, sink, reader_id, debounce_s)
+    if parsed.emulated:
+        return _open_emulated(parsed, sink, reader_id, debounce_s, formats)
+    kind = DEVICE_KINDS.get(parsed.kind)
     if kind is None:
-        raise _unknown(uri)
-    transport, _, path = rest.partition(":")
-    if transport not in kind.transports or not path.startswith("/"):
-        forms = " or ".join(f"{scheme}:{t}:/dev/..." for t in sorted(kind.transports))
-        raise _unknown(uri, f"a {scheme} reader is opened as {forms}")
+        raise unknown_uri(uri)
+    if parsed.transport not in kind.transports or not parsed.path.startswith("/"):
+        forms = " or ".join(f"{parsed.kind}:{t}:/dev/..." for t in sorted(kind.transports))
+        raise unknown_uri(uri, f"a {parsed.kind} reader is opened as {forms}")
     try:
-        open_transport = TRANSPORTS[transport](path)
+        open_transport = TRANSPORTS[parsed.transport](parsed.path)
     except ValueError as error:
-        raise _unknown(uri, str(error)) from None
-    return _reader(kind, open_transport, uri, sink, reader_id, debounce_s, formats)
+        raise unknown_uri(uri, str(error)) from None
+    return _reader(kind, open_transport, parsed.text, sink, reader_id, debounce_s, formats)
 
 
-def _open_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+def _open_nfc(uri: ReaderURI, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
     from drivers.nfc.reader import NfcReader
     from drivers.nfc.uri import nfc_reader_path
 
     try:
         path = nfc_reader_path(uri)
     except ReaderURIError as error:
-        raise _unknown(uri, str(error)) from None
-    return ReaderHandle(NfcReader(path, sink, reader_id=reader_id, debounce_s=debounce_s), uri=uri)
+        raise unknown_uri(uri.text, str(error)) from None
+    return ReaderHandle(NfcReader(path, sink, reader_id=reader_id, debounce_s=debounce_s), uri=uri.text)
 
 
-def _open_emulated_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+def _open_emulated_nfc(uri: ReaderURI, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
     from drivers.emulated.pn532 import Pn532Emulator
     from drivers.nfc.reader import NfcReader
 
@@ -166,31 +153,30 @@ def _open_emulated_nfc(uri: str, sink: Sink, reader_id: str, debounce_s: float) 
     except BaseException:
         emulator.close()
         raise
-    return ReaderHandle(reader, uri=uri, emulator=emulator)
+    return ReaderHandle(reader, uri=uri.text, emulator=emulator)
 
 
-def _open_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+def _open_wiegand(uri: ReaderURI, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
     from drivers.wiegand.reader import WiegandReader
 
-    transport, _, spec = uri.partition(":")[2].partition(":")
-    if transport != "gpio":
-        raise _unknown(uri, "a Wiegand reader is wiegand:gpio:D0=<BCM pin>,D1=<BCM pin>")
+    if uri.transport != "gpio":
+        raise unknown_uri(uri.text, "a Wiegand reader is wiegand:gpio:D0=<BCM pin>,D1=<BCM pin>")
     try:
-        reader = WiegandReader.from_pin_spec(spec, sink, reader_id=reader_id, debounce_s=debounce_s)
+        reader = WiegandReader.from_pin_spec(uri.path, sink, reader_id=reader_id, debounce_s=debounce_s)
     except (DriverError, ValueError) as error:
-        raise _unknown(uri, str(error)) from None
-    return ReaderHandle(reader, uri=uri)
+        raise unknown_uri(uri.text, str(error)) from None
+    return ReaderHandle(reader, uri=uri.text)
 
 
-def _open_emulated_wiegand(uri: str, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
+def _open_emulated_wiegand(uri: ReaderURI, sink: Sink, reader_id: str, debounce_s: float) -> ReaderHandle:
     from drivers.emulated.wiegand import open_emulated_wiegand
 
     reader = open_emulated_wiegand(sink, reader_id=reader_id, debounce_s=debounce_s)
-    return ReaderHandle(reader, uri=uri, emulator=WiegandTapAdapter(reader.emulator))
+    return ReaderHandle(reader, uri=uri.text, emulator=WiegandTapAdapter(reader.emulator))
 
 
 #: Readers built by other modules, by scheme (or by full URI for their emulators).
-OTHER_READERS: Mapping[str, Callable[[str, Sink, str, float], ReaderHandle]] = {
+OTHER_READERS: Mapping[str, Callable[[ReaderURI, Sink, str, float], ReaderHandle]] = {
     "pn532": _open_nfc,
     "nfc": _open_nfc,
     "emulated:pn532": _open_emulated_nfc,
@@ -199,14 +185,14 @@ OTHER_READERS: Mapping[str, Callable[[str, Sink, str, float], ReaderHandle]] = {
 }
 
 
-def _open_emulated(rest: str, uri: str, sink: Sink, reader_id: str, debounce_s: float,
+def _open_emulated(uri: ReaderURI, sink: Sink, reader_id: str, debounce_s: float,
                    formats: CardFormats) -> Reader:
-    kind = DEVICE_KINDS.get(rest)
-    if kind is None:
+    kind = DEVICE_KINDS.get(uri.emulated_kind)
+    if kind is None or uri.path:
         kinds = [*DEVICE_KINDS, "pn532", "wiegand"]
-        raise _unknown(uri, f"emulated kinds: {', '.join('emulated:' + k for k in kinds)}")
-    emulator = PtyEmulator(rest)
-    return _reader(kind, TRANSPORTS["tty"](emulator.port), uri, sink, reader_id, debounce_s, formats,
+        raise unknown_uri(uri.text, f"emulated kinds: {', '.join('emulated:' + k for k in kinds)}")
+    emulator = PtyEmulator(uri.emulated_kind)
+    return _reader(kind, TRANSPORTS["tty"](emulator.port), uri.text, sink, reader_id, debounce_s, formats,
                    emulator=emulator)
 
 
@@ -223,10 +209,3 @@ def _reader(kind: DeviceKind, open_transport: Callable[[], Transport], uri: str,
         debounce_s=debounce_s,
         emulator=emulator,
     )
-
-
-def _unknown(uri: object, hint: str = "") -> ReaderURIError:
-    message = f"unknown reader URI {uri!r}"
-    if hint:
-        message += f" ({hint})"
-    return ReaderURIError(f"{message}; accepted forms: {', '.join(ACCEPTED_FORMS)}")

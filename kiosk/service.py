@@ -330,11 +330,15 @@ class KioskService:
         return self.active_card(self.card_ref_for(tech, uid))
 
     def earn(self, member_id: str, amount_rial: int, *, receipt_id: str | None = None,
-             event_id: str | None = None) -> Recorded:
-        """Earn points for a purchase at the member's current tier; idempotent per receipt id."""
+             event_id: str | None = None, snapshot: MemberSnapshot | None = None) -> Recorded:
+        """Earn points for a purchase at the member's current tier; idempotent per receipt id.
+
+        ``snapshot`` is the member as just read (a tap's), so the tier needs no second read.
+        """
         if isinstance(amount_rial, bool) or not isinstance(amount_rial, int) or amount_rial <= 0:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
-        tier = self.tier_progress(member_id).tier
+        history = (snapshot or self.store.member_snapshot(member_id)).history
+        tier = member_view.tier_progress(history, self._clock(), self.rules).tier
         points = rules.earn_points(amount_rial, tier, self.rules)
         return self.store.record(member_id, LedgerKind.EARN, points, amount=amount_rial, receipt_id=receipt_id,
                                  event_id=event_id, reason=f"purchase at {tier.name} rate")

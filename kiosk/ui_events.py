@@ -46,7 +46,7 @@ _BY_OUTCOME: Mapping[tuple[UiEvent, str], Mapping[Any, Feedback]] = {
     (UiEvent.POS_RESULT, "state"): {"earned": Feedback.SUCCESS, "unknown_card": Feedback.UNKNOWN_CARD,
                                     "card_blocked": Feedback.REFUSED_CARD, "failed": Feedback.ERROR},
     (UiEvent.RECEIPT_RESULT, "state"): {"claimed": Feedback.SUCCESS, "refused": Feedback.REFUSED_CARD},
-    (UiEvent.READER_STATUS, "state"): {"disconnected": Feedback.ERROR},
+    (UiEvent.READER_STATUS, "state"): {"disconnected": Feedback.ERROR, "error": Feedback.ERROR},
 }
 
 _BY_EVENT: Mapping[UiEvent, Feedback] = {

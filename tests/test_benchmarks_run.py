@@ -42,3 +42,9 @@ def test_the_tap_to_paint_benchmark_runs_a_few_taps_in_chromium_over_both_transp
 def test_the_rules_benchmark_runs_on_a_short_ledger():
     figures = run_benchmark("rules.py", "--entries", "50", "--repeat", "2")
     assert figures and all(float(v) >= 0 for v in figures.values())
+
+
+def test_the_tap_reads_benchmark_counts_the_reads_of_a_member_tap_and_a_till_tap():
+    figures = run_benchmark("tap_reads.py", "--history", "20", "--rewards", "3")
+    assert int(figures["sql_reads_per_member_tap"]) >= 1
+    assert int(figures["sql_reads_per_till_tap"]) >= 1

@@ -25,6 +25,7 @@ import nfc.clf
 import nfc.tag
 from nfc.clf import RemoteTarget
 
+from drivers.debounce import Backoff
 from drivers.errors import TransportError
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus, Tech
 from drivers.nfc.card_number import (
@@ -112,8 +113,7 @@ class NfcReader:
         self._debouncer = TapDebouncer(debounce_s)
         self._poll_interval_s = poll_interval_s
         self._sensed_ok = False
-        self._backoff_initial_s = backoff_initial_s
-        self._backoff_max_s = backoff_max_s
+        self._retry = Backoff(backoff_initial_s, 2.0, backoff_max_s)
         self._record_type = card_record_type
         self._open_frontend = open_frontend
         self._clock = clock
@@ -190,10 +190,11 @@ class NfcReader:
         self._report(ReaderState.DISCONNECTED, CLOSED_DETAIL)
 
     def _backoff(self, failures: int) -> float:
-        """No wait after the first failure, then initial, doubling, capped."""
+        """No wait after the first failure (a glitch), then the readers' capped doubling backoff."""
         if failures <= 1:
+            self._retry.reset()
             return 0.0
-        return min(self._backoff_initial_s * 2 ** (failures - 2), self._backoff_max_s)
+        return self._retry.next_delay()
 
     def _poll(self, clf: nfc.ContactlessFrontend) -> None:
         """Sense, read each new tap, repeat until closed; I/O errors propagate.

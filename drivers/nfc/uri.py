@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from drivers.errors import ReaderURIError
+from drivers.uri import ReaderURI, parse_reader_uri
 
 EMULATED = "emulated:pn532"
 
@@ -21,22 +22,23 @@ _NFCPY_TTY = re.compile(r"tty:[A-Za-z0-9-]+:(pn532|arygon)")
 _NFCPY_USB = re.compile(r"usb(:[0-9a-fA-F]{4}(:[0-9a-fA-F]{4})?|:[0-9]{1,3}(:[0-9]{1,3})?)?")
 
 
-def nfc_reader_path(uri: str) -> str | None:
-    """The NfcReader path for ``uri``; None for ``emulated:pn532`` (use the emulator's port).
+def nfc_reader_path(reader_uri: ReaderURI | str) -> str | None:
+    """The NfcReader path for a URI; None for ``emulated:pn532`` (use the emulator's port).
 
     Raises ReaderURIError naming what was wrong and the accepted forms.
     """
+    parsed = reader_uri if isinstance(reader_uri, ReaderURI) else parse_reader_uri(reader_uri)
+    uri = parsed.text
     if uri == EMULATED:
         return None
-    if uri.startswith("pn532:"):
-        rest = uri[len("pn532:"):]
-        if rest.startswith("tty:/") and len(rest) > len("tty:/") and "\x00" not in rest:
-            return rest[len("tty:"):]
+    if parsed.kind == "pn532":
+        if parsed.transport == "tty" and parsed.path.startswith("/") and len(parsed.path) > 1:
+            return parsed.path
         raise ReaderURIError(
             f"reader URI {uri!r}: a PN532 URI is pn532:tty:<absolute serial port path>, "
             "for example pn532:tty:/dev/ttyS0"
         )
-    if uri.startswith("nfc:"):
+    if parsed.kind == "nfc":
         rest = uri[len("nfc:"):]
         if _NFCPY_TTY.fullmatch(rest) or _NFCPY_USB.fullmatch(rest):
             return rest

@@ -42,11 +42,12 @@ class ReceiptDesk:
         except CardNotActive:
             service.emit(UiEvent.RECEIPT_RESULT, {"state": "refused", "reason": "card_blocked"})
             return True
-        recorded = service.earn(card.member_id, receipt.amount_rial, receipt_id=receipt.receipt_id)
+        snapshot = service.store.member_snapshot(card.member_id)
+        recorded = service.earn(card.member_id, receipt.amount_rial, receipt_id=receipt.receipt_id, snapshot=snapshot)
         if not recorded.applied:
             # Two kiosks raced for the same receipt: the ledger's unique receipt id decided.
             service.emit(UiEvent.RECEIPT_RESULT, {"state": "refused", "reason": "already_claimed"})
             return True
-        summary = service.summary(card.member_id, card=card)
+        summary = service.screen(snapshot.with_recorded(recorded), card=card)
         service.emit(UiEvent.RECEIPT_RESULT, {"state": "claimed", "points_earned": recorded.row.points, **summary})
         return True

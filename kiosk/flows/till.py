@@ -123,8 +123,9 @@ class PosTill:
             return False
         with self._lock:
             amount = self._purchases[receipt_id].amount_rial
+        snapshot = service.store.member_snapshot(card.member_id)
         try:
-            recorded = service.earn(card.member_id, amount, receipt_id=receipt_id)
+            recorded = service.earn(card.member_id, amount, receipt_id=receipt_id, snapshot=snapshot)
         except StoreError as exc:
             # The cashier must hear why (e.g. a full disk) instead of a purchase left pending;
             # nothing was written, so the till can post the same receipt again later.
@@ -132,7 +133,7 @@ class PosTill:
             return True
         self._finish(receipt_id, "earned", points=recorded.row.points, balance=recorded.balance,
                      card_label=tap.label)
-        summary = service.summary(card.member_id, card=card)
+        summary = service.screen(snapshot.with_recorded(recorded), card=card)
         service.emit(UiEvent.POS_RESULT, {"state": "earned", "points_earned": recorded.row.points, **summary})
         return True
 

@@ -20,6 +20,10 @@ from drivers.events import CardRead
 from kiosk import protocol
 from tests.support import faultproxy
 from kiosk.config import load, load_secrets
+from kiosk.flows import build_flows
+from kiosk.flows.claims import TapClaims
+from kiosk.flows.receipts import ReceiptDesk
+from kiosk.receipts import Receipt
 from kiosk.errors import DuplicateMember
 from kiosk.service import KioskService
 from kiosk.store import Card, Store
@@ -144,6 +148,43 @@ def test_a_card_enrolled_at_branch_a_shows_its_member_and_balance_at_branch_b(cl
     # Only the balance mirror waits to go out: no second enrolment or bind of a known member.
     kinds = [row["kind"] for row in b.store.outbox_pending()]
     assert kinds == ["adjust"]
+
+
+def test_a_member_of_another_branch_earns_at_the_till_here(cloud, branches):
+    a, b = branches("kiosk-a", "tehran-01"), branches("kiosk-b", "shiraz-02")
+    member_id = enrol_at(a)
+    a.sync()
+    b.sync()
+    till = build_flows(b.service)
+    till.pos.post("B-RECEIPT-1", 2_000_000)
+
+    b.seen.clear()
+    b.service.handle(CardRead(UID, "rfid125", "counter"))
+
+    results = [p for n, p in b.seen if n == "pos_result"]
+    assert [r["state"] for r in results] == ["earned"], b.seen
+    assert results[0]["points_earned"] == 200 and results[0]["points"] == 450 + 200
+    assert till.pos.status("B-RECEIPT-1").state == "earned"
+    b.sync()
+    assert chain_balance(cloud, member_id) == 450 + 200
+    till.close()
+
+
+def test_a_member_of_another_branch_claims_a_receipt_here(cloud, branches):
+    a, b = branches("kiosk-a", "tehran-01"), branches("kiosk-b", "shiraz-02")
+    member_id = enrol_at(a)
+    a.sync()
+    b.sync()
+    desk = ReceiptDesk(b.service, TapClaims(b.service), b"k" * 32)
+    receipt = Receipt("shiraz-02", "B-RECEIPT-2", 1_000_000, int(cloud.clock().timestamp()))
+    desk.await_card(receipt, ttl_s=30)
+
+    b.seen.clear()
+    b.service.handle(CardRead(UID, "rfid125", "counter"))
+
+    results = [p for n, p in b.seen if n == "receipt_result"]
+    assert [r["state"] for r in results] == ["claimed"], b.seen
+    assert b.store.balance(member_id).points == 450 + 100
 
 
 def test_earning_at_both_branches_sums_in_the_cloud_without_counting_the_import(cloud, branches):

@@ -124,3 +124,12 @@ def test_a_tap_through_the_control_socket_reaches_an_emulated_nfc_reader(events,
                 send_tap(server.socket_path, "XYZ", kind="pn532")
             send_tap(server.socket_path, "04A1B2C3D4E5F6", kind="pn532")
             assert events.wait_card(timeout_s=10).uid == "04A1B2C3D4E5F6"
+
+
+def test_the_accepted_forms_name_every_emulated_kind_the_registry_opens():
+    from drivers.registry import DEVICE_KINDS, OTHER_READERS
+    from drivers.uri import ACCEPTED_FORMS
+
+    named = {form.removeprefix("emulated:") for form in ACCEPTED_FORMS if form.startswith("emulated:")}
+    opened = set(DEVICE_KINDS) | {uri.removeprefix("emulated:") for uri in OTHER_READERS if uri.startswith("emulated:")}
+    assert named == opened

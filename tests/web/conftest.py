@@ -1,6 +1,7 @@
 """A kiosk shop for the browser tests: members, rewards, staff PIN and card, POS token and branch key."""
 from __future__ import annotations
 
+import re
 import secrets as pysecrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,14 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from drivers import rdm6300
+from drivers.events import CardRead
 from kiosk.config import load, load_secrets, write_secrets
 from kiosk.identity import card_ref
 from appliance.runtime import Runtime
+from kiosk.flows import KioskFlows, build_flows
+from kiosk.service import KioskService
+from kiosk.store import Store
+from web import create_app
 from kiosk.flows.staff import hash_pin
 from tests.conftest import ROOT, wait_until, write_config
 
@@ -115,3 +121,48 @@ def tap_unique(shop: Shop, page) -> str:
     uid = "C0" + pysecrets.token_hex(4).upper()
     shop.tap(uid)
     return uid
+
+
+@dataclass
+class Counter:
+    """The kiosk's core and its web app with no server, no reader and no browser: Flask's test client."""
+
+    service: "KioskService"
+    flows: "KioskFlows"
+    app: object
+    client: object
+    sara: str
+    ali: str
+
+    def csrf(self) -> str:
+        page = self.client.get("/?lang=en").get_data(as_text=True)
+        return re.search(r'data-csrf="([^"]+)"', page).group(1)
+
+    def post(self, path: str, body: dict | None = None, *, csrf: bool = True, **headers: str):
+        if csrf:
+            headers["X-CSRFToken"] = self.csrf()
+        return self.client.post(path, json=body or {}, headers=headers)
+
+    def tap(self, uid: str) -> None:
+        """A read as the reader would hand it, on the caller's thread (the service's loop is not needed)."""
+        self.service.handle(CardRead(uid, "rfid125", "counter"))
+
+
+@pytest.fixture
+def counter(tmp_path) -> Iterator[Counter]:
+    settings = load(shop_config(tmp_path / "counter", language="en"))
+    with Store(settings.database_path, device_id=settings.device.id) as store:
+        service = KioskService(store, settings, load_secrets(settings.device.secrets_file))
+        flows = build_flows(service)
+        app, _socketio = create_app(flows, settings)
+        app.config["TESTING"] = True
+        sara = service.enroll("+989121234567", "Sara", "Ahmadi")
+        service.bind(sara.id, "rfid125", SARA)
+        service.earn(sara.id, 12_000_000)
+        ali = service.enroll("+989353334455", "علی", "رضایی")
+        service.bind(ali.id, "rfid125", ALI)
+        service.store.upsert_reward("coffee", "Free coffee", 200)
+        try:
+            yield Counter(service, flows, app, app.test_client(), sara.id, ali.id)
+        finally:
+            flows.close()
