@@ -355,14 +355,19 @@ def test_a_stray_tap_a_till_purchase_or_a_language_button_asks_before_throwing_a
     page.locator("#stage .earned-now:not([hidden])").wait_for()
 
 
-def test_a_balance_asks_before_another_card_replaces_it_but_the_same_card_just_repaints(shop, page):
+def test_a_balance_in_use_asks_before_another_card_replaces_it_and_one_only_glanced_at_gives_way(shop, page):
     ready(page, shop.url, "en")
     shop.tap(SARA)
-    page.locator("#stage .balance").wait_for()
-    shop.tap(ALI)
-    page.locator("#ask:not([hidden])").wait_for()
-    page.locator("[data-action=ask-go]").click()
+    page.locator("#stage .greeting", has_text="Sara").wait_for()
+    shop.tap(ALI)  # the next shopper in the queue: Sara only looked
     page.locator("#stage .greeting", has_text="علی").wait_for()
+    assert page.locator("#ask").is_hidden()
+    page.locator("#stage .figures").click()  # Ali touches his balance: it is in use now
+    shop.tap(SARA)
+    page.locator("#ask:not([hidden])").wait_for()
+    assert "علی" in page.locator("#stage .greeting").inner_text()
+    page.locator("[data-action=ask-go]").click()
+    page.locator("#stage .greeting", has_text="Sara").wait_for()
 
 
 def test_an_idle_screen_counts_down_and_im_still_here_keeps_it(tmp_path, page):

@@ -130,12 +130,17 @@
   }
 
   // --- asking before a tap, a till purchase or a language change throws away what is on the screen --------
-  // Screens holding a shopper's work: a sign-up step, a receipt being claimed, a balance or a reward choice.
-  var WORK = ["t-phone", "t-code", "t-names", "t-extras", "t-consent", "t-bind", "t-existing", "t-balance",
-              "t-confirm-reward", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone"];
+  // Screens holding a shopper's work: a sign-up step, a receipt being claimed, a reward choice, a coupon or a
+  // digital card still to be shown or photographed. A balance counts once the shopper touched it (choosing a
+  // reward); one only glanced at gives way to the next shopper's tap, as a queue at the counter expects.
+  var WORK = ["t-phone", "t-code", "t-names", "t-extras", "t-consent", "t-bind", "t-existing",
+              "t-confirm-reward", "t-coupon", "t-enrolled", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone"];
   var ask = document.getElementById("ask");
   var askGo = null;
-  function busy() { return WORK.indexOf(stage.dataset.screen) >= 0 && !K.staffActive; }
+  function busy() {
+    var screen = stage.dataset.screen;
+    return !K.staffActive && (WORK.indexOf(screen) >= 0 || (screen === "t-balance" && !!state.touched));
+  }
   function closeAsk() { ask.hidden = true; askGo = null; }
   function confirmLeave(question, go) {
     if (!busy()) { go(); return; }
@@ -588,7 +593,8 @@
     var b = e.target.closest("[data-action]");
     if (b && handlers[b.dataset.action]) { handlers[b.dataset.action](b); }
   });
-  document.addEventListener("pointerdown", function () {
+  document.addEventListener("pointerdown", function (e) {
+    if (stage.dataset.screen === "t-balance" && stage.contains(e.target)) { state.touched = true; }
     if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
     else { app.classList.add("awake"); armIdle(); }
   });
