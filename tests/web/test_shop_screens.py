@@ -422,3 +422,33 @@ def test_the_favicon_loads(shop, page):
     href = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(shop.url.rstrip("/") + href).status == 200
     assert missing == []
+
+
+def test_im_still_here_in_staff_mode_also_renews_the_staff_sign_in(tmp_path, page):
+    from kiosk.config import load, load_secrets
+    from appliance.runtime import Runtime
+    from tests.conftest import write_config
+    from tests.web.conftest import _PIN_HASH
+
+    directory = tmp_path / "staff-idle"
+    directory.mkdir()
+    write_secrets(directory / "secrets.toml", {"chain_secret": CHAIN_SECRET, "staff_pin_hash": _PIN_HASH})
+    settings = load(write_config(directory, "[staff]\ntimeout_s = 12\n", language="en"))
+    rt = Runtime(settings, load_secrets(settings.device.secrets_file), port=0).start()
+    try:
+        seed(rt)
+        ready(page, rt.url, "en")
+        sign_in(page, STAFF_PIN)
+        page.locator("#stage .status").wait_for()
+        for _ in range(2):  # the second warning comes after the first sign-in's 12 s have run out
+            page.locator("#still-there:not([hidden])").wait_for(timeout=15000)
+            page.locator("[data-action=still-here]").click()
+        page.locator("[data-action=staff-search]").click()
+        type_on_keypad(page, "09121234567")
+        page.locator("[data-action=staff-find]").click()
+        wait_until(lambda: page.locator("#stage").get_attribute("data-screen") != "t-staff-find"
+                   or page.locator("#stage .error").inner_text(), what="an answer")
+        assert page.locator("#stage").get_attribute("data-screen") == "t-staff-member", (
+            page.locator("#stage").get_attribute("data-screen"), page.locator("#stage .error").inner_text())
+    finally:
+        rt.close()

@@ -594,6 +594,7 @@
     if (b && handlers[b.dataset.action]) { handlers[b.dataset.action](b); }
   });
   document.addEventListener("pointerdown", function (e) {
+    if (stillThere.contains(e.target)) { return; }  // its button's own click answers (and staff renew there)
     if (stage.dataset.screen === "t-balance" && stage.contains(e.target)) { state.touched = true; }
     if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
     else { app.classList.add("awake"); armIdle(); }

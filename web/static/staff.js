@@ -165,4 +165,11 @@
   };
 
   K.handlers["staff-leave"] = function () { K.clear(); };
+
+  // "I'm still here" in staff mode also renews the staff token, which the server times out on its own.
+  var stillHere = K.handlers["still-here"];
+  K.handlers["still-here"] = function (button) {
+    stillHere(button);
+    if (token) { call("status", {}); }
+  };
 })();
