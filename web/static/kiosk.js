@@ -370,48 +370,20 @@
     checkStep(function () { showExtras(); });
   };
 
-  function option(value, label) {
-    var o = document.createElement("option");
-    o.value = value;
-    o.textContent = label;
-    return o;
-  }
-
   function showExtras(error) {
     state.back = function () { showNames(); };
     render("t-extras");
     var jalali = lang === "fa" && app.dataset.calendar === "jalali";
-    var year = Number(app.dataset.thisYear) - (jalali ? 621 : 0);
-    var sel = {};
-    var PLACEHOLDER = { d: msg("bd_day"), m: msg("bd_month"), y: msg("bd_year") };
-    ["d", "m", "y"].forEach(function (k) {
-      sel[k] = stage.querySelector('[data-bd="' + k + '"]');
-      sel[k].appendChild(option("", PLACEHOLDER[k]));
-    });
-    // Only days the picked month has: 31/30/29(30) in the Jalali calendar, the Gregorian lengths otherwise.
-    function paintDays() {
-      var m = Number(sel.m.value), y = Number(sel.y.value);
-      var days = !m ? 31 : jalali ? (m <= 6 ? 31 : m <= 11 ? 30 : (jalaliLeap(y || 1403) ? 30 : 29))
-        : new Date(Date.UTC(y || 2000, m, 0)).getUTCDate();
-      var keep = sel.d.value;
-      sel.d.replaceChildren(option("", PLACEHOLDER.d));
-      for (var d = 1; d <= days; d++) { sel.d.appendChild(option(String(d), toLocalDigits(d))); }
-      sel.d.value = Number(keep) <= days ? keep : "";
-      state.bd_d = sel.d.value;
-    }
-    var months = jalali ? Array.prototype.map.call(document.querySelectorAll("#jalali-months li"), function (li) { return li.textContent; })
-      : Array.from({ length: 12 }, function (_, i) { return new Intl.DateTimeFormat(locale, { month: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2000, i, 1))); });
-    months.forEach(function (name, i) { sel.m.appendChild(option(String(i + 1), name)); });
-    for (var y = year; y >= year - 100; y--) { sel.y.appendChild(option(String(y), toLocalDigits(y))); }
-    ["m", "y", "d"].forEach(function (k) {
-      if (state["bd_" + k]) { sel[k].value = state["bd_" + k]; }
-      if (k === "y") { paintDays(); if (state.bd_d) { sel.d.value = state.bd_d; } }
-      sel[k].addEventListener("change", function () {
-        state["bd_" + k] = sel[k].value;
-        if (k !== "d") { paintDays(); }
+    KioskBirthday.picker(stage, {
+      jalali: jalali, year: Number(app.dataset.thisYear) - (jalali ? 621 : 0), locale: locale,
+      labels: { d: msg("bd_day"), m: msg("bd_month"), y: msg("bd_year") }, digits: toLocalDigits,
+      jalaliMonths: Array.prototype.map.call(document.querySelectorAll("#jalali-months li"), function (li) { return li.textContent; }),
+      picked: { d: state.bd_d, m: state.bd_m, y: state.bd_y },
+      onChange: function (picked) {
+        state.bd_d = picked.d; state.bd_m = picked.m; state.bd_y = picked.y;
         setError("");
         armIdle();
-      });
+      }
     });
     state.jalali = jalali;
     entryKeyboard(idleMs);
@@ -425,19 +397,6 @@
       render("t-consent");
     });
   };
-
-  // Esfand has 30 days in a leap year: ask the browser's own Persian calendar (ICU) whether day 30 exists,
-  // rather than an arithmetic rule that drifts from the official calendar.
-  function jalaliLeap(y) {
-    var f = new Intl.DateTimeFormat("en-u-ca-persian-nu-latn", { day: "numeric", month: "numeric", timeZone: "UTC" });
-    for (var d = 17; d <= 22; d++) {
-      var parts = f.formatToParts(new Date(Date.UTC(y + 622, 2, d)));
-      var day = parts.filter(function (x) { return x.type === "day"; })[0].value;
-      var month = parts.filter(function (x) { return x.type === "month"; })[0].value;
-      if (month === "12" && day === "30") { return true; }
-    }
-    return false;
-  }
 
   function answers(consent) {
     var birthday = null, birthdayJalali = null;
