@@ -11,8 +11,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk.flows import coupons
-from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card
-from kiosk.flows.enrollment import EnrollmentError
+from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card, token_key
+from kiosk.flows.enrollment import Application, EnrollmentError
 from kiosk.member_view import reward_names
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
@@ -21,6 +21,8 @@ from web.localize import jalali_to_iso
 from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
 
 blueprint = Blueprint("shopper", __name__, url_prefix="/api")
+# A checked enrolment waiting for its first card: the member is written only together with that card.
+APPLICATION = "enrol-application"
 
 
 def fail(code: str, message: str, status: int = 400, **extra: Any) -> ResponseReturnValue:
@@ -116,34 +118,60 @@ def birthday_from(data: dict[str, Any]) -> str | None:
         raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again") from None
 
 
+def application_from(data: dict[str, Any], *, consent_required: bool = True) -> Application:
+    """The page's answers checked (EnrollmentError names the field); nothing is written."""
+    f = flows()
+    birthday = birthday_from(data)
+    consent = data.get("consent")
+    if consent is not True and consent is not False and consent_required:
+        raise EnrollmentError("consent", "answer the consent question with yes or no")
+    return f.enrollment.check(
+        str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
+        birthday=birthday, referral_code=str(data.get("referral", "")), consent=consent is True,
+        language=str(data.get("lang") or "") or None,
+    )
+
+
+@blueprint.post("/enroll/check")
+def enroll_check() -> ResponseReturnValue:
+    """One wizard step's answers checked as the shopper leaves it, so an error shows beside its field."""
+    try:
+        application_from(body(), consent_required=False)
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    return jsonify({"ok": True})
+
+
 @blueprint.post("/enroll")
 def enroll() -> ResponseReturnValue:
     data = body()
     f = flows()
+    if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
+        return fail("otp_required", "confirm this phone number with the code sent to it first", 403, field="phone")
     try:
-        birthday = birthday_from(data)
-        if data.get("consent") is not True and data.get("consent") is not False:
-            raise EnrollmentError("consent", "answer the consent question with yes or no")
-        if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
-            return fail("otp_required", "confirm this phone number with the code sent to it first", 403,
-                        field="phone")
-        enrolled = f.enrollment.enroll(
-            str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
-            birthday=birthday, referral_code=str(data.get("referral", "")), consent=data["consent"],
-            language=str(data.get("lang") or "") or None,
-        )
+        application = application_from(data)
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
-    answer: dict[str, Any] = {"member": f.tokens.seal("member", enrolled.member.id), "bonus": enrolled.bonus_points,
-                              "first_name": enrolled.member.first_name, "bound": False}
-    if data.get("card"):
-        card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
-        try:
-            f.service.store.bind_card(enrolled.member.id, card_ref, tech, label)
-            answer["bound"] = True
-        except CardAlreadyBound as exc:
-            return fail("card_taken", str(exc), 409, **answer)
-    return jsonify(answer)
+    pending = {"application": f.tokens.seal(APPLICATION, application.as_list()),
+               "first_name": application.first_name, "bound": False}
+    if not data.get("card"):
+        return jsonify(pending)
+    card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+    try:
+        enrolled = f.enrollment.enroll_with_card(application, card_ref, tech, label)
+    except CardAlreadyBound as exc:
+        return fail("card_taken", str(exc), 409, **pending)
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    return jsonify({"bonus": enrolled.bonus_points, "first_name": enrolled.member.first_name, "bound": True})
+
+
+def open_application(data: dict[str, Any]) -> Application:
+    f = flows()
+    try:
+        return Application.from_list(f.tokens.open(APPLICATION, data.get("application"), f.screen_ttl_s))
+    except (TypeError, ValueError):
+        raise TokenError(expired=False) from None
 
 
 @blueprint.post("/profile")
@@ -171,7 +199,8 @@ def phone_was_verified(data: dict[str, Any]) -> bool:
 
 @blueprint.post("/enroll/await-card")
 def await_card() -> ResponseReturnValue:
-    """Bind the next tap to a member just enrolled here, or to an existing member after a verified SMS code."""
+    """Enrol a checked application with the next tapped card, or bind it to an existing member after a verified
+    SMS code."""
     f = flows()
     data = body()
     if data.get("add_card"):
@@ -186,21 +215,27 @@ def await_card() -> ResponseReturnValue:
                 answer = fail("card_taken", str(exc), 409)
                 f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
                 return answer
-    else:
-        member_id = member_from(data, "member")
-    f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+        f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+        return jsonify({"waiting": True})
+    f.enrollment.await_first_card(open_application(data), f.service.settings.web.idle_timeout_s * 3)
     return jsonify({"waiting": True})
 
 
 @blueprint.post("/enroll/digital-card")
 def digital_card() -> ResponseReturnValue:
+    """The shopper has no plastic card: write the member with a digital card instead (never without one)."""
     f = flows()
-    member_id = member_from(body(), "member")
+    application = open_application(body())
     try:
-        card = issue_digital_card(f.service, member_id)
+        token_key(f.service)  # refuse before anything is written
+        enrolled = f.enrollment.write(application)
     except DigitalCardsOff as exc:
         return fail("digital_off", str(exc), 409)
-    return jsonify({"qr": card.qr, "label": card.label})
+    except EnrollmentError as exc:
+        return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    f.claims.cancel("enroll")
+    card = issue_digital_card(f.service, enrolled.member.id)
+    return jsonify({"qr": card.qr, "label": card.label, "bonus": enrolled.bonus_points})
 
 
 @blueprint.post("/receipt")
@@ -212,3 +247,29 @@ def receipt() -> ResponseReturnValue:
         return fail(exc.reason, str(exc), 422)
     f.receipts.await_card(found, f.service.settings.web.idle_timeout_s * 3)
     return jsonify({"amount_rial": found.amount_rial, "points": f.receipts.base_points(found)})
+
+
+@blueprint.post("/receipt/phone")
+def receipt_by_phone() -> ResponseReturnValue:
+    """"Forgot your card?": the scanned receipt's points go to the member with this phone number.
+
+    A typed number proves nothing about who is at the screen, so the answer names nobody and shows no balance;
+    it only adds points (never spends them), and the ledger's unique receipt id still earns each receipt once.
+    """
+    data = body()
+    f = flows()
+    try:
+        found = f.receipts.check(str(data.get("code", "")))
+    except ReceiptRefused as exc:
+        return fail(exc.reason, str(exc), 422)
+    try:
+        member_id = f.enrollment.check_phone(str(data.get("phone", ""))).member_id
+    except EnrollmentError as exc:
+        return fail("invalid_phone", str(exc), 422, field="phone")
+    if member_id is None:
+        return fail("no_member", "no member has that phone number", 404)
+    recorded = f.service.earn(member_id, found.amount_rial, receipt_id=found.receipt_id)
+    if not recorded.applied:
+        return fail("already_claimed", "the points for this receipt were already added", 409)
+    f.claims.cancel("receipt")
+    return jsonify({"points_earned": recorded.row.points})

@@ -1,4 +1,5 @@
-"""Staff mode: PIN or staff card, device status, block a lost card and move the member, adjust points."""
+"""Staff mode: PIN or staff card, device status, block a lost card and move the member, add a card to a member
+who has none, adjust points. Refusals carry a code the screen translates; the English message is for the log."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,6 +35,9 @@ def answer(staff: str, data: dict[str, Any]) -> ResponseReturnValue:
 @blueprint.post("/pin")
 def pin() -> ResponseReturnValue:
     f = flows()
+    if not f.service.secrets.staff_pin_hash:
+        # No PIN can be right, so no attempt is counted toward the lockout: staff sign in with a staff card.
+        return fail("no_pin", "no staff PIN is configured on this kiosk; use a staff card", 409)
     try:
         f.pin_lock.check(str(body().get("pin", "")), f.service.secrets.staff_pin_hash)
     except StaffLocked as exc:
@@ -57,7 +61,7 @@ def status() -> ResponseReturnValue:
     staff = staff_id()
     f = flows()
     data = f.desk.status(last_sync=f.link_status.get("last_success_at"))
-    data["link"] = f.service.link or "no cloud configured"
+    data["link"] = f.service.link or "none"  # "none": no cloud configured
     return answer(staff, data)
 
 
@@ -79,9 +83,25 @@ def block() -> ResponseReturnValue:
     try:
         f.desk.block_card(str(data.get("member_id", "")), str(data.get("card_ref", "")), staff)
         f.desk.await_new_card(str(data.get("member_id", "")), f.service.settings.staff.timeout_s)
+    except StaffError as exc:
+        return fail(exc.code, str(exc), 409)
     except KioskError as exc:
         return fail("staff_error", str(exc), 409)
     return answer(staff, {"blocked": True, "waiting_for_new_card": True})
+
+
+@blueprint.post("/add-card")
+def add_card() -> ResponseReturnValue:
+    """The next tap becomes one more card of the member (e.g. one who joined without a card)."""
+    staff = staff_id()
+    f = flows()
+    member_id = str(body().get("member_id", ""))
+    try:
+        f.service.store.member(member_id)
+    except UnknownMember as exc:
+        return fail("no_member", str(exc), 404)
+    f.desk.await_new_card(member_id, f.service.settings.staff.timeout_s)
+    return answer(staff, {"waiting_for_new_card": True})
 
 
 @blueprint.post("/adjust")
@@ -91,11 +111,13 @@ def adjust() -> ResponseReturnValue:
     try:
         points = int(data.get("points"))
     except (TypeError, ValueError):
-        return fail("staff_error", "points must be a whole number such as 50 or -50", 422)
+        return fail("staff_points", "points must be a whole number such as 50 or -50", 422)
     try:
         balance = flows().desk.adjust(str(data.get("member_id", "")), points, str(data.get("reason", "")), staff)
-    except (StaffError, UnknownMember) as exc:
-        return fail("staff_error", str(exc), 422)
+    except StaffError as exc:
+        return fail(exc.code, str(exc), 422)
+    except UnknownMember as exc:
+        return fail("no_member", str(exc), 404)
     except KioskError as exc:
         return fail("staff_error", str(exc), 409)
     return answer(staff, {"balance": balance})

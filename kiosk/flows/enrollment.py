@@ -1,4 +1,8 @@
-"""Self-enrolment on the screen: phone check, new member with bonuses, then binding a card by tap."""
+"""Self-enrolment on the screen: phone check, the answers checked, then the member created with a card.
+
+The member row is written only together with its first card (a tap, or a digital card the shopper chose), so
+a shopper who walks away or cancels at the tap-your-card step leaves no cardless member behind.
+"""
 from __future__ import annotations
 
 import logging
@@ -36,6 +40,29 @@ class PhoneCheck:
     phone: str
     member_id: str | None
     first_name: str | None
+
+
+@dataclass(frozen=True)
+class Application:
+    """A checked enrolment not yet written: what the member row will hold once a card is there."""
+
+    phone: str
+    first_name: str
+    last_name: str
+    birthday: str | None
+    referral_code: str
+    consent: bool
+    language: str | None
+
+    def as_list(self) -> list[object]:
+        return [self.phone, self.first_name, self.last_name, self.birthday, self.referral_code, self.consent,
+                self.language]
+
+    @classmethod
+    def from_list(cls, data: list[object]) -> "Application":
+        phone, first, last, birthday, referral, consent, language = data
+        return cls(str(phone), str(first), str(last), str(birthday) if birthday else None, str(referral),
+                   bool(consent), str(language) if language else None)
 
 
 @dataclass(frozen=True)
@@ -91,23 +118,34 @@ class Enrollment:
         member = self._service.store.member_by_phone(phone)
         return PhoneCheck(phone, member.id if member else None, member.first_name if member else None)
 
-    def enroll(self, phone_raw: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
-               referral_code: str = "", consent: bool = False, language: str | None = None) -> Enrolled:
+    def check(self, phone_raw: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
+              referral_code: str = "", consent: bool = False, language: str | None = None) -> Application:
+        """Every answer checked (EnrollmentError names the field); nothing is written."""
         check = self.check_phone(phone_raw)
         if check.member_id:
             raise EnrollmentError("phone", "this phone number is already a member")
         first = clean_name(first_name, "first_name", required=True)
         last = clean_name(last_name, "last_name", required=False)
         born = parse_birthday(birthday, self._today())
+        if referral_code.strip() and self._service.store.member_by_referral_code(referral_code) is None:
+            raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
+        return Application(check.phone, first, last, born.isoformat() if born else None, referral_code.strip(),
+                           consent, language)
+
+    def enroll(self, phone_raw: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
+               referral_code: str = "", consent: bool = False, language: str | None = None) -> Enrolled:
+        return self.write(self.check(phone_raw, first_name, last_name, birthday=birthday,
+                                     referral_code=referral_code, consent=consent, language=language))
+
+    def write(self, app: Application) -> Enrolled:
+        """The member row and its bonuses; callers bind the first card right after (see enroll_with_card)."""
         store, rules = self._service.store, self._service.rules
-        referrer = None
-        if referral_code.strip():
-            referrer = store.member_by_referral_code(referral_code)
-            if referrer is None:
-                raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
+        referrer = store.member_by_referral_code(app.referral_code) if app.referral_code else None
+        if app.referral_code and referrer is None:
+            raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
         try:
-            member = self._service.enroll(check.phone, first, last, birthday=born.isoformat() if born else None,
-                                          consent=consent, language=language,
+            member = self._service.enroll(app.phone, app.first_name, app.last_name, birthday=app.birthday,
+                                          consent=app.consent, language=app.language,
                                           referred_by=referrer.id if referrer else None)
         except DuplicateMember:
             raise EnrollmentError("phone", "this phone number is already a member") from None
@@ -146,15 +184,41 @@ class Enrollment:
                                               event_id=derived_id("profile", member.id))
         return points if recorded.applied else 0
 
-    def await_card(self, member_id: str, ttl_s: float) -> None:
-        """Bind the next tapped card to ``member_id``; the screen learns the outcome from a service event."""
+    def card_is_free(self, card_ref: str) -> bool:
+        return self._service.store.card(card_ref) is None
+
+    def enroll_with_card(self, app: Application, card_ref: str, tech: str, label: str) -> Enrolled:
+        """Write the member and bind the card; raises CardAlreadyBound (writing nothing) if the card is taken."""
+        if not self.card_is_free(card_ref):
+            raise CardAlreadyBound(f"card {label} already belongs to a member")
+        enrolled = self.write(app)
+        self._service.store.bind_card(enrolled.member.id, card_ref, tech, label)
+        return enrolled
+
+    def await_first_card(self, app: Application, ttl_s: float) -> None:
+        """Enrol ``app`` with the next tapped free card; a taken card keeps the reader waiting for another."""
         def on_tap(tap: CardTap) -> bool:
-            self.bind_tap(member_id, tap)
+            service = self._service
+            if tap.card is not None or not self.card_is_free(tap.card_ref):
+                service.emit(UiEvent.ENROLL_CARD_TAKEN, {"label": tap.label})
+                return False
+            try:
+                enrolled = self.enroll_with_card(app, tap.card_ref, tap.tech, tap.label)
+            except EnrollmentError as exc:  # e.g. the number joined at another kiosk meanwhile
+                service.emit(UiEvent.ERROR, {"message": str(exc)})
+                return True
+            service.emit(UiEvent.ENROLL_CARD_BOUND, {"label": tap.label, "first_name": enrolled.member.first_name,
+                                                     "points": service.summary(enrolled.member.id)["points"]})
             return True
 
         self._claims.claim("enroll", on_tap, ttl_s)
 
-    def bind_tap(self, member_id: str, tap: CardTap) -> None:
+    def await_card(self, member_id: str, ttl_s: float) -> None:
+        """Bind the next tapped card to ``member_id``; the screen learns the outcome from a service event."""
+        self._claims.claim("enroll", lambda tap: self.bind_tap(member_id, tap), ttl_s)
+
+    def bind_tap(self, member_id: str, tap: CardTap) -> bool:
+        """Bind the tapped card; False (reader still waiting) when it already belongs to someone."""
         service = self._service
         try:
             if tap.card is not None:  # a card this kiosk or the chain already knows
@@ -162,7 +226,8 @@ class Enrollment:
             service.store.bind_card(member_id, tap.card_ref, tap.tech, tap.label)
         except CardAlreadyBound:
             service.emit(UiEvent.ENROLL_CARD_TAKEN, {"label": tap.label})
-            return
+            return False
         summary = service.summary(member_id)
         service.emit(UiEvent.ENROLL_CARD_BOUND, {"label": tap.label, "first_name": summary["first_name"],
-                                           "points": summary["points"]})
+                                                 "points": summary["points"]})
+        return True

@@ -35,7 +35,11 @@ class WrongPin(KioskError):
 
 
 class StaffError(KioskError):
-    """A staff action that cannot be done as asked."""
+    """A staff action that cannot be done as asked; ``code`` names the reason for the screen's own translation."""
+
+    def __init__(self, message: str, code: str = "staff_error") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
@@ -162,20 +166,21 @@ class StaffDesk:
     def block_card(self, member_id: str, card_ref: str, staff_id: str, *, state: str = "lost") -> None:
         card = self._service.store.card(card_ref)
         if card is None or card.member_id != member_id:
-            raise StaffError("that card does not belong to this member")
+            raise StaffError("that card does not belong to this member", "staff_not_this_member")
         self._service.store.set_card_state(card_ref, state, staff_id=staff_id)
 
     def await_new_card(self, member_id: str, ttl_s: float) -> None:
-        """Bind the next tap to the member (the lost card was blocked first); outcome as enroll_card_* events."""
+        """Bind the next tap to the member (after blocking a lost card, or for a member with no card at all);
+        outcome as enroll_card_* events, and a card that is already someone's leaves the reader waiting."""
         from kiosk.flows.enrollment import Enrollment
 
         binder = Enrollment(self._service, self._claims)
-        self._claims.claim("staff-card", lambda tap: (binder.bind_tap(member_id, tap), True)[1], ttl_s)
+        self._claims.claim("staff-card", lambda tap: binder.bind_tap(member_id, tap), ttl_s)
 
     def adjust(self, member_id: str, points: int, reason: str, staff_id: str) -> int:
         if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > 1_000_000:
-            raise StaffError("points must be a whole number, not zero, between -1000000 and 1000000")
+            raise StaffError("points must be a whole number, not zero, between -1000000 and 1000000", "staff_points")
         reason = " ".join(reason.split())
         if len(reason) < 3:
-            raise StaffError("write a reason (at least 3 characters); it is kept in the ledger")
+            raise StaffError("write a reason (at least 3 characters); it is kept in the ledger", "staff_reason")
         return self._service.store.record(member_id, LedgerKind.ADJUST, points, reason=reason[:200], staff_id=staff_id).balance

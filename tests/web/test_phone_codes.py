@@ -69,6 +69,7 @@ def cloud_shop(tmp_path_factory) -> Iterator[CloudShop]:
             yield with_cloud
         finally:
             rt.close()
+    store.close()
 
 
 def cards_and_ledger(shop: Shop, member_id: str) -> tuple[list, list]:
@@ -130,7 +131,9 @@ def test_without_the_code_a_members_number_binds_nothing(cloud_shop, page):
     page.locator("#stage h1", has_text="Enter the code").wait_for()
     page.locator("[data-action=code-next]").click()  # nothing typed
     page.locator("#stage .error", has_text="6 digits").wait_for()
-    uid = tap_unique(shop, page)  # a tap on the code screen is just an unknown card
+    uid = tap_unique(shop, page)  # a tap on the code screen is just an unknown card (after asking)
+    page.locator("#ask:not([hidden])").wait_for()
+    page.locator("[data-action=ask-go]").click()
     page.locator("#stage h1", has_text="not in the club").wait_for()
     refused = page.evaluate("""fetch('/api/enroll/await-card', {method: 'POST', credentials: 'same-origin',
         headers: {'Content-Type': 'application/json', 'X-CSRFToken': document.getElementById('app').dataset.csrf},
@@ -161,6 +164,9 @@ def test_a_new_member_confirms_the_number_with_the_code_before_the_wizard_goes_o
     page.locator("[data-action=extras-next]").click()
     page.locator("[data-action=consent-no]").click()
     page.locator("#stage [data-action=no-card]").wait_for()
+    assert store.member_by_phone("+989125557777") is None  # written only together with its first card
+    page.locator("#stage [data-action=no-card]").click()
+    page.locator("#stage img.qr:not([hidden])").wait_for()
     assert store.member_by_phone("+989125557777").first_name == "نیما"
 
 

@@ -25,6 +25,13 @@ def shot(page, name: str, lang: str, size: tuple[int, int]) -> None:
         .filter(e => e.offsetParent && e.getBoundingClientRect().bottom > window.innerHeight + 1)
         .map(e => e.textContent.trim())""")
     assert not below, f"{name} in {lang} at {size}: {below} below the fold"
+    small = page.evaluate("""[...document.querySelectorAll('button, a, select')].filter(e => e.offsetParent)
+        .map(e => e.getBoundingClientRect()).filter(r => r.width < 48 || r.height < 48).length""")
+    assert small == 0, f"{name} in {lang} at {size}: {small} touch targets under 48 px"
+    if size[1] <= 480 and not name.startswith("staff-member"):
+        scrolls = page.evaluate("""[document.documentElement, ...document.querySelectorAll('.screen.active')]
+            .some(e => e.scrollHeight > e.clientHeight + 1)""")
+        assert not scrolls, f"{name} in {lang} at {size} scrolls"
     save_screenshot(page, f"tour-{size[0]}x{size[1]}-{lang}-{name}")
 
 
@@ -40,13 +47,16 @@ def test_every_screen_renders_in_three_languages(shop, browser, size):
             page.locator("#stage .balance").wait_for()
             shot(page, "balance", lang, size)
             page.locator("[data-reward=tote]").click()
-            page.locator("#stage [data-field=text]").wait_for()
+            page.locator("#stage .balance .why").wait_for()
             shot(page, "not-enough-points", lang, size)
-            tap_unique(shop, page)
+            tap_unique(shop, page)  # another card while a balance is open: the screen asks first
+            page.locator("#ask:not([hidden])").wait_for()
+            shot(page, "ask-leave", lang, size)
+            page.locator("[data-action=ask-go]").click()
             page.locator("[data-action=join-with-card]").wait_for()
             shot(page, "unknown-card", lang, size)
             page.locator("[data-action=join-with-card]").click()
-            type_on_keypad(page, "09127770000")
+            type_on_keypad(page, "0912770%s%03d" % ("fa ar en".split().index(lang), size[1] % 1000))
             shot(page, "enrol-phone", lang, size)
             page.locator("[data-action=phone-next]").click()
             page.locator(".keyboard").wait_for()
@@ -58,6 +68,37 @@ def test_every_screen_renders_in_three_languages(shop, browser, size):
             page.locator("[data-action=extras-next]").click()
             page.locator("[data-action=consent-yes]").wait_for()
             shot(page, "enrol-consent", lang, size)
+            page.locator("[data-action=consent-yes]").click()  # the card tapped first is bound at once
+            page.locator("#stage[data-screen=t-enrolled]").wait_for()
+            shot(page, "enrolled", lang, size)
+            ready(page, shop.url, lang)
+            page.locator("[data-action=join]").click()
+            type_on_keypad(page, "0912771%s%03d" % ("fa ar en".split().index(lang), size[1] % 1000))
+            page.locator("[data-action=phone-next]").click()
+            page.locator(".keyboard").wait_for()
+            type_on_keyboard(page, NAMES[lang])
+            page.locator("[data-action=names-next]").click()
+            page.locator("[data-action=extras-next]").click()
+            page.locator("[data-action=consent-no]").click()
+            page.locator("#stage[data-screen=t-bind]").wait_for()
+            shot(page, "enrol-tap-card", lang, size)
+            page.locator("#stage [data-action=done]").click()  # Cancel: nothing written, the reader released
+            ready(page, shop.url, lang)
+            shop.tap(SARA)
+            page.locator("[data-reward=coffee]").click()
+            page.locator("[data-action=redeem-confirm]").wait_for()
+            shot(page, "confirm-reward", lang, size)
+            page.locator("[data-action=redeem-confirm]").click()
+            page.locator("#stage .coupon-code").wait_for()
+            shot(page, "coupon", lang, size)
+            ready(page, shop.url, lang)
+            page.locator("[data-action=receipt]").click()
+            page.locator("#stage .scan-input").wait_for()
+            shot(page, "receipt-scan", lang, size)
+            ready(page, shop.url, lang)
+            shop.rt.service.emit("card_refused", {"reason": "ISO 14443-4 (bank card?)"})
+            page.locator("#stage[data-screen=t-notice]").wait_for()
+            shot(page, "bank-card", lang, size)
             ready(page, shop.url, lang)
             page.locator("[data-action=join]").click()
             type_on_keypad(page, "09353334455")  # a member's number, one-time codes off

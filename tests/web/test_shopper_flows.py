@@ -56,7 +56,7 @@ def test_a_reward_out_of_reach_is_explained_before_any_confirmation_and_nothing_
     before = shop.rt.store.balance(shop.sara).points
     shop.tap(SARA)
     page.locator("[data-reward=tote]").click()
-    notice = page.locator("#stage [data-field=text]")
+    notice = page.locator("#stage .balance .why")  # said on the balance itself: the shopper stays there
     notice.wait_for()
     assert "Not enough points" in notice.inner_text() and "5,000" in notice.inner_text()
     assert page.locator("[data-action=redeem-confirm]").count() == 0

@@ -71,24 +71,32 @@ def test_staff_blocks_a_lost_card_moves_the_member_to_a_new_one_and_adjusts_poin
     ready(page, shop.url, "en")
     sign_in(page, STAFF_PIN)
     page.locator("#stage .status").wait_for()
+    page.locator("[data-action=staff-search]").click()
     type_on_keypad(page, "09121234567")  # Sara
     page.locator("[data-action=staff-find]").click()
-    page.locator(".member-panel:not([hidden])").wait_for()
-    page.locator("[data-action=staff-block]").first.click()
-    page.locator("#stage .ok", has_text="Tap the member's new card").wait_for()
+    page.locator("#stage[data-screen=t-staff-member]").wait_for()
     old = shop.rt.service.card_ref_for("rfid125", SARA)
+    page.locator("[data-action=staff-block]").first.click()
+    page.locator("#stage h1", has_text="Block this card?").wait_for()  # nothing blocked before the confirmation
+    assert shop.rt.store.card(old).state == "active"
+    page.locator("[data-action=staff-block-confirm]").click()
+    page.locator("#stage h1", has_text="Tap the member's new card").wait_for()
     assert shop.rt.store.card(old).state == "lost"
     new_uid = tap_unique(shop, page)
     page.locator("#stage .ok", has_text="now belongs").wait_for()
     assert shop.rt.store.card(shop.rt.service.card_ref_for("rfid125", new_uid)).member_id == shop.sara
+    # The card list is painted again from the store: the old card now says lost, the new one is listed.
+    states = page.locator("#stage .cards li .card-state").all_inner_texts()
+    assert "lost, blocked" in states and len(states) == len(shop.rt.store.cards_of(shop.sara))
     before = shop.rt.store.balance(shop.sara).points
+    page.locator("[data-action=staff-adjust-open]").click()
     type_on_keyboard(page, "-25")
     page.locator("[data-input=adjust_reason]").click()
-    type_on_keyboard(page, "DAMAGED CUP")
+    type_on_keyboard(page, "Damaged cup")
     page.locator("[data-action=staff-adjust]").click()
     page.locator("#stage .ok", has_text="New balance").wait_for()
     row = shop.rt.store.history(shop.sara, limit=1)[0]
-    assert (row.kind, row.points, row.reason, row.staff_id) == ("adjust", -25, "DAMAGED CUP", "pin")
+    assert (row.kind, row.points, row.reason, row.staff_id) == ("adjust", -25, "Damaged cup", "pin")
     assert shop.rt.store.balance(shop.sara).points == before - 25
     save_screenshot(page, "flow-staff-en")
     shop.rt.store.set_card_state(old, "active", staff_id="test")  # leave the shop as the other tests expect it

@@ -11,6 +11,9 @@
   var locale = lang === "fa" ? "fa-IR" : lang === "ar" ? "ar-EG" : "en-US";
   var numbers = new Intl.NumberFormat(locale);
   var idleTimer = null;
+  var warnTimer = null;     // the "still there?" countdown in the last WARN_MS of every timeout
+  var idleArmedMs = 0;
+  var WARN_MS = 5000;
   var state = {};           // everything about the current shopper lives here and nowhere else
   var handlers = {};        // data-action name -> function(button)
   var K = window.Kiosk = { handlers: handlers };
@@ -31,8 +34,25 @@
 
   function armIdle(ms) {
     if (idleTimer) { clearTimeout(idleTimer); }
-    idleTimer = setTimeout(clearShopper, ms || idleMs);
+    if (warnTimer) { clearInterval(warnTimer); warnTimer = null; }
+    stillThere.hidden = true;
+    idleArmedMs = ms || idleMs;
+    var endsAt = Date.now() + idleArmedMs;
+    idleTimer = setTimeout(function () {
+      // A screen that holds a shopper's data warns first, with a countdown and "I'm still here".
+      if (!stage.dataset.screen || idleArmedMs <= WARN_MS * 2) { clearShopper(); return; }
+      stillThere.hidden = false;
+      function tick() {
+        var left = Math.max(0, Math.ceil((endsAt - Date.now()) / 1000));
+        stillThere.querySelector("[data-field=seconds]").textContent = fmt(left);
+        if (left <= 0) { clearShopper(); }
+      }
+      tick();
+      warnTimer = setInterval(tick, 250);
+    }, Math.max(0, idleArmedMs - (idleArmedMs > WARN_MS * 2 ? WARN_MS : 0)));
   }
+  var stillThere = document.getElementById("still-there");
+  handlers["still-here"] = function () { armIdle(idleArmedMs); };
 
   function fill(root, data) {
     root.querySelectorAll("[data-field]").forEach(function (el) {
@@ -41,12 +61,18 @@
     return root;
   }
 
+  // Success, warning and error screens look different (colour and icon), not only their words.
+  var TONES = { "t-enrolled": "ok", "t-coupon": "ok", "t-blocked": "error", "t-existing-ask-staff": "warn",
+                "t-unknown": "warn" };
+
   // Render one template as the whole stage: the previous screen's nodes are dropped, not hidden.
   function render(templateId, data, ms) {
     var node = document.getElementById(templateId).content.cloneNode(true);
     fill(node, data || {});
     stage.replaceChildren(node);
     stage.dataset.screen = templateId;
+    stage.dataset.tone = TONES[templateId] || "";
+    closeAsk();
     show("stage");
     armIdle(ms);
     return stage;
@@ -59,6 +85,9 @@
 
   function clearShopper() {
     if (idleTimer) { clearTimeout(idleTimer); idleTimer = null; }
+    if (warnTimer) { clearInterval(warnTimer); warnTimer = null; }
+    stillThere.hidden = true;
+    closeAsk();
     var hadFlow = !!(state.member || state.receipt || state.enrolling);
     generation += 1;
     state = {};
@@ -95,11 +124,38 @@
                                         n: fmt(data.attempts_left), detail: data.detail ? msg("tier_" + data.detail) : "" });
   }
 
-  function notice(title, text) { render("t-notice", { title: title, text: text }); }
+  function notice(title, text, tone) {
+    render("t-notice", { title: title, text: text });
+    stage.dataset.tone = tone || "error";
+  }
+
+  // --- asking before a tap, a till purchase or a language change throws away what is on the screen --------
+  // Screens holding a shopper's work: a sign-up step, a receipt being claimed, a reward choice, a coupon or a
+  // digital card still to be shown or photographed. A balance counts once the shopper touched it (choosing a
+  // reward); one only glanced at gives way to the next shopper's tap, as a queue at the counter expects.
+  var WORK = ["t-phone", "t-code", "t-names", "t-extras", "t-consent", "t-bind", "t-existing",
+              "t-confirm-reward", "t-coupon", "t-enrolled", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone"];
+  var ask = document.getElementById("ask");
+  var askGo = null;
+  function busy() {
+    var screen = stage.dataset.screen;
+    return !K.staffActive && (WORK.indexOf(screen) >= 0 || (screen === "t-balance" && !!state.touched));
+  }
+  function closeAsk() { ask.hidden = true; askGo = null; }
+  function confirmLeave(question, go) {
+    if (!busy()) { go(); return; }
+    ask.querySelector("[data-field=question]").textContent = question;
+    askGo = go;
+    ask.hidden = false;
+    armIdle(idleArmedMs || idleMs);
+  }
+  handlers["ask-stay"] = function () { closeAsk(); };
+  handlers["ask-go"] = function () { var go = askGo; closeAsk(); if (go) { go(); } };
 
   // --- balance --------------------------------------------------------------------------------------------
   function renderBalance(data, earned) {
     state.session = data.session;
+    state.cardLabel = data.card_label;
     var root = render("t-balance", {
       first_name: data.first_name, points: data.points, credit_rial: data.credit_rial, wallet_rial: data.wallet_rial,
       referral_code: data.referral_code,
@@ -116,13 +172,22 @@
       e.hidden = false;
     }
     var list = root.querySelector(".rewards");
-    (data.rewards || []).concat(data.locked_rewards || []).forEach(function (rw) {
+    (data.rewards || []).forEach(function (rw) {
       var item = fill(document.getElementById("t-reward-item").content.cloneNode(true), { name: named(rw), cost_points: rw.cost_points });
-      var b = item.querySelector("button");
-      b.dataset.reward = rw.id;
-      if (rw.locked) { b.classList.add("locked"); }
+      item.querySelector("button").dataset.reward = rw.id;
       list.appendChild(item);
     });
+    var locked = root.querySelector(".locked-rewards");
+    (data.locked_rewards || []).forEach(function (rw) {
+      var item = fill(document.getElementById("t-locked-item").content.cloneNode(true), rw);
+      var b = item.querySelector("button");
+      b.dataset.reward = rw.id;
+      b.dataset.locked = "1";
+      item.querySelector("[data-field=short]").textContent = rw.points_short > 0
+        ? msg("more_points", { n: fmt(rw.points_short) }) : msg("locked_other");
+      locked.appendChild(item);
+    });
+    root.querySelector(".locked-block").hidden = !(data.locked_rewards || []).length;
     root.querySelector('[data-none="rewards"]').hidden = (data.rewards || []).length > 0;
     renderClub(root, data);
     var recent = root.querySelector(".recent");
@@ -165,10 +230,18 @@
     }
   }
 
+  // A reward that cannot be had is explained on the balance itself: the shopper stays where they were.
+  function whyNot(text) {
+    var el = stage.querySelector(".why");
+    if (el) { el.textContent = text; el.hidden = !text; }
+  }
   handlers.reward = function (button) {
     state.reward = button.dataset.reward;
     post("/api/rewards/check", { session: state.session, reward_id: state.reward }).then(function (r) {
-      if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
+      if (!r.ok) {
+        if (stage.dataset.screen === "t-balance") { whyNot(explain(r.data)); } else { notice(msg("error"), explain(r.data)); }
+        return;
+      }
       render("t-confirm-reward", { name: named(r.data), cost_points: r.data.cost_points });
     });
   };
@@ -210,8 +283,15 @@
       if (k === "back") { value = value.slice(0, -1); } else if (value.length < 40) { value += k; }
       state[name] = value;
       current.textContent = value;
+      autoShift();
       armIdle(ms);
     });
+    // A capital where one is usual: at the start, and after a space in a name; codes are typed as they are.
+    function autoShift() {
+      var value = state[current.dataset.input] || "";
+      var name = /name/.test(current.dataset.input);
+      board.setShift(!current.dataset.layout && (value === "" || (name && / $/.test(value))));
+    }
     boxes.forEach(function (box) {
       box.textContent = state[box.dataset.input] || "";
       box.setAttribute("tabindex", "0");
@@ -222,6 +302,7 @@
       current = box;
       boxes.forEach(function (b) { b.classList.toggle("focused", b === box); });
       board.use(box.dataset.layout || lang);
+      autoShift();
     }
     focusBox(current);
   }
@@ -310,17 +391,17 @@
     entryKeyboard(idleMs);
     setError(error);
   }
+  // Each step is checked by the server as it is left, so an error shows on the screen of its field.
+  function checkStep(then) {
+    post("/api/enroll/check", answers(null)).then(function (r) {
+      if (r.ok) { then(); return; }
+      setError(explain(r.data));
+    });
+  }
   handlers["names-next"] = function () {
     if (!(state.first_name || "").trim()) { setError(msg("invalid_first_name")); return; }
-    showExtras();
+    checkStep(function () { showExtras(); });
   };
-
-  function option(value, label) {
-    var o = document.createElement("option");
-    o.value = value;
-    o.textContent = label;
-    return o;
-  }
 
   function showExtras(error) {
     state.back = function () { showNames(); };
@@ -333,33 +414,31 @@
   // The day, month and year pickers of a birthday (Jalali months in fa when the shop's calendar is Jalali).
   function birthdaySelects() {
     var jalali = lang === "fa" && app.dataset.calendar === "jalali";
-    var year = Number(app.dataset.thisYear) - (jalali ? 621 : 0);
-    var sel = {};
-    ["d", "m", "y"].forEach(function (k) {
-      sel[k] = stage.querySelector('[data-bd="' + k + '"]');
-      sel[k].appendChild(option("", "—"));
-    });
-    for (var d = 1; d <= 31; d++) { sel.d.appendChild(option(String(d), toLocalDigits(d))); }
-    var months = jalali ? Array.prototype.map.call(document.querySelectorAll("#jalali-months li"), function (li) { return li.textContent; })
-      : Array.from({ length: 12 }, function (_, i) { return new Intl.DateTimeFormat(locale, { month: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2000, i, 1))); });
-    months.forEach(function (name, i) { sel.m.appendChild(option(String(i + 1), name)); });
-    for (var y = year; y >= year - 100; y--) { sel.y.appendChild(option(String(y), toLocalDigits(y))); }
-    ["d", "m", "y"].forEach(function (k) {
-      if (state["bd_" + k]) { sel[k].value = state["bd_" + k]; }
-      sel[k].addEventListener("change", function () { state["bd_" + k] = sel[k].value; armIdle(); });
+    KioskBirthday.picker(stage, {
+      jalali: jalali, year: Number(app.dataset.thisYear) - (jalali ? 621 : 0), locale: locale,
+      labels: { d: msg("bd_day"), m: msg("bd_month"), y: msg("bd_year") }, digits: toLocalDigits,
+      jalaliMonths: Array.prototype.map.call(document.querySelectorAll("#jalali-months li"), function (li) { return li.textContent; }),
+      picked: { d: state.bd_d, m: state.bd_m, y: state.bd_y },
+      onChange: function (picked) {
+        state.bd_d = picked.d; state.bd_m = picked.m; state.bd_y = picked.y;
+        setError("");
+        armIdle();
+      }
     });
     state.jalali = jalali;
   }
   handlers["extras-next"] = function () {
     var parts = [state.bd_d, state.bd_m, state.bd_y].filter(Boolean).length;
     if (parts !== 0 && parts !== 3) { setError(msg("invalid_birthday")); return; }
-    state.back = function () { showExtras(); };
-    render("t-consent");
+    checkStep(function () {
+      state.back = function () { showExtras(); };
+      render("t-consent");
+    });
   };
 
   // The picked birthday as the API wants it: {birthday} (ISO) or {birthday_jalali} (y, m, d), or neither.
   function pickedBirthday() {
-    if (!state.bd_y) { return { birthday: null, birthday_jalali: null }; }
+    if (!(state.bd_y && state.bd_m && state.bd_d)) { return { birthday: null, birthday_jalali: null }; }
     if (state.jalali) { return { birthday: null, birthday_jalali: { y: Number(state.bd_y), m: Number(state.bd_m), d: Number(state.bd_d) } }; }
     return { birthday: [state.bd_y, ("0" + state.bd_m).slice(-2), ("0" + state.bd_d).slice(-2)].join("-"), birthday_jalali: null };
   }
@@ -380,18 +459,23 @@
     });
   };
 
-  function submitEnrolment(consent) {
+  function answers(consent) {
     var picked = pickedBirthday(), birthday = picked.birthday, birthdayJalali = picked.birthday_jalali;
-    post("/api/enroll", {
+    return {
       phone: state.phone, first_name: state.first_name || "", last_name: state.last_name || "",
       birthday: birthday, birthday_jalali: birthdayJalali, referral: state.referral || "", consent: consent,
       lang: lang, card: state.card || null, verified: state.verified || null
-    }).then(function (r) {
-      if (r.data.member) { state.member = r.data.member; state.bonus = r.data.bonus; }
-      if (r.ok && r.data.bound) { render("t-enrolled", { bonus: r.data.bonus }); return; }
+    };
+  }
+
+  function submitEnrolment(consent) {
+    post("/api/enroll", answers(consent)).then(function (r) {
+      if (r.ok && r.data.bound) { state.enrolling = false; render("t-enrolled", { bonus: r.data.bonus }); return; }
       if (r.ok || r.data.error === "card_taken") {
+        // Nothing is written yet: the member is created together with the card tapped now (or a digital one).
+        state.application = r.data.application;
         var taken = r.data.error ? explain(r.data) : "";
-        post("/api/enroll/await-card", { member: state.member }).then(function () {
+        post("/api/enroll/await-card", { application: state.application }).then(function () {
           render("t-bind", { first_name: r.data.first_name }, idleMs * 3);
           setError(taken);
         });
@@ -409,10 +493,10 @@
   handlers["consent-yes"] = function () { submitEnrolment(true); };
   handlers["consent-no"] = function () { submitEnrolment(false); };
   handlers["no-card"] = function () {
-    post("/api/reset", {});
-    post("/api/enroll/digital-card", { member: state.member }).then(function (r) {
-      if (!r.ok) { notice(msg("error"), explain(r.data)); return; }
-      var root = render("t-enrolled", { bonus: state.bonus });
+    post("/api/enroll/digital-card", { application: state.application }).then(function (r) {
+      if (!r.ok) { setError(explain(r.data)); return; }
+      state.enrolling = false;
+      var root = render("t-enrolled", { bonus: r.data.bonus });
       var img = root.querySelector("img.qr");
       img.src = r.data.qr;
       img.hidden = false;
@@ -433,8 +517,24 @@
       input.value = "";
       post("/api/receipt", { code: code }).then(function (r) {
         if (!r.ok) { setError(explain(r.data)); input.focus(); armIdle(); return; }
+        state.receiptCode = code;
         render("t-receipt-tap", { points: r.data.points }, idleMs * 3);
       });
+    });
+  };
+
+  // No card at hand: the receipt's points go to the membership of a typed number (named nowhere on screen).
+  handlers["receipt-phone"] = function () {
+    state.phone = "";
+    render("t-receipt-phone");
+    entryKeypad("phone", 15);
+  };
+  handlers["receipt-phone-ok"] = function () {
+    post("/api/receipt/phone", { code: state.receiptCode, phone: state.phone || "" }).then(function (r) {
+      if (!r.ok) { setError(explain(r.data)); return; }
+      state = {};
+      notice(msg("earned", { n: fmt(r.data.points_earned) }), msg("receipt_added", { n: fmt(r.data.points_earned) }), "ok");
+      clearAfterShort();
     });
   };
 
@@ -447,18 +547,30 @@
   K.socket = socket;
   socket.on("connect", function () { window.__kioskConnected = true; window.__kioskTransport = socket.io.engine.transport.name; });
   socket.on("disconnect", function () { window.__kioskConnected = false; });
-  socket.on("member", function (data) { if (!K.staffActive) { renderBalance(data); } });
+  // A tap while a shopper is mid-way asks first (the same card tapped again just repaints its balance).
+  socket.on("member", function (data) {
+    if (K.staffActive) { return; }
+    var same = stage.dataset.screen === "t-balance" && data.card_label && data.card_label === state.cardLabel;
+    if (same) { renderBalance(data); return; }
+    confirmLeave(msg("ask_tap"), function () { state = {}; renderBalance(data); });
+  });
   socket.on("unknown_card", function (data) {
     if (K.staffActive) { return; }
-    state = { card: data.card };
-    render("t-unknown", data);
+    confirmLeave(msg("ask_tap"), function () { state = { card: data.card }; render("t-unknown", data); });
   });
-  socket.on("card_blocked", function () { if (!K.staffActive) { state = {}; render("t-blocked"); } });
-  socket.on("card_refused", function (data) { notice(msg("error"), data.reason); });
+  socket.on("card_blocked", function () {
+    if (!K.staffActive) { confirmLeave(msg("ask_tap"), function () { state = {}; render("t-blocked"); }); }
+  });
+  // The driver's reason (e.g. a bank card) is for the log; the shopper reads the screen's own words.
+  socket.on("card_refused", function () {
+    if (K.staffActive || busy()) { return; }
+    notice(msg("card_refused_title"), msg("card_refused"), "warn");
+  });
   socket.on("enroll_card_bound", function (data) {
     if (K.staffActive) { if (K.onStaffCardBound) { K.onStaffCardBound(data); } return; }
-    if (state.existing) { notice(msg("card_added"), ""); clearAfterShort(); return; }
-    render("t-enrolled", { bonus: state.bonus || 0 });
+    if (state.existing) { notice(msg("card_added"), "", "ok"); clearAfterShort(); return; }
+    state.enrolling = false;
+    render("t-enrolled", { bonus: data.points || 0 });
   });
   socket.on("enroll_card_taken", function (data) {
     if (K.staffActive) { if (K.onStaffCardTaken) { K.onStaffCardTaken(data); } return; }
@@ -468,12 +580,15 @@
     if (data.state === "claimed") { renderBalance(data, data.points_earned); }
     else { state = {}; notice(msg("error"), msg(data.reason)); }
   });
-  socket.on("pos_pending", function (data) { if (!K.staffActive) { state = { pos: true }; render("t-pos", data, 0x7fffffff); } });
+  socket.on("pos_pending", function (data) {
+    if (K.staffActive) { return; }
+    confirmLeave(msg("ask_pos"), function () { state = { pos: true }; render("t-pos", data, 0x7fffffff); });
+  });
   socket.on("pos_result", function (data) {
     if (data.state === "earned") { renderBalance(data, data.points_earned); }
     else if (data.state === "unknown_card" || data.state === "card_blocked") { setError(msg(data.state)); }
     // The till gets the reason (e.g. a full disk) from the API; the shopper is told to try again.
-    else if (data.state === "failed") { state = {}; notice(msg("error"), ""); }
+    else if (data.state === "failed") { state = {}; notice(msg("error"), msg("error")); }
     else if (stage.dataset.screen === "t-pos") { clearShopper(); }
   });
   // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
@@ -481,7 +596,7 @@
   socket.on("wake", function () { if (!stage.dataset.screen) { app.classList.add("awake"); armIdle(); } });
   // No staff token travels over the socket: the page fetches it over its own session, once.
   socket.on("staff_enter", function () { if (K.enterStaffByCard) { K.enterStaffByCard(); } });
-  socket.on("error", function (data) { notice(msg("error"), ""); });
+  socket.on("error", function (data) { notice(msg("error"), msg("try_again")); });
 
   function clearAfterShort() { armIdle(Math.min(idleMs, 8000)); }
 
@@ -489,13 +604,16 @@
     var langLink = e.target.closest("a.lang");
     if (langLink) {
       e.preventDefault();
-      window.location.replace("/?lang=" + langLink.dataset.lang);
+      if (langLink.classList.contains("current")) { return; }
+      confirmLeave(msg("ask_lang"), function () { window.location.replace("/?lang=" + langLink.dataset.lang); });
       return;
     }
     var b = e.target.closest("[data-action]");
     if (b && handlers[b.dataset.action]) { handlers[b.dataset.action](b); }
   });
-  document.addEventListener("pointerdown", function () {
+  document.addEventListener("pointerdown", function (e) {
+    if (stillThere.contains(e.target)) { return; }  // its button's own click answers (and staff renew there)
+    if (stage.dataset.screen === "t-balance" && stage.contains(e.target)) { state.touched = true; }
     if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
     else { app.classList.add("awake"); armIdle(); }
   });
@@ -507,6 +625,10 @@
     slide = (slide + 1) % slides.length;
     slides.forEach(function (el, i) { el.hidden = i !== slide; });
   }, 5000);
+
+  // A freshly loaded page (e.g. after a language change) has no sign-up or receipt in progress: release any
+  // card claim an earlier page left, so the next tap is not bound to a flow nobody sees (a till purchase stays).
+  post("/api/reset", {});
 
   K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
   K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;

@@ -1,4 +1,5 @@
-// Staff mode: PIN or staff card, status, find a member, block a lost card and bind a new one, adjust points.
+// Staff mode: PIN or staff card, then one task a screen (sized for the 7-inch screen): the device status, find a
+// member, block a lost card (after a confirmation) and bind a new one, add a card to a member, adjust points.
 // The staff token lives only in this closure and is dropped when staff mode ends or times out.
 (function () {
   "use strict";
@@ -22,12 +23,19 @@
     });
   }
 
+  function screen(id, data) {
+    var root = K.render(id, data || {}, staffMs);
+    K.stage.dataset.staff = "1";
+    return root;
+  }
+
+  function ok(text) { var el = K.stage.querySelector(".ok"); if (el) { el.textContent = text; } K.setError(""); }
+
   K.handlers.staff = function () {
     var st = K.state();
     Object.keys(st).forEach(function (k) { delete st[k]; });
     K.staffActive = true;
-    K.render("t-staff-pin", {}, staffMs);
-    K.stage.dataset.staff = "1";
+    screen("t-staff-pin");
     K.entryKeypad("pin", 12);
   };
 
@@ -49,10 +57,7 @@
     K.staffActive = true;
     var st = K.state();
     Object.keys(st).forEach(function (k) { delete st[k]; });
-    K.render("t-staff", {}, staffMs);
-    K.stage.dataset.staff = "1";
-    K.entryKeypad("phone", 15);
-    refresh();
+    home();
   }
   K.enterStaff = enter;
   // A staff card was tapped: its token comes over this page's session (CSRF and cookie), never the socket.
@@ -60,19 +65,28 @@
     K.post("/staff/api/card", {}).then(function (r) { if (r.ok && r.data.token) { enter(r.data.token); } });
   };
 
-  function refresh() {
+  function home() {
+    screen("t-staff");
     call("status", {}).then(function (r) {
       if (!r.ok) { return; }
       var d = r.data;
       K.fill(K.stage, {
         device_id: d.device_id, branch: d.branch, outbox_depth: d.outbox_depth, taps_today: d.taps_today,
-        enrolments_today: d.enrolments_today, last_sync: (d.last_sync || K.msg("never")) + " (" + d.link + ")",
-        readers: Object.keys(d.readers).map(function (k) { return k + ": " + d.readers[k]; }).join(", ") || "—"
+        enrolments_today: d.enrolments_today,
+        last_sync: (d.last_sync || K.msg("never")) + " · " + K.msg("link_" + d.link),
+        readers: Object.keys(d.readers).map(function (k) { return k + ": " + K.msg("reader_" + d.readers[k]); })
+          .join(", ") || "—"
       });
     });
   }
+  K.handlers["staff-home"] = home;
 
-  function ok(text) { var el = K.stage.querySelector(".ok"); if (el) { el.textContent = text; } K.setError(""); }
+  K.handlers["staff-search"] = function () {
+    var st = K.state();
+    st.phone = "";
+    screen("t-staff-find");
+    K.entryKeypad("phone", 15);
+  };
 
   K.handlers["staff-find"] = function () {
     var st = K.state();
@@ -82,45 +96,84 @@
     });
   };
 
+  // The member screen is always painted from a fresh lookup, so the card list never goes stale after a move.
+  function reloadMember(then) {
+    var st = K.state();
+    call("member", { phone: st.member.phone }).then(function (r) {
+      if (!r.ok) { K.setError(K.explain(r.data)); return; }
+      showMember(r.data.member);
+      if (then) { then(); }
+    });
+  }
+
   function showMember(m) {
     var st = K.state();
     st.member = m;
-    var panel = K.stage.querySelector(".member-panel");
-    panel.hidden = false;
-    K.fill(panel, { member_name: m.first_name + " " + m.last_name, member_points: m.points });
-    var list = panel.querySelector(".cards");
-    list.replaceChildren();
+    screen("t-staff-member", { member_name: (m.first_name + " " + m.last_name).trim(), member_points: m.points });
+    var list = K.stage.querySelector(".cards");
     m.cards.forEach(function (c) {
-      var item = K.fill(document.getElementById("t-card-item").content.cloneNode(true), c);
+      var item = K.fill(document.getElementById("t-card-item").content.cloneNode(true),
+                        { label: c.label, state: K.msg("cstate_" + c.state) });
+      item.querySelector("li").dataset.state = c.state;
       var b = item.querySelector("button");
       b.dataset.cardRef = c.card_ref;
-      b.disabled = c.state !== "active";
+      b.dataset.label = c.label;
+      b.hidden = c.state !== "active";
       list.appendChild(item);
     });
-    if (!panel.dataset.keyboard) { panel.dataset.keyboard = "1"; K.entryKeyboard(staffMs); }
-    K.setError("");
+    K.stage.querySelector('[data-none="cards"]').hidden = m.cards.length > 0;
   }
+  K.handlers["staff-member"] = function () { reloadMember(); };
 
   K.handlers["staff-block"] = function (button) {
     var st = K.state();
-    call("block", { member_id: st.member.id, card_ref: button.dataset.cardRef }).then(function (r) {
+    st.blockRef = button.dataset.cardRef;
+    screen("t-staff-confirm-block", { label: button.dataset.label });
+  };
+  K.handlers["staff-block-confirm"] = function () {
+    var st = K.state();
+    call("block", { member_id: st.member.id, card_ref: st.blockRef }).then(function (r) {
       if (!r.ok) { K.setError(K.explain(r.data)); return; }
-      button.disabled = true;
-      ok(K.msg("blocked_tap_new"));
+      screen("t-staff-tap", { title: K.msg("blocked_tap_new") });
     });
   };
-  K.onStaffCardBound = function (data) { ok(K.msg("moved", { label: data.label })); refresh(); };
+  K.handlers["staff-add-card"] = function () {
+    var st = K.state();
+    call("add-card", { member_id: st.member.id }).then(function (r) {
+      if (!r.ok) { K.setError(K.explain(r.data)); return; }
+      screen("t-staff-tap", { title: K.msg("tap_new_card") });
+    });
+  };
+  K.handlers["staff-tap-cancel"] = function () {
+    K.post("/staff/api/leave", {});  // releases the reader: a later tap binds nothing
+    reloadMember();
+  };
+  K.onStaffCardBound = function (data) { reloadMember(function () { ok(K.msg("moved", { label: data.label })); }); };
   K.onStaffCardTaken = function () { K.setError(K.msg("card_taken")); };
 
+  K.handlers["staff-adjust-open"] = function () {
+    var st = K.state();
+    st.adjust_points = "";
+    st.adjust_reason = "";
+    screen("t-staff-adjust", { member_name: (st.member.first_name + " " + st.member.last_name).trim(),
+                                member_points: st.member.points });
+    K.entryKeyboard(staffMs);
+  };
   K.handlers["staff-adjust"] = function () {
     var st = K.state();
     call("adjust", { member_id: st.member.id, points: st.adjust_points || "", reason: st.adjust_reason || "" })
       .then(function (r) {
         if (!r.ok) { K.setError(K.explain(r.data)); return; }
-        ok(K.msg("adjusted", { n: K.fmt(r.data.balance) }));
-        K.fill(K.stage, { member_points: r.data.balance });
+        reloadMember(function () { ok(K.msg("adjusted", { n: K.fmt(r.data.balance) })); });
       });
   };
 
   K.handlers["staff-leave"] = function () { K.clear(); };
+
+  // "I'm still here" in staff mode also renews the staff token, which the server times out on its own.
+  var stillHere = K.handlers["still-here"];
+  K.handlers["still-here"] = function (button) {
+    stillHere(button);
+    if (token) { call("status", {}); }
+  };
 })();
