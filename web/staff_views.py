@@ -103,5 +103,6 @@ def adjust() -> ResponseReturnValue:
 
 @blueprint.post("/leave")
 def leave() -> ResponseReturnValue:
+    staff_id()  # only staff mode may end staff mode's card claim (a bad or missing token: 401)
     flows().claims.cancel("staff-card")
     return jsonify({"ok": True})
