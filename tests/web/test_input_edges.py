@@ -1,7 +1,7 @@
 """Input that used to be accepted and break later is refused where it enters, with a JSON reason."""
 from __future__ import annotations
 
-from tests.web.conftest import STAFF_PIN
+from tests.web.conftest import POS_TOKEN, STAFF_PIN
 
 
 def test_enrolment_refuses_a_landline_naming_the_phone_field_and_stores_nothing(counter):
@@ -24,3 +24,56 @@ def test_leaving_staff_mode_needs_the_staff_token_and_a_request_without_it_keeps
     left = counter.post("/staff/api/leave", **{"X-Staff-Token": token})
     assert left.status_code == 200 and left.get_json() == {"ok": True}
     assert counter.flows.claims.owner() is None
+
+
+# --- body limits and JSON errors -------------------------------------------------------------------------
+
+TILL = {"Authorization": f"Bearer {POS_TOKEN}"}
+JSON_APIS = ("/api/reset", "/staff/api/leave", "/api/enroll/code/send", "/pos/v1/purchases")
+
+
+def test_a_body_over_the_size_limit_is_refused_413_in_json_and_nothing_is_stored(counter):
+    before = counter.service.store.counts()
+    huge = {"receipt_id": "BIG-1", "amount_rial": 1000, "note": "x" * (2 * 1024 * 1024)}
+    for path in JSON_APIS:
+        answer = counter.client.post(path, json=huge, headers={**TILL, "X-CSRFToken": counter.csrf()})
+        assert answer.status_code == 413, path
+        assert answer.is_json and "larger than" in (answer.get_json().get("message") or answer.get_json()["error"])
+    assert counter.flows.pos.status("BIG-1") is None
+    assert counter.service.store.counts() == before
+
+
+def test_deeply_nested_json_is_refused_400_in_json_naming_the_depth(counter):
+    deep = "[" * 10_000 + "]" * 10_000  # 20 KB, under the size limit; past Python's recursion limit
+    for path in JSON_APIS:
+        answer = counter.client.post(path, data=deep, content_type="application/json",
+                                     headers={**TILL, "X-CSRFToken": counter.csrf()})
+        assert answer.status_code == 400 and answer.is_json, path
+        assert "nests deeper than" in str(answer.get_json())
+
+
+def test_every_json_api_answers_404_and_405_in_json_with_a_reason(counter):
+    for path in ("/api/nope", "/staff/api/nope", "/api/enroll/code/nope", "/pos/v1/nope"):
+        answer = counter.client.get(path, headers=TILL)
+        assert (answer.status_code, answer.is_json) == (404, True), path
+    wrong_method = counter.client.get("/api/reset")
+    assert (wrong_method.status_code, wrong_method.get_json()["error"]) == (405, "method_not_allowed")
+    assert "POST" in wrong_method.headers["Allow"]
+    till = counter.client.put("/pos/v1/purchases", headers=TILL)
+    assert till.status_code == 405 and "method" in till.get_json()["error"]
+    assert not counter.client.get("/no-such-page").is_json  # pages keep their HTML errors
+
+
+def test_an_unexpected_error_in_a_json_api_answers_500_in_json(counter, monkeypatch):
+    counter.app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the error handler answers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(counter.flows.receipts, "check", broken)
+    monkeypatch.setattr(counter.flows.pos, "post", broken)
+    for path, body, headers in (("/api/receipt", {"code": "X"}, {"X-CSRFToken": counter.csrf()}),
+                                ("/pos/v1/purchases", {"receipt_id": "T-5", "amount_rial": 1000}, TILL)):
+        answer = counter.client.post(path, json=body, headers=headers)
+        assert (answer.status_code, answer.is_json) == (500, True), path
+        assert "disk on fire" not in answer.get_data(as_text=True)
