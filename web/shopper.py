@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from kiosk.config import LANGUAGES
 from kiosk.flows import coupons
 from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card
 from kiosk.flows.enrollment import EnrollmentError
@@ -117,13 +118,16 @@ def enroll() -> ResponseReturnValue:
                 raise EnrollmentError("birthday", "that birthday is not a date; pick day, month and year again")
         if data.get("consent") is not True and data.get("consent") is not False:
             raise EnrollmentError("consent", "answer the consent question with yes or no")
+        language = data.get("lang") or None
+        if language is not None and language not in LANGUAGES:  # also keeps it within the protocol's limit
+            raise EnrollmentError("lang", f"lang must be one of {', '.join(LANGUAGES)}")
         if f.service.settings.enrollment.sms_otp and not phone_was_verified(data):
             return fail("otp_required", "confirm this phone number with the code sent to it first", 403,
                         field="phone")
         enrolled = f.enrollment.enroll(
             str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
             birthday=birthday, referral_code=str(data.get("referral", "")), consent=data["consent"],
-            language=str(data.get("lang") or "") or None,
+            language=language,
         )
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)

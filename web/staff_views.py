@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from kiosk.errors import KioskError, UnknownMember
 from kiosk.phones import InvalidPhone
+from kiosk.protocol import text_problem
 from kiosk.flows.staff import StaffError, StaffLocked, WrongPin
 from web.flows import flows
 from web.shopper import body, fail
@@ -92,6 +93,9 @@ def adjust() -> ResponseReturnValue:
         points = int(data.get("points"))
     except (TypeError, ValueError):
         return fail("staff_error", "points must be a whole number such as 50 or -50", 422)
+    problem = text_problem("reason", str(data.get("reason", "")))
+    if problem:
+        return fail("staff_error", problem, 422, field="reason")
     try:
         balance = flows().desk.adjust(str(data.get("member_id", "")), points, str(data.get("reason", "")), staff)
     except (StaffError, UnknownMember) as exc:
