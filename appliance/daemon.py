@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 from appliance.cli.kioskctl import config_path
 from kiosk.config import load, load_secrets
 from kiosk.errors import KioskError
+from kiosk.private_files import create_private
 from appliance.runtime import Runtime
 from appliance.watchdog import ServiceSupervision
 
@@ -20,7 +21,7 @@ from appliance.watchdog import ServiceSupervision
 def configure_logging(log_file: Path | None, level: str = "INFO") -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
+        create_private(log_file)  # 0600 whatever the umask: a log names members and staff
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers,
                         force=True)

@@ -12,6 +12,9 @@ real card number, and messages end up in logs.
 """
 from __future__ import annotations
 
+import time
+from typing import Callable
+
 from drivers.errors import CardIdError, ChecksumError, DriverError, FrameError
 
 STX = 0x02
@@ -19,6 +22,9 @@ ETX = 0x03
 FRAME_LEN = 14
 UID_LEN = 10
 BAUDRATE = 9600
+# A frame takes 14.6 ms at 9600 baud and the reader sends it in one burst, so a
+# partial frame that waited this long was cut off (unplug, reader reset), not slow.
+STALE_PARTIAL_S = 0.25
 
 _HEX = frozenset(b"0123456789ABCDEFabcdef")
 
@@ -92,15 +98,33 @@ class Rdm6300Decoder:
     """Turns a byte stream into card ids and errors, one ``feed`` at a time.
 
     Resynchronises on the next 0x02 after noise, a cut-off frame or a bad checksum,
-    and keeps at most one partial frame between calls. Never raises on input.
+    and keeps at most one partial frame between calls. A partial frame older than
+    ``stale_after_s`` is dropped (by ``idle()`` or the next ``feed``), so half a
+    frame left on the line can neither join the next bytes into a tap nor hide the
+    next frame. Never raises on input.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, stale_after_s: float = STALE_PARTIAL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._buffer = bytearray()
+        self._stale_after_s = stale_after_s
+        self._clock = clock
+        self._last_byte_at = 0.0
+
+    def idle(self) -> list[str | DriverError]:
+        """Drop a partial frame that has waited too long; called by the reader loop when no bytes came."""
+        if self._buffer and self._clock() - self._last_byte_at > self._stale_after_s:
+            self._buffer.clear()
+            return [_stale()]
+        return []
 
     def feed(self, data: bytes) -> list[str | DriverError]:
-        self._buffer.extend(data)
         out: list[str | DriverError] = []
+        if data:
+            out.extend(self.idle())
+            self._last_byte_at = self._clock()
+        self._buffer.extend(data)
         buf = self._buffer
         while buf:
             start = buf.find(STX)
@@ -131,6 +155,13 @@ class Rdm6300Decoder:
             except DriverError as error:
                 out.append(error)
         return out
+
+
+def _stale() -> FrameError:
+    return FrameError(
+        "dropped half an RDM6300 frame that was left on the line (reader unplugged or reset?); "
+        "tap the card again"
+    )
 
 
 def _noise(count: int) -> FrameError:

@@ -136,9 +136,32 @@ _REQUIRED_BY_KIND = {
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
 }
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_CARD_REF = re.compile(r"^[0-9a-f]{64}$")
-_BIRTHDAY = re.compile(r"^(?:[0-9]{4}-)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$")
+# Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_CARD_REF = re.compile(r"[0-9a-f]{64}")
+_BIRTHDAY = re.compile(r"(?:[0-9]{4}-)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])")
+
+# One set of limits, shared: every edge that takes one of these fields (the till's API, the shopper's and
+# staff's APIs, signed receipt codes) checks it here, so nothing accepted locally is refused by the cloud later.
+TEXT_LIMITS = {"member_id": 64, "reason": 200, "receipt_id": 100, "staff_id": 64, "name": 100, "language": 16,
+               "referred_by": 64}
+# A till's receipt id (docs/pos-api.yaml): short, printable, no spaces, inside TEXT_LIMITS["receipt_id"].
+RECEIPT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def is_receipt_id(value: Any) -> bool:
+    """True for a whole receipt id (fullmatch: a trailing newline is not part of an id)."""
+    return isinstance(value, str) and RECEIPT_ID.fullmatch(value) is not None
+
+
+def text_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` cannot be sent as field ``key`` (a sentence naming the field), or None if it can."""
+    longest = TEXT_LIMITS[key]
+    if not isinstance(value, str):
+        return f"{key} must be text"
+    if len(value) > longest:
+        return f"{key} must be at most {longest} characters (got {len(value)})"
+    return None
 
 
 class ProtocolError(KioskError):
@@ -274,8 +297,8 @@ def validate_event(event: Any) -> dict[str, Any]:
     _require(isinstance(event["event_id"], str), "event_id must be a string")
     member_id = event["member_id"]
     _require(
-        isinstance(member_id, str) and 0 < len(member_id) <= 64,
-        "member_id must be a string of 1 to 64 characters",
+        isinstance(member_id, str) and member_id != "" and text_problem("member_id", member_id) is None,
+        f"member_id must be a string of 1 to {TEXT_LIMITS['member_id']} characters",
     )
     try:
         parse_time(event["created_at"])
@@ -288,12 +311,12 @@ def validate_event(event: Any) -> dict[str, Any]:
     else:
         card_ref = event["card_ref"]
         _require(
-            isinstance(card_ref, str) and bool(_CARD_REF.match(card_ref)),
+            isinstance(card_ref, str) and bool(_CARD_REF.fullmatch(card_ref)),
             "card_ref must be 64 lowercase hex characters (the card's HMAC, never its UID)",
         )
         if kind == "card_state":
             _require(event["state"] in CARD_STATES, f"state must be one of {sorted(CARD_STATES)}")
-            _optional_text(event, "staff_id", 64)
+            _optional_text(event, "staff_id")
     return dict(event)
 
 
@@ -309,9 +332,10 @@ def _validate_ledger(event: Mapping[str, Any]) -> None:
     if "amount" in event:
         _require(_is_int(event["amount"]) and event["amount"] >= 0, "amount must be an integer >= 0 (minor units)")
     if "reason" in event:
-        _require(isinstance(event["reason"], str) and len(event["reason"]) <= 200, "reason must be text of at most 200 characters")
-    _optional_text(event, "receipt_id", 100)
-    _optional_text(event, "staff_id", 64)
+        _require(text_problem("reason", event["reason"]) is None,
+                 f"reason must be text of at most {TEXT_LIMITS['reason']} characters")
+    _optional_text(event, "receipt_id")
+    _optional_text(event, "staff_id")
     origin = event.get("origin", "device")
     _require(origin in ORIGINS, f"origin must be one of {sorted(ORIGINS)}")
     _require(origin == "device" or kind == "adjust", "only an adjust event can have origin cloud_correction")
@@ -319,25 +343,26 @@ def _validate_ledger(event: Mapping[str, Any]) -> None:
 
 def _validate_enrollment(event: Mapping[str, Any]) -> None:
     phone = event["phone_e164"]
-    _require(isinstance(phone, str) and bool(_E164.match(phone)), f"phone_e164 {phone!r} is not E.164 (+ and digits)")
+    _require(isinstance(phone, str) and bool(_E164.fullmatch(phone)), f"phone_e164 {phone!r} is not E.164 (+ and digits)")
     name = event["name"]
-    _require(isinstance(name, str) and 0 < len(name.strip()) <= 100, "name must be text of 1 to 100 characters")
+    _require(isinstance(name, str) and name.strip() != "" and text_problem("name", name) is None,
+             f"name must be text of 1 to {TEXT_LIMITS['name']} characters")
     if event.get("birthday") is not None:
         _require(
-            isinstance(event["birthday"], str) and bool(_BIRTHDAY.match(event["birthday"])),
+            isinstance(event["birthday"], str) and bool(_BIRTHDAY.fullmatch(event["birthday"])),
             "birthday must be YYYY-MM-DD or MM-DD",
         )
     if "consent" in event and event["consent"] is not None:
         _require(isinstance(event["consent"], Mapping), "consent must be an object")
-    _optional_text(event, "language", 16)
-    _optional_text(event, "referred_by", 64)
+    _optional_text(event, "language")
+    _optional_text(event, "referred_by")
 
 
-def _optional_text(event: Mapping[str, Any], key: str, longest: int) -> None:
+def _optional_text(event: Mapping[str, Any], key: str) -> None:
     value = event.get(key)
     _require(
-        value is None or isinstance(value, str) and len(value) <= longest,
-        f"{key} must be text of at most {longest} characters, or null",
+        value is None or text_problem(key, value) is None,
+        f"{key} must be text of at most {TEXT_LIMITS[key]} characters, or null",
     )
 
 
@@ -471,8 +496,7 @@ OTP_CODE_DIGITS = 6
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 5
 OTP_RESULTS = frozenset({"ok", "wrong", "expired", "locked"})
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_OTP_CODE = re.compile(rf"^[0-9]{{{OTP_CODE_DIGITS}}}$")
+_OTP_CODE = re.compile(rf"[0-9]{{{OTP_CODE_DIGITS}}}")
 
 
 def parse_otp_request(body: bytes, *, with_code: bool) -> tuple[str, str, str | None]:
@@ -484,11 +508,11 @@ def parse_otp_request(body: bytes, *, with_code: bool) -> tuple[str, str, str | 
     if not isinstance(data, dict):
         raise ProtocolError("send a JSON object such as {\"phone\": \"+989121234567\", \"purpose\": \"enroll\"}")
     phone, purpose, code = data.get("phone"), data.get("purpose"), data.get("code")
-    _require(isinstance(phone, str) and bool(_E164.match(phone)),
+    _require(isinstance(phone, str) and bool(_E164.fullmatch(phone)),
              "phone must be an E.164 number such as +989121234567")
     _require(purpose in OTP_PURPOSES, f"purpose must be one of {sorted(OTP_PURPOSES)}")
     if with_code:
-        _require(isinstance(code, str) and bool(_OTP_CODE.match(code)), f"code must be {OTP_CODE_DIGITS} digits")
+        _require(isinstance(code, str) and bool(_OTP_CODE.fullmatch(code)), f"code must be {OTP_CODE_DIGITS} digits")
         return phone, purpose, code
     return phone, purpose, None
 
@@ -507,4 +531,4 @@ def otp_purpose(existing_member: bool) -> str:
 
 
 def is_otp_code(text: str) -> bool:
-    return bool(_OTP_CODE.match(text)) and text.isascii()
+    return bool(_OTP_CODE.fullmatch(text)) and text.isascii()

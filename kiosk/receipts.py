@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kiosk.errors import KioskError
+from kiosk.protocol import is_receipt_id
 
 PREFIX = "KR1"
 
@@ -78,4 +79,6 @@ def verify_receipt(key: bytes, text: str, *, now: datetime, max_age_s: int, bran
         raise ReceiptRefused("forged", "this receipt's date is in the future; ask at the counter")
     if receipt.amount_rial <= 0 or not receipt.receipt_id:
         raise ReceiptRefused("malformed", "this receipt has no amount; ask at the counter")
+    if not is_receipt_id(receipt.receipt_id):  # the ledger would keep it, the cloud would refuse it forever
+        raise ReceiptRefused("malformed", "this receipt's number is not one our tills print; ask at the counter")
     return receipt

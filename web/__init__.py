@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from kiosk.config import Settings
 from kiosk.flows import KioskFlows
 from web.tokens import Tokens
-from web import bridge, flows, i18n, phone_codes, pos_api, screen, security, shopper, staff_views
+from web import bridge, flows, i18n, json_errors, phone_codes, pos_api, screen, security, shopper, staff_views
 
 
 def create_app(built: KioskFlows, settings: Settings, *,
@@ -50,6 +50,7 @@ def create_app(built: KioskFlows, settings: Settings, *,
     app.extensions["kiosk_flows"] = kiosk_flows
     i18n.init_app(app, settings)
     security.init_app(app)
+    json_errors.init_app(app)  # body limits before the CSRF check reads the body; JSON errors on the JSON APIs
     csrf = CSRFProtect(app)
     csrf.exempt(pos_api.blueprint)  # the till authenticates with a bearer token and sends no cookies
 

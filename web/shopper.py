@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from kiosk.config import LANGUAGES
 from kiosk.flows import coupons
 from kiosk.flows.digital_card import DigitalCardsOff, issue_digital_card, token_key
 from kiosk.flows.enrollment import Application, EnrollmentError
@@ -125,10 +126,13 @@ def application_from(data: dict[str, Any], *, consent_required: bool = True) -> 
     consent = data.get("consent")
     if consent is not True and consent is not False and consent_required:
         raise EnrollmentError("consent", "answer the consent question with yes or no")
+    language = str(data.get("lang") or "") or None
+    if language is not None and language not in LANGUAGES:  # also keeps it within the protocol's limit
+        raise EnrollmentError("lang", f"lang must be one of {', '.join(LANGUAGES)}")
     return f.enrollment.check(
         str(data.get("phone", "")), str(data.get("first_name", "")), str(data.get("last_name", "")),
         birthday=birthday, referral_code=str(data.get("referral", "")), consent=consent is True,
-        language=str(data.get("lang") or "") or None,
+        language=language,
     )
 
 

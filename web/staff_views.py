@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from kiosk.errors import KioskError, UnknownMember
 from kiosk.phones import InvalidPhone
+from kiosk.protocol import text_problem
 from kiosk.flows.staff import StaffError, StaffLocked, WrongPin
 from web.flows import flows
 from web.shopper import body, fail
@@ -112,6 +113,9 @@ def adjust() -> ResponseReturnValue:
         points = int(data.get("points"))
     except (TypeError, ValueError):
         return fail("staff_points", "points must be a whole number such as 50 or -50", 422)
+    problem = text_problem("reason", str(data.get("reason", "")))
+    if problem:
+        return fail("staff_reason", problem, 422, field="reason")
     try:
         balance = flows().desk.adjust(str(data.get("member_id", "")), points, str(data.get("reason", "")), staff)
     except StaffError as exc:
@@ -125,5 +129,6 @@ def adjust() -> ResponseReturnValue:
 
 @blueprint.post("/leave")
 def leave() -> ResponseReturnValue:
+    staff_id()  # only staff mode may end staff mode's card claim (a bad or missing token: 401)
     flows().claims.cancel("staff-card")
     return jsonify({"ok": True})

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from appliance.cli.doctor_files import check_private_files
 from kiosk.errors import KioskError
 
 # No kiosk was built before this: a clock earlier than this is a Pi that booted without
@@ -236,6 +237,7 @@ def run_checks(settings: DoctorSettings, now: Callable[[], float] = time.time,
         results.append(check_device_key(settings.data_dir / CREDENTIALS_FILE, settings.service_user))
     results.extend(check_readers(settings.reader_uris, can_access))
     results.append(check_disk(settings.data_dir, settings.min_free_bytes))
+    results.extend(CheckResult(*line) for line in check_private_files(settings.data_dir))
     if settings.network_warning:
         results.append(CheckResult("web listener", True, settings.network_warning, warn=True))
     cloud, server_time = check_cloud(settings.cloud_url, settings.ca_file,

@@ -70,7 +70,7 @@ def cmd_member_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_card_bind(args: argparse.Namespace, settings: Settings) -> int:
-    phone = normalise_phone(args.phone, settings.members.default_region)
+    phone = normalise_phone(args.phone, settings.members.default_region, mobile_only=False)  # a look-up
     with open_service(settings) as service:
         member = service.store.member_by_phone(phone)
         if member is None:

@@ -28,6 +28,7 @@ from kiosk.errors import (
     StoreError,
     UnknownMember,
 )
+from kiosk.private_files import create_private
 from kiosk.store.migrations import MIGRATIONS
 from kiosk.clock import iso, utcnow
 from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
@@ -85,7 +86,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin):
     def _connect(self, readonly: bool) -> sqlite3.Connection:
         try:
             if not readonly:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                create_private(self.path)  # shoppers' names and phones: 0600 whatever the umask
             uri = f"file:{self.path}?mode={'ro' if readonly else 'rwc'}"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
             conn.execute("PRAGMA busy_timeout = 10000")

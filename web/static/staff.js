@@ -8,7 +8,7 @@
   var staffMs = Number(K.app.dataset.staffTimeout) * 1000;
 
   function leave() {
-    if (token) { K.post("/staff/api/leave", {}); }
+    if (token) { K.post("/staff/api/leave", {}, { "X-Staff-Token": token }); }
     token = null;
     K.staffActive = false;
     delete K.stage.dataset.staff;
@@ -145,7 +145,7 @@
     });
   };
   K.handlers["staff-tap-cancel"] = function () {
-    K.post("/staff/api/leave", {});  // releases the reader: a later tap binds nothing
+    call("leave", {});  // releases the reader: a later tap binds nothing
     reloadMember();
   };
   K.onStaffCardBound = function (data) { reloadMember(function () { ok(K.msg("moved", { label: data.label })); }); };
