@@ -11,7 +11,7 @@ from pathlib import Path
 from appliance.cli.doctor import doctor
 from appliance.cli.doctor_files import check_private_files
 from kiosk.store import Store
-from tests.systemd.test_doctor import _closed_port, _write_config
+from tests.systemd.test_doctor import _write_config, refusing_cloud  # noqa: F401 (a fixture)
 
 
 def mode(path: Path) -> int:
@@ -47,8 +47,8 @@ def test_an_existing_database_is_not_loosened_or_replaced(tmp_path):
     assert mode(tmp_path / "kiosk.db") == 0o600
 
 
-def test_doctor_names_a_database_or_log_open_to_others_with_its_chmod_fix(tmp_path, capsys):
-    config = _write_config(tmp_path, f"http://127.0.0.1:{_closed_port()}")
+def test_doctor_names_a_database_or_log_open_to_others_with_its_chmod_fix(tmp_path, capsys, refusing_cloud):
+    config = _write_config(tmp_path, refusing_cloud)
     data = tmp_path / "data"
     with Store(data / "kiosk.db", device_id="k1"):
         pass
