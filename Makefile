@@ -29,7 +29,7 @@ translations: $(STAMP)
 	@if [ -d web/translations ] && ls web/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -d web/translations; fi
 	@if ls cloud/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d cloud/translations; fi
+		$(BIN)/pybabel compile -d cloud/translations >/dev/null; fi
 
 system-deps:
 	@missing=""; for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
