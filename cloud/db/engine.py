@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.pool import NullPool
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -54,7 +55,10 @@ class Database:
         if url.get_backend_name() == "sqlite":
             self.path: Path | None = Path(url.database or "")
             _create_private_file(self.path)
-            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            # No pool on a file: a connection per transaction (cheap for SQLite), so a store nobody closed
+            # (a CLI run, a test, the message jobs beside it) holds no file open between transactions.
+            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                        poolclass=NullPool)
             _sqlite_transactions(self.engine)
         else:
             self.path = None

@@ -29,6 +29,14 @@ def hooks_blueprint(engine: Engine, settings: MessageSettings, webhook_secret: s
     hooks = Blueprint("message_hooks", __name__, url_prefix="/v1/messages/hooks/<secret>")
     queue = MessageQueue(engine, settings, clock=clock)
 
+    @hooks.record_once
+    def exempt_from_csrf(state) -> None:
+        # The provider's server calls these, proving itself by the secret in the URL; the console's CSRF
+        # tokens are for its own forms in a browser, which a provider never has.
+        csrf = state.app.extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(hooks)
+
     @hooks.url_value_preprocessor
     def check_secret(_endpoint: str | None, values: dict | None) -> None:
         given = (values or {}).pop("secret", "")
