@@ -172,6 +172,14 @@ def test_no_product_module_is_longer_than_six_hundred_lines():
     assert long == {}
 
 
+def test_no_script_of_a_page_is_longer_than_six_hundred_lines():
+    # The pages' own scripts count as product code too; vendored libraries are not ours to split.
+    scripts = [p for package in PACKAGES for p in (ROOT / package).rglob("*.js") if "vendor" not in p.parts]
+    assert scripts, "no page scripts found: the rule would hold vacuously"
+    long = {str(p.relative_to(ROOT)): n for p in scripts if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert long == {}
+
+
 def test_test_support_never_ships_in_a_product_package():
     for name, path in product_modules().items():
         assert "tests" not in imports_of(path, name, {"tests", "tests.support"} | {
