@@ -292,6 +292,9 @@ def test_done_is_on_screen_after_a_till_earn_and_a_receipt_claim(shop, sized, la
     status, _ = pos(shop, "POST", "/purchases", {"receipt_id": receipt_id, "amount_rial": 1_000_000})
     assert status in (200, 201, 202)
     page.locator("#stage[data-screen=t-pos]").wait_for()
+    # Before the tap nobody knows the shopper's tier: the base rate is promised as a floor, not as the sum.
+    assert nothing_scrolls(page) and page.locator("#stage .big").inner_text().startswith(
+        {"en": "100 points or more", "fa": "۱۰۰ امتیاز یا بیشتر", "ar": "١٠٠ نقطة أو أكثر"}[lang])
     shop.tap(ALI)
     page.locator("#stage .earned-now:not([hidden])").wait_for()
     assert on_screen(page, "#stage [data-action=done]") and nothing_scrolls(page)
