@@ -487,3 +487,15 @@ def test_im_still_here_in_staff_mode_also_renews_the_staff_sign_in(tmp_path, pag
             page.locator("#stage").get_attribute("data-screen"), page.locator("#stage .error").inner_text())
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_a_till_asking_for_a_staff_card_says_so_on_screen_and_its_approval_shows_as_a_success(shop, page, lang):
+    ready(page, shop.url, lang)
+    shop.rt.service.emit(UiEvent.TILL_APPROVAL, {"state": "waiting", "discount_rial": 175_000})
+    page.locator("#stage[data-screen=t-till-approval]").wait_for()
+    assert page.locator("#stage .big").inner_text().startswith({"fa": "۱۷۵٬۰۰۰", "en": "175,000"}[lang])
+    assert nothing_scrolls(page)
+    shop.rt.service.emit(UiEvent.TILL_APPROVAL, {"state": "approved"})
+    page.locator("#stage[data-tone=ok]").wait_for()
+    assert page.locator("#stage h1").inner_text() == {"fa": "کارمند تأیید کرد", "en": "Approved by staff"}[lang]
