@@ -51,6 +51,8 @@ def campaign_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
         item["target_tiers"] = tiers
     if segments:
         item["target_segments"] = segments
+    if text("hours"):
+        item["hours"] = text("hours")
     return item
 
 

@@ -103,7 +103,8 @@ class SpendRefused(KioskError):
     """A till quote, commit, void or refund that cannot go ahead; ``reason`` is a stable code for the till.
 
     Codes: coupon_used, coupon_other_member, coupon_unknown, quote_expired, quote_changed, quote_unknown,
-    replay_mismatch, staff_required, refund_too_large, already_spent, not_earned, unknown_commit.
+    replay_mismatch, staff_required, staff_not_needed, quote_pending, refund_too_large, already_spent,
+    not_earned, unknown_commit.
     """
 
     def __init__(self, reason: str, message: str, status: int = 409) -> None:

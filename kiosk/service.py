@@ -407,8 +407,9 @@ class KioskService:
                           last.astimezone(self.zone).date() if last else None)
         given = (self.store.campaigns_given()
                  if with_limits and any(c.budget_points for c in self.campaigns) else {})
-        return eligible_campaigns(self.campaigns, self.local_today(), tier, segment, member.id, taken, days, self.rules,
-                                  given)
+        local = self._clock().astimezone(self.zone)
+        return eligible_campaigns(self.campaigns, local.date(), tier, segment, member.id, taken, days, self.rules,
+                                  given, now=local.time().replace(tzinfo=None))
 
     def campaign_lines(self, applied: Iterable[tuple[str, int]], language: str | None) -> Iterator[dict[str, Any]]:
         """What each campaign added to a purchase, named in `language` ("double points: +200"); a campaign the

@@ -27,6 +27,7 @@ class UiEvent(StrEnum):
     RECEIPT_RESULT = "receipt_result"
     REDEEMED = "redeemed"
     STAFF_ENTER = "staff_enter"
+    TILL_APPROVAL = "till_approval"  # a till asks for a staff card; then it was given
 
 
 class Feedback(StrEnum):
@@ -47,6 +48,7 @@ _BY_OUTCOME: Mapping[tuple[UiEvent, str], Mapping[Any, Feedback]] = {
                                     "card_blocked": Feedback.REFUSED_CARD, "failed": Feedback.ERROR},
     (UiEvent.RECEIPT_RESULT, "state"): {"claimed": Feedback.SUCCESS, "refused": Feedback.REFUSED_CARD},
     (UiEvent.READER_STATUS, "state"): {"disconnected": Feedback.ERROR, "error": Feedback.ERROR},
+    (UiEvent.TILL_APPROVAL, "state"): {"approved": Feedback.SUCCESS},
 }
 
 _BY_EVENT: Mapping[UiEvent, Feedback] = {

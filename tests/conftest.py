@@ -8,10 +8,16 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests.support import leaks
 
 from kiosk.config import Secrets, Settings, load, load_secrets, write_secrets
+
+# Property tests draw the same examples on every run: the branch-share checks (tests/support/branches.py)
+# then hold or fail for good, never one run in ten. A new case is found by changing the strategy, not by luck.
+hypothesis_settings.register_profile("suite", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("suite")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

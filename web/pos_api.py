@@ -92,6 +92,22 @@ def get_quote(quote_id: str) -> ResponseReturnValue:
     return jsonify(quote if isinstance(quote, dict) else {**quote.as_json(), "state": "ready"})
 
 
+@blueprint.post("/quotes/<quote_id>/staff-card")
+def ask_staff_card(quote_id: str) -> ResponseReturnValue:
+    try:
+        return jsonify(flows().till.await_staff_card(quote_id)), 202
+    except SpendRefused as exc:
+        return refused(exc)
+
+
+@blueprint.get("/quotes/<quote_id>/staff-card")
+def get_staff_card(quote_id: str) -> ResponseReturnValue:
+    try:
+        return jsonify(flows().till.approval(quote_id))
+    except SpendRefused as exc:
+        return refused(exc)
+
+
 @blueprint.post("/commits")
 def post_commit() -> ResponseReturnValue:
     try:

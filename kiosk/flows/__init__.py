@@ -66,13 +66,15 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         staff_id = desk.staff_for_card(tap.card_ref)
         if staff_id is None:
             return False
-        service.emit(UiEvent.STAFF_ENTER, {"staff_id": staff_id})
+        if not till.approve_by_staff_card(staff_id):  # a till waiting for approval takes the card first
+            service.emit(UiEvent.STAFF_ENTER, {"staff_id": staff_id})
         return True
 
-    # A staff card is recognised before the card is resolved: it is never a member's card, nor the chain's.
-    service.add_tap_handler(staff_card, before_resolve=True)
     pin_lock = PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
                        lockout_s=settings.staff.lockout_s)
+    till = TillDesk(service, claims, pin_lock)
+    # A staff card is recognised before the card is resolved: it is never a member's card, nor the chain's.
+    service.add_tap_handler(staff_card, before_resolve=True)
     return KioskFlows(
         service=service,
         claims=claims,
@@ -82,6 +84,6 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         desk=desk,
         pin_lock=pin_lock,
         last_tap=last_tap,
-        till=TillDesk(service, claims, pin_lock),
+        till=till,
         codes=codes,
     )

@@ -7,7 +7,9 @@ max_points_percent of the bill, within the offline daily cap). A commit applies 
 quote once per idempotency key; a quote that expired, or whose bill or member changed since, is
 refused with a reason code (kiosk.errors.SpendRefused). Voids and refunds are new ledger rows.
 
-Quotes live in memory for QUOTE_TTL_S: one lost in a restart is simply asked for again.
+Quotes live in memory for QUOTE_TTL_S: one lost in a restart is simply asked for again. A quote above
+the chain's staff_approval_rial needs a staff member: their PIN with the commit, or their staff card tapped
+at the kiosk once the till asks for it (`await_staff_card`); the commit row keeps who approved it.
 """
 from __future__ import annotations
 
@@ -95,6 +97,8 @@ class TillDesk:
         self._lock = threading.Lock()
         self._quotes: dict[str, tuple[Quote | None, datetime]] = {}  # None: waiting for the tap
         self._refused: dict[str, SpendRefused] = {}  # a tapped quote that could not be made (e.g. unknown coupon)
+        self._approved: dict[str, str] = {}  # quote id -> the staff id whose card approved it
+        self._awaiting: str | None = None  # the one quote waiting for a staff card, if any
 
     # --- quote --------------------------------------------------------------------------
 
@@ -244,12 +248,16 @@ class TillDesk:
         if bill != quote.bill_rial:
             raise SpendRefused("quote_changed", f"the bill is {bill} rial but quote {quote_id} was for "
                                                 f"{quote.bill_rial} rial; ask for a new quote")
-        if quote.needs_staff:
+        with self._lock:
+            approved_by = self._approved.get(quote_id)
+        if quote.needs_staff and approved_by is None:
             pin = body.get("staff_pin")
             try:
                 self._pin_lock.check(pin if isinstance(pin, str) else "", service.secrets.staff_pin_hash)
             except KioskError as exc:
-                raise SpendRefused("staff_required", f"this bill needs a staff PIN: {exc}", 403) from None
+                raise SpendRefused("staff_required", f"this bill needs a staff PIN or a staff card: {exc}",
+                                   403) from None
+            approved_by = "pin"
         if quote.points and service.offline():
             allowance = service.offline_allowance(quote.member_id)
             if quote.points > allowance:
@@ -257,12 +265,55 @@ class TillDesk:
         row, created = service.store.commit_spend({
             "idempotency_key": key, "quote_id": quote_id, "member_id": quote.member_id, "bill_rial": bill,
             "points": quote.points, "points_rial": quote.points_rial, "credit_rial": quote.credit_rial,
-            "discount_rial": quote.discount_rial, "coupon": quote.coupon, "to_pay_rial": quote.to_pay_rial})
+            "discount_rial": quote.discount_rial, "coupon": quote.coupon, "to_pay_rial": quote.to_pay_rial,
+            "approved_by": approved_by if quote.needs_staff else None})
         if not created:  # the same key committed meanwhile by another request
             return self._replayed(row, quote_id, bill), False
         with self._lock:
             self._quotes.pop(quote_id, None)
+            self._approved.pop(quote_id, None)
         return row, True
+
+    # --- a staff card approves a quote ----------------------------------------------------
+
+    def await_staff_card(self, quote_id: str) -> dict[str, Any]:
+        """Ask for a staff card at the kiosk to approve a quote that needs staff (instead of a PIN at the till).
+
+        The next staff card tapped approves it (and does not open staff mode); the screen says so meanwhile.
+        """
+        quote = self.quote_status(quote_id)
+        if not isinstance(quote, Quote):
+            raise SpendRefused("quote_pending", "the shopper has not tapped yet; ask for the staff card after")
+        if not quote.needs_staff:
+            raise SpendRefused("staff_not_needed", f"quote {quote_id} needs no staff approval", 409)
+        with self._lock:
+            if quote_id in self._approved:
+                return {"quote_id": quote_id, "state": "approved", "approved_by": self._approved[quote_id]}
+            self._awaiting = quote_id
+        self._service.emit(UiEvent.TILL_APPROVAL, {"state": "waiting", "discount_rial": quote.bill_rial -
+                                                   quote.to_pay_rial})
+        return {"quote_id": quote_id, "state": "awaiting_staff_card"}
+
+    def approval(self, quote_id: str) -> dict[str, Any]:
+        """Where a quote's staff approval stands: approved (by whom), awaiting the card, or not asked."""
+        self.quote_status(quote_id)  # unknown or expired quotes are refused as everywhere
+        with self._lock:
+            if quote_id in self._approved:
+                return {"quote_id": quote_id, "state": "approved", "approved_by": self._approved[quote_id]}
+            waiting = self._awaiting == quote_id
+        return {"quote_id": quote_id, "state": "awaiting_staff_card" if waiting else "not_asked"}
+
+    def approve_by_staff_card(self, staff_id: str) -> bool:
+        """A staff card was tapped: approve the quote waiting for one, if any (True: the tap is used)."""
+        now = self._service.now()
+        with self._lock:
+            quote_id, self._awaiting = self._awaiting, None
+            found = self._quotes.get(quote_id) if quote_id else None
+            if found is None or found[0] is None or found[1] <= now:
+                return False
+            self._approved[quote_id] = staff_id
+        self._service.emit(UiEvent.TILL_APPROVAL, {"state": "approved"})
+        return True
 
     @staticmethod
     def _replayed(done: dict[str, Any], quote_id: str, bill: int) -> dict[str, Any]:

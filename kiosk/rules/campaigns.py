@@ -4,7 +4,9 @@ A campaign runs from `starts_on` to `ends_on` inclusive (shop-local dates; the c
 passes "today" in the shop's time zone, so a campaign ending on the 22nd stops at the
 shop's midnight). It targets tiers, RFM segments and/or a list of member ids: each
 non-empty target list must match (gold members who are at risk), an empty list matches
-everyone. `per_member_limit` caps how many purchases of one member it applies to.
+everyone. `per_member_limit` caps how many purchases of one member it applies to. `hours`
+("17:00-20:00", shop-local, the end excluded; "22:00-02:00" runs past midnight) keeps a campaign
+to a time of day on each day it runs: happy hours for high scorers.
 
 Types (`kind`) and the precedence of overlapping campaigns (see purchase_effects):
 - "multiplier": raises the earn rate; multipliers do not stack, the highest one applies.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from typing import Any
 
 from kiosk.errors import ConfigError
@@ -59,6 +61,7 @@ class Campaign:
     budget_points: int | None = None  # points it may give in all (at this kiosk); None = no budget
     cap_points: int = 0  # "points_cap": the balance that issues the coupon
     reward_id: str | None = None  # "points_cap": the reward whose coupon is issued
+    hours: tuple[time, time] | None = None  # shop-local (from, until), until excluded; None = all day
 
     def __post_init__(self) -> None:
         label = f"campaign {self.campaign_id!r}"
@@ -98,6 +101,10 @@ class Campaign:
             raise ConfigError(f"{label} reward_id = {reward!r} is not allowed: use the id of a reward")
         if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
             raise ConfigError(f"{label} within_days = {w!r} is not allowed: use a whole number of at least 1")
+        if self.hours is not None and not (isinstance(self.hours, tuple) and len(self.hours) == 2
+                                           and all(isinstance(h, time) for h in self.hours)
+                                           and self.hours[0] != self.hours[1]):
+            raise ConfigError(f"{label} hours = {self.hours!r} is not allowed: give a start and a different end")
         lim = self.per_member_limit
         if lim is not None and (isinstance(lim, bool) or not isinstance(lim, int) or lim < 1):
             raise ConfigError(f"{label} per_member_limit = {lim!r} is not allowed: use a whole number "
@@ -149,21 +156,39 @@ class Campaign:
             )
 
 
-def is_running(campaign: Campaign, today: date) -> bool:
-    """True from starts_on to ends_on, both included."""
+def is_running(campaign: Campaign, today: date, now: time | None = None) -> bool:
+    """True from starts_on to ends_on, both included, and within its hours when it has some.
+
+    A campaign with hours needs the shop-local time of day: without `now` it is not running, so a
+    caller that forgot the clock never gives happy-hour points all day. Hours that run past
+    midnight ("22:00-02:00") belong to the day they start on: the small hours after `ends_on`
+    still count, those before `starts_on` do not.
+    """
     if not is_plain_date(today):
         raise TypeError(f"today must be a datetime.date (no time), got {today!r}")
-    return campaign.starts_on <= today <= campaign.ends_on
+    if campaign.hours is None:
+        return campaign.starts_on <= today <= campaign.ends_on
+    if now is None:
+        return False
+    start, until = campaign.hours
+    if start < until:
+        return campaign.starts_on <= today <= campaign.ends_on and start <= now < until
+    if now >= start:
+        return campaign.starts_on <= today <= campaign.ends_on
+    if now < until:
+        return campaign.starts_on < today <= campaign.ends_on + timedelta(days=1)
+    return False
 
 
 def is_eligible(campaign: Campaign, today: date, tier: Tier | str, segment: str,
-                member_id: str | None = None) -> bool:
-    """True when the campaign runs today and targets the member's tier, segment and id."""
+                member_id: str | None = None, now: time | None = None) -> bool:
+    """True when the campaign runs today (at `now`, for one with hours) and targets the member's tier,
+    segment and id."""
     tier_name = tier.name if isinstance(tier, Tier) else tier
     if segment not in SEGMENTS:
         raise ValueError(f"segment {segment!r} is not a known segment: use {', '.join(SEGMENTS)}")
     return (
-        is_running(campaign, today)
+        is_running(campaign, today, now)
         and (not campaign.target_tiers or tier_name in campaign.target_tiers)
         and (not campaign.target_segments or segment in campaign.target_segments)
         and (not campaign.target_members or member_id in campaign.target_members)
@@ -191,7 +216,7 @@ def eligible_campaigns(campaigns: Iterable[Campaign], today: date, tier: Tier | 
                        segment: str, member_id: str | None = None,
                        taken: Mapping[str, int] | None = None, days: MemberDays = MemberDays(),
                        rules: LoyaltyRules | None = None,
-                       given: Mapping[str, int] | None = None) -> tuple[Campaign, ...]:
+                       given: Mapping[str, int] | None = None, now: time | None = None) -> tuple[Campaign, ...]:
     """The campaigns the member may take part in today, ending soonest first.
 
     `taken` maps campaign id to the purchases of this member it already applied to; a
@@ -199,10 +224,10 @@ def eligible_campaigns(campaigns: Iterable[Campaign], today: date, tier: Tier | 
     and `rules` (birthday_mode, calendar); second-purchase ones need `days`. `given` maps
     campaign id to the points it gave so far: one whose budget_points is used up is left out
     (the purchase that crosses the budget still gets its points: a budget is never refused
-    half way through a purchase).
+    half way through a purchase). `now` is the shop-local time of day, for campaigns with hours.
     """
     taken, given = taken or {}, given or {}
-    chosen = [c for c in campaigns if is_eligible(c, today, tier, segment, member_id)
+    chosen = [c for c in campaigns if is_eligible(c, today, tier, segment, member_id, now)
               and _occasion(c, today, days, rules)
               and (c.per_member_limit is None or taken.get(c.campaign_id, 0) < c.per_member_limit)
               and (c.budget_points is None or given.get(c.campaign_id, 0) < c.budget_points)]
@@ -253,7 +278,7 @@ def cap_coupons(eligible: Iterable[Campaign], balance_after: int) -> tuple[Campa
 
 _KEYS = ("id", "type", "name", "starts_on", "ends_on", "target_tiers", "target_segments",
          "target_members", "per_member_limit", "earn_multiplier_percent", "bonus_points",
-         "discount_percent", "within_days", "cap_points", "reward_id", "budget_points")
+         "discount_percent", "within_days", "cap_points", "reward_id", "budget_points", "hours")
 
 
 def campaigns_from_mapping(items: Sequence[Mapping[str, Any]], rules: LoyaltyRules,
@@ -320,7 +345,25 @@ def _campaign_from_table(item: object) -> Campaign:
         target_tiers=item.get("target_tiers", frozenset()),
         target_segments=item.get("target_segments", frozenset()),
         earn_multiplier_percent=item.get("earn_multiplier_percent", 100),
+        hours=_parse_hours(item.get("hours"), item["id"]),
     )
+
+
+def _parse_hours(value: object, campaign_id: object) -> tuple[time, time] | None:
+    """ "17:00-20:00" as (17:00, 20:00); None stays None (all day)."""
+    if value is None:
+        return None
+    wrong = ConfigError(f"campaign {campaign_id!r} hours = {value!r} is not allowed: use shop-local hours "
+                        f"such as \"17:00-20:00\" (the end excluded; \"22:00-02:00\" runs past midnight)")
+    if not isinstance(value, str) or value.count("-") != 1:
+        raise wrong
+    try:
+        start, until = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise wrong from None
+    if start == until or start.second or until.second or start.microsecond or until.microsecond:
+        raise wrong
+    return start, until
 
 
 def _parse_date(field: str, value: object, campaign_id: object) -> date:

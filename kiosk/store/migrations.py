@@ -161,4 +161,11 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX refunds_receipt ON refunds(receipt_id);
         """,
     ),
+    (
+        4,
+        """
+        -- Who approved a till commit above the staff_approval_rial: a staff id (their card) or "pin".
+        ALTER TABLE till_commits ADD COLUMN approved_by TEXT;
+        """,
+    ),
 )

@@ -15,11 +15,12 @@ from appliance.runtime import Runtime
 from kiosk.config import load, load_secrets, write_secrets
 from kiosk.flows import coupons
 from kiosk.flows.staff import hash_pin
+from kiosk.identity import card_ref
 from kiosk.sync.files import Credentials, save_credentials
 from kiosk.sync.setup import credentials_path
 from tests.conftest import kioskctl, wait_until, write_config
 
-UID, OTHER_UID = "0A1B2C3D4E", "1122334455"
+UID, OTHER_UID, STAFF_UID = "0A1B2C3D4E", "1122334455", "5566778899"
 TOKEN = "till-token-" + "y" * 24
 PIN = "2468"
 CONFIG = {
@@ -54,7 +55,9 @@ def kiosk(cloud, tmp_path: Path):
     directory.mkdir()
     write_secrets(directory / "secrets.toml", {"chain_secret": "cd" * 32, "pos_token": TOKEN,
                                                "staff_pin_hash": hash_pin(PIN)})
-    config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n')
+    staff_ref = card_ref(bytes.fromhex("cd" * 32), "rfid125", STAFF_UID)
+    config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n\n'
+                                     f'[staff]\ncards = {{ maryam = "{staff_ref}" }}\n')
     settings = load(config)
     cloud.store.set_config("tehran-01", CONFIG)
     with cloud.registered_client("tehran-01") as registered:
@@ -198,3 +201,50 @@ def test_a_quote_by_tap_waits_for_the_members_card_and_then_quotes_their_rate(ki
     assert pos(rt, "POST", "/commits", {"quote_id": ready["quote_id"], "idempotency_key": "P-1",
                                         "bill_rial": 100_000})[0] == 201
     assert rt.store.balance(sara.id).points == 100 - 45
+
+
+def test_a_staff_card_tapped_at_the_kiosk_approves_a_big_quote_instead_of_the_pin_and_the_commit_keeps_who(kiosk):
+    rt = kiosk
+    seen: list[tuple[str, dict]] = []
+    rt.service.subscribe(lambda name, payload: seen.append((name, payload)))
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    rt.service.bind(sara.id, "rfid125", UID)
+    earn_by_tap(rt, "R-1", 2_000_000)
+    status, quote = pos(rt, "POST", "/quotes", {"bill_rial": 300_000, "member_id": sara.id})
+    assert status == 201 and quote["needs_staff"]
+    path = f"/quotes/{quote['quote_id']}/staff-card"
+    assert pos(rt, "GET", path) == (200, {"quote_id": quote["quote_id"], "state": "not_asked"})
+    assert pos(rt, "POST", path)[1]["state"] == "awaiting_staff_card"
+    assert ("till_approval", {"state": "waiting", "discount_rial": 175_000}) in seen
+    rt.emulators["counter"].tap(UID)  # a shopper's card is not a staff card: nothing approved
+    rt.emulators["counter"].tap(STAFF_UID)
+    approved = wait_until(lambda: (lambda r: r if r[1]["state"] == "approved" else None)(pos(rt, "GET", path)),
+                          what="the staff card to approve the quote")
+    assert approved[1]["approved_by"] == "maryam"
+    assert ("staff_enter", {"staff_id": "maryam"}) not in seen, "the card approved the quote, it opened no staff mode"
+    status, body = pos(rt, "POST", "/commits", {"quote_id": quote["quote_id"], "idempotency_key": "T-1",
+                                                "bill_rial": 300_000})
+    assert status == 201 and body["approved_by"] == "maryam"
+    assert rt.store.till_commit("T-1")["approved_by"] == "maryam"
+
+
+def test_a_staff_card_approves_only_the_quote_that_asked_for_it_and_then_opens_staff_mode_again(cloud, kiosk):
+    rt = kiosk
+    seen: list[tuple[str, dict]] = []
+    rt.service.subscribe(lambda name, payload: seen.append((name, payload)))
+    sara = rt.service.enroll("+989121234567", "Sara", language="en")
+    rt.service.bind(sara.id, "rfid125", UID)
+    earn_by_tap(rt, "R-1", 2_000_000)
+    small = pos(rt, "POST", "/quotes", {"bill_rial": 10_000, "member_id": sara.id, "use_points": False,
+                                        "use_credit": False})[1]
+    assert not small["needs_staff"]
+    assert pos(rt, "POST", f"/quotes/{small['quote_id']}/staff-card")[1]["reason"] == "staff_not_needed"
+    big = pos(rt, "POST", "/quotes", {"bill_rial": 300_000, "member_id": sara.id})[1]
+    assert pos(rt, "POST", f"/quotes/{big['quote_id']}/staff-card")[0] == 202
+    cloud.clock.advance(timedelta(seconds=121))  # the quote expires before anyone taps
+    rt.emulators["counter"].tap(STAFF_UID)
+    wait_until(lambda: ("staff_enter", {"staff_id": "maryam"}) in seen, what="the staff card to open staff mode")
+    status, body = pos(rt, "POST", "/commits", {"quote_id": big["quote_id"], "idempotency_key": "T-9",
+                                                "bill_rial": 300_000})
+    assert (status, body["reason"]) == (409, "quote_expired")
+    assert rt.store.till_commit("T-9") is None

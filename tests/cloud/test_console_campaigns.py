@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, time
 
 from kiosk.rules.campaigns import campaigns_from_mapping, eligible_campaigns
 from kiosk.rules.cloud_config import rules_from_cloud
@@ -60,3 +61,16 @@ def test_a_branch_manager_may_not_open_campaigns(console):
     manager = console("tehran-manager")
     assert manager.get("/campaigns").status_code == 403
     assert "/campaigns" not in manager.get("/").text
+
+
+def test_a_happy_hour_saved_in_the_console_reaches_the_kiosk_with_its_hours(console, cloud):
+    cloud.store.set_config("tehran-01", CONFIG)
+    marketer = console("marketer")
+    wrong = marketer.post("/campaigns", {**FORM, "hours": "5pm-8pm", "action": "save"}, csrf_from="/campaigns")
+    assert wrong.status_code == 422 and "hours" in wrong.text
+    saved = marketer.post("/campaigns", {**FORM, "hours": "17:00-20:00", "action": "save"}, csrf_from="/campaigns")
+    assert saved.status_code == 302
+    document = json.loads(cloud.store.config("tehran-01").body)
+    [campaign] = campaigns_from_mapping(document["campaigns"], rules_from_cloud(document))
+    assert eligible_campaigns([campaign], date(2026, 12, 20), "gold", "loyal", now=time(18)) == (campaign,)
+    assert eligible_campaigns([campaign], date(2026, 12, 20), "gold", "loyal", now=time(21)) == ()

@@ -1,6 +1,6 @@
 """Campaign eligibility by dates, tier and RFM segment, and the campaign earn rate."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -275,3 +275,32 @@ def test_campaigns_from_config_accept_toml_dates_and_iso_strings():
 def test_bad_campaign_tables_are_refused_with_their_position(items, pattern):
     with pytest.raises(ConfigError, match=pattern):
         campaigns_from_mapping(items, RULES)
+
+
+HAPPY = Campaign("happy", "Happy hour", date(2026, 3, 14), date(2026, 4, 2), earn_multiplier_percent=200,
+                 hours=(time(17), time(20)))
+
+
+def test_a_campaign_with_hours_is_not_running_when_the_caller_gives_no_time_of_day():
+    assert not is_running(HAPPY, date(2026, 3, 20))
+    assert is_running(HAPPY, date(2026, 3, 20), time(18))
+
+
+@given(st.times(), st.times(), st.times(), st.dates(date(2026, 3, 10), date(2026, 4, 6)))
+def test_hours_admit_exactly_the_times_of_their_window_on_the_days_the_campaign_covers(start, until, now, today):
+    if start == until:
+        return
+    c = Campaign("w", "Window", date(2026, 3, 14), date(2026, 4, 2), earn_multiplier_percent=200, hours=(start, until))
+    if start < until:
+        expected = date(2026, 3, 14) <= today <= date(2026, 4, 2) and start <= now < until
+    elif now >= start:
+        expected = date(2026, 3, 14) <= today <= date(2026, 4, 2)
+    else:  # the small hours belong to the evening before
+        expected = now < until and date(2026, 3, 14) <= today - timedelta(days=1) <= date(2026, 4, 2)
+    assert is_running(c, today, now) is expected
+
+
+def test_hours_in_a_cloud_table_are_read_as_shop_local_times():
+    (c,) = campaigns_from_mapping([{"id": "h", "name": "H", "starts_on": "2026-03-14", "ends_on": "2026-04-02",
+                                    "earn_multiplier_percent": 200, "hours": "17:00-20:30"}], RULES)
+    assert c.hours == (time(17), time(20, 30))

@@ -90,6 +90,41 @@ def test_a_campaign_ending_on_the_22nd_stops_at_midnight_in_the_shops_time_zone(
     assert club.earn(m.id, 1_000_000).row.points == 100
 
 
+def test_a_happy_hour_campaign_doubles_points_only_within_its_hours_in_the_shops_time_zone(club):
+    club.apply_config(config(campaign("evening", target_tiers=["gold"], hours="17:00-20:00")))
+    gold = member(club)
+    make_gold(club, gold.id)
+    club.clock.at = datetime(2026, 12, 21, 13, 29, tzinfo=timezone.utc)  # 16:59 in Tehran
+    assert club.earn(gold.id, 1_000_000).campaigns == ()
+    club.clock.at = datetime(2026, 12, 21, 13, 30, tzinfo=timezone.utc)  # 17:00 in Tehran
+    assert club.earn(gold.id, 1_000_000).campaigns == (("evening", 100),)
+    assert quote(club, gold.id).multiplier_percent == 200, "the till quotes the rate of this hour"
+    club.clock.at = datetime(2026, 12, 21, 16, 30, tzinfo=timezone.utc)  # 20:00 in Tehran: the end is excluded
+    assert club.earn(gold.id, 1_000_000).campaigns == ()
+    assert quote(club, gold.id).multiplier_percent == 100
+
+
+def test_campaign_hours_past_midnight_run_into_the_small_hours_after_the_last_day(club):
+    club.apply_config(config(campaign("late", hours="22:00-02:00")))
+    m = member(club)
+    club.clock.at = datetime(2026, 12, 19, 21, 0, tzinfo=timezone.utc)  # 00:30 on the 20th: the night before
+    assert club.earn(m.id, 1_000_000).campaigns == ()
+    club.clock.at = datetime(2026, 12, 22, 19, 0, tzinfo=timezone.utc)  # 22:30 on the last day
+    assert club.earn(m.id, 1_000_000).campaigns == (("late", 100),)
+    club.clock.at = datetime(2026, 12, 22, 22, 0, tzinfo=timezone.utc)  # 01:30 on the 23rd: that night still
+    assert club.earn(m.id, 1_000_000).campaigns == (("late", 100),)
+    club.clock.at = datetime(2026, 12, 22, 23, 0, tzinfo=timezone.utc)  # 02:30: over
+    assert club.earn(m.id, 1_000_000).campaigns == ()
+
+
+def test_campaign_hours_that_are_not_a_window_are_refused_and_the_last_good_config_kept(club):
+    club.apply_config(config(campaign("yalda")))
+    for hours in ("17:00", "20:00-20:00", "5pm-8pm", 17, "17:00:30-20:00"):
+        with pytest.raises(ConfigError, match="hours"):
+            club.apply_config(config(campaign("evening", hours=hours)))
+    assert [c.campaign_id for c in club.campaigns] == ["yalda"]
+
+
 def test_overlapping_campaigns_the_highest_multiplier_alone_and_every_bonus(club):
     club.apply_config(config(campaign("double"), campaign("triple", earn_multiplier_percent=300),
                              campaign("gift", "bonus"), campaign("gift2", "bonus", bonus_points=5)))

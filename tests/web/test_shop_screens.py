@@ -292,6 +292,9 @@ def test_done_is_on_screen_after_a_till_earn_and_a_receipt_claim(shop, sized, la
     status, _ = pos(shop, "POST", "/purchases", {"receipt_id": receipt_id, "amount_rial": 1_000_000})
     assert status in (200, 201, 202)
     page.locator("#stage[data-screen=t-pos]").wait_for()
+    # Before the tap nobody knows the shopper's tier: the base rate is promised as a floor, not as the sum.
+    assert nothing_scrolls(page) and page.locator("#stage .big").inner_text().startswith(
+        {"en": "100 points or more", "fa": "۱۰۰ امتیاز یا بیشتر", "ar": "١٠٠ نقطة أو أكثر"}[lang])
     shop.tap(ALI)
     page.locator("#stage .earned-now:not([hidden])").wait_for()
     assert on_screen(page, "#stage [data-action=done]") and nothing_scrolls(page)
@@ -484,3 +487,15 @@ def test_im_still_here_in_staff_mode_also_renews_the_staff_sign_in(tmp_path, pag
             page.locator("#stage").get_attribute("data-screen"), page.locator("#stage .error").inner_text())
     finally:
         rt.close()
+
+
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_a_till_asking_for_a_staff_card_says_so_on_screen_and_its_approval_shows_as_a_success(shop, page, lang):
+    ready(page, shop.url, lang)
+    shop.rt.service.emit(UiEvent.TILL_APPROVAL, {"state": "waiting", "discount_rial": 175_000})
+    page.locator("#stage[data-screen=t-till-approval]").wait_for()
+    assert page.locator("#stage .big").inner_text().startswith({"fa": "۱۷۵٬۰۰۰", "en": "175,000"}[lang])
+    assert nothing_scrolls(page)
+    shop.rt.service.emit(UiEvent.TILL_APPROVAL, {"state": "approved"})
+    page.locator("#stage[data-tone=ok]").wait_for()
+    assert page.locator("#stage h1").inner_text() == {"fa": "کارمند تأیید کرد", "en": "Approved by staff"}[lang]
