@@ -7,7 +7,6 @@ simply posted again by the till.
 """
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -17,8 +16,8 @@ from kiosk.errors import CardNotActive, KioskError, StoreError, UnknownCard
 from kiosk.service import CardTap, KioskService
 from kiosk.flows.claims import TapClaims
 from kiosk.ui_events import UiEvent
+from kiosk.protocol import is_receipt_id
 
-RECEIPT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_AMOUNT_RIAL = 10**13
 
 
@@ -51,7 +50,7 @@ def check_purchase(body: Any) -> tuple[str, int]:
     if not isinstance(body, dict):
         raise PurchaseRejected("the body must be a JSON object with receipt_id and amount_rial")
     receipt_id, amount = body.get("receipt_id"), body.get("amount_rial")
-    if not isinstance(receipt_id, str) or not RECEIPT_ID.match(receipt_id):
+    if not is_receipt_id(receipt_id):
         raise PurchaseRejected("receipt_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT_RIAL:
         raise PurchaseRejected("amount_rial must be a whole number of rial greater than 0 (no decimals, no strings)")
