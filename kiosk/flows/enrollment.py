@@ -6,6 +6,7 @@ a shopper who walks away or cancels at the tap-your-card step leaves no cardless
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -25,6 +26,7 @@ PROFILE_REASON = "profile completion bonus"
 log = logging.getLogger(__name__)
 
 NAME_MAX = 40
+ZWNJ = "\u200c"
 
 
 class EnrollmentError(KioskError):
@@ -78,17 +80,41 @@ class Profile:
 
 
 def clean_name(raw: str, field: str, *, required: bool) -> str:
-    """Trim and check a name typed on the on-screen keyboard (letters, spaces, ZWNJ, hyphen, apostrophe)."""
-    name = " ".join(raw.split())
+    """Normalise (NFC), trim and check a name typed on the on-screen keyboard or pasted from elsewhere.
+
+    Allowed: letters, combining marks after a letter (Arabic harakat, the dagger alef U+0670, a Latin accent
+    with no precomposed form), spaces, hyphens, apostrophes and the ZWNJ Persian writes inside words (U+200C,
+    kept only between two letters: elsewhere it is invisible and would make equal names differ). Arabic and
+    Persian yeh/kaf (ي/ی, ك/ک) are stored as typed; the cloud's search folds them.
+    """
+    name = unicodedata.normalize("NFC", " ".join(raw.split()))
+    name = _stray_zwnj(name)
     if not name:
         if required:
             raise EnrollmentError(field, "please type your first name")
         return ""
     if len(name) > NAME_MAX:
         raise EnrollmentError(field, f"a name can have at most {NAME_MAX} letters")
-    if not all(ch.isalpha() or ch in " -'\u200c" or "\u064b" <= ch <= "\u065f" for ch in name):
+    if not name[0].isalpha() or not all(ch.isalpha() or ch in " -'\u200c" or _is_mark(ch) for ch in name):
         raise EnrollmentError(field, "a name can only have letters, spaces and hyphens")
     return name
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc")
+
+
+def _stray_zwnj(name: str) -> str:
+    """Drop every ZWNJ that does not stand between two letters (or a letter's marks)."""
+    kept = []
+    for i, ch in enumerate(name):
+        if ch == ZWNJ:
+            before = kept[-1] if kept else ""
+            after = name[i + 1] if i + 1 < len(name) else ""
+            if not (before and (before.isalpha() or _is_mark(before)) and after.isalpha()):
+                continue
+        kept.append(ch)
+    return "".join(kept).strip()
 
 
 def parse_birthday(raw: str | None, today: date) -> date | None:
