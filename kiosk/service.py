@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, replace
 from secrets import token_bytes
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
@@ -33,7 +33,7 @@ from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
 from kiosk.rules.segments import RfmRules, rfm
-from kiosk.store import Card, Member, MemberSnapshot, Recorded, Store
+from kiosk.store import Bonus, Card, Member, MemberSnapshot, NewCard, Recorded, Store
 from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
 from kiosk.store.chain_import import import_chain_card
@@ -470,16 +470,16 @@ class KioskService:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
-               consent: bool = False, language: str | None = None, referred_by: str | None = None) -> Member:
-        member = self.store.add_member(
+               consent: bool = False, language: str | None = None, referred_by: str | None = None,
+               member_id: str | None = None, bonuses: Sequence[Bonus] = (), card: NewCard | None = None) -> Member:
+        """The member with the enrolment bonus, any further ``bonuses`` and its first ``card``: one transaction."""
+        welcome = rules.enrollment_bonus(self.rules)
+        return self.store.add_member(
             phone_e164, first_name, last_name, birthday=birthday,
             consent_version=self.settings.members.consent_version if consent else None, language=language,
-            referred_by=referred_by,
+            referred_by=referred_by, member_id=member_id, card=card,
+            bonuses=((Bonus(welcome, "enrolment bonus"),) if welcome else ()) + tuple(bonuses),
         )
-        bonus = rules.enrollment_bonus(self.rules)
-        if bonus:
-            self.store.record(member.id, LedgerKind.BONUS, bonus, reason="enrolment bonus")
-        return member
 
     def bind(self, member_id: str, tech: str, uid: str) -> Card:
         return self.store.bind_card(member_id, self.card_ref_for(tech, uid), tech, mask_uid(uid))
