@@ -24,7 +24,7 @@ from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import (CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints, KioskError,
-                          OfflineRedemptionCap, RewardNotAvailable, UnknownCard)
+                          OfflineRedemptionCap, RewardNotAvailable, StoreError, UnknownCard)
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
 from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
@@ -161,10 +161,16 @@ class KioskService:
                 break
             try:
                 self.handle(event)
-            except Exception:  # a bad event must not stop the kiosk
+            except Exception as exc:  # a bad event must not stop the kiosk
                 log.exception("failed to handle %r", event)
-                self.emit(UiEvent.ERROR, {"message": "something went wrong; please try again"})
+                self.emit_error(exc)
             self.heartbeat = self._clock()
+
+    def emit_error(self, exc: BaseException) -> None:
+        """Tell the screen a tap could not be handled; a full disk says so (``reason``), anything else "try again"."""
+        reason = exc.reason if isinstance(exc, StoreError) else "try_again"
+        self.emit(UiEvent.ERROR, {"message": str(exc) if isinstance(exc, StoreError) else
+                                  "something went wrong; please try again", "reason": reason})
 
     # --- events ---------------------------------------------------------------------
 

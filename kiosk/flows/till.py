@@ -101,7 +101,7 @@ class PosTill:
         self._claims.cancel(f"pos:{receipt_id}")
         return self._finish(receipt_id, "cancelled", detail="cancelled by the till")
 
-    def _finish(self, receipt_id: str, state: str, **changes: Any) -> Purchase | None:
+    def _finish(self, receipt_id: str, state: str, *, reason: str = "", **changes: Any) -> Purchase | None:
         with self._lock:
             known = self._purchases.get(receipt_id)
             if known is None or known.state != "pending":
@@ -109,7 +109,8 @@ class PosTill:
             known = replace(known, state=state, **changes)
             self._purchases[receipt_id] = known
         if state != "earned":
-            self._service.emit(UiEvent.POS_RESULT, {"state": state, "detail": known.detail})
+            self._service.emit(UiEvent.POS_RESULT, {"state": state, "detail": known.detail, **({"reason": reason}
+                                                                                             if reason else {})})
         return known
 
     def _on_tap(self, receipt_id: str, tap: CardTap) -> bool:
@@ -130,7 +131,7 @@ class PosTill:
         except StoreError as exc:
             # The cashier must hear why (e.g. a full disk) instead of a purchase left pending;
             # nothing was written, so the till can post the same receipt again later.
-            self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label)
+            self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label, reason=exc.reason)
             return True
         summary = service.screen(snapshot.with_recorded(recorded), card=card)
         applied = tuple(service.campaign_lines(recorded.campaigns, summary["language"]))

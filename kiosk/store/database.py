@@ -25,6 +25,7 @@ from kiosk.errors import (
     CardAlreadyBound,
     DuplicateMember,
     InsufficientPoints,
+    StorageFull,
     StoreError,
     UnknownMember,
 )
@@ -51,7 +52,7 @@ CARD_STATES = ("active", "blocked", "lost")
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "disk is full" in text or "database or disk is full" in text:
-        return StoreError(f"the disk holding {path} is full; nothing was written. Free some space and try again")
+        return StorageFull(f"the disk holding {path} is full; nothing was written. Free some space and try again")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the database {path} is read-only; check the permissions of its folder")
     return StoreError(f"database error on {path}: {text}")
