@@ -7,12 +7,8 @@ import unicodedata
 import pytest
 
 from cloud.names import fold_name
-from kiosk.config import load, load_secrets
-from kiosk.flows import build_flows
 from kiosk.flows.enrollment import EnrollmentError, clean_name
-from kiosk.service import KioskService
-from kiosk.store import Store
-from tests.conftest import write_config
+from tests.kiosk.test_enrolment_atomic import kiosk  # noqa: F401 - the fixture: a real store, service and flows
 
 
 def test_a_name_with_the_arabic_dagger_alef_is_accepted_as_typed():
@@ -46,14 +42,8 @@ def test_a_name_that_starts_with_a_mark_or_holds_digits_tags_or_zwj_is_refused(n
     assert refused.value.field == "first_name"
 
 
-def test_a_member_enrolled_with_a_decomposed_name_is_stored_composed(tmp_path):
-    settings = load(write_config(tmp_path / "kiosk"))
-    with Store(tmp_path / "kiosk.db", device_id="k1") as store:
-        service = KioskService(store, settings, load_secrets(settings.device.secrets_file))
-        flows = build_flows(service)
-        try:
-            enrolled = flows.enrollment.enroll("09121234567", "Rene\u0301e", "رحمٰن", consent=True)
-            member = store.member(enrolled.member.id)
-            assert (member.first_name, member.last_name) == ("Renée", "رحمٰن")
-        finally:
-            flows.close()
+def test_a_member_enrolled_with_a_decomposed_name_is_stored_composed(kiosk):
+    service, flows = kiosk
+    enrolled = flows.enrollment.enroll("09121234567", "Rene\u0301e", "رحمٰن", consent=True)
+    member = service.store.member(enrolled.member.id)
+    assert (member.first_name, member.last_name) == ("Renée", "رحمٰن")
