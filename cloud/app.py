@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +21,6 @@ from cloud.store import Clock, CloudStore, Device
 from kiosk.clock import utcnow
 from kiosk import protocol
 
-_CARD_REF = re.compile(r"^[0-9a-f]{64}$")
 DEFAULT_SILENT_AFTER = timedelta(minutes=30)
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
@@ -181,7 +179,7 @@ def create_app(
         card_ref = request.args.get("card_ref")
         member_id = request.args.get("member_id")
         if card_ref is not None:
-            if not _CARD_REF.match(card_ref):
+            if not protocol.is_card_ref(card_ref):
                 return _error(400, "bad_card_ref", "card_ref must be 64 lowercase hex characters")
             found = store.lookup(card_ref=card_ref)
         elif member_id:

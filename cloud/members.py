@@ -19,7 +19,6 @@ from kiosk.rules.cloud_config import rules_from_cloud
 from kiosk.rules.config import LoyaltyRules
 from kiosk.rules.ledger import Entry, window_points
 
-_CARD_REF = re.compile(r"^[0-9a-f]{64}$")
 SEARCH_LIMIT = 50
 
 
@@ -50,7 +49,7 @@ def search(db: Database, text: str, branches: frozenset[str] | None = None,
     else:
         folded = fold_name(text)
         conditions.append(members.c.name_folded.contains(folded, autoescape=True))
-    if _CARD_REF.match(text.lower()):
+    if protocol.is_card_ref(text.lower()):
         conditions.append(members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower())))
     if not conditions:
         return []

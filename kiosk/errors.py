@@ -12,7 +12,15 @@ class ConfigError(KioskError):
 
 
 class StoreError(KioskError):
-    """The database cannot be opened or written."""
+    """The database cannot be opened or written; ``reason`` is a code the screens translate."""
+
+    reason = "store_error"
+
+
+class StorageFull(StoreError):
+    """The disk holding the database is full: nothing was written, and writes work again once space returns."""
+
+    reason = "storage_full"
 
 
 class UnknownCard(KioskError):

@@ -149,6 +149,11 @@ TEXT_LIMITS = {"member_id": 64, "reason": 200, "receipt_id": 100, "staff_id": 64
 RECEIPT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
+def is_card_ref(value: Any) -> bool:
+    """True for a whole card reference: 64 lowercase hex characters, nothing after them (not even a newline)."""
+    return isinstance(value, str) and _CARD_REF.fullmatch(value) is not None
+
+
 def is_receipt_id(value: Any) -> bool:
     """True for a whole receipt id (fullmatch: a trailing newline is not part of an id)."""
     return isinstance(value, str) and RECEIPT_ID.fullmatch(value) is not None
@@ -311,7 +316,7 @@ def validate_event(event: Any) -> dict[str, Any]:
     else:
         card_ref = event["card_ref"]
         _require(
-            isinstance(card_ref, str) and bool(_CARD_REF.fullmatch(card_ref)),
+            is_card_ref(card_ref),
             "card_ref must be 64 lowercase hex characters (the card's HMAC, never its UID)",
         )
         if kind == "card_state":

@@ -17,14 +17,14 @@ import uuid
 from dataclasses import dataclass, replace
 from secrets import token_bytes
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import (CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints, KioskError,
-                          OfflineRedemptionCap, RewardNotAvailable, UnknownCard)
+                          OfflineRedemptionCap, RewardNotAvailable, StoreError, UnknownCard)
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
 from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
@@ -33,7 +33,7 @@ from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
 from kiosk.rules.segments import RfmRules, rfm
-from kiosk.store import Card, Member, MemberSnapshot, Recorded, Store
+from kiosk.store import Bonus, Card, Member, MemberSnapshot, NewCard, Recorded, Store
 from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
 from kiosk.store.chain_import import import_chain_card
@@ -161,10 +161,16 @@ class KioskService:
                 break
             try:
                 self.handle(event)
-            except Exception:  # a bad event must not stop the kiosk
+            except Exception as exc:  # a bad event must not stop the kiosk
                 log.exception("failed to handle %r", event)
-                self.emit(UiEvent.ERROR, {"message": "something went wrong; please try again"})
+                self.emit_error(exc)
             self.heartbeat = self._clock()
+
+    def emit_error(self, exc: BaseException) -> None:
+        """Tell the screen a tap could not be handled; a full disk says so (``reason``), anything else "try again"."""
+        reason = exc.reason if isinstance(exc, StoreError) else "try_again"
+        self.emit(UiEvent.ERROR, {"message": str(exc) if isinstance(exc, StoreError) else
+                                  "something went wrong; please try again", "reason": reason})
 
     # --- events ---------------------------------------------------------------------
 
@@ -471,16 +477,16 @@ class KioskService:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
-               consent: bool = False, language: str | None = None, referred_by: str | None = None) -> Member:
-        member = self.store.add_member(
+               consent: bool = False, language: str | None = None, referred_by: str | None = None,
+               member_id: str | None = None, bonuses: Sequence[Bonus] = (), card: NewCard | None = None) -> Member:
+        """The member with the enrolment bonus, any further ``bonuses`` and its first ``card``: one transaction."""
+        welcome = rules.enrollment_bonus(self.rules)
+        return self.store.add_member(
             phone_e164, first_name, last_name, birthday=birthday,
             consent_version=self.settings.members.consent_version if consent else None, language=language,
-            referred_by=referred_by,
+            referred_by=referred_by, member_id=member_id, card=card,
+            bonuses=((Bonus(welcome, "enrolment bonus"),) if welcome else ()) + tuple(bonuses),
         )
-        bonus = rules.enrollment_bonus(self.rules)
-        if bonus:
-            self.store.record(member.id, LedgerKind.BONUS, bonus, reason="enrolment bonus")
-        return member
 
     def bind(self, member_id: str, tech: str, uid: str) -> Card:
         return self.store.bind_card(member_id, self.card_ref_for(tech, uid), tech, mask_uid(uid))

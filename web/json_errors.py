@@ -12,6 +12,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from kiosk.errors import StoreError
+
 MAX_BODY_BYTES = 64 * 1024  # the largest real body (an enrolment) is under 1 KiB
 MAX_JSON_DEPTH = 16  # the deepest real body nests 2
 POS_PREFIX = "/pos/v1/"
@@ -73,6 +75,16 @@ def init_app(app: Flask) -> None:
             # get_data() reads at most MAX_CONTENT_LENGTH (413 beyond it) and caches the body for get_json.
             if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
                 raise TooDeep()
+
+    @app.errorhandler(StoreError)
+    def store_error(exc: StoreError) -> tuple[Response, int]:
+        """A full disk (or a database that cannot be written) is the kiosk's trouble, not the caller's: 503 with
+        the reason, nothing was written (the store's transaction), and the same request works once space is back."""
+        if not is_json_api(request.path):
+            raise exc
+        if request.path.startswith(POS_PREFIX):
+            return jsonify({"error": str(exc), "reason": exc.reason}), 503
+        return jsonify({"error": exc.reason, "message": str(exc)}), 503
 
     @app.errorhandler(HTTPException)
     def json_for_json_apis(exc: HTTPException) -> HTTPException | tuple[Response, int]:

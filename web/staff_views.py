@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kiosk.errors import KioskError, UnknownMember
+from kiosk.errors import KioskError, StoreError, UnknownMember
 from kiosk.phones import InvalidPhone
 from kiosk.protocol import text_problem
 from kiosk.flows.staff import StaffError, StaffLocked, WrongPin
@@ -86,6 +86,8 @@ def block() -> ResponseReturnValue:
         f.desk.await_new_card(str(data.get("member_id", "")), f.service.settings.staff.timeout_s)
     except StaffError as exc:
         return fail(exc.code, str(exc), 409)
+    except StoreError:
+        raise  # a full disk answers 503 with its reason (web.json_errors), not "that did not work"
     except KioskError as exc:
         return fail("staff_error", str(exc), 409)
     return answer(staff, {"blocked": True, "waiting_for_new_card": True})
@@ -122,6 +124,8 @@ def adjust() -> ResponseReturnValue:
         return fail(exc.code, str(exc), 422)
     except UnknownMember as exc:
         return fail("no_member", str(exc), 404)
+    except StoreError:
+        raise  # a full disk answers 503 with its reason (web.json_errors), not "that did not work"
     except KioskError as exc:
         return fail("staff_error", str(exc), 409)
     return answer(staff, {"balance": balance})

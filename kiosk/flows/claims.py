@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from kiosk.service import CardTap, KioskService
-from kiosk.ui_events import UiEvent
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +73,9 @@ class TapClaims:
             return False
         try:
             done = claim.on_tap(tap)
-        except Exception:  # a failing flow must release the reader, not capture it
+        except Exception as exc:  # a failing flow must release the reader, not capture it
             log.exception("tap claim %s failed", claim.owner)
-            self._service.emit(UiEvent.ERROR, {"message": "something went wrong; please try again"})
+            self._service.emit_error(exc)
             done = True
         if done:
             with self._lock:

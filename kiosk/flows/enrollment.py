@@ -6,6 +6,7 @@ a shopper who walks away or cancels at the tap-your-card step leaves no cardless
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable
@@ -14,7 +15,7 @@ from kiosk.rules import bonus as rules_bonus
 from kiosk.errors import CardAlreadyBound, DuplicateMember, KioskError
 from kiosk.phones import normalise_phone
 from kiosk.service import CardTap, KioskService
-from kiosk.store import Member
+from kiosk.store import Bonus, Member, NewCard, new_event_id
 from kiosk.flows.claims import TapClaims
 from kiosk.ui_events import UiEvent
 from kiosk.rules.ledger import LedgerKind
@@ -25,6 +26,7 @@ PROFILE_REASON = "profile completion bonus"
 log = logging.getLogger(__name__)
 
 NAME_MAX = 40
+ZWNJ = "\u200c"
 
 
 class EnrollmentError(KioskError):
@@ -78,17 +80,41 @@ class Profile:
 
 
 def clean_name(raw: str, field: str, *, required: bool) -> str:
-    """Trim and check a name typed on the on-screen keyboard (letters, spaces, ZWNJ, hyphen, apostrophe)."""
-    name = " ".join(raw.split())
+    """Normalise (NFC), trim and check a name typed on the on-screen keyboard or pasted from elsewhere.
+
+    Allowed: letters, combining marks after a letter (Arabic harakat, the dagger alef U+0670, a Latin accent
+    with no precomposed form), spaces, hyphens, apostrophes and the ZWNJ Persian writes inside words (U+200C,
+    kept only between two letters: elsewhere it is invisible and would make equal names differ). Arabic and
+    Persian yeh/kaf (ي/ی, ك/ک) are stored as typed; the cloud's search folds them.
+    """
+    name = unicodedata.normalize("NFC", " ".join(raw.split()))
+    name = _stray_zwnj(name)
     if not name:
         if required:
             raise EnrollmentError(field, "please type your first name")
         return ""
     if len(name) > NAME_MAX:
         raise EnrollmentError(field, f"a name can have at most {NAME_MAX} letters")
-    if not all(ch.isalpha() or ch in " -'\u200c" or "\u064b" <= ch <= "\u065f" for ch in name):
+    if not name[0].isalpha() or not all(ch.isalpha() or ch in " -'\u200c" or _is_mark(ch) for ch in name):
         raise EnrollmentError(field, "a name can only have letters, spaces and hyphens")
     return name
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Mc")
+
+
+def _stray_zwnj(name: str) -> str:
+    """Drop every ZWNJ that does not stand between two letters (or a letter's marks)."""
+    kept = []
+    for i, ch in enumerate(name):
+        if ch == ZWNJ:
+            before = kept[-1] if kept else ""
+            after = name[i + 1] if i + 1 < len(name) else ""
+            if not (before and (before.isalpha() or _is_mark(before)) and after.isalpha()):
+                continue
+        kept.append(ch)
+    return "".join(kept).strip()
 
 
 def parse_birthday(raw: str | None, today: date) -> date | None:
@@ -137,31 +163,34 @@ class Enrollment:
         return self.write(self.check(phone_raw, first_name, last_name, birthday=birthday,
                                      referral_code=referral_code, consent=consent, language=language))
 
-    def write(self, app: Application) -> Enrolled:
-        """The member row and its bonuses; callers bind the first card right after (see enroll_with_card)."""
+    def write(self, app: Application, card: NewCard | None = None) -> Enrolled:
+        """The member row, its bonuses and (given) its first card, all in one transaction: a failure midway
+        (a full disk) leaves nothing, so the shopper's retry enrols instead of hearing "already a member"."""
         store, rules = self._service.store, self._service.rules
         referrer = store.member_by_referral_code(app.referral_code) if app.referral_code else None
         if app.referral_code and referrer is None:
             raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
-        try:
-            member = self._service.enroll(app.phone, app.first_name, app.last_name, birthday=app.birthday,
-                                          consent=app.consent, language=app.language,
-                                          referred_by=referrer.id if referrer else None)
-        except DuplicateMember:
-            raise EnrollmentError("phone", "this phone number is already a member") from None
-        bonus = rules_bonus.enrollment_bonus(rules) + self._profile_bonus(member, already_given=False)
+        member_id = new_event_id()
+        bonuses = list(self._profile_bonuses(member_id, bool(app.birthday), bool(app.last_name), already_given=False))
         if referrer is not None:
             to_referrer, to_new = rules_bonus.referral_bonuses(rules)
             if to_new:
-                store.record(member.id, LedgerKind.BONUS, to_new, reason="referred by a member")
-                bonus += to_new
+                bonuses.append(Bonus(to_new, "referred by a member"))
             if to_referrer:
-                store.record(referrer.id, LedgerKind.BONUS, to_referrer, reason="referred a new member")
-        return Enrolled(member, bonus)
+                bonuses.append(Bonus(to_referrer, "referred a new member", member_id=referrer.id))
+        try:
+            member = self._service.enroll(app.phone, app.first_name, app.last_name, birthday=app.birthday,
+                                          consent=app.consent, language=app.language,
+                                          referred_by=referrer.id if referrer else None, member_id=member_id,
+                                          bonuses=bonuses, card=card)
+        except DuplicateMember:
+            raise EnrollmentError("phone", "this phone number is already a member") from None
+        paid = rules_bonus.enrollment_bonus(rules) + sum(b.points for b in bonuses if b.member_id is None)
+        return Enrolled(member, paid)
 
     def complete_profile(self, member_id: str, last_name: str, birthday: str | None) -> Profile:
         """Fill in what was left out at joining (an empty last name keeps the one given); the profile bonus is
-        paid the first time the profile is complete."""
+        paid the first time the profile is complete, in the same transaction as the profile."""
         store = self._service.store
         # An empty last name keeps the one given at joining: the screen asks only for what is missing.
         last = clean_name(last_name, "last_name", required=False) or store.member(member_id).last_name
@@ -171,18 +200,15 @@ class Enrollment:
         if born is None:
             raise EnrollmentError("birthday", "give the birthday to complete the profile")
         given = any(r.kind == LedgerKind.BONUS and r.reason == PROFILE_REASON for r in store.history(member_id))
-        member = store.update_profile(member_id, last_name=last, birthday=born.isoformat())
-        return Profile(member, self._profile_bonus(member, already_given=given))
+        bonuses = self._profile_bonuses(member_id, True, True, already_given=given)
+        member = store.update_profile(member_id, last_name=last, birthday=born.isoformat(), bonuses=bonuses)
+        return Profile(member, sum(b.points for b in bonuses))
 
-    def _profile_bonus(self, member: Member, *, already_given: bool) -> int:
+    def _profile_bonuses(self, member_id: str, has_birthday: bool, has_last_name: bool, *,
+                         already_given: bool) -> tuple[Bonus, ...]:
         """The profile-completion bonus once: its event id is the member's, so a second one is a repeat."""
-        points = rules_bonus.profile_completion_bonus(bool(member.birthday), bool(member.last_name), already_given,
-                                                      self._service.rules)
-        if not points:
-            return 0
-        recorded = self._service.store.record(member.id, LedgerKind.BONUS, points, reason=PROFILE_REASON,
-                                              event_id=derived_id("profile", member.id))
-        return points if recorded.applied else 0
+        points = rules_bonus.profile_completion_bonus(has_birthday, has_last_name, already_given, self._service.rules)
+        return (Bonus(points, PROFILE_REASON, event_id=derived_id("profile", member_id)),) if points else ()
 
     def card_is_free(self, card_ref: str) -> bool:
         return self._service.store.card(card_ref) is None
@@ -191,9 +217,7 @@ class Enrollment:
         """Write the member and bind the card; raises CardAlreadyBound (writing nothing) if the card is taken."""
         if not self.card_is_free(card_ref):
             raise CardAlreadyBound(f"card {label} already belongs to a member")
-        enrolled = self.write(app)
-        self._service.store.bind_card(enrolled.member.id, card_ref, tech, label)
-        return enrolled
+        return self.write(app, NewCard(card_ref, tech, label))
 
     def await_first_card(self, app: Application, ttl_s: float) -> None:
         """Enrol ``app`` with the next tapped free card; a taken card keeps the reader waiting for another."""

@@ -26,13 +26,15 @@ from kiosk.errors import CardNotActive, InvalidCouponCode, KioskError, SpendRefu
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.staff import PinLock
 from kiosk.member_view import coupon_names, tier_progress
+from kiosk.protocol import RECEIPT_ID
 from kiosk.rules.campaigns import campaign_multiplier_percent, purchase_effects
 from kiosk.rules.rewards import parse_coupon_code
 from kiosk.service import CardTap, KioskService
 from kiosk.ui_events import UiEvent
 
 QUOTE_TTL_S = 120
-KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# Idempotency keys and refund ids are the till's ids: the receipt id's grammar, matched whole.
+KEY = RECEIPT_ID
 MAX_BILL_RIAL = 10**13
 
 
@@ -72,7 +74,7 @@ def _text(body: dict[str, Any], field: str, *, required: bool = True, pattern: r
     value = body.get(field)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value or (pattern is not None and not pattern.match(value)):
+    if not isinstance(value, str) or not value or (pattern is not None and not pattern.fullmatch(value)):
         raise SpendRefused("bad_request", f"{field} must be text"
                            + (" of 1-64 letters, digits, '.', '_', ':' or '-'" if pattern else ""), 400)
     return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from kiosk.flows.claims import TapClaims
 from kiosk.rules.ledger import LedgerKind
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+log = logging.getLogger(__name__)
 
 
 class StaffLocked(KioskError):
@@ -73,6 +76,7 @@ class PinLock:
         self.lockout = timedelta(seconds=lockout_s)
         self._clock = clock
         self._lock = threading.Lock()
+        self._unsaved: dict[str, Any] | None = None  # a count the disk had no room for
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -92,28 +96,47 @@ class PinLock:
     def _write(self, data: dict[str, Any]) -> None:
         write_atomic(self.path, json.dumps(data), 0o600)
 
+    def _save(self, data: dict[str, Any]) -> None:
+        """Write the count; when the disk is full keep it in memory instead, so the lockout still holds here."""
+        try:
+            self._write(data)
+            self._unsaved = None
+        except OSError as exc:
+            log.warning("cannot save the staff PIN count to %s (%s); keeping it in memory", self.path, exc)
+            self._unsaved = data
+
+    def _state(self) -> dict[str, Any]:
+        return self._unsaved if self._unsaved is not None else self._read()
+
     def locked_until(self) -> datetime | None:
-        until = self._read().get("locked_until")
+        until = self._state().get("locked_until")
         if until and parse_iso(until) > self._clock():
             return parse_iso(until)
         return None
 
     def check(self, pin: str, encoded: str | None) -> None:
-        """Raise StaffLocked or WrongPin; return quietly on the right PIN (and reset the count)."""
+        """Raise StaffLocked or WrongPin; return quietly on the right PIN (and reset the count).
+
+        A full disk changes nothing a staff member sees: the right PIN opens, a wrong one is counted (in
+        memory until the file can be written) and locks as usual.
+        """
         with self._lock:
+            if self._unsaved is not None:  # space may be back: the count kept in memory goes to the file
+                self._save(self._unsaved)
             until = self.locked_until()
             if until is not None:
                 raise StaffLocked(until)
+            data = self._state()
             if encoded and verify_pin(pin, encoded):
-                self._write({"failures": 0})
+                if data.get("failures") or data.get("locked_until"):
+                    self._save({"failures": 0})
                 return
-            data = self._read()
             failures = int(data.get("failures", 0)) + 1
             if failures >= self.max_attempts:
                 until = self._clock() + self.lockout
-                self._write({"failures": 0, "locked_until": iso(until)})
+                self._save({"failures": 0, "locked_until": iso(until)})
                 raise StaffLocked(until)
-            self._write({"failures": failures})
+            self._save({"failures": failures})
             raise WrongPin(self.max_attempts - failures)
 
 

@@ -7,7 +7,6 @@ simply posted again by the till.
 """
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -17,8 +16,8 @@ from kiosk.errors import CardNotActive, KioskError, StoreError, UnknownCard
 from kiosk.service import CardTap, KioskService
 from kiosk.flows.claims import TapClaims
 from kiosk.ui_events import UiEvent
+from kiosk.protocol import is_receipt_id
 
-RECEIPT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_AMOUNT_RIAL = 10**13
 
 
@@ -51,7 +50,7 @@ def check_purchase(body: Any) -> tuple[str, int]:
     if not isinstance(body, dict):
         raise PurchaseRejected("the body must be a JSON object with receipt_id and amount_rial")
     receipt_id, amount = body.get("receipt_id"), body.get("amount_rial")
-    if not isinstance(receipt_id, str) or not RECEIPT_ID.match(receipt_id):
+    if not is_receipt_id(receipt_id):
         raise PurchaseRejected("receipt_id must be 1-64 characters of letters, digits, '.', '_', ':' or '-'")
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT_RIAL:
         raise PurchaseRejected("amount_rial must be a whole number of rial greater than 0 (no decimals, no strings)")
@@ -102,7 +101,7 @@ class PosTill:
         self._claims.cancel(f"pos:{receipt_id}")
         return self._finish(receipt_id, "cancelled", detail="cancelled by the till")
 
-    def _finish(self, receipt_id: str, state: str, **changes: Any) -> Purchase | None:
+    def _finish(self, receipt_id: str, state: str, *, reason: str = "", **changes: Any) -> Purchase | None:
         with self._lock:
             known = self._purchases.get(receipt_id)
             if known is None or known.state != "pending":
@@ -110,7 +109,8 @@ class PosTill:
             known = replace(known, state=state, **changes)
             self._purchases[receipt_id] = known
         if state != "earned":
-            self._service.emit(UiEvent.POS_RESULT, {"state": state, "detail": known.detail})
+            self._service.emit(UiEvent.POS_RESULT, {"state": state, "detail": known.detail, **({"reason": reason}
+                                                                                             if reason else {})})
         return known
 
     def _on_tap(self, receipt_id: str, tap: CardTap) -> bool:
@@ -131,7 +131,7 @@ class PosTill:
         except StoreError as exc:
             # The cashier must hear why (e.g. a full disk) instead of a purchase left pending;
             # nothing was written, so the till can post the same receipt again later.
-            self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label)
+            self._finish(receipt_id, "failed", detail=str(exc), card_label=tap.label, reason=exc.reason)
             return True
         summary = service.screen(snapshot.with_recorded(recorded), card=card)
         applied = tuple(service.campaign_lines(recorded.campaigns, summary["language"]))

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
@@ -25,6 +25,7 @@ from kiosk.errors import (
     CardAlreadyBound,
     DuplicateMember,
     InsufficientPoints,
+    StorageFull,
     StoreError,
     UnknownMember,
 )
@@ -35,7 +36,8 @@ from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
-from kiosk.store.records import Balance, Card, LedgerRow, Member, MemberSnapshot, Recorded, new_event_id
+from kiosk.store.records import (Balance, Bonus, Card, LedgerRow, Member, MemberSnapshot, NewCard, Recorded,
+                                 new_event_id)
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ CARD_STATES = ("active", "blocked", "lost")
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "disk is full" in text or "database or disk is full" in text:
-        return StoreError(f"the disk holding {path} is full; nothing was written. Free some space and try again")
+        return StorageFull(f"the disk holding {path} is full; nothing was written. Free some space and try again")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"the database {path} is read-only; check the permissions of its folder")
     return StoreError(f"database error on {path}: {text}")
@@ -239,8 +241,14 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin):
         referred_by: str | None = None,
         language: str | None = None,
         member_id: str | None = None,
+        bonuses: Sequence[Bonus] = (),
+        card: NewCard | None = None,
     ) -> Member:
-        """Enrol a member keyed by an E.164 phone number (normalise it before calling)."""
+        """Enrol a member keyed by an E.164 phone number (normalise it before calling).
+
+        The member, its ``bonuses`` (to it or, for a referral, to another member) and its first ``card`` are
+        one transaction: a failure (a full disk, a taken card) writes none of them, so a retry enrols afresh.
+        """
         now = iso(self._clock())
         member = Member(
             id=member_id or new_event_id(),
@@ -263,9 +271,20 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin):
             db["members"].insert(asdict(member))
             db["balances"].insert({"member_id": member.id, "points": 0, "earned_total": 0, "spent_rial": 0, "updated_at": now})
             self._enqueue(db, "member_enrolled", {"member": asdict(member)}, now)
+            self._pay_bonuses(db, member.id, bonuses, now)
+            if card is not None:
+                self._insert_card(db, Card(card.card_ref, member.id, card.tech, card.label, "active", now))
             return member
 
         return self.write(tx)
+
+    def _pay_bonuses(self, db: sqlite_utils.Database, member_id: str, bonuses: Sequence[Bonus], now: str) -> None:
+        """Append ``bonuses`` inside a write; one whose event id is known already is not paid twice."""
+        for bonus in bonuses:
+            row = self._row(bonus.member_id or member_id, LedgerKind.BONUS, bonus.points, reason=bonus.reason,
+                            event_id=bonus.event_id, now=now)
+            if self._known(db, row.event_id, None) is None:
+                self._append(db, row)
 
     def member(self, member_id: str) -> Member:
         rows = self.query("SELECT * FROM members WHERE id = ?", (member_id,))
@@ -288,12 +307,15 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin):
         coupons = tuple(json.loads(row.pop("b_coupons")))
         return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)), coupons)
 
-    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None) -> Member:
-        """Complete a profile after joining: the last name and birthday (kept local; the cloud has no such event)."""
+    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None,
+                       bonuses: Sequence[Bonus] = ()) -> Member:
+        """Complete a profile after joining: the last name and birthday (kept local; the cloud has no such event)
+        and its bonus, in one transaction."""
         def tx(db: sqlite_utils.Database) -> None:
             if db.execute("UPDATE members SET last_name = ?, birthday = ? WHERE id = ?",
                           [last_name, birthday, member_id]).rowcount == 0:
                 raise UnknownMember(f"no member with id {member_id}")
+            self._pay_bonuses(db, member_id, bonuses, iso(self._clock()))
 
         self.write(tx)
         return self.member(member_id)
@@ -313,13 +335,16 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin):
         def tx(db: sqlite_utils.Database) -> Card:
             if not db.execute("SELECT 1 FROM members WHERE id = ?", [member_id]).fetchone():
                 raise UnknownMember(f"no member with id {member_id}")
-            if db.execute("SELECT 1 FROM cards WHERE card_ref = ?", [card_ref]).fetchone():
-                raise CardAlreadyBound(f"card {label} is already bound to a member")
-            db["cards"].insert(asdict(card))
-            self._enqueue(db, "card_bound", {"card": asdict(card)}, now)
-            return card
+            return self._insert_card(db, card)
 
         return self.write(tx)
+
+    def _insert_card(self, db: sqlite_utils.Database, card: Card) -> Card:
+        if db.execute("SELECT 1 FROM cards WHERE card_ref = ?", [card.card_ref]).fetchone():
+            raise CardAlreadyBound(f"card {card.label} is already bound to a member")
+        db["cards"].insert(asdict(card))
+        self._enqueue(db, "card_bound", {"card": asdict(card)}, card.bound_at)
+        return card
 
     def import_member(self, member: Member, card: Card, balance_points: int,
                       *, reason: str = f"{CLOUD_CORRECTION_REASON} imported from the chain") -> Card:

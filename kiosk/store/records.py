@@ -30,6 +30,26 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Bonus:
+    """Points written in the same transaction as a member's enrolment or profile (all or nothing).
+
+    ``member_id`` None is the member being written; ``event_id`` fixed where a retry must be the same event.
+    """
+    points: int
+    reason: str
+    member_id: str | None = None
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCard:
+    """The first card bound with the enrolment, in its transaction."""
+    card_ref: str
+    tech: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Card:
     card_ref: str
     member_id: str

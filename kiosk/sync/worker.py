@@ -377,11 +377,18 @@ class SyncWorker:
             return False
         self._lift_offline(LinkState.ONLINE)
         assert document is not None
-        if self.config_cache is not None and reply.etag:
-            self.config_cache.save(document, reply.etag)
+        try:
+            # Applied first, cached after: a cache saved for a config that did not apply would answer the next
+            # pull "not modified" and the config would never take effect.
+            if self.on_config is not None:
+                self.on_config(document)
+            if self.config_cache is not None and reply.etag:
+                self.config_cache.save(document, reply.etag)
+        except (StoreError, OSError) as exc:  # a full disk: the rules in force stay; the next pull tries again
+            self._update(config_error=f"could not keep the cloud's config ({exc}); trying again at the next pull")
+            log.warning("could not keep the cloud's config: %s", exc)
+            return False
         self._update(config_etag=reply.etag, config_pulled_at=now, config_error="")
-        if self.on_config is not None:
-            self.on_config(document)
         return True
 
     def _lift_offline(self, state: LinkState) -> None:

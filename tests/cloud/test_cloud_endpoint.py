@@ -410,3 +410,14 @@ def test_enrolment_tokens_never_start_like_a_command_line_option(tmp_path):
     with CloudStore(tmp_path / "tokens.sqlite") as store:
         tokens = [store.create_token("branch1") for _ in range(64)]
     assert all(t.startswith("kt_") for t in tokens) and len(set(tokens)) == 64
+
+
+def test_a_card_ref_with_a_trailing_newline_is_refused_by_the_look_up_not_taken_for_the_card(cloud):
+    with cloud.registered_client() as client:
+        client.send_batch(payloads(enrollment(cloud, "m-nl")))
+        assert client.lookup(card_ref=CARD)["member_id"] == "m-nl"
+        path = f"/v1/members/lookup?card_ref={CARD}%0A"
+        headers = protocol.signed_headers(client.device_id, client.device_key, cloud.clock(), "GET", path, b"")
+        response = requests.get(cloud.url + path, headers=headers, timeout=5)
+    assert (response.status_code, response.json()["error"]) == (400, "bad_card_ref")
+

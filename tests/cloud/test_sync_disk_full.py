@@ -77,3 +77,21 @@ def test_a_database_failure_after_the_cloud_committed_is_a_failed_round_and_the_
     drain_to_empty(worker, store)
     assert worker.status.delivered_total == 6  # answered "duplicate": delivered, once
     assert_cloud_holds_exactly_the_kiosk_events(cloud, store, device)
+
+
+def test_a_config_that_cannot_be_kept_on_a_full_disk_is_not_cached_and_the_next_pull_applies_it(
+    cloud, store, make_worker, tmp_path
+):
+    from kiosk.sync.files import ConfigCache
+
+    cloud.store.set_config("tehran-01", {"rules": {}, "tiers": [], "rewards": [], "campaigns": []})
+    cache = ConfigCache(tmp_path / "config-cache.json")
+    worker = make_worker(config_cache=cache, on_config=lambda document: store.upsert_reward("tea", "Tea", 50))
+    store.write(lambda db: db.execute(
+        "CREATE TRIGGER full_disk BEFORE INSERT ON rewards BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"))
+    assert worker.pull_config() is False  # no exception out of the worker's round
+    assert "is full" in worker.status.config_error and cache.load() is None and store.rewards() == []
+    store.write(lambda db: db.execute("DROP TRIGGER full_disk"))
+    assert worker.pull_config() is True  # not "not modified": the unkept config is fetched and applied again
+    assert [r["id"] for r in store.rewards()] == ["tea"] and cache.load() is not None
+    assert worker.status.config_error == ""

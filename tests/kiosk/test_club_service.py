@@ -305,3 +305,20 @@ def test_offline_a_quote_spends_no_more_points_than_the_daily_offline_cap_leaves
         assert flows.till.quote(body).points == 0  # today's offline allowance is spent
     finally:
         flows.close()
+
+
+def test_a_till_idempotency_key_or_refund_id_with_a_trailing_newline_is_refused_not_taken_as_another_key(club):
+    from kiosk.errors import SpendRefused
+
+    club.apply_config(config(max_points_percent=100))
+    m = member(club)
+    flows = build_flows(club)
+    try:
+        quote = flows.till.quote({"bill_rial": 500_000, "member_id": m.id})
+        with pytest.raises(SpendRefused, match="idempotency_key"):
+            flows.till.commit({"quote_id": quote.quote_id, "idempotency_key": "K-1\n", "bill_rial": 500_000})
+        with pytest.raises(SpendRefused, match="refund_id"):
+            flows.till.refund("R-1", {"refund_id": "F-1\n", "amount_rial": 1000})
+        assert club.store.balance(m.id).points == 100  # nothing spent
+    finally:
+        flows.close()

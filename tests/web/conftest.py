@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import secrets as pysecrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -148,9 +149,10 @@ class Counter:
         self.service.handle(CardRead(uid, "rfid125", "counter"))
 
 
-@pytest.fixture
-def counter(tmp_path) -> Iterator[Counter]:
-    settings = load(shop_config(tmp_path / "counter", language="en"))
+@contextmanager
+def open_counter(directory: Path) -> Iterator[Counter]:
+    """The counter kit with its config, secrets and data (``directory``/data) in ``directory``."""
+    settings = load(shop_config(directory, language="en"))
     with Store(settings.database_path, device_id=settings.device.id) as store:
         service = KioskService(store, settings, load_secrets(settings.device.secrets_file))
         flows = build_flows(service)
@@ -166,3 +168,9 @@ def counter(tmp_path) -> Iterator[Counter]:
             yield Counter(service, flows, app, app.test_client(), sara.id, ali.id)
         finally:
             flows.close()
+
+
+@pytest.fixture
+def counter(tmp_path) -> Iterator[Counter]:
+    with open_counter(tmp_path / "counter") as kit:
+        yield kit

@@ -150,3 +150,14 @@ def test_protocol_ids_and_phones_are_matched_whole_so_a_trailing_newline_is_refu
         validate_event({**base, "kind": "card_bound", "card_ref": "a" * 64 + "\n"})
     assert not is_otp_code("123456\n") and is_otp_code("123456")
     assert not is_receipt_id("R-7\n") and is_receipt_id("R-7")
+
+
+def test_the_tills_purchase_check_uses_the_protocols_whole_receipt_id():
+    import pytest
+
+    from kiosk.flows.till import PurchaseRejected, check_purchase
+
+    assert check_purchase({"receipt_id": "R-7", "amount_rial": 1000}) == ("R-7", 1000)
+    for receipt_id in ("R-7\n", "R" * 65, "R 7", 7):
+        with pytest.raises(PurchaseRejected, match="receipt_id"):
+            check_purchase({"receipt_id": receipt_id, "amount_rial": 1000})

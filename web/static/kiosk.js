@@ -201,8 +201,8 @@
   socket.on("pos_result", function (data) {
     if (data.state === "earned") { K.renderBalance(data, data.points_earned); }
     else if (data.state === "unknown_card" || data.state === "card_blocked") { setError(msg(data.state)); }
-    // The till gets the reason (e.g. a full disk) from the API; the shopper is told to try again.
-    else if (data.state === "failed") { state = {}; notice(msg("error"), msg("error")); }
+    // The till gets the whole reason from the API; the shopper hears a full disk as such, else "try again".
+    else if (data.state === "failed") { state = {}; notice(msg("error"), msg(data.reason || "error")); }
     else if (stage.dataset.screen === "t-pos") { clearShopper(); }
   });
   // "degraded" (the cloud answers but refuses) changes nothing for the shopper; staff mode shows it.
@@ -210,7 +210,7 @@
   socket.on("wake", function () { if (!stage.dataset.screen) { app.classList.add("awake"); armIdle(); } });
   // No staff token travels over the socket: the page fetches it over its own session, once.
   socket.on("staff_enter", function () { if (K.enterStaffByCard) { K.enterStaffByCard(); } });
-  socket.on("error", function (data) { notice(msg("error"), msg("try_again")); });
+  socket.on("error", function (data) { notice(msg("error"), msg((data && data.reason) || "try_again")); });
 
   function clearAfterShort() { armIdle(Math.min(idleMs, 8000)); }
 
