@@ -60,8 +60,8 @@ def main() -> int:
     parallel = settings_from({"messages": {"rate_per_second": 100_000, "concurrency": args.concurrency}})
     with tempfile.TemporaryDirectory() as tmp, FakeProvider("kavenegar") as provider:
         db = Path(tmp) / "cloud.sqlite"
-        CloudStore(db)
-        engine = engine_for(db)
+        store = CloudStore(db)
+        engine = engine_for(store.db)
         gateway = KavenegarGateway("good-key", "", base_url=provider.url)
         for label, chosen in (("", settings), (f"_concurrency_{args.concurrency}", parallel)):
             queue = MessageQueue(engine, chosen, clock=lambda: datetime.now(timezone.utc))
@@ -83,7 +83,7 @@ def main() -> int:
         started = time.perf_counter()
         print(f"birthday_rerun_queued={run_birthdays(engine, birthday_queue, settings, today)}")
         print(f"birthday_rerun_s={time.perf_counter() - started:.2f}")
-        engine.dispose()
+        store.close()
     return 0
 
 
