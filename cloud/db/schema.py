@@ -229,8 +229,8 @@ message_gateways = Table(
     Column("paused_until", String(32)),
     Column("failures", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
-    # The next free send slot of the gateway's rate, shared by every drain process (cloud/messages/queue.py).
-    Column("next_slot", String(32)),
+    # The last send slot handed out at the gateway's rate, shared by every drain process (cloud/messages/queue.py).
+    Column("last_slot", String(32)),
 )
 
 message_consent_log = Table(

@@ -43,7 +43,7 @@ class JobReport:
 def _columns() -> list:
     c = t.contacts.c
     points = sa.select(_POINTS.c.points).where(_POINTS.c.member_id == c.member_id).scalar_subquery()
-    return [c.member_id, c.phone_e164, c.first_name, c.language, sa.func.coalesce(points, 0).label("points")]
+    return [c.member_id, c.phone_e164, c.first_name, c.language, c.branch, sa.func.coalesce(points, 0).label("points")]
 
 
 def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, texts: Callable[[str], str],
@@ -54,7 +54,7 @@ def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, text
         key = dedupe_key(kind, row.member_id, which)
         text = render_for(texts(language), settings, member_id=row.member_id, first_name=row.first_name or "",
                           points=row.points, language=language, links=links)
-        yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key)
+        yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key, row.branch)
 
 
 def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable) -> int:

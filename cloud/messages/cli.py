@@ -131,7 +131,8 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
               f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
               f"tier_queued={report.tier}\nexpiring_queued={report.expiring}")
     drained = queue.drain(gateway)
-    print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}")
+    print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}\n"
+          f"unconfirmed={drained.unconfirmed}")
     if drained.paused_until is not None:
         print(f"gateway {gateway.name} paused until {drained.paused_until.isoformat()}: {drained.last_error}")
     return 0

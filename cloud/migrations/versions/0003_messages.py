@@ -69,7 +69,7 @@ def upgrade() -> None:
         sa.Column("paused_until", sa.String(32)),
         sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text),
-        sa.Column("next_slot", sa.String(32)),
+        sa.Column("last_slot", sa.String(32)),
     )
     op.create_table(
         "message_consent_log",
