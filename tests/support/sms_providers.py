@@ -145,3 +145,18 @@ class FakeProvider:
 
     def __exit__(self, *_exc: object) -> None:
         self._server.close()
+
+
+def main() -> None:
+    """`python -m tests.support.sms_providers KIND`: serve a loopback provider in its own process (benchmarks:
+    a real provider is another machine, so its work should not share the measured process's GIL); prints the
+    URL, serves until its standard input closes."""
+    import sys
+
+    with FakeProvider(sys.argv[1] if len(sys.argv) > 1 else "kavenegar") as provider:
+        print(provider.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
