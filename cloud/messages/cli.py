@@ -129,7 +129,7 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
         report = run_automations(engine, queue, settings, store.clock())
         print(f"birthday_queued={report.birthday}\noccasions_queued={report.occasions}\n"
               f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
-              f"tier_queued={report.tier}\nexpiring_queued={report.expiring}")
+              f"tier_queued={report.tier}\nexpiring_queued={report.expiring}\ncoupon_queued={report.coupon}")
     drained = queue.drain(gateway)
     print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}\n"
           f"unconfirmed={drained.unconfirmed}")

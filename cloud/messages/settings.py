@@ -26,7 +26,7 @@ from cloud.messages.rules import QuietHours, TemplateError, check_template
 LANGUAGES = ("fa", "ar", "en")
 MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
 # Texts with a variable of their own: {tier} is the tier reached ({points} in "expiring" is the points expiring).
-KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}}
+KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}, "coupon": MEMBER_VARIABLES | {"coupon"}}
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",
@@ -44,6 +44,9 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "expiring": {"fa": "{first_name} عزیز، {points} امتیاز شما در {club} به‌زودی منقضی می‌شود.",
                  "ar": "{first_name}، ستنتهي صلاحية {points} من نقاطك في {club} قريباً.",
                  "en": "{first_name}, {points} of your points at {club} expire soon."},
+    "coupon": {"fa": "{first_name} عزیز، کد کوپن شما در {club}: {coupon}",
+               "ar": "{first_name}، رمز قسيمتك في {club}: {coupon}",
+               "en": "{first_name}, your coupon code at {club}: {coupon}"},
     "welcome": {"fa": "به باشگاه {club} خوش آمدید. در مراجعه بعدی عضویت خود را در فروشگاه کامل کنید.",
                 "ar": "مرحباً بك في نادي {club}. أكمل عضويتك في زيارتك القادمة للمتجر.",
                 "en": "Welcome to the {club} club. Complete your membership at the shop on your next visit."},
@@ -89,6 +92,7 @@ class MessageSettings:
     link_days: int = 14
     lapsed_days: int = 90
     expiry_warning_days: int = 14  # warn when points expire within this many days; 0 = off
+    coupon_notice: bool = True  # text the code of a coupon a kiosk issued (a reward redeemed)
     tier_greeting: bool = True  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
@@ -218,6 +222,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
         anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, status_url=status_url,
         expiry_warning_days=warning_days, tier_greeting=bool(base.get("tier_greeting", True)),
+        coupon_notice=bool(base.get("coupon_notice", True)),
         link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
         delivery_report_hours=float(report_hours), branch_zones=branch_zones,
     )

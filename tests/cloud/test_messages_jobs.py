@@ -25,7 +25,7 @@ from cloud.messages.automations import run_automations
 from cloud.messages.cli import engine_for, hooks_for
 from cloud.messages.contacts import import_enrolments
 from cloud.messages.queue import MessageQueue
-from cloud.messages.settings import settings_from
+from cloud.messages.settings import MessageSettingsError, settings_from
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
 from kiosk import protocol
@@ -269,3 +269,30 @@ def test_a_delivery_report_marks_the_message_delivered(chain, hooks, capsys):
                          timeout=5).json() == {"outcome": "delivered"}
     assert cli.main(["--db", str(chain.db), "messages", "status"]) == 0
     assert "delivered=1" in capsys.readouterr().out
+
+
+# -- a coupon issued at a kiosk ---------------------------------------------------------
+
+
+def test_a_coupon_issued_at_a_kiosk_is_texted_with_its_code_once(chain, capsys, tmp_path):
+    from kiosk.store import Store
+
+    with Store(tmp_path / "kiosk.db", device_id="kiosk-1") as kiosk:
+        member = kiosk.add_member("+989121234567", "Sara", "Ahmadi", consent_version="2026-01")
+        kiosk.record(member.id, "bonus", 500, reason="enrolment bonus")
+        kiosk.upsert_reward("coffee", "Free coffee", 300)
+        kiosk.redeem_reward(member.id, "coffee", "CF-7Q2X")
+        # What the sync worker sends: the outbox's payloads as wire events.
+        events = [protocol.event_from_outbox(item.payload) for item in kiosk.outbox_batch(100, 1 << 20, utcnow())]
+    assert {e["kind"] for e in events} >= {"member_enrolled", "redeem"}
+    device = chain.store.devices()[0]
+    assert all(r["status"] == protocol.ACCEPTED for r in chain.store.ingest(device, events))
+    first, second = chain.jobs_run(capsys), chain.jobs_run(capsys)
+    assert (first["coupon_queued"], second["coupon_queued"]) == ("1", "0")
+    assert [s.message for s in chain.provider.sent] == ["Sara عزیز، کد کوپن شما در Kafe: CF-7Q2X"]
+
+
+def test_a_coupon_text_with_a_variable_it_cannot_have_is_refused_when_the_settings_are_loaded():
+    with pytest.raises(MessageSettingsError, match="texts.coupon.fa"):
+        settings_from({"texts": {"coupon": {"fa": "کوپن {coupon} برای سطح {tier}"}}})
+    assert "{coupon}" in settings_from({"texts": {"coupon": {"en": "Code {coupon}"}}}).text("coupon", "en")
