@@ -160,6 +160,7 @@ class Runtime:
         lookup = ChainCardLookup(self.sync.client.clone())
         self._closers.append(lookup.close)
         service.chain_lookup = lookup
+        service.chain_join_lookup = lookup.joined_by_sms
 
     def _phone_codes(self) -> Any:
         """One-time enrolment codes through the cloud's SMS hook, when the chain turned them on."""

@@ -1,14 +1,18 @@
 """Message queue throughput against a loopback Kavenegar, and the birthday job at chain scale.
 
-    python benchmarks/messages.py [--messages 3000] [--members 1000000]
+    python benchmarks/messages.py [--messages 3000] [--members 1000000] [--provider-in-process]
 
 Prints `name=value` lines. Goals: queue_send_per_s >= 500, birthday_job_s < 60 (1,000,000 members).
+The loopback provider runs in a process of its own (a real provider is another machine: its HTTP server's
+work is not the queue's); --provider-in-process measures the old way, both in one process and one GIL.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,21 +52,44 @@ def load_members(db: Path, members: int, rng: random.Random) -> None:
     conn.close()
 
 
+@contextlib.contextmanager
+def provider_process():
+    """The loopback Kavenegar in its own process; yields its URL."""
+    root = Path(__file__).resolve().parent.parent
+    child = subprocess.Popen([sys.executable, "-m", "tests.support.sms_providers", "kavenegar"], cwd=root,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        yield child.stdout.readline().strip()
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+        child.stdout.close()
+
+
+@contextlib.contextmanager
+def provider_here():
+    with FakeProvider("kavenegar") as provider:
+        yield provider.url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--concurrency", type=int, default=8, help="messages in flight for the second figure")
+    parser.add_argument("--provider-in-process", action="store_true",
+                        help="run the loopback provider in this process (shares its GIL)")
     args = parser.parse_args()
     rng = random.Random(13)
     now = datetime(2026, 5, 10, 8, 30, tzinfo=timezone.utc)
     settings = settings_from({"messages": {"rate_per_second": 100_000}})
     parallel = settings_from({"messages": {"rate_per_second": 100_000, "concurrency": args.concurrency}})
-    with tempfile.TemporaryDirectory() as tmp, FakeProvider("kavenegar") as provider:
+    provider = provider_here() if args.provider_in_process else provider_process()
+    with tempfile.TemporaryDirectory() as tmp, provider as provider_url:
         db = Path(tmp) / "cloud.sqlite"
-        CloudStore(db)
-        engine = engine_for(db)
-        gateway = KavenegarGateway("good-key", "", base_url=provider.url)
+        store = CloudStore(db)
+        engine = engine_for(store.db)
+        gateway = KavenegarGateway("good-key", "", base_url=provider_url)
         for label, chosen in (("", settings), (f"_concurrency_{args.concurrency}", parallel)):
             queue = MessageQueue(engine, chosen, clock=lambda: datetime.now(timezone.utc))
             queue.enqueue(Outgoing(f"+98912{n:07d}", f"code {n}", "otp", TRANSACTIONAL) for n in range(args.messages))
@@ -83,7 +110,7 @@ def main() -> int:
         started = time.perf_counter()
         print(f"birthday_rerun_queued={run_birthdays(engine, birthday_queue, settings, today)}")
         print(f"birthday_rerun_s={time.perf_counter() - started:.2f}")
-        engine.dispose()
+        store.close()
     return 0
 
 

@@ -184,8 +184,16 @@ def create_app(
             found = store.lookup(card_ref=card_ref)
         elif member_id:
             found = store.lookup(member_id=member_id)
+        elif request.args.get("phone") is not None:
+            # A phone that joined by texting the keyword and is enrolling at a kiosk now (docs/messages.md).
+            from cloud.messages.contacts import sms_join_for_phone
+
+            phone = request.args["phone"]
+            if not protocol.is_e164(phone):
+                return _error(400, "bad_phone", "phone must be an E.164 number like +989121234567")
+            found = sms_join_for_phone(store.db.engine, phone)
         else:
-            return _error(400, "bad_request", "pass ?card_ref=<64 hex> or ?member_id=<id>")
+            return _error(400, "bad_request", "pass ?card_ref=<64 hex>, ?member_id=<id> or ?phone=<E.164>")
         if found is None:
             return _error(404, "unknown_member", "the cloud has no member for this card", server_time=server_time())
         return jsonify({**found, "server_time": server_time()}), 200

@@ -210,13 +210,11 @@ def _serve(args: argparse.Namespace) -> int:
     with CloudStore(args.db) as sender_store:
         sms_sender = messages_cli.otp_sender(sender_store, args.messages_config, args.secrets)
     app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes), sms_sender=sms_sender)
-    database_file = app.extensions["cloud_store"].path
-    if database_file is not None:  # the message queue runs on the SQLite file so far (docs/messages.md)
-        engine = messages_cli.engine_for(database_file)
-        hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)
-        if hooks is not None:
-            app.register_blueprint(hooks)
-        app.register_blueprint(messages_cli.status_pages_for(engine, args.messages_config, utcnow))
+    engine = messages_cli.engine_for(app.extensions["cloud_store"].db)
+    hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)
+    if hooks is not None:
+        app.register_blueprint(hooks)
+    app.register_blueprint(messages_cli.status_pages_for(engine, args.messages_config, utcnow))
     # Bound before the line is printed, so --port 0 prints the port it got.
     server = create_server(app, host=args.host, port=args.port, threads=args.threads, ident="kiosk-cloud")
     print(f"kiosk-cloud serving {app.extensions['cloud_store'].db} on http://{args.host}:{server.effective_port}/",

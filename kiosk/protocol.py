@@ -112,6 +112,19 @@ CARD_STATES = frozenset({"active", "blocked", "lost"})
 # The kiosk's store has no origin column: a correction is an adjust whose reason
 # starts with this token (see event_from_outbox).
 CLOUD_CORRECTION_REASON = "cloud_correction:"
+# A reward redemption's ledger reason names the coupon it issued; the cloud reads it back to text the code.
+_COUPON_REASON = re.compile(r"reward (?P<reward>\S+): coupon (?P<code>\S+)")
+
+
+def coupon_reason(reward_id: str, code: str) -> str:
+    """The reason of the redeem event that issues coupon `code` for `reward_id`."""
+    return f"reward {reward_id}: coupon {code}"
+
+
+def coupon_in_reason(reason: str | None) -> tuple[str, str] | None:
+    """(reward id, coupon code) from a redeem event's reason; None when it issued no coupon."""
+    found = _COUPON_REASON.fullmatch(reason or "")
+    return (found["reward"], found["code"]) if found else None
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -152,6 +165,11 @@ RECEIPT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 def is_card_ref(value: Any) -> bool:
     """True for a whole card reference: 64 lowercase hex characters, nothing after them (not even a newline)."""
     return isinstance(value, str) and _CARD_REF.fullmatch(value) is not None
+
+
+def is_e164(value: Any) -> bool:
+    """True for a whole E.164 phone number ("+989121234567"), nothing after it."""
+    return isinstance(value, str) and _E164.fullmatch(value) is not None
 
 
 def is_receipt_id(value: Any) -> bool:

@@ -97,6 +97,8 @@ class KioskService:
         # Asks the cloud about a card this kiosk does not know (kiosk.sync.lookup.ChainCardLookup);
         # set by the runtime once the sync worker exists.
         self.chain_lookup = chain_lookup
+        # The chain's member id for a phone that joined by SMS (ChainCardLookup.joined_by_sms), set with it.
+        self.chain_join_lookup: Callable[[str], str | None] | None = None
         self.zone = ZoneInfo(settings.device.timezone)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -479,7 +481,11 @@ class KioskService:
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
                consent: bool = False, language: str | None = None, referred_by: str | None = None,
                member_id: str | None = None, bonuses: Sequence[Bonus] = (), card: NewCard | None = None) -> Member:
-        """The member with the enrolment bonus, any further ``bonuses`` and its first ``card``: one transaction."""
+        """The member with the enrolment bonus, any further ``bonuses`` and its first ``card``: one transaction.
+
+        A phone that joined the chain by SMS keeps that record's id, so the kiosk completes it."""
+        if member_id is None and self.chain_join_lookup is not None and self.link != "offline":
+            member_id = self.chain_join_lookup(phone_e164)
         welcome = rules.enrollment_bonus(self.rules)
         return self.store.add_member(
             phone_e164, first_name, last_name, birthday=birthday,

@@ -10,7 +10,8 @@ both engines). Identifiers chosen by devices (member ids, event ids) are text.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, Table, Text, UniqueConstraint
+from sqlalchemy import (BigInteger, Boolean, Column, Index, Integer, MetaData, SmallInteger, String, Table, Text,
+                        UniqueConstraint, false)
 
 metadata = MetaData()
 
@@ -171,4 +172,94 @@ member_segments = Table(
     Column("value_class", Text, nullable=False),
     Column("computed_at", Text, nullable=False),
     Index("ix_member_segments_segment", "segment"),
+)
+
+# -- messages to members (revision 0003_messages; cloud/messages/, docs/messages.md) -------
+
+message_contacts = Table(
+    "message_contacts", metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("phone_e164", String(20), nullable=False),
+    Column("first_name", String(100), nullable=False, server_default=""),
+    Column("language", String(16)),
+    Column("calendar", String(10)),  # None: the chain's calendar
+    Column("birth_g_month", SmallInteger), Column("birth_g_day", SmallInteger),
+    Column("birth_j_month", SmallInteger), Column("birth_j_day", SmallInteger),
+    Column("enrolled_at", String(32)),
+    Column("marketing_consent", Boolean, nullable=False, server_default=false()),
+    Column("consent_changed_at", String(32)),
+    Column("source", String(10), nullable=False, server_default="kiosk"),  # kiosk | sms (join keyword)
+    Column("branch", String(64)),
+    Index("ix_message_contacts_phone_e164", "phone_e164", unique=True),
+    Index("ix_message_contacts_birth_g", "birth_g_month", "birth_g_day"),
+    Index("ix_message_contacts_birth_j", "birth_j_month", "birth_j_day"),
+)
+
+messages = Table(
+    "messages", metadata,
+    Column("message_id", Serial, primary_key=True, autoincrement=True),
+    Column("member_id", String(64)),
+    Column("phone_e164", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("dedupe_key", String(64)),
+    Column("state", String(12), nullable=False, server_default="queued"),
+    Column("reason", Text),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("segments", Integer, nullable=False, server_default="1"),
+    Column("not_before", String(32), nullable=False),
+    # The shop's zone whose quiet hours hold it (the member's branch), None: the chain's zone.
+    Column("time_zone", String(64)),
+    Column("created_at", String(32), nullable=False),
+    Column("claimed_at", String(32)),  # when a drain took it (state sending)
+    Column("sent_at", String(32)),
+    Column("done_at", String(32)),
+    Column("gateway", String(32)),
+    Column("provider_id", String(64)),
+    UniqueConstraint("dedupe_key", name="uq_messages_dedupe_key"),
+    Index("ix_messages_member_id", "member_id"),
+    Index("ix_messages_provider_id", "provider_id"),
+    Index("ix_messages_due", "state", "not_before", "message_id"),
+)
+
+message_gateways = Table(
+    "message_gateways", metadata,
+    Column("gateway", String(32), primary_key=True),
+    Column("paused_until", String(32)),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    # The last send slot handed out at the gateway's rate, shared by every drain process (cloud/messages/queue.py).
+    Column("last_slot", String(32)),
+)
+
+message_consent_log = Table(
+    "message_consent_log", metadata,
+    Column("entry_id", Serial, primary_key=True, autoincrement=True),
+    Column("member_id", String(64), nullable=False),
+    Column("phone_e164", String(20), nullable=False),
+    Column("action", String(16), nullable=False),  # opted_out | joined
+    Column("via", String(16), nullable=False),
+    Column("at", String(32), nullable=False),
+    Index("ix_message_consent_log_member_id", "member_id"),
+)
+
+message_inbound = Table(
+    "message_inbound", metadata,
+    Column("inbound_id", Serial, primary_key=True, autoincrement=True),
+    Column("provider_id", String(64)),  # a provider retrying its callback is one message
+    Column("phone_e164", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    UniqueConstraint("provider_id", name="uq_message_inbound_provider_id"),
+)
+
+message_links = Table(
+    "message_links", metadata,
+    Column("code", String(16), primary_key=True),
+    Column("member_id", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Index("ix_message_links_member_id", "member_id"),
 )

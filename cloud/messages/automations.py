@@ -1,4 +1,5 @@
-"""Scheduled greetings: birthday, occasions from the chain's calendar, membership anniversary, lapsed members.
+"""Scheduled greetings: birthday, occasions from the chain's calendar, membership anniversary, lapsed members,
+and the code of a coupon a kiosk issued.
 
 Each automation picks today's consenting contacts with one query, renders the text in the member's
 language and queues it with a dedupe key for the period (one birthday greeting per member and year of the
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+import json
 
 import jdatetime
 import sqlalchemy as sa
@@ -27,7 +30,10 @@ CHUNK = 5000
 
 # The cloud store's tables (cloud/store.py): balances for {points}, earn events for the last visit.
 _POINTS = sa.table("balances", sa.column("member_id"), sa.column("points"))
-_EVENTS = sa.table("events", sa.column("member_id"), sa.column("kind"), sa.column("created_at"))
+_EVENTS = sa.table("events", sa.column("member_id"), sa.column("kind"), sa.column("created_at"),
+                   sa.column("payload"))
+# A redemption older than this when the job first sees it gets no text (turning the notice on texts no backlog).
+COUPON_WINDOW = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -38,12 +44,13 @@ class JobReport:
     lapsed: int = 0
     tier: int = 0
     expiring: int = 0
+    coupon: int = 0
 
 
 def _columns() -> list:
     c = t.contacts.c
     points = sa.select(_POINTS.c.points).where(_POINTS.c.member_id == c.member_id).scalar_subquery()
-    return [c.member_id, c.phone_e164, c.first_name, c.language, sa.func.coalesce(points, 0).label("points")]
+    return [c.member_id, c.phone_e164, c.first_name, c.language, c.branch, sa.func.coalesce(points, 0).label("points")]
 
 
 def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, texts: Callable[[str], str],
@@ -54,7 +61,7 @@ def _outgoing(rows: Iterator[sa.Row], settings: MessageSettings, kind: str, text
         key = dedupe_key(kind, row.member_id, which)
         text = render_for(texts(language), settings, member_id=row.member_id, first_name=row.first_name or "",
                           points=row.points, language=language, links=links)
-        yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key)
+        yield Outgoing(row.phone_e164, text, kind, MARKETING, row.member_id, key, row.branch)
 
 
 def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Callable) -> int:
@@ -124,10 +131,34 @@ def run_lapsed(engine: Engine, queue: MessageQueue, settings: MessageSettings, n
         rows, settings, "lapsed", lambda lang: settings.text("lapsed", lang), lambda row: row.last_visit, links))
 
 
+def run_coupons(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> int:
+    """One text per coupon a kiosk issued (a redeem event whose reason names it), with its {coupon} code."""
+    if not settings.coupon_notice:
+        return 0
+    query = (sa.select(*_columns(), _EVENTS.c.payload)
+             .join(_EVENTS, _EVENTS.c.member_id == t.contacts.c.member_id)
+             .where(t.contacts.c.marketing_consent.is_(True), _EVENTS.c.kind == "redeem",
+                    _EVENTS.c.created_at >= protocol.format_time(now - COUPON_WINDOW)))
+
+    def make(rows: Iterator[sa.Row], links: LinkMaker) -> Iterator[Outgoing]:
+        for row in rows:
+            issued = protocol.coupon_in_reason(json.loads(row.payload).get("reason"))
+            if issued is None:
+                continue
+            language = row.language if row.language in LANGUAGES else settings.default_language
+            text = render_for(settings.text("coupon", language), settings, member_id=row.member_id,
+                              first_name=row.first_name or "", points=row.points, language=language, links=links,
+                              extra={"coupon": issued[1]})
+            yield Outgoing(row.phone_e164, text, "coupon", MARKETING, row.member_id,
+                           dedupe_key("coupon", row.member_id, issued[1]), row.branch)
+
+    return _queue_all(engine, queue, query, make)
+
+
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:
     """Queue today's greetings (today in the shop's time zone)."""
     today = now.astimezone(settings.zone).date()
     tier, expiring = run_ledger_greetings(engine, queue, settings, now)
     return JobReport(run_birthdays(engine, queue, settings, today), run_occasions(engine, queue, settings, today),
                      run_anniversaries(engine, queue, settings, today), run_lapsed(engine, queue, settings, now),
-                     tier, expiring)
+                     tier, expiring, run_coupons(engine, queue, settings, now))

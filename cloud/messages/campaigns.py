@@ -42,6 +42,7 @@ class Recipient:
     first_name: str
     language: str
     points: int
+    branch: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def recipients(engine: Engine, campaign: Campaign, settings: MessageSettings, no
                             .order_by(t.contacts.c.member_id)).all()
     return [Recipient(r.member_id, r.phone_e164, r.first_name,
                       r.language if r.language in LANGUAGES else settings.default_language,
-                      points.get(r.member_id, 0)) for r in rows if r.member_id in chosen]
+                      points.get(r.member_id, 0), r.branch) for r in rows if r.member_id in chosen]
 
 
 def _messages(campaign: Campaign, people: Iterable[Recipient], settings: MessageSettings,
@@ -115,7 +116,7 @@ def _messages(campaign: Campaign, people: Iterable[Recipient], settings: Message
         body = render_for(text, settings, member_id=person.member_id, first_name=person.first_name,
                           points=person.points, language=person.language, links=links)
         out.append(Outgoing(person.phone_e164, body, f"campaign:{campaign.name}", MARKETING, person.member_id,
-                            dedupe_key("campaign", person.member_id, campaign.name)))
+                            dedupe_key("campaign", person.member_id, campaign.name), person.branch))
     return out
 
 

@@ -30,6 +30,7 @@ from cloud.messages.settings import MessageSettings, Secrets, build_gateway, loa
 if TYPE_CHECKING:
     from flask import Blueprint
 
+    from cloud.db import Database
     from cloud.store import CloudStore
 
 COMMANDS = ("jobs", "messages")
@@ -66,13 +67,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     campaign.add_argument("--send", action="store_true", help="queue it (without: only count and cost)")
 
 
-def engine_for(db_path: Path) -> Engine:
-    """The cloud database as a SQLAlchemy engine, with the message tables in it."""
-    # No pool: like cloud/store.py, one short-lived connection per transaction, so no file stays open between
-    # jobs and a process that builds several engines (the CLI in tests, serve) leaks no descriptors.
-    engine = sa.create_engine(f"sqlite:///{db_path}", connect_args={"timeout": 30}, poolclass=sa.pool.NullPool)
-    tables.create_tables(engine)
-    return engine
+def engine_for(db: "Database") -> Engine:
+    """The cloud database's engine for the message modules (their tables are in its schema, revision 0003).
+
+    Every transaction on it is a write transaction: on SQLite that is BEGIN IMMEDIATE, so two `jobs run`
+    processes claiming queued rows never both read before either writes (PostgreSQL uses SKIP LOCKED).
+    """
+    return db.engine.execution_options(cloud_write=True)
 
 
 def gateway_for(store: "CloudStore", settings: MessageSettings, secrets: Secrets) -> Gateway:
@@ -110,7 +111,7 @@ def status_pages_for(engine: Engine, settings_path: Path | None, clock: Callable
 def run(args: argparse.Namespace, store: "CloudStore") -> int:
     settings = load_settings(args.messages_config)
     secrets = load_secrets(args.secrets)
-    engine = engine_for(store.path)
+    engine = engine_for(store.db)
     queue = MessageQueue(engine, settings, clock=store.clock)
     if args.command == "messages" and args.messages_command == "status":
         for state, count in queue.counts().items():
@@ -128,9 +129,10 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
         report = run_automations(engine, queue, settings, store.clock())
         print(f"birthday_queued={report.birthday}\noccasions_queued={report.occasions}\n"
               f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
-              f"tier_queued={report.tier}\nexpiring_queued={report.expiring}")
+              f"tier_queued={report.tier}\nexpiring_queued={report.expiring}\ncoupon_queued={report.coupon}")
     drained = queue.drain(gateway)
-    print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}")
+    print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}\n"
+          f"unconfirmed={drained.unconfirmed}")
     if drained.paused_until is not None:
         print(f"gateway {gateway.name} paused until {drained.paused_until.isoformat()}: {drained.last_error}")
     return 0

@@ -23,7 +23,9 @@ from kiosk import protocol
 # there is a change in one place.
 _ENROLMENTS = sa.text(
     "SELECT e.member_id, e.payload, d.branch FROM events e LEFT JOIN devices d ON d.device_id = e.device_id"
-    " WHERE e.kind = 'member_enrolled' AND e.member_id NOT IN (SELECT member_id FROM message_contacts)"
+    # A contact that joined by SMS is still open: the kiosk enrolment that completes it carries its member id.
+    " WHERE e.kind = 'member_enrolled'"
+    " AND e.member_id NOT IN (SELECT member_id FROM message_contacts WHERE source = 'kiosk')"
     " ORDER BY e.created_at")
 
 
@@ -69,6 +71,14 @@ def import_enrolments(engine: Engine) -> int:
             conn.execute(sa.update(t.messages).where(t.messages.c.member_id == joined.member_id)
                          .values(member_id=member_id))
     return len(rows)
+
+
+def sms_join_for_phone(engine: Engine, phone: str) -> dict | None:
+    """A phone's SMS join that no kiosk enrolment has completed yet: {"member_id", "source": "sms", "language"}."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(t.contacts.c.member_id, t.contacts.c.language)
+                           .where(t.contacts.c.phone_e164 == phone, t.contacts.c.source == "sms")).first()
+    return None if row is None else {"member_id": row.member_id, "source": "sms", "language": row.language}
 
 
 def opt_out(conn: Connection, phone: str, at: datetime, via: str) -> str | None:

@@ -68,11 +68,13 @@ def run_ledger_greetings(engine: Engine, queue: MessageQueue, settings: MessageS
             tier = tier_for(window_points(entries, now, rules), rules)
             if settings.tier_greeting and tier != rules.tiers[0]:
                 tiers.append(Outgoing(contact.phone_e164, text("tier", balances.get(member_id, 0), {"tier": tier.name}),
-                                      "tier", MARKETING, member_id, dedupe_key("tier", member_id, tier.name)))
+                                      "tier", MARKETING, member_id, dedupe_key("tier", member_id, tier.name),
+                                      contact.branch))
             if settings.expiry_warning_days:
                 soon = expiring_points(entries, now + timedelta(days=settings.expiry_warning_days), rules)
                 due = soon - expiring_points(entries, now, rules)
                 if due > 0:
                     expiring.append(Outgoing(contact.phone_e164, text("expiring", due), "expiring", MARKETING,
-                                             member_id, dedupe_key("expiring", member_id, f"{now:%Y-%m}")))
+                                             member_id, dedupe_key("expiring", member_id, f"{now:%Y-%m}"),
+                                             contact.branch))
         return queue.enqueue(tiers, conn=conn), queue.enqueue(expiring, conn=conn)

@@ -88,6 +88,16 @@ def rate_slot(last_slot: datetime | None, now: datetime, per_second: float) -> d
     return max(now, last_slot + timedelta(seconds=1 / per_second))
 
 
+def reserve_slots(last_slot: datetime | None, now: datetime, per_second: float,
+                  count: int) -> list[datetime]:
+    """`count` consecutive send slots after `last_slot` (the last one handed out, by any drain process)."""
+    slots: list[datetime] = []
+    for _ in range(count):
+        last_slot = rate_slot(last_slot, now, per_second)
+        slots.append(last_slot)
+    return slots
+
+
 def dedupe_key(kind: str, member_id: str, period: str) -> str:
     """One message per kind, member and period (e.g. 'birthday', member, '2026'): the queue's unique key."""
     return hashlib.sha256(f"{kind}\x1f{member_id}\x1f{period}".encode()).hexdigest()[:40]

@@ -26,7 +26,7 @@ from cloud.messages.rules import QuietHours, TemplateError, check_template
 LANGUAGES = ("fa", "ar", "en")
 MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
 # Texts with a variable of their own: {tier} is the tier reached ({points} in "expiring" is the points expiring).
-KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}}
+KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}, "coupon": MEMBER_VARIABLES | {"coupon"}}
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",
@@ -44,6 +44,9 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "expiring": {"fa": "{first_name} عزیز، {points} امتیاز شما در {club} به‌زودی منقضی می‌شود.",
                  "ar": "{first_name}، ستنتهي صلاحية {points} من نقاطك في {club} قريباً.",
                  "en": "{first_name}, {points} of your points at {club} expire soon."},
+    "coupon": {"fa": "{first_name} عزیز، کد کوپن شما در {club}: {coupon}",
+               "ar": "{first_name}، رمز قسيمتك في {club}: {coupon}",
+               "en": "{first_name}, your coupon code at {club}: {coupon}"},
     "welcome": {"fa": "به باشگاه {club} خوش آمدید. در مراجعه بعدی عضویت خود را در فروشگاه کامل کنید.",
                 "ar": "مرحباً بك في نادي {club}. أكمل عضويتك في زيارتك القادمة للمتجر.",
                 "en": "Welcome to the {club} club. Complete your membership at the shop on your next visit."},
@@ -89,12 +92,20 @@ class MessageSettings:
     link_days: int = 14
     lapsed_days: int = 90
     expiry_warning_days: int = 14  # warn when points expire within this many days; 0 = off
+    coupon_notice: bool = True  # text the code of a coupon a kiosk issued (a reward redeemed)
     tier_greeting: bool = True  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
+    delivery_report_hours: float = 48.0  # a sent message without a report after this is "unconfirmed"; 0 = never
+    # Each shop's own zone for quiet hours (branch name -> zone); a branch not named keeps `zone`.
+    branch_zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_TEXTS)
     occasions: tuple[Occasion, ...] = ()
     gateway: Mapping[str, Any] = field(default_factory=lambda: {"kind": "outbox"})
+
+    def zone_for(self, branch: str | None) -> ZoneInfo:
+        """The time zone of a member's shop: its branch's, else the chain's."""
+        return self.branch_zones.get(branch, self.zone) if branch else self.zone
 
     def text(self, kind: str, language: str) -> str:
         by_language = self.texts[kind]
@@ -139,14 +150,25 @@ def _occasion(key: str, raw: Mapping[str, Any]) -> Occasion:
     return Occasion(name, month, day, _texts(key, raw))
 
 
+def _zone(key: str, value: object) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MessageSettingsError(f"{key} = {value!r}: use a zone like \"Asia/Tehran\"") from None
+
+
 def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     """Validated settings from the parsed TOML document (sections [messages], [gateway], [texts.*])."""
     base = raw.get("messages", {})
-    try:
-        zone = ZoneInfo(str(base.get("time_zone", "Asia/Tehran")))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise MessageSettingsError(f"messages.time_zone = {base.get('time_zone')!r}: use a zone like "
-                                   "\"Asia/Tehran\"") from None
+    zone = _zone("messages.time_zone", base.get("time_zone", "Asia/Tehran"))
+    branch_raw = base.get("branch_time_zones", {})
+    if not isinstance(branch_raw, Mapping):
+        raise MessageSettingsError("messages.branch_time_zones: give a table of branch = \"Zone/Name\"")
+    branch_zones = {str(b): _zone(f"messages.branch_time_zones.{b}", z) for b, z in branch_raw.items()}
+    report_hours = base.get("delivery_report_hours", 48)
+    if isinstance(report_hours, bool) or not isinstance(report_hours, (int, float)) or report_hours < 0:
+        raise MessageSettingsError(f"messages.delivery_report_hours = {report_hours!r}: give the hours to wait for"
+                                   " a delivery report before a sent message counts as unconfirmed, 0 = never")
     quiet_raw = base.get("quiet_hours", ["22:00", "08:00"])
     if not isinstance(quiet_raw, list) or len(quiet_raw) != 2:
         raise MessageSettingsError("messages.quiet_hours: give [start, end], like [\"22:00\", \"08:00\"];"
@@ -200,7 +222,9 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         join_keywords=frozenset(str(k) for k in base.get("join_keywords", ["عضویت", "join"])),
         anniversary=bool(base.get("anniversary", True)), concurrency=concurrency, lapsed_days=lapsed_days, status_url=status_url,
         expiry_warning_days=warning_days, tier_greeting=bool(base.get("tier_greeting", True)),
+        coupon_notice=bool(base.get("coupon_notice", True)),
         link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
+        delivery_report_hours=float(report_hours), branch_zones=branch_zones,
     )
 
 

@@ -12,6 +12,7 @@ import sqlite_utils
 
 from kiosk.clock import iso
 from kiosk.errors import InsufficientPoints, RewardNotAvailable, UnknownMember
+from kiosk.protocol import coupon_reason
 from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 
@@ -65,7 +66,7 @@ class RewardsMixin:
             if bal_row[0] < cost:
                 raise InsufficientPoints(needed=cost, available=bal_row[0])
             row = LedgerRow(event_id=event_id, member_id=member_id, kind=LedgerKind.REDEEM, points=-cost, amount=0,
-                            reason=f"reward {reward_id}: coupon {code}", receipt_id=None, staff_id=None,
+                            reason=coupon_reason(reward_id, code), receipt_id=None, staff_id=None,
                             device_id=self.device_id, created_at=now)
             db["ledger"].insert(asdict(row))
             db.execute("UPDATE balances SET points = points - ?, updated_at = ? WHERE member_id = ?",

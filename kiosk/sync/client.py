@@ -263,9 +263,15 @@ class CloudClient:
             raise CloudRefused(str(message), status=404, code="no_config")
         return ConfigReply(False, response.headers.get("ETag"), self._json(response, "config"))
 
-    def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
-        """Chain-wide member and balance, or None if the cloud does not know the card/member."""
-        query = urlencode({"card_ref": card_ref} if card_ref is not None else {"member_id": member_id})
+    def lookup(self, *, card_ref: str | None = None, member_id: str | None = None,
+               phone: str | None = None) -> dict[str, Any] | None:
+        """Chain-wide member and balance, or None if the cloud does not know the card/member.
+
+        With `phone` (E.164): the chain's record of a phone that joined by texting the club's keyword and
+        has not enrolled at a kiosk yet ({"member_id", "source": "sms"}), or None.
+        """
+        query = urlencode({"card_ref": card_ref} if card_ref is not None
+                          else {"phone": phone} if phone is not None else {"member_id": member_id})
         response = self._request("GET", f"/v1/members/lookup?{query}")
         if response.status_code == 404:
             return None

@@ -57,6 +57,31 @@ class ChainCardLookup:
             log.warning("%s; treating the card as unknown", exc)
             return None
 
+    def joined_by_sms(self, phone: str) -> str | None:
+        """The chain's member id for a phone that joined by SMS and is enrolling now (so the kiosk completes
+        that record instead of making a second one); None when there is none or the cloud cannot say in time."""
+        try:
+            future = self._pool.submit(self.client.lookup, phone=phone)
+        except RuntimeError:
+            return None
+        try:
+            reply = future.result(timeout=self.timeout)
+        except FutureTimeout:
+            future.cancel()
+            log.info("the cloud did not answer a phone look-up within %.1f s; enrolling a new member", self.timeout)
+            return None
+        except SyncError as exc:
+            log.info("phone look-up failed, enrolling a new member: %s", exc)
+            return None
+        member_id = (reply or {}).get("member_id")
+        if (reply or {}).get("source") != "sms" or not isinstance(member_id, str) or not member_id:
+            return None
+        problem = protocol.text_problem("member_id", member_id)
+        if problem is not None:
+            log.warning("the cloud's phone look-up answered a bad member_id (%s); enrolling a new member", problem)
+            return None
+        return member_id
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.client.close()

@@ -1,12 +1,16 @@
-"""Shared pieces of the message tests: a stepping clock, engines on SQLite files and PostgreSQL, contacts."""
+"""Shared pieces of the message tests: a stepping clock, migrated cloud databases on both engines, contacts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from cloud.db import Database, migrate
 from cloud.messages import tables as t
+from cloud.messages.cli import engine_for
 from cloud.messages.queue import MessageQueue
 from cloud.messages.settings import MessageSettings
 from kiosk import protocol
@@ -49,3 +53,14 @@ def states(engine: sa.Engine) -> list[tuple[int, str, str | None]]:
         return [tuple(r) for r in conn.execute(
             sa.select(t.messages.c.message_id, t.messages.c.state, t.messages.c.reason)
             .order_by(t.messages.c.message_id)).all()]
+
+
+@contextmanager
+def message_engine(database: str) -> Iterator[sa.Engine]:
+    """The message modules' engine on a migrated cloud database (a SQLite path or a PostgreSQL URL)."""
+    db = Database(database)
+    migrate(db)
+    try:
+        yield engine_for(db)
+    finally:
+        db.close()

@@ -18,9 +18,9 @@ from tests.support.sms_providers import FakeProvider
 
 
 @pytest.fixture
-def chain(tmp_path: Path):
+def chain(tmp_path: Path, database: str):
     with FakeProvider("kavenegar") as provider:
-        db = tmp_path / "cloud.sqlite"
+        db = database
         store = CloudStore(db)
         store.register(store.create_token("tehran-01"))
         config = tmp_path / "messages.toml"
@@ -30,6 +30,7 @@ def chain(tmp_path: Path):
         secrets.write_text('[gateway]\napi_key = "good-key"\n')
         os.chmod(secrets, 0o600)
         yield store, db, config, secrets, provider
+        store.close()
 
 
 def member(store: CloudStore, phone: str, *, consent: bool, buys: int, days_ago: int, name: str,
@@ -47,7 +48,7 @@ def member(store: CloudStore, phone: str, *, consent: bool, buys: int, days_ago:
     return member_id
 
 
-def run(db: Path, config: Path, secrets: Path, *args: str) -> None:
+def run(db: str, config: Path, secrets: Path, *args: str) -> None:
     assert cli.main(["--db", str(db), "messages", *args, "--messages-config", str(config),
                      "--secrets", str(secrets)]) == 0
 

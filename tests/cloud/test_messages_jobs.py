@@ -1,6 +1,6 @@
 """`kiosk-cloud jobs run` end to end, the greetings it queues, and the provider's callbacks.
 
-A real cloud store on a SQLite file fed by kiosk enrolment events, a loopback Kavenegar, the callback
+A real cloud store (a SQLite file, then PostgreSQL) fed by kiosk enrolment events, a loopback Kavenegar, the callback
 endpoints served on a loopback port.
 """
 
@@ -25,7 +25,7 @@ from cloud.messages.automations import run_automations
 from cloud.messages.cli import engine_for, hooks_for
 from cloud.messages.contacts import import_enrolments
 from cloud.messages.queue import MessageQueue
-from cloud.messages.settings import settings_from
+from cloud.messages.settings import MessageSettingsError, settings_from
 from cloud.server import BackgroundServer
 from cloud.store import CloudStore
 from kiosk import protocol
@@ -39,7 +39,7 @@ HOOK_SECRET = "hook-" + "s" * 32
 @dataclass
 class Chain:
     store: CloudStore
-    db: Path
+    db: str  # a SQLite file or a PostgreSQL URL (tests/cloud/conftest.py runs each test on both)
     config: Path
     secrets: Path
     provider: FakeProvider
@@ -61,9 +61,9 @@ class Chain:
 
 
 @pytest.fixture
-def chain(tmp_path: Path) -> Iterator[Chain]:
+def chain(tmp_path: Path, database: str) -> Iterator[Chain]:
     with FakeProvider("kavenegar") as provider:
-        db = tmp_path / "cloud.sqlite"
+        db = database
         store = CloudStore(db)
         store.register(store.create_token("tehran-01"))
         config = tmp_path / "messages.toml"
@@ -75,6 +75,7 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
         secrets.write_text(f'[gateway]\napi_key = "good-key"\n[webhook]\nsecret = "{HOOK_SECRET}"\n')
         os.chmod(secrets, 0o600)
         yield Chain(store, db, config, secrets, provider)
+        store.close()
 
 
 def today_tehran() -> date:
@@ -116,7 +117,7 @@ def test_a_bad_settings_file_is_refused_with_the_key_to_fix_and_nothing_is_sent(
 
 
 def automations_at(chain: Chain, at: datetime, **raw: object) -> tuple[MessageQueue, object]:
-    engine = engine_for(chain.db)
+    engine = engine_for(chain.store.db)
     import_enrolments(engine)
     settings = settings_from(raw)
     clock = StepClock(at)
@@ -125,7 +126,7 @@ def automations_at(chain: Chain, at: datetime, **raw: object) -> tuple[MessageQu
 
 
 def texts(chain: Chain) -> list[str]:
-    with engine_for(chain.db).connect() as conn:
+    with engine_for(chain.store.db).connect() as conn:
         return list(conn.execute(sa.select(t.messages.c.text).order_by(t.messages.c.message_id)).scalars())
 
 
@@ -134,7 +135,7 @@ def test_jalali_and_gregorian_birthdays_are_greeted_on_their_own_days(chain):
     assert jdatetime.date(1405, 12, 11).togregorian() == date(2027, 3, 2)
     chain.enrol("+989121234567", birthday="2000-03-01", name="Jalali")
     gregorian = chain.enrol("+989121234568", birthday="2000-03-01", name="Gregorian")
-    engine = engine_for(chain.db)
+    engine = engine_for(chain.store.db)
     import_enrolments(engine)
     with engine.begin() as conn:
         conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == gregorian).values(calendar="gregorian"))
@@ -198,21 +199,22 @@ def test_a_lapsed_member_is_missed_once_per_lapse_and_a_new_visit_rearms_it(chai
 @pytest.fixture
 def hooks(chain: Chain) -> Iterator[str]:
     app = create_app(chain.db)
-    app.register_blueprint(hooks_for(engine_for(chain.db), chain.config, chain.secrets, utcnow))
+    app.register_blueprint(hooks_for(engine_for(chain.store.db), chain.config, chain.secrets, utcnow))
     with BackgroundServer(app) as server:
         yield f"{server.url}/v1/messages/hooks/{HOOK_SECRET}"
+    app.extensions["cloud_store"].close()
 
 
 def test_stop_withdraws_consent_end_to_end_with_the_time_recorded_and_a_confirmation(chain, hooks, capsys):
     member = chain.enrol("+989121234567", birthday=jalali_birthday_today())
-    import_enrolments(engine_for(chain.db))
+    import_enrolments(engine_for(chain.store.db))
     answer = requests.post(f"{hooks}/inbound", data={"messageid": "in-1", "from": "09121234567", "to": "10004346",
                                                      "message": "STOP"}, timeout=5)
     assert answer.json() == {"outcome": "opted_out"}
     result = chain.jobs_run(capsys)
     assert (result["birthday_queued"], result["sent"]) == ("0", "1")
     assert [s.message for s in chain.provider.sent] == ["لغو شد. دیگر پیام تبلیغاتی از Kafe دریافت نمی‌کنید."]
-    with engine_for(chain.db).connect() as conn:
+    with engine_for(chain.store.db).connect() as conn:
         log = conn.execute(sa.select(t.consent_log)).one()
     assert (log.member_id, log.action, log.via) == (member, "opted_out", "sms") and log.at.startswith("20")
 
@@ -225,7 +227,7 @@ def test_a_join_keyword_creates_a_member_that_the_kiosk_enrolment_then_completes
     assert chain.provider.sent[0].message.startswith("به باشگاه Kafe خوش آمدید")
     member = chain.enrol("+989127654321", name="Reza Karimi", consent=False, birthday="1990-01-01")
     chain.jobs_run(capsys)
-    with engine_for(chain.db).connect() as conn:
+    with engine_for(chain.store.db).connect() as conn:
         contact = conn.execute(sa.select(t.contacts)).one()
         welcome_owner = conn.execute(sa.select(t.messages.c.member_id)).scalar()
     assert (contact.member_id, contact.first_name, contact.source, contact.marketing_consent) == (
@@ -241,12 +243,12 @@ def test_a_provider_repeating_its_inbound_callback_changes_nothing_twice(chain, 
 
 def test_a_forged_callback_with_the_wrong_secret_is_refused_and_changes_nothing(chain, hooks):
     chain.enrol("+989121234567")
-    import_enrolments(engine_for(chain.db))
+    import_enrolments(engine_for(chain.store.db))
     forged = hooks.replace(HOOK_SECRET, "guessed")
     answer = requests.post(f"{forged}/inbound", data={"messageid": "x", "from": "09121234567", "message": "لغو"},
                            timeout=5)
     assert answer.status_code == 404
-    with engine_for(chain.db).connect() as conn:
+    with engine_for(chain.store.db).connect() as conn:
         assert conn.execute(sa.select(t.contacts.c.marketing_consent)).scalar() is True
 
 
@@ -267,3 +269,30 @@ def test_a_delivery_report_marks_the_message_delivered(chain, hooks, capsys):
                          timeout=5).json() == {"outcome": "delivered"}
     assert cli.main(["--db", str(chain.db), "messages", "status"]) == 0
     assert "delivered=1" in capsys.readouterr().out
+
+
+# -- a coupon issued at a kiosk ---------------------------------------------------------
+
+
+def test_a_coupon_issued_at_a_kiosk_is_texted_with_its_code_once(chain, capsys, tmp_path):
+    from kiosk.store import Store
+
+    with Store(tmp_path / "kiosk.db", device_id="kiosk-1") as kiosk:
+        member = kiosk.add_member("+989121234567", "Sara", "Ahmadi", consent_version="2026-01")
+        kiosk.record(member.id, "bonus", 500, reason="enrolment bonus")
+        kiosk.upsert_reward("coffee", "Free coffee", 300)
+        kiosk.redeem_reward(member.id, "coffee", "CF-7Q2X")
+        # What the sync worker sends: the outbox's payloads as wire events.
+        events = [protocol.event_from_outbox(item.payload) for item in kiosk.outbox_batch(100, 1 << 20, utcnow())]
+    assert {e["kind"] for e in events} >= {"member_enrolled", "redeem"}
+    device = chain.store.devices()[0]
+    assert all(r["status"] == protocol.ACCEPTED for r in chain.store.ingest(device, events))
+    first, second = chain.jobs_run(capsys), chain.jobs_run(capsys)
+    assert (first["coupon_queued"], second["coupon_queued"]) == ("1", "0")
+    assert [s.message for s in chain.provider.sent] == ["Sara عزیز، کد کوپن شما در Kafe: CF-7Q2X"]
+
+
+def test_a_coupon_text_with_a_variable_it_cannot_have_is_refused_when_the_settings_are_loaded():
+    with pytest.raises(MessageSettingsError, match="texts.coupon.fa"):
+        settings_from({"texts": {"coupon": {"fa": "کوپن {coupon} برای سطح {tier}"}}})
+    assert "{coupon}" in settings_from({"texts": {"coupon": {"en": "Code {coupon}"}}}).text("coupon", "en")

@@ -30,7 +30,7 @@ def chain(tmp_path: Path, *, with_config: bool = True) -> tuple[CloudStore, sa.E
         config = json.loads((ROOT / "docs" / "cloud-config.example.json").read_text(encoding="utf-8"))
         config["rules"]["expiry_days"] = 365
         store.set_config("tehran-01", config)
-    return store, engine_for(store.path)
+    return store, engine_for(store.db)
 
 
 def member(store: CloudStore, phone: str, earned: list[tuple[int, int]], *, consent: bool = True) -> str:

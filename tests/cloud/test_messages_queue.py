@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,27 +12,15 @@ from cloud.messages import tables as t
 from cloud.messages.kavenegar import KavenegarGateway
 from cloud.messages.queue import Outgoing
 from cloud.messages.rules import MARKETING, TRANSACTIONAL, QuietHours, dedupe_key
-from tests.cloud.messages_kit import NOON_TEHRAN, StepClock, add_contact, queue_for, states
-from tests.support.postgres import temporary_postgres
+from tests.cloud.messages_kit import NOON_TEHRAN, StepClock, add_contact, message_engine, queue_for, states
 from tests.support.sms_providers import FakeProvider
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with temporary_postgres() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path: Path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{tmp_path / 'cloud.sqlite'}")
-    else:
-        engine = sa.create_engine(request.getfixturevalue("postgres_url"))
-        t.metadata.drop_all(engine)
-    t.create_tables(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture
+def engine(database: str) -> Iterator[sa.Engine]:
+    """The queue on a migrated cloud database, SQLite and PostgreSQL in turn (tests/cloud/conftest.py)."""
+    with message_engine(database) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_a_greeting_link_opens_the_members_page_in_their_digits_until_it_expires
                             language="fa", consent={"at": protocol.format_time(at), "text_version": "1"}),
         protocol.make_event("earn", member, at, points=1250, amount=12_500_000),
     ])
-    engine = engine_for(db)
+    engine = engine_for(store.db)
     import_enrolments(engine)
     clock = StepClock(BIRTHDAY_MORNING)
     with BackgroundServer(create_app(db)) as probe:

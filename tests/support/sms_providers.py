@@ -4,13 +4,15 @@
 Kavenegar's {"return": {...}, "entries": [...]} envelope and its error codes (403 key, 418 credit,
 411 receptor); a repeated localid returns the first message, as Kavenegar documents. `FakePanel`: a
 generic JSON panel (401 key, 402 credit, 400 number, 429 + Retry-After). Both can be told to answer
-429 (rate limited) or 503 (down) for a while.
+429 (rate limited) or 503 (down) for a while. `hold_until_clients` holds every send until that many client
+connections have called (so a test knows two drain processes overlap); each Sent keeps its arrival time.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask, jsonify, request
@@ -26,6 +28,7 @@ class Sent:
     message: str
     sender: str
     provider_id: int
+    at: float = field(default_factory=time.time)  # arrival, wall clock (comparable across processes)
 
 
 @dataclass
@@ -37,6 +40,18 @@ class ProviderState:
     sent: list[Sent] = field(default_factory=list)
     by_local_id: dict[str, Sent] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_until_clients: int = 0
+    clients: set[str] = field(default_factory=set)
+    gate: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for_clients(self, client: str) -> None:
+        if not self.hold_until_clients:
+            return
+        with self.gate:
+            self.clients.add(client)
+            self.gate.notify_all()
+            # Bounded, so a test whose second client never comes fails on its assertions instead of hanging.
+            self.gate.wait_for(lambda: len(self.clients) >= self.hold_until_clients, timeout=60)
 
     def outage(self) -> tuple[int, dict] | None:
         if self.down:
@@ -56,6 +71,7 @@ def _kavenegar_app(state: ProviderState) -> Flask:
 
     @app.post("/v1/<api_key>/sms/send.json")
     def send(api_key: str):
+        state.wait_for_clients(f"{request.remote_addr}:{request.environ.get('REMOTE_PORT')}")
         with state.lock:
             outage = state.outage()
             if outage:
@@ -129,3 +145,18 @@ class FakeProvider:
 
     def __exit__(self, *_exc: object) -> None:
         self._server.close()
+
+
+def main() -> None:
+    """`python -m tests.support.sms_providers KIND`: serve a loopback provider in its own process (benchmarks:
+    a real provider is another machine, so its work should not share the measured process's GIL); prints the
+    URL, serves until its standard input closes."""
+    import sys
+
+    with FakeProvider(sys.argv[1] if len(sys.argv) > 1 else "kavenegar") as provider:
+        print(provider.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
