@@ -159,7 +159,7 @@ def bulk_load(url: str, members: int, ledger_rows: int, now: datetime) -> None:
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
         conn.execute("ALTER TABLE events DROP CONSTRAINT uq_events_event_id")
         for index in ("ix_events_member_id", "ix_events_device_id", "ix_members_phone_e164", "ix_members_branch",
-                      "ix_cards_member_id"):
+                      "ix_cards_member_id", "ix_members_phone_trgm", "ix_members_name_trgm", "ix_members_name_member_id"):
             conn.execute(f"DROP INDEX {index}")
         conn.execute(f"""
             INSERT INTO members (member_id, phone_e164, name, name_folded, enrolled_at, device_id, branch)
@@ -196,6 +196,9 @@ def bulk_load(url: str, members: int, ledger_rows: int, now: datetime) -> None:
         conn.execute("CREATE INDEX ix_members_phone_e164 ON members (phone_e164)")
         conn.execute("CREATE INDEX ix_members_branch ON members (branch)")
         conn.execute("CREATE INDEX ix_cards_member_id ON cards (member_id)")
+        conn.execute("CREATE INDEX ix_members_phone_trgm ON members USING gin (phone_e164 gin_trgm_ops)")
+        conn.execute("CREATE INDEX ix_members_name_trgm ON members USING gin (name_folded gin_trgm_ops)")
+        conn.execute("CREATE INDEX ix_members_name_member_id ON members (name, member_id)")
         print("# indexes built", file=sys.stderr, flush=True)
         conn.execute("VACUUM ANALYZE")
 
