@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from cloud import audit
 from cloud.db import Database
 from cloud.db.bulk import insert_rows
 from cloud.db.schema import events, member_segments, members
@@ -115,6 +116,15 @@ def recompute(db: Database, now: datetime, rules: RfmRules | None = None) -> Run
             (s.member_id, s.recency_days, s.frequency, s.monetary, *s.scores, s.segment, classes[s.member_id],
              computed_at) for s in scored))
     return Run(len(scored), len(top), round(share * 100, 1), computed_at)
+
+
+def recompute_audited(db: Database, now: datetime, actor: str) -> Run:
+    """A recompute that leaves its trace in the audit log: the console's button and the scheduled job."""
+    run = recompute(db, now)
+    with db.write() as conn:
+        audit.record(conn, at=protocol.format_time(now), actor=actor, action="segments.recompute",
+                     target="member_segments", after={"members": run.members, "top": run.top_count})
+    return run
 
 
 @dataclass(frozen=True)

@@ -176,11 +176,7 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
     @console.post("/segments/recompute")
     @login_required(*CHAIN_ROLES)
     def recompute() -> Any:
-        run = analytics.recompute(store.db, store.clock())
-        with store.db.write() as conn:
-            audit.record(conn, at=protocol.format_time(store.clock()), actor=g.user.username,
-                         action="segments.recompute", target="member_segments",
-                         after={"members": run.members, "top": run.top_count})
+        run = analytics.recompute_audited(store.db, store.clock(), g.user.username)
         flash(_("Segments recomputed for %(n)s members.", n=_digits(run.members)))
         return redirect(url_for("console.segments"))
 
