@@ -328,6 +328,34 @@ class CloudStore:
             audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.state", target=card_ref,
                          before={"state": card.state}, after={"state": state})
 
+    def move_card(self, card_ref: str, to_member_id: str, actor: str) -> None:
+        """Give a card to another member from the console (a lost card found, a family's card): a `card_bound`
+        event for the new member, audited; the card is active for them. A kiosk's look-up then finds them."""
+        now = self.clock()
+        to_member_id = to_member_id.strip()
+        with self.db.write() as conn:
+            card = conn.execute(select(cards.c.member_id, cards.c.state).where(cards.c.card_ref == card_ref)).first()
+            if card is None:
+                raise BadConfig("no such card")
+            if to_member_id == card.member_id:
+                raise BadConfig("the card already belongs to this member")
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == to_member_id)).scalar()
+            if branch is None:
+                raise BadConfig(f"no member {to_member_id!r}: give the member id shown on their page")
+            try:
+                event = protocol.validate_event(protocol.make_event("card_bound", to_member_id, now, card_ref=card_ref))
+            except protocol.InvalidEvent as exc:
+                raise BadConfig(f"this card move is not allowed: {exc}") from exc
+            self._apply(conn, Device(f"console:{actor}", branch, "", "console", "", None, 0), event,
+                        protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.move", target=card_ref,
+                         before={"member_id": card.member_id, "state": card.state},
+                         after={"member_id": to_member_id, "state": "active"})
+
+    def member_branch(self, member_id: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(select(members.c.branch).where(members.c.member_id == member_id)).scalar()
+
     def event_ids(self, device_id: str | None = None) -> list[str]:
         """Every stored event id (for one device) in arrival order, for audits and tests."""
         query = select(events.c.event_id).order_by(events.c.seq)
