@@ -31,9 +31,9 @@ _EVENT_NAMESPACE = uuid.UUID("6a3b1f1e-0c55-4d7e-9a49-7c1d0e5b2a10")
 
 # Persian spellings, and some in Arabic letters (ي/ك), so the console's folded search has both to find.
 FIRST_NAMES = ("زهرا", "مریم", "فاطمه", "علی", "حسین", "رضا", "نرگس", "کاوه", "مهدی", "یاسمن", "سينا", "كيان",
-               "ليلا", "Omid", "Dina")
+               "ليلا", "امید", "دینا")
 MOBILE_PREFIXES = ("912", "913", "919", "935", "936", "901")
-LAST_NAMES = ("یوسفی", "کریمی", "حسینی", "محمدی", "رحیمی", "جعفری", "موسوی", "نوري", "كاظمي", "Tehrani")
+LAST_NAMES = ("یوسفی", "کریمی", "حسینی", "محمدی", "رحیمی", "جعفری", "موسوی", "نوري", "كاظمي", "تهرانی")
 
 
 @dataclass(frozen=True)

@@ -290,7 +290,7 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
               f"console_search_p99_ms={percentile(samples, 0.99):.2f}", flush=True)
         started = time.perf_counter()
         run = analytics.recompute(store.db, now)
-        print(f"segments_recompute_s={time.perf_counter() - started:.1f}\nsegments_members={run.members}\n"
+        print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
               f"top_share_percent={run.top_share_percent}", flush=True)
 
 
