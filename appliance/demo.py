@@ -108,6 +108,19 @@ def register_device(settings: Settings, data_dir: Path, cloud_url: str) -> None:
     save_credentials(creds, Credentials(cloud_url, reg.device_id, reg.device_key, reg.branch))
 
 
+def prepare_console(data_dir: Path):
+    """The console's demo login and generated chain (appliance/demo_cloud.py), segments fresh at every start."""
+    from appliance import demo_cloud
+    from cloud import analytics
+    from cloud.store import CloudStore
+
+    with CloudStore(data_dir / "cloud.sqlite") as cloud_store:
+        login = demo_cloud.ensure_login(cloud_store, data_dir / "console-login.txt")
+        if not demo_cloud.seed_chain(cloud_store, cloud_store.clock(), CLOUD_CONFIG):
+            analytics.recompute(cloud_store.db, cloud_store.clock())
+    return login
+
+
 def prepare(data_dir: Path, port: int, cloud_port: int = 8700) -> Settings:
     """Write the demo config (each run: it names this run's ports), secrets and members once; later runs
     keep what the demo changed in its database."""
@@ -165,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with start_cloud(args.data_dir, args.cloud_port) as cloud:
             settings = prepare(args.data_dir, args.port, cloud.port)
             register_device(settings, args.data_dir, cloud.url)
+            login = prepare_console(args.data_dir)
             secrets = load_secrets(settings.device.secrets_file)
             print(describe(settings))
             with Runtime(settings, secrets, port=args.port) as runtime:
@@ -175,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"Check a balance:                    {ctl} balance --card 0A1B2C3D4E")
                 print(f"POS tap to earn (docs/pos-api.yaml): the till's token is pos_token in {settings.device.secrets_file}")
                 print(f"Cloud sync:                         {ctl} sync status   (reference cloud on {cloud.url}/)")
+                print(f"Club console:                       {cloud.url}/login  user {login.username}  "
+                      f"password {login.password}")
                 print("Stop with Ctrl-C.", flush=True)
                 wait_for_stop()
     except KioskError as exc:

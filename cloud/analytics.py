@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from itertools import groupby
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
+from cloud import audit
 from cloud.db import Database
+from cloud.db.bulk import insert_rows
 from cloud.db.schema import events, member_segments, members
 from kiosk import protocol
-from kiosk.rules.ledger import Entry
-from kiosk.rules.segments import RfmRules, rfm
+from kiosk.rules.segments import RfmRules, RfmValues, rfm_scores, segment_for
 
 A_SHARE, B_SHARE = 0.80, 0.95
 TOP_FRACTION = 0.20
+SEGMENT_COLUMNS = ("member_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "segment",
+                   "value_class", "computed_at")
 
 
 @dataclass(frozen=True)
@@ -71,27 +73,33 @@ def top_customers(spend: dict[str, int], fraction: float = TOP_FRACTION) -> tupl
 
 
 def score_members(db: Database, now: datetime, rules: RfmRules) -> list[Scored]:
-    """Every member the cloud knows (enrolled, or with purchases), scored from the whole chain's ledger."""
+    """Every member the cloud knows (enrolled, or with purchases), scored from the whole chain's ledger.
+
+    The ledger is summed per member in the database (last purchase, count and spend in the window, first
+    purchase), one pass over the events however long the ledger; the scores and segment then come from
+    the kiosk's own pure functions over those figures, as `kiosk.rules.segments.rfm` would give them.
+    """
+    until = protocol.format_time(now)
+    window = events.c.created_at > protocol.format_time(now - timedelta(days=rules.window_days))
+    purchases = (select(events.c.member_id, func.max(events.c.created_at).label("last"),
+                        func.min(events.c.created_at).label("first"),
+                        func.count().filter(window).label("frequency"),
+                        func.coalesce(func.sum(events.c.amount).filter(window), 0).label("monetary"))
+                 .where(events.c.kind == "earn", events.c.created_at <= until).group_by(events.c.member_id))
     with db.read() as conn:
         enrolled = {row.member_id: row.enrolled_at for row in conn.execute(
             select(members.c.member_id, members.c.enrolled_at))}
-        rows = conn.execute(
-            select(events.c.member_id, events.c.event_id, events.c.kind, events.c.points, events.c.amount,
-                   events.c.created_at)
-            .where(events.c.kind == "earn").order_by(events.c.member_id)
-        )
-        purchases = {member_id: [Entry(r.event_id, r.kind, r.points, r.amount, protocol.parse_time(r.created_at))
-                                 for r in group]
-                     for member_id, group in groupby(rows, key=lambda r: r.member_id)}
+        bought = {row.member_id: row for row in conn.execute(purchases)}
     scored = []
-    for member_id in sorted(enrolled.keys() | purchases.keys()):
-        since = enrolled.get(member_id)
-        result = rfm(purchases.get(member_id, []), now, rules,
-                     enrolled_at=protocol.parse_time(since) if since else None)
-        scored.append(Scored(member_id, result.values.recency_days, result.values.frequency,
-                             result.values.monetary,
-                             (result.scores.recency, result.scores.frequency, result.scores.monetary),
-                             result.segment))
+    for member_id in sorted(enrolled.keys() | bought.keys()):
+        row = bought.get(member_id)
+        since = enrolled.get(member_id) or (row.first if row else None)
+        values = (RfmValues((now - protocol.parse_time(row.last)).days, row.frequency, int(row.monetary))
+                  if row else RfmValues(None, 0, 0))
+        scores = rfm_scores(values, rules)
+        age = (now - protocol.parse_time(since)).days if since else 0
+        scored.append(Scored(member_id, values.recency_days, values.frequency, values.monetary,
+                             (scores.recency, scores.frequency, scores.monetary), segment_for(scores, age, rules)))
     return scored
 
 
@@ -104,14 +112,19 @@ def recompute(db: Database, now: datetime, rules: RfmRules | None = None) -> Run
     computed_at = protocol.format_time(now)
     with db.write() as conn:
         conn.execute(delete(member_segments))
-        if scored:
-            conn.execute(member_segments.insert(), [
-                {"member_id": s.member_id, "recency_days": s.recency_days, "frequency": s.frequency,
-                 "monetary": s.monetary, "r_score": s.scores[0], "f_score": s.scores[1], "m_score": s.scores[2],
-                 "segment": s.segment, "value_class": classes[s.member_id], "computed_at": computed_at}
-                for s in scored
-            ])
+        insert_rows(conn, member_segments, SEGMENT_COLUMNS, (
+            (s.member_id, s.recency_days, s.frequency, s.monetary, *s.scores, s.segment, classes[s.member_id],
+             computed_at) for s in scored))
     return Run(len(scored), len(top), round(share * 100, 1), computed_at)
+
+
+def recompute_audited(db: Database, now: datetime, actor: str) -> Run:
+    """A recompute that leaves its trace in the audit log: the console's button and the scheduled job."""
+    run = recompute(db, now)
+    with db.write() as conn:
+        audit.record(conn, at=protocol.format_time(now), actor=actor, action="segments.recompute",
+                     target="member_segments", after={"members": run.members, "top": run.top_count})
+    return run
 
 
 @dataclass(frozen=True)

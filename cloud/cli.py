@@ -74,7 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--mark-sent", action="store_true", help="mark the printed messages as sent")
     from cloud.messages import cli as messages_cli  # jobs and messages commands (docs/messages.md)
     messages_cli.add_commands(commands)
+    _add_segment_job(commands)
     return parser
+
+
+def _add_segment_job(commands: argparse._SubParsersAction) -> None:
+    """`kiosk-cloud jobs segments`, beside the message jobs: what the segments timer runs (systemd/)."""
+    jobs = commands.choices["jobs"]
+    job_commands = next(a for a in jobs._actions if isinstance(a, argparse._SubParsersAction))
+    job_commands.add_parser("segments", help="recompute RFM segments and A/B/C classes (audited; for a timer)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command(args: argparse.Namespace, store: "CloudStore") -> int:
     from cloud.store import load_config_file
 
+    if args.command == "jobs" and args.jobs_command == "segments":
+        return _segment_job(store)
     if args.command in ("jobs", "messages"):
         from cloud.messages import cli as messages_cli
 
@@ -135,6 +145,14 @@ def _command(args: argparse.Namespace, store: "CloudStore") -> int:
         for device in store.devices():
             print(f"{device.device_id}  {device.branch:<16} {device.name:<20} "
                   f"last seen {device.last_seen_at or 'never'}  events {device.events_count}")
+    return 0
+
+
+def _segment_job(store: "CloudStore") -> int:
+    from cloud.analytics import recompute_audited
+
+    run = recompute_audited(store.db, store.clock(), actor="kiosk-cloud jobs")
+    print(f"segments_members={run.members}\ntop_count={run.top_count}\ntop_share_percent={run.top_share_percent}")
     return 0
 
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, case, func, select, text, update
 
 from cloud import audit
 from cloud.db import Database, migrate
@@ -164,59 +164,125 @@ class CloudStore:
     def ingest(self, device: Device, raw_events: list[Any]) -> list[dict[str, Any]]:
         """Apply one batch atomically; one result dict per event, in order.
 
+        A batch costs a handful of statements whatever its length (one multi-row insert of the events, one
+        look-up of the ids already stored, one upsert of the touched balances), not one per event: at a
+        chain's rate the round trips to the database, not the work in it, are what limits ingest.
         Raises DatabaseUnavailable when the database cannot be reached: nothing of the batch is kept.
         """
         now = protocol.format_time(self.clock())
-        results: list[dict[str, Any]] = []
+        results: list[dict[str, Any] | None] = [None] * len(raw_events)
+        fresh: dict[str, tuple[int, dict[str, Any], str]] = {}  # event_id -> (index, event, digest), first sighting
+        repeats: list[tuple[int, str, str]] = []  # the same event_id again inside this batch
+        for index, raw in enumerate(raw_events):
+            event_id = raw.get("event_id") if isinstance(raw, dict) else None
+            try:
+                event = protocol.validate_event(raw)
+            except protocol.InvalidEvent as exc:
+                results[index] = {"event_id": event_id, "status": protocol.REJECTED, "reason": str(exc)}
+                continue
+            digest = protocol.event_digest(event)
+            if event["event_id"] in fresh:
+                repeats.append((index, event["event_id"], digest))
+            else:
+                fresh[event["event_id"]] = (index, event, digest)
         accepted = 0
         with self.db.write() as conn:
-            for raw in raw_events:
-                event_id = raw.get("event_id") if isinstance(raw, dict) else None
-                try:
-                    event = protocol.validate_event(raw)
-                except protocol.InvalidEvent as exc:
-                    results.append({"event_id": event_id, "status": protocol.REJECTED, "reason": str(exc)})
-                    continue
-                status, reason = self._apply(conn, device, event, now)
-                result = {"event_id": event_id, "status": status}
-                if reason:
-                    result["reason"] = reason
-                results.append(result)
-                accepted += status == protocol.ACCEPTED
+            stored = self._insert_events(conn, device, list(fresh.values()), now)
+            for event_id, (index, event, digest) in fresh.items():
+                if event_id in stored:
+                    results[index] = {"event_id": event_id, "status": protocol.ACCEPTED}
+                    accepted += 1
+            self._apply_effects(conn, device, [fresh[event_id][1] for event_id in stored])
+            known = self._known_digests(conn, [e for e in fresh if e not in stored] + [r[1] for r in repeats])
+            known.update({event_id: fresh[event_id][2] for event_id in stored})
+            for event_id, (index, _event, digest) in fresh.items():
+                if event_id not in stored:
+                    results[index] = self._resent(event_id, digest, known[event_id])
+            for index, event_id, digest in repeats:
+                results[index] = self._resent(event_id, digest, known[event_id])
             conn.execute(update(devices).where(devices.c.device_id == device.device_id).values(
                 last_seen_at=now, events_count=devices.c.events_count + accepted))
-        return results
+        return [r for r in results if r is not None]
+
+    @staticmethod
+    def _resent(event_id: str, digest: str, known: str) -> dict[str, Any]:
+        if known == digest:
+            return {"event_id": event_id, "status": protocol.DUPLICATE}
+        return {"event_id": event_id, "status": protocol.REJECTED,
+                "reason": "event_id already used for a different event; give each event a new UUID"}
+
+    def _insert_events(self, conn: Connection, device: Device, items: list[tuple[int, dict[str, Any], str]],
+                       now: str) -> dict[str, None]:
+        """Insert the batch's events in one statement; the ids actually stored (new ones), in batch order."""
+        if not items:
+            return {}
+        rows = [self._event_row(device, event, digest, now) for _index, event, digest in items]
+        if self.db.dialect == "postgresql":
+            # One array per column: a short statement psycopg parses once, however many rows the batch has.
+            columns = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
+            inserted = set(conn.execute(self._sql.insert_events_unnest, columns).scalars())
+        else:
+            inserted = set(conn.execute(self._sql.insert_events, rows).scalars())
+        return {event["event_id"]: None for _index, event, _digest in items if event["event_id"] in inserted}
+
+    def _known_digests(self, conn: Connection, event_ids: list[str]) -> dict[str, str]:
+        if not event_ids:
+            return {}
+        return dict(conn.execute(select(events.c.event_id, events.c.digest)
+                                 .where(events.c.event_id.in_(sorted(set(event_ids))))).all())
+
+    @staticmethod
+    def _event_row(device: Device, event: dict[str, Any], digest: str, now: str) -> dict[str, Any]:
+        return {"event_id": event["event_id"], "device_id": device.device_id, "branch": device.branch,
+                "kind": event["kind"], "member_id": event["member_id"],
+                "created_at": protocol.format_time(protocol.parse_time(event["created_at"])), "received_at": now,
+                "points": protocol.counts_toward_balance(event), "amount": event.get("amount") or 0,
+                "digest": digest, "payload": protocol.canonical_json(event)}
+
+    def _apply_effects(self, conn: Connection, device: Device, stored: list[dict[str, Any]]) -> None:
+        """Balances, members and cards of the events just stored: balances summed per member into one upsert,
+        enrolments in one insert, card changes one by one in batch order (a later one may depend on an earlier)."""
+        sums: dict[str, list[int]] = {}
+        enrolments = []
+        for event in stored:
+            kind = event["kind"]
+            if kind in protocol.LEDGER_KINDS:
+                total = sums.setdefault(event["member_id"], [0, 0])
+                total[0] += protocol.counts_toward_balance(event)
+                total[1] += 1
+            elif kind == "member_enrolled":
+                enrolments.append(self._member_row(device, event))
+            else:
+                self._apply_card(conn, event)
+        if sums:
+            conn.execute(self._sql.add_to_balance, [{"member_id": member_id, "points": points, "events": count}
+                                                    for member_id, (points, count) in sums.items()])
+        if enrolments:
+            conn.execute(self._sql.insert_member, enrolments)
+
+    @staticmethod
+    def _member_row(device: Device, event: dict[str, Any]) -> dict[str, Any]:
+        return {"member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
+                "name_folded": fold_name(event["name"]),
+                "enrolled_at": protocol.format_time(protocol.parse_time(event["created_at"])),
+                "device_id": device.device_id, "branch": device.branch}
+
+    def _apply_card(self, conn: Connection, event: dict[str, Any]) -> None:
+        changed_at = protocol.format_time(protocol.parse_time(event["created_at"]))
+        if event["kind"] == "card_bound":
+            conn.execute(self._sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                               "state": "active", "changed_at": changed_at})
+        else:
+            conn.execute(self._sql.set_card_state, {"card_ref": event["card_ref"], "member_id": event["member_id"],
+                                                    "state": event["state"], "changed_at": changed_at})
 
     def _apply(self, conn: Connection, device: Device, event: dict[str, Any], now: str) -> tuple[str, str]:
+        """One event made in the cloud (a console change): stored and applied like a kiosk's."""
         digest = protocol.event_digest(event)
-        created_at = protocol.format_time(protocol.parse_time(event["created_at"]))
-        points = protocol.counts_toward_balance(event)
-        sql = self._sql
-        inserted = conn.execute(sql.insert_event, {
-            "event_id": event["event_id"], "device_id": device.device_id, "branch": device.branch,
-            "kind": event["kind"], "member_id": event["member_id"], "created_at": created_at, "received_at": now,
-            "points": points, "amount": event.get("amount") or 0, "digest": digest,
-            "payload": protocol.canonical_json(event),
-        }).first() is not None
-        if not inserted:
-            known = conn.execute(sql.event_digest, {"event_id": event["event_id"]}).scalar_one()
-            if known == digest:
-                return protocol.DUPLICATE, ""
-            return protocol.REJECTED, "event_id already used for a different event; give each event a new UUID"
-        kind = event["kind"]
-        if kind in protocol.LEDGER_KINDS:
-            conn.execute(sql.add_to_balance, {"member_id": event["member_id"], "points": points, "events": 1})
-        elif kind == "member_enrolled":
-            conn.execute(sql.insert_member, {
-                "member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
-                "name_folded": fold_name(event["name"]), "enrolled_at": created_at, "device_id": device.device_id,
-                "branch": device.branch})
-        elif kind == "card_bound":
-            conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
-                                         "state": "active", "changed_at": created_at})
-        else:
-            conn.execute(sql.set_card_state, {"card_ref": event["card_ref"], "member_id": event["member_id"],
-                                              "state": event["state"], "changed_at": created_at})
+        if not self._insert_events(conn, device, [(0, event, digest)], now):
+            return self._resent(event["event_id"], digest,
+                                self._known_digests(conn, [event["event_id"]])[event["event_id"]])["status"], ""
+        self._apply_effects(conn, device, [event])
         return protocol.ACCEPTED, ""
 
     def adjust(self, member_id: str, points: int, reason: str, actor: str) -> int:
@@ -261,6 +327,34 @@ class CloudStore:
                         protocol.format_time(now))
             audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.state", target=card_ref,
                          before={"state": card.state}, after={"state": state})
+
+    def move_card(self, card_ref: str, to_member_id: str, actor: str) -> None:
+        """Give a card to another member from the console (a lost card found, a family's card): a `card_bound`
+        event for the new member, audited; the card is active for them. A kiosk's look-up then finds them."""
+        now = self.clock()
+        to_member_id = to_member_id.strip()
+        with self.db.write() as conn:
+            card = conn.execute(select(cards.c.member_id, cards.c.state).where(cards.c.card_ref == card_ref)).first()
+            if card is None:
+                raise BadConfig("no such card")
+            if to_member_id == card.member_id:
+                raise BadConfig("the card already belongs to this member")
+            branch = conn.execute(select(members.c.branch).where(members.c.member_id == to_member_id)).scalar()
+            if branch is None:
+                raise BadConfig(f"no member {to_member_id!r}: give the member id shown on their page")
+            try:
+                event = protocol.validate_event(protocol.make_event("card_bound", to_member_id, now, card_ref=card_ref))
+            except protocol.InvalidEvent as exc:
+                raise BadConfig(f"this card move is not allowed: {exc}") from exc
+            self._apply(conn, Device(f"console:{actor}", branch, "", "console", "", None, 0), event,
+                        protocol.format_time(now))
+            audit.record(conn, at=protocol.format_time(now), actor=actor, action="card.move", target=card_ref,
+                         before={"member_id": card.member_id, "state": card.state},
+                         after={"member_id": to_member_id, "state": "active"})
+
+    def member_branch(self, member_id: str) -> str | None:
+        with self.db.read() as conn:
+            return conn.execute(select(members.c.branch).where(members.c.member_id == member_id)).scalar()
 
     def event_ids(self, device_id: str | None = None) -> list[str]:
         """Every stored event id (for one device) in arrival order, for audits and tests."""
@@ -342,18 +436,29 @@ class CloudStore:
                     for table in (devices, events, members, cards, configs)}
 
 
+_EVENT_COLUMNS = ("event_id", "device_id", "branch", "kind", "member_id", "created_at", "received_at", "points",
+                  "amount", "digest", "payload")
+
+
 class _IngestStatements:
     """The ingest's statements, built once per store: SQLAlchemy then compiles each once (cached), and a
     batch pays only for executing them. Parameters are passed at execution."""
 
     def __init__(self, db: Database) -> None:
         # RETURNING, not rowcount, tells an insert from a conflict: with RETURNING, psycopg reports rowcount -1.
-        self.insert_event = db.insert(events).on_conflict_do_nothing().returning(events.c.seq)
-        self.event_digest = select(events.c.digest).where(events.c.event_id == bindparam("event_id"))
+        # With a list of rows SQLAlchemy sends one multi-row INSERT (insertmanyvalues), and RETURNING names the
+        # rows that went in: a conflict (an id already stored) returns nothing for its row.
+        self.insert_events = db.insert(events).on_conflict_do_nothing().returning(events.c.event_id)
+        arrays = ", ".join(f"CAST(:{name} AS {'bigint' if name in ('points', 'amount') else 'text'}[])"
+                           for name in _EVENT_COLUMNS)
+        self.insert_events_unnest = text(
+            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest({arrays}) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
         balance = db.insert(balances)
         self.add_to_balance = balance.on_conflict_do_update(
             index_elements=[balances.c.member_id],
-            set_={"points": balances.c.points + balance.excluded.points, "events": balances.c.events + 1})
+            set_={"points": balances.c.points + balance.excluded.points,
+                  "events": balances.c.events + balance.excluded.events})
         self.insert_member = db.insert(members).on_conflict_do_nothing()
         # A bind fixes the card's member whenever it arrives; its state only counts
         # if nothing newer (a block delivered first) is already known.

@@ -55,3 +55,20 @@ def test_the_till_benchmark_quotes_and_commits_for_a_long_ledger_and_the_ledger_
     for key in ("quote_p50_ms", "quote_p99_ms", "commit_p50_ms", "commit_p99_ms"):
         float(figures[key])
     assert figures["active_campaigns"] == "10" and figures["verify_ok"] == "1"
+
+
+def test_the_cloud_scale_benchmark_runs_small_on_its_own_postgresql_and_prints_every_figure():
+    from tests.cloud.postgres import pg_bindir
+
+    if pg_bindir() is None:
+        import pytest
+
+        pytest.skip("PostgreSQL is not installed (make system-deps)")
+    figures = run_benchmark("cloud_scale.py", "--members", "500", "--ledger-rows", "5000", "--kiosks", "4",
+                            "--batches", "2", "--batch-events", "20", "--lookups", "20", "--searches", "1")
+    assert figures["members"] == "500" and figures["ledger_rows"] == "5000"
+    assert figures["segments_members"] == "500"
+    for key in ("ingest_events_per_s", "sqlite_ingest_events_per_s", "member_lookup_p99_ms", "member_lookup_db_p99_ms",
+                "console_search_p99_ms"):
+        assert float(figures[key]) > 0
+    assert float(figures["segments_recompute_s"]) >= 0

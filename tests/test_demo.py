@@ -13,6 +13,22 @@ import requests
 from tests.conftest import ROOT, kioskctl, wait_until
 
 
+def assert_console_login_shows_the_generated_chain(out: str) -> None:
+    login = re.search(r"Club console: +(http://127\.0\.0\.1:\d+)/login +user (\S+) +password (\S+)", out)
+    assert login, out
+    url, username, password = login.groups()
+    with requests.Session() as browser:
+        form = browser.get(f"{url}/login?lang=en", timeout=5).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        answer = browser.post(f"{url}/login", data={"csrf_token": token, "username": username, "password": password},
+                              timeout=30)
+        assert answer.status_code == 200 and username in answer.text
+        segments = browser.get(f"{url}/segments", timeout=10).text
+    # The generated purchases were scored at start: the top-customers chart has bars and every class is there.
+    assert segments.count("<rect") >= 10, segments
+    assert all(f">{value_class}<" in segments for value_class in "ABC"), segments
+
+
 def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference_cloud(tmp_path: Path):
     data = tmp_path / "demo"
     # Port 0 for both: each server binds its own port and the demo prints it (no port picked, then bound later).
@@ -46,7 +62,10 @@ def test_the_demo_starts_prints_its_cards_takes_a_tap_and_syncs_to_the_reference
         from cloud.store import CloudStore
 
         with CloudStore(data / "cloud.sqlite") as cloud_store:
-            assert cloud_store.counts()["members"] == 3 and cloud_store.devices()[0].name == "demo-kiosk"
+            wait_until(lambda: cloud_store.counts()["members"] == 3 + 100, timeout_s=20,
+                       what="the demo kiosk's 3 members beside the 100 generated ones")
+            assert "demo-kiosk" in {d.name for d in cloud_store.devices()}
+        assert_console_login_shows_the_generated_chain(out)
     finally:
         proc.send_signal(signal.SIGINT)
         try:

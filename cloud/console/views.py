@@ -135,6 +135,25 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
             flash(str(exc))
         return redirect(url_for("console.member", member_id=member_id))
 
+    @console.post("/members/<member_id>/cards/<card_ref>/move")
+    @login_required("admin", "branch_manager")
+    def card_move(member_id: str, card_ref: str) -> Any:
+        """Give one of the member's cards to another member (a branch manager: between their branches' members)."""
+        record = member_queries.record(store.db, member_id, store.clock())
+        if record is None or card_ref not in {c["card_ref"] for c in record.cards}:
+            abort(404)
+        target = request.form.get("to", "").strip()
+        if not g.user.sees_branch(record.profile["branch"]) or (
+                store.member_branch(target) is not None and not g.user.sees_branch(store.member_branch(target))):
+            abort(403)
+        try:
+            store.move_card(card_ref, target, g.user.username)
+        except BadConfig as exc:
+            flash(str(exc))
+            return redirect(url_for("console.member", member_id=member_id))
+        flash(_("The card now belongs to %(member)s.", member=target))
+        return redirect(url_for("console.member", member_id=target))
+
     @console.get("/members/<member_id>/consent.json")
     @login_required()
     def consent(member_id: str) -> Any:
@@ -176,11 +195,7 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
     @console.post("/segments/recompute")
     @login_required(*CHAIN_ROLES)
     def recompute() -> Any:
-        run = analytics.recompute(store.db, store.clock())
-        with store.db.write() as conn:
-            audit.record(conn, at=protocol.format_time(store.clock()), actor=g.user.username,
-                         action="segments.recompute", target="member_segments",
-                         after={"members": run.members, "top": run.top_count})
+        run = analytics.recompute_audited(store.db, store.clock(), g.user.username)
         flash(_("Segments recomputed for %(n)s members.", n=_digits(run.members)))
         return redirect(url_for("console.segments"))
 

@@ -71,6 +71,12 @@ members = Table(
     Column("branch", Text),
     Index("ix_members_phone_e164", "phone_e164"),
     Index("ix_members_branch", "branch"),
+    # Revision 0003: "any part of" phone and name searches (trigram GIN on PostgreSQL), and the result order.
+    Index("ix_members_phone_trgm", "phone_e164", postgresql_using="gin",
+          postgresql_ops={"phone_e164": "gin_trgm_ops"}),
+    Index("ix_members_name_trgm", "name_folded", postgresql_using="gin",
+          postgresql_ops={"name_folded": "gin_trgm_ops"}),
+    Index("ix_members_name_member_id", "name", "member_id"),
 )
 
 cards = Table(

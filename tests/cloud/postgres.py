@@ -34,8 +34,10 @@ def _free_port() -> int:
 class PostgresServer:
     """Start with `start()`, stop with `stop()`; `url(name)` for a database made by `create_database()`."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits on, as in production (benchmarks); off is faster for tests."""
         self.bindir = bindir
+        self.durable = durable
         self.directory = Path(tempfile.mkdtemp(prefix="cloud-pg-"))
         self.data = self.directory / "data"
         self.port = 0
@@ -60,8 +62,9 @@ class PostgresServer:
                   "--locale=C", "--no-sync")
         for attempt in range(3):
             self.port = _free_port()
-            options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} "
-                       "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c max_connections=200"
+            options += (" -c max_wal_size=4GB -c shared_buffers=1GB -c maintenance_work_mem=512MB" if self.durable
+                        else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
             try:
                 self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"),
                           "-w", "-t", "60", "start")

@@ -96,3 +96,19 @@ def test_serve_runs_waitress_on_the_given_port_and_a_device_can_register(databas
         process.terminate()
         process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_the_segments_job_scores_every_member_and_leaves_an_audit_entry(cloud, capsys):
+    from cloud import audit
+    from tests.cloud.conftest import console_members
+
+    console_members(cloud)
+    database = cloud.database
+    assert cli.main(["--db", database, "jobs", "segments"]) == 0
+    figures = dict(line.split("=", 1) for line in capsys.readouterr().out.split())
+    assert figures["segments_members"] == "5" and figures["top_count"] == "1"
+    with CloudStore(database) as store:
+        with store.db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM member_segments").scalar() == 5
+        entry = audit.recent(store.db, 1)[0]
+    assert (entry.actor, entry.action) == ("kiosk-cloud jobs", "segments.recompute")

@@ -243,3 +243,41 @@ def test_a_branch_manager_blocks_a_members_card_and_a_kiosks_lookup_sees_it_bloc
     assert console("marketer").post(f"/members/m-ali/cards/{ref}", {"state": "active"},
                                     csrf_from="/members/m-ali").status_code == 403
     assert "card.state" in console("admin").get("/users").text
+
+
+def test_a_manager_moves_a_card_to_another_member_and_a_kiosks_lookup_finds_the_new_owner(console, cloud):
+    from cloud import audit
+    from tests.cloud.conftest import card_ref
+
+    manager = console("tehran-manager")
+    ref = card_ref(100)  # Ali's card
+    moved = manager.post(f"/members/m-ali/cards/{ref}/move", {"to": "m-zahra"}, csrf_from="/members/m-ali")
+    assert moved.status_code == 302 and moved.headers["Location"].endswith("/members/m-zahra")
+    with cloud.registered_client("tehran-01") as kiosk:
+        found = kiosk.lookup(card_ref=ref)
+    assert found["member_id"] == "m-zahra" and found["card"]["state"] == "active"
+    page = manager.get("/members/m-zahra?lang=en").text
+    assert f'data-card="{ref[-8:]}"' in page
+    with cloud.store.db.read() as conn:
+        kinds = conn.exec_driver_sql(
+            "SELECT kind, member_id FROM events WHERE device_id = 'console:tehran-manager' ORDER BY seq").all()
+    assert [tuple(k) for k in kinds] == [("card_bound", "m-zahra")]
+    entry = audit.recent(cloud.store.db, 1)[0]
+    assert (entry.action, entry.actor, entry.before["member_id"], entry.after["member_id"]) == (
+        "card.move", "tehran-manager", "m-ali", "m-zahra")
+
+
+def test_a_card_move_to_an_unknown_member_or_another_branch_changes_nothing(console, cloud):
+    from tests.cloud.conftest import card_ref
+
+    manager = console("tehran-manager")
+    ref = card_ref(101)  # Zahra's card
+    refused = manager.post(f"/members/m-zahra/cards/{ref}/move", {"to": "m-nobody"}, csrf_from="/members/m-zahra")
+    assert refused.status_code == 302 and "no member" in manager.get("/members/m-zahra?lang=en").text
+    # Sara is enrolled at shiraz-02, which this manager does not run.
+    assert manager.post(f"/members/m-zahra/cards/{ref}/move", {"to": "m-sara"},
+                        csrf_from="/members/m-zahra").status_code == 403
+    assert console("marketer").post(f"/members/m-zahra/cards/{ref}/move", {"to": "m-ali"},
+                                    csrf_from="/members/m-zahra").status_code == 403
+    with cloud.registered_client("tehran-01") as kiosk:
+        assert kiosk.lookup(card_ref=ref)["member_id"] == "m-zahra"

@@ -1,0 +1,298 @@
+"""The cloud at a chain's scale: ingest, member look-up, console search and a segment run on PostgreSQL.
+
+    .venv/bin/python benchmarks/cloud_scale.py [--members 1000000] [--ledger-rows 20000000]
+        [--kiosks 100] [--batches 5] [--batch-events 100] [--lookups 2000] [--searches 100] [--no-sqlite]
+
+Starts its own PostgreSQL (Debian's initdb + pg_ctl in a temporary directory, loopback, fsync and
+synchronous commit ON as in production) and `kiosk-cloud serve` processes (one per core), then:
+
+- ingest_events_per_s: `--kiosks` registered kiosks post `--batches` signed batches of
+  `--batch-events` events each, all at once over HTTP; the same against a SQLite file
+  (sqlite_ingest_events_per_s).
+- bulk-loads `--members` members (with a card and a balance each) and `--ledger-rows` ledger events
+  straight into PostgreSQL (INSERT ... SELECT over generate_series on the server: the HTTP path would take
+  hours), then ANALYZE;
+- member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a
+  time (member_lookup_db_p99_ms: the store's query alone);
+- console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian
+  and Arabic spellings of names, and card refs;
+- segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger.
+
+Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms,
+segments < 120 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the
+machine is idle: load_average_* lines say how busy it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cloud.store import CloudStore  # noqa: E402
+from kiosk import protocol  # noqa: E402
+from kiosk.sync.client import CloudClient  # noqa: E402
+from tests.cloud.postgres import PostgresServer, pg_bindir  # noqa: E402
+
+FIRST = ("زهرا", "مریم", "فاطمه", "علی", "حسین", "رضا", "نرگس", "کاوه", "مهدی", "یاسمن", "سینا", "کیان", "لیلا",
+         "امید", "دینا", "پریسا", "بهرام", "شیرین", "آرش", "نیما", "سارا", "محمد", "امیر", "الهام", "ساناز", "کامران",
+         "مینا", "هادی", "یوسف", "ژاله")
+LAST = ("یوسفی", "کریمی", "حسینی", "محمدی", "رحیمی", "جعفری", "موسوی", "نوری", "کاظمی", "تهرانی", "احمدی", "رضایی",
+        "صادقی", "اکبری", "ملکی", "کیانی", "یزدانی", "شریفی", "قاسمی", "باقری", "عباسی", "کرمانی", "شیرازی", "اصفهانی",
+        "فراهانی", "نیکزاد", "پاکزاد", "زمانی", "کوهی", "دریایی")
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def timed_ms(call: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+class Serve:
+    """`kiosk-cloud serve` processes on one database, each on its own port."""
+
+    def __init__(self, database: str, processes: int, threads: int = 8) -> None:
+        self.procs, self.urls = [], []
+        for _ in range(processes):
+            proc = subprocess.Popen([sys.executable, "-m", "cloud.cli", "--db", database, "serve", "--port", "0",
+                                     "--threads", str(threads)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            line = proc.stdout.readline()
+            if " on http://" not in line:
+                raise SystemExit(f"kiosk-cloud serve did not start: {line!r}")
+            self.procs.append(proc)
+            self.urls.append(line.rsplit(" on ", 1)[1].strip().rstrip("/"))
+
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=30)
+            proc.stdout.close()
+
+
+def ingest(database: str, kiosks: int, batches: int, batch_events: int, processes: int) -> float:
+    """Events per second stored when every kiosk posts its batches at once."""
+    with CloudStore(database) as store:
+        devices = [store.register(store.create_token(f"branch-{k % 50:02d}"), name=f"bench-{k}") for k in range(kiosks)]
+    now = datetime.now(timezone.utc)
+    plans: list[list[list[str]]] = []
+    for k, device in enumerate(devices):
+        plan = []
+        for b in range(batches):
+            batch = []
+            for e in range(batch_events):
+                member_id = f"k{k}-m{e % 20}"
+                if b == 0 and e < 20:
+                    event = protocol.make_event("member_enrolled", member_id, now, phone_e164=f"+98912{k:03d}{e:04d}",
+                                                name=f"{FIRST[e % len(FIRST)]} {LAST[k % len(LAST)]}")
+                else:
+                    event = protocol.make_event("earn", member_id, now, points=12, amount=120_000,
+                                                receipt_id=f"R{k}-{b}-{e}")
+                batch.append(protocol.canonical_json(event))
+            plan.append(batch)
+        plans.append(plan)
+    server = Serve(database, processes)
+    stored = [0] * kiosks
+    errors: list[BaseException] = []
+    start_line = threading.Barrier(kiosks + 1)
+
+    def kiosk(k: int) -> None:
+        try:
+            with CloudClient(server.urls[k % len(server.urls)], device_id=devices[k].device_id,
+                             device_key=devices[k].device_key, read_timeout=120, deadline=180) as client:
+                start_line.wait()
+                for batch in plans[k]:
+                    reply = client.send_batch(batch)
+                    stored[k] += sum(r["status"] == protocol.ACCEPTED for r in reply.results)
+        except BaseException as exc:  # noqa: BLE001 - reported below, the run is void
+            errors.append(exc)
+            start_line.abort()
+
+    threads = [threading.Thread(target=kiosk, args=(k,)) for k in range(kiosks)]
+    try:
+        for thread in threads:
+            thread.start()
+        start_line.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.close()
+    if errors:
+        raise SystemExit(f"a kiosk's batch failed: {errors[0]!r}")
+    expected = kiosks * batches * batch_events
+    if sum(stored) != expected:
+        raise SystemExit(f"stored {sum(stored)} of {expected} events")
+    return expected / elapsed
+
+
+def bulk_load(url: str, members: int, ledger_rows: int, now: datetime) -> None:
+    """Members, cards, balances and ledger rows made by the database itself, indexes built afterwards."""
+    import psycopg
+
+    first = "ARRAY[" + ",".join(f"'{n}'" for n in FIRST) + "]"
+    last = "ARRAY[" + ",".join(f"'{n}'" for n in LAST) + "]"
+    # No query parameters: psycopg would read the modulo signs as placeholders.
+    stamp = f"""to_char(('{now.isoformat()}'::timestamptz - make_interval(secs => {{secs}})) AT TIME ZONE 'UTC',
+                'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("ALTER TABLE events DROP CONSTRAINT uq_events_event_id")
+        for index in ("ix_events_member_id", "ix_events_device_id", "ix_members_phone_e164", "ix_members_branch",
+                      "ix_cards_member_id", "ix_members_phone_trgm", "ix_members_name_trgm", "ix_members_name_member_id"):
+            conn.execute(f"DROP INDEX {index}")
+        conn.execute(f"""
+            INSERT INTO members (member_id, phone_e164, name, name_folded, enrolled_at, device_id, branch)
+            SELECT 'm' || i, '+989' || (ARRAY['12','13','19','35','36','01'])[1 + i % 6]
+                   || lpad(((i::bigint * 7919) % 10000000)::text, 7, '0'), name, name,
+                   {stamp.format(secs='((i::bigint * 7727) % (900 * 86400))')}, 'bulk', 'branch-' || lpad((i % 200)::text, 3, '0')
+            FROM (SELECT i, ({first})[1 + i % {len(FIRST)}] || ' ' || ({last})[1 + (i / {len(FIRST)}) % {len(LAST)}] AS name
+                  FROM generate_series(0, {members - 1}) AS i) AS s""")
+        conn.execute(f"""INSERT INTO cards (card_ref, member_id, state, changed_at)
+            SELECT encode(sha256(('card' || i)::bytea), 'hex'), 'm' || i, 'active', '{protocol.format_time(now)}'
+            FROM generate_series(0, {members - 1}) AS i""")
+        print(f"# loaded {members} members and cards", file=sys.stderr, flush=True)
+        chunk = 2_000_000
+        for start in range(0, ledger_rows, chunk):
+            stop = min(ledger_rows, start + chunk) - 1
+            conn.execute(f"""
+                INSERT INTO events (event_id, device_id, branch, kind, member_id, created_at, received_at, points,
+                                    amount, digest, payload)
+                SELECT md5('e' || i)::uuid::text, 'bulk', 'branch-' || lpad((m % 200)::text, 3, '0'),
+                       CASE WHEN i % 10 = 9 THEN 'redeem' ELSE 'earn' END, 'm' || m, ts, ts,
+                       CASE WHEN i % 10 = 9 THEN -20 ELSE amount / 10000 END,
+                       CASE WHEN i % 10 = 9 THEN 0 ELSE amount END, md5(i::text) || md5('d' || i),
+                       '{{"amount":' || amount || ',"points":' || amount / 10000 || '}}'
+                FROM (SELECT i, (i::bigint * 2654435761) % {members} AS m,
+                             {stamp.format(secs='((i::bigint * 104729) % (730 * 86400))')} AS ts,
+                             100000 + (i::bigint * 48271) % 9000000 AS amount
+                      FROM generate_series({start}, {stop}) AS i) AS s""")
+            print(f"# loaded {stop + 1} ledger rows", file=sys.stderr, flush=True)
+        conn.execute("""INSERT INTO balances (member_id, points, events)
+                        SELECT member_id, sum(points), count(*) FROM events GROUP BY member_id""")
+        conn.execute("ALTER TABLE events ADD CONSTRAINT uq_events_event_id UNIQUE (event_id)")
+        conn.execute("CREATE INDEX ix_events_member_id ON events (member_id)")
+        conn.execute("CREATE INDEX ix_events_device_id ON events (device_id)")
+        conn.execute("CREATE INDEX ix_members_phone_e164 ON members (phone_e164)")
+        conn.execute("CREATE INDEX ix_members_branch ON members (branch)")
+        conn.execute("CREATE INDEX ix_cards_member_id ON cards (member_id)")
+        conn.execute("CREATE INDEX ix_members_phone_trgm ON members USING gin (phone_e164 gin_trgm_ops)")
+        conn.execute("CREATE INDEX ix_members_name_trgm ON members USING gin (name_folded gin_trgm_ops)")
+        conn.execute("CREATE INDEX ix_members_name_member_id ON members (name, member_id)")
+        print("# indexes built", file=sys.stderr, flush=True)
+        conn.execute("VACUUM ANALYZE")
+
+
+def search_queries(rng: random.Random, members: int) -> list[str]:
+    """What a clerk types: a whole phone, its last digits, a surname in Persian or Arabic letters, a full name."""
+    queries = []
+    for _ in range(20):
+        i = rng.randrange(members)
+        digits = f"{(i * 7919) % 10_000_000:07d}"
+        prefix = ("12", "13", "19", "35", "36", "01")[i % 6]
+        first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
+        queries += [f"09{prefix}{digits}", f"9{prefix}{digits[:4]}", digits, last,
+                    last.replace("ی", "ي").replace("ک", "ك"), f"{first} {last}"]
+    return queries
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--ledger-rows", type=int, default=20_000_000)
+    parser.add_argument("--kiosks", type=int, default=100)
+    parser.add_argument("--batches", type=int, default=5, help="batches each kiosk posts")
+    parser.add_argument("--batch-events", type=int, default=100)
+    parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--searches", type=int, default=3, help="rounds over the mixed search queries")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serve processes")
+    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite ingest")
+    args = parser.parse_args()
+    bindir = pg_bindir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL is not installed (apt-get install postgresql, or make system-deps)")
+    print(f"cpus={os.cpu_count()}\nload_average_1m_before={os.getloadavg()[0]:.2f}")
+    print(f"members={args.members}\nledger_rows={args.ledger_rows}\nkiosks={args.kiosks}\n"
+          f"batch_events={args.batch_events}\nserve_processes={args.processes}", flush=True)
+    server = PostgresServer(bindir, durable=True)
+    server.start()
+    try:
+        rate = ingest(server.create_database(), args.kiosks, args.batches, args.batch_events, args.processes)
+        print(f"ingest_events_per_s={rate:.0f}", flush=True)
+        if not args.no_sqlite:
+            with tempfile.TemporaryDirectory() as tmp:
+                rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
+                              args.processes)
+            print(f"sqlite_ingest_events_per_s={rate:.0f}", flush=True)
+        url = server.create_database()
+        now = datetime.now(timezone.utc)
+        with CloudStore(url) as store:
+            pass  # migrated: the tables the bulk load fills
+        started = time.perf_counter()
+        bulk_load(url, args.members, args.ledger_rows, now)
+        print(f"bulk_load_s={time.perf_counter() - started:.0f}", flush=True)
+        measure_reads(url, args, now)
+    finally:
+        server.stop()
+    print(f"load_average_1m_after={os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
+    import hashlib
+
+    from cloud import analytics, members
+
+    rng = random.Random(12)
+    refs = [hashlib.sha256(f"card{rng.randrange(args.members)}".encode()).hexdigest() for _ in range(args.lookups)]
+    with CloudStore(url) as store:
+        device = store.register(store.create_token("branch-000"), name="lookup-bench")
+        found = iter(refs)
+        db_samples = timed_ms(lambda: store.lookup(card_ref=next(found)), len(refs))
+        print(f"member_lookup_db_p99_ms={percentile(db_samples, 0.99):.2f}", flush=True)
+        serve = Serve(url, 1)
+        try:
+            with CloudClient(serve.urls[0], device_id=device.device_id, device_key=device.device_key) as client:
+                client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
+                found = iter(refs)
+                http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
+        finally:
+            serve.close()
+        print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
+              f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}", flush=True)
+        queries = search_queries(rng, args.members) + refs[:20]
+        members.search(store.db, queries[0])
+        samples = []
+        for _ in range(args.searches):
+            for query in queries:
+                samples += timed_ms(lambda: members.search(store.db, query), 1)
+        print(f"console_search_p50_ms={statistics.median(samples):.2f}\n"
+              f"console_search_p99_ms={percentile(samples, 0.99):.2f}", flush=True)
+        started = time.perf_counter()
+        run = analytics.recompute(store.db, now)
+        print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
+              f"top_share_percent={run.top_share_percent}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
