@@ -180,7 +180,7 @@ member_segments = Table(
     Index("ix_member_segments_segment", "segment"),
 )
 
-# -- messages to members (revision 0003_messages; cloud/messages/, docs/messages.md) -------
+# -- messages to members (revision 0003; cloud/messages/, docs/messages.md) -------
 
 message_contacts = Table(
     "message_contacts", metadata,

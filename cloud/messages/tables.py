@@ -1,5 +1,5 @@
 """The message tables (defined with the cloud's others in cloud/db/schema.py, created by its Alembic revision
-0003_messages) under the short names the message modules use, the queue's states, and an insert that skips
+0003) under the short names the message modules use, the queue's states, and an insert that skips
 duplicates.
 
 Times are ISO 8601 UTC strings of fixed width (kiosk.protocol.format_time), as in the rest of the cloud's

@@ -3,14 +3,14 @@
 Until this revision the message tables lived only in a SQLite file beside the cloud's (created by
 metadata.create_all); now they are part of the cloud database on either engine.
 
-Revision ID: 0003_messages
+Revision ID: 0003
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_messages"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

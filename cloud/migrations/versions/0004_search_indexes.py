@@ -5,14 +5,14 @@ PostgreSQL pg_trgm's GIN indexes do (the extension ships with Debian's postgresq
 database owner may create it). SQLite gets plain indexes of the same names, so one schema module
 describes both engines; the search there stays a scan, fine at a pilot's size.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
