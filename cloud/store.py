@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, select, update
 
-from cloud import audit
+from cloud import audit, engagement_ingest
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, TokenError
@@ -211,6 +211,8 @@ class CloudStore:
                 "member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
                 "name_folded": fold_name(event["name"]), "enrolled_at": created_at, "device_id": device.device_id,
                 "branch": device.branch})
+        elif kind in protocol.ENGAGEMENT_KINDS:
+            engagement_ingest.apply(conn, device, event, created_at)
         elif kind == "card_bound":
             conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
                                          "state": "active", "changed_at": created_at})

@@ -30,11 +30,13 @@ _CODE = re.compile(f"[{ALPHABET}]{{{CODE_SYMBOLS}}}")
 
 
 class ComplaintRefused(KioskError):
-    """A complaint that cannot be sent as it is; ``field`` is phone, subject or text."""
+    """A complaint that cannot be sent as it is; ``field`` is phone, subject, text or code, and ``code`` the
+    stable reason the page translates (invalid_phone, text_too_long...)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+        self.code = code or f"invalid_{field}"
 
 
 def new_code(raw: bytes) -> str:
@@ -70,13 +72,14 @@ def clean_text(text: Any) -> str:
     if not isinstance(text, str):
         raise ComplaintRefused("text", "write the complaint as text")
     if len(text) > MAX_TEXT * 2:  # refuse a flood before working on it
-        raise ComplaintRefused("text", f"the text is at most {MAX_TEXT} characters (got {len(text)})")
+        raise ComplaintRefused("text", f"the text is at most {MAX_TEXT} characters (got {len(text)})", "text_too_long")
     kept = "".join(ch for ch in text if unicodedata.category(ch) != "Cc" or ch in "\n\t ")
     kept = " ".join(kept.split())
     if len(kept) > MAX_TEXT:
-        raise ComplaintRefused("text", f"the text is at most {MAX_TEXT} characters (got {len(kept)})")
+        raise ComplaintRefused("text", f"the text is at most {MAX_TEXT} characters (got {len(kept)})", "text_too_long")
     if len(kept) < MIN_TEXT:
-        raise ComplaintRefused("text", f"write at least {MIN_TEXT} characters, or pick one of the texts")
+        raise ComplaintRefused("text", f"write at least {MIN_TEXT} characters, or pick one of the texts",
+                               "text_too_short")
     return kept
 
 
