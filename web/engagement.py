@@ -14,9 +14,11 @@ from kiosk.rules.complaints import MAX_TEXT, ComplaintRefused
 from kiosk.rules.surveys import AlreadyAnswered, AnswerRefused
 from web.flows import flows
 from web.localize import format_all
-from web.shopper import body, fail, member_from
+from web.shopper import body, fail, member_from, token_error
+from web.tokens import TokenError
 
 blueprint = Blueprint("engagement", __name__, url_prefix="/api")
+blueprint.register_error_handler(TokenError, token_error)  # a timed-out or forged screen token, as for the shopper
 
 
 def language(data: dict) -> str | None:
