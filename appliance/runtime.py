@@ -113,7 +113,7 @@ class Runtime:
             self.tap_server = TapControlServer(by_kind, s.control_socket)
             self.tap_server.start()
             self._closers.append(self.tap_server.close)
-        self.flows = build_flows(self.service, codes=self._phone_codes())
+        self.flows = build_flows(self.service, codes=self._phone_codes(), cases=self._complaint_cases())
         self._closers.append(self.flows.close)
         app, self.socketio = create_app(self.flows, s)
         self.app = app
@@ -171,6 +171,15 @@ class Runtime:
 
         # A client per request: credentials are read then, so a kiosk registered after start works at once.
         return PhoneCodes(lambda: client_from_settings(self.settings, clock=self._clock))
+
+    def _complaint_cases(self) -> Any:
+        """Complaint look-ups ask the cloud; a kiosk without one says it cannot look codes up."""
+        if not self.settings.cloud.url:
+            return None
+        from kiosk.sync.complaints import CloudCases
+        from kiosk.sync.setup import client_from_settings
+
+        return CloudCases(lambda: client_from_settings(self.settings, clock=self._clock))
 
     def _start_gpio(self) -> None:
         """LEDs and buzzer follow the service's UI events; a PIR sensor wakes the screen."""

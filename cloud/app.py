@@ -10,8 +10,10 @@ from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from cloud import complaints
 from cloud.auth import AuthFailure, authenticate
 from cloud.console import localize, security, sessions
+from cloud.console.engagement import blueprint as engagement_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
 from cloud.errors import TokenError
@@ -173,6 +175,23 @@ def create_app(
         return jsonify({"result": verdict.result, "attempts_left": verdict.attempts_left,
                         "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/complaints/lookup")
+    def complaint_lookup(device_id: str) -> tuple[Response, int]:
+        """A case by tracking code and the phone's last four digits (docs/engagement.md); rate-limited per device."""
+        device = signed_device(device_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error(400, "bad_request", 'send JSON {"code": "K7QM2-XPA9R", "phone_last4": "4567"}')
+        try:
+            found = complaints.lookup(store.db, device.device_id, body.get("code"), body.get("phone_last4"), clock())
+        except complaints.LookupsRateLimited as exc:
+            response, status = _error(429, "rate_limited", str(exc), retry_after=exc.retry_after_s)
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+            return response, status
+        if found is None:
+            return jsonify({"found": False, "server_time": server_time()}), 200
+        return jsonify({"found": True, **found, "server_time": server_time()}), 200
+
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
         signed_device()
@@ -243,7 +262,7 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify):
+    for view in (register, events, otp_send, otp_verify, complaint_lookup):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app
@@ -290,6 +309,7 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
         }
 
     app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
+    app.register_blueprint(engagement_pages(store))
 
 
 def _etags(header: str) -> set[str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, text, update
 
-from cloud import audit
+from cloud import audit, engagement_ingest
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, TokenError
@@ -252,6 +252,9 @@ class CloudStore:
                 total[1] += 1
             elif kind == "member_enrolled":
                 enrolments.append(self._member_row(device, event))
+            elif kind in protocol.ENGAGEMENT_KINDS:
+                engagement_ingest.apply(conn, device, event,
+                                        protocol.format_time(protocol.parse_time(event["created_at"])))
             else:
                 self._apply_card(conn, event)
         if sums:

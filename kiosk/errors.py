@@ -119,3 +119,15 @@ class SpendRefused(KioskError):
         super().__init__(message)
         self.reason = reason
         self.status = status
+
+
+class CasesUnavailable(KioskError):
+    """A complaint's state cannot be asked now: the kiosk has no cloud or cannot reach it."""
+
+
+class CasesRateLimited(KioskError):
+    """This kiosk asked about too many tracking codes lately; the cloud says when to try again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -75,6 +75,10 @@ card_state (staff blocked, reported lost, or re-activated a card)::
     state       "active", "blocked" or "lost"
     staff_id    str or null, optional
 
+survey_answered and complaint_filed (docs/engagement.md): a member's answers to one survey, and a
+complaint with its tracking code; their own fields are checked by kiosk.rules.surveys and
+kiosk.rules.complaints, the same code the kiosk's edge uses.
+
 Any other key is refused, so a raw UID or track data cannot ride along by mistake.
 """
 
@@ -91,7 +95,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kiosk.errors import KioskError
+from kiosk.rules.complaints import complaint_problem
 from kiosk.rules.ledger import CREDIT_KINDS, DEBIT_KINDS, LedgerKind
+from kiosk.rules.surveys import SURVEY_ID, answer_shape_problem
 
 PROTOCOL_VERSION = "v1"
 HEADER_DEVICE = "X-Kiosk-Device"
@@ -106,7 +112,8 @@ MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
 MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
-KINDS = LEDGER_KINDS | MEMBER_KINDS
+ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed"})
+KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
 CARD_STATES = frozenset({"active", "blocked", "lost"})
 # The kiosk's store has no origin column: a correction is an adjust whose reason
@@ -142,12 +149,16 @@ _KEYS_BY_KIND = {
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
+    "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
+    "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text", "language"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
+    "survey_answered": _COMMON_KEYS | {"survey_id", "answers"},
+    "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -331,6 +342,8 @@ def validate_event(event: Any) -> dict[str, Any]:
         _validate_ledger(event)
     elif kind == "member_enrolled":
         _validate_enrollment(event)
+    elif kind in ENGAGEMENT_KINDS:
+        _validate_engagement(event)
     else:
         card_ref = event["card_ref"]
         _require(
@@ -379,6 +392,19 @@ def _validate_enrollment(event: Mapping[str, Any]) -> None:
         _require(isinstance(event["consent"], Mapping), "consent must be an object")
     _optional_text(event, "language")
     _optional_text(event, "referred_by")
+
+
+def _validate_engagement(event: Mapping[str, Any]) -> None:
+    if event["kind"] == "survey_answered":
+        _require(isinstance(event["survey_id"], str) and bool(SURVEY_ID.fullmatch(event["survey_id"])),
+                 "survey_id must be a survey id")
+        problem = answer_shape_problem(event["answers"])
+    else:
+        _require(isinstance(event["phone_e164"], str) and bool(_E164.fullmatch(event["phone_e164"])),
+                 "phone_e164 is not E.164 (+ and digits)")
+        problem = complaint_problem(event)
+    _require(problem is None, str(problem))
+    _optional_text(event, "language")
 
 
 def _optional_text(event: Mapping[str, Any], key: str) -> None:
@@ -502,6 +528,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
+    elif kind in ENGAGEMENT_KINDS:
+        event = {**base, **{k: raw[k] for k in _KEYS_BY_KIND[kind] - base.keys() if raw.get(k) is not None}}
     else:
         raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)

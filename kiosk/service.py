@@ -33,6 +33,8 @@ from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
 from kiosk.rules.segments import RfmRules, rfm
+from kiosk.rules.complaints import DEFAULT_SUBJECTS, Subject
+from kiosk.rules.surveys import Survey
 from kiosk.store import Bonus, Card, Member, MemberSnapshot, NewCard, Recorded, Store
 from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
@@ -82,6 +84,9 @@ class KioskService:
         self.rules = settings.loyalty
         # The chain's campaigns and RFM thresholds (segment targets); campaigns come with the cloud's config.
         self.campaigns: tuple[Campaign, ...] = ()
+        # The chain's surveys and complaint subjects (issue 14), from the same config.
+        self.surveys: tuple[Survey, ...] = ()
+        self.complaint_subjects: tuple[Subject, ...] = DEFAULT_SUBJECTS
         self.segments = RfmRules()
         self.secrets = secrets  # the web layer reads pos_token, staff_pin_hash, branch_key from here
         self._secret = secrets.chain_secret
@@ -449,6 +454,7 @@ class KioskService:
              "ends_on": r.ends_on.isoformat() if r.ends_on else None}
             for r in config.rewards])
         self.rules, self.campaigns = config.rules, config.campaigns
+        self.surveys, self.complaint_subjects = config.surveys, config.complaint_subjects
         return config
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",

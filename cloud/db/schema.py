@@ -268,4 +268,71 @@ message_links = Table(
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Index("ix_message_links_member_id", "member_id"),
+
+# -- engagement (issue 14): surveys and complaints -------------------------------------------------
+
+# The chain's surveys as the console saved them (the document kiosk.rules.surveys reads); copied into every
+# branch config's "surveys" section on save, which is how kiosks get them.
+surveys = Table(
+    "surveys", metadata,
+    Column("survey_id", Text, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("updated_by", Text, nullable=False),
+)
+
+# One row per survey_answered event; `counted` is 1 for a member's first answer to a survey, 0 for a later one
+# (two offline kiosks), so results count each member once.
+survey_answers = Table(
+    "survey_answers", metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("survey_id", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("device_id", Text, nullable=False),
+    Column("answers", Text, nullable=False),
+    Column("answered_at", Text, nullable=False),
+    Column("counted", Integer, nullable=False),
+    Index("ix_survey_answers_survey", "survey_id", "branch"),
+    Index("ix_survey_answers_member", "member_id", "survey_id"),
+)
+
+complaints = Table(
+    "complaints", metadata,
+    Column("code", Text, primary_key=True),
+    Column("event_id", Text, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("device_id", Text, nullable=False),
+    Column("member_id", Text),
+    Column("phone_e164", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", Text),
+    Column("state", Text, nullable=False),
+    Column("answer", Text, nullable=False, server_default=""),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("texted", Integer, nullable=False, server_default="0"),
+    Index("ix_complaints_branch_state", "branch", "state"),
+)
+
+# Every change of a complaint, never edited: who, when, the state after it and the answer then.
+complaint_history = Table(
+    "complaint_history", metadata,
+    Column("history_id", Serial, primary_key=True, autoincrement=True),
+    Column("code", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("answer", Text, nullable=False, server_default=""),
+    Index("ix_complaint_history_code", "code"),
+)
+
+# Each kiosk's recent tracking-code look-ups, for the per-device rate limit (any cloud process may answer).
+complaint_lookups = Table(
+    "complaint_lookups", metadata,
+    Column("lookup_id", Serial, primary_key=True, autoincrement=True),
+    Column("device_id", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Index("ix_complaint_lookups_device_at", "device_id", "at"),
 )

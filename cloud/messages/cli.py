@@ -130,6 +130,9 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
         print(f"birthday_queued={report.birthday}\noccasions_queued={report.occasions}\n"
               f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
               f"tier_queued={report.tier}\nexpiring_queued={report.expiring}\ncoupon_queued={report.coupon}")
+    from cloud.complaints import queue_tracking_texts  # complaints' tracking codes (docs/engagement.md)
+
+    print(f"complaint_texts_queued={queue_tracking_texts(engine, queue, settings.club, settings.default_language)}")
     drained = queue.drain(gateway)
     print(f"sent={drained.sent}\nfailed={drained.failed}\ndeferred={drained.deferred}\n"
           f"unconfirmed={drained.unconfirmed}")

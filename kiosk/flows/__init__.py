@@ -9,11 +9,13 @@ import threading
 from dataclasses import dataclass, field
 
 from kiosk.flows.claims import TapClaims
+from kiosk.flows.complaints import CaseLookup, ComplaintDesk
 from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
 from kiosk.flows.spending import TillDesk
 from kiosk.flows.staff import PinLock, StaffDesk
+from kiosk.flows.surveys import SurveyDesk
 from kiosk.flows.till import PosTill
 from kiosk.service import CardTap, KioskService
 from kiosk.ui_events import UiEvent
@@ -42,13 +44,16 @@ class KioskFlows:
     pin_lock: PinLock
     last_tap: LastTap
     till: TillDesk
+    surveys: SurveyDesk
+    complaints: ComplaintDesk
     codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
 
     def close(self) -> None:
         self.claims.close()
 
 
-def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None) -> KioskFlows:
+def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None,
+                cases: CaseLookup | None = None) -> KioskFlows:
     """Every use case on one service; the claim slot and the staff card are registered as tap handlers."""
     settings = service.settings
     last_tap = LastTap()
@@ -85,5 +90,7 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         pin_lock=pin_lock,
         last_tap=last_tap,
         till=till,
+        surveys=SurveyDesk(service),
+        complaints=ComplaintDesk(service, cases),  # complaint look-ups ask the cloud, when there is one
         codes=codes,
     )

@@ -168,4 +168,31 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         ALTER TABLE till_commits ADD COLUMN approved_by TEXT;
         """,
     ),
+    (
+        5,
+        """
+        -- Survey answers (issue 14): one per member and survey; answer_id is the page's idempotency key, so a
+        -- resend after a crash finds its answer instead of paying again. The reward is an ordinary ledger row.
+        CREATE TABLE survey_answers (
+            answer_id TEXT PRIMARY KEY,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            survey_id TEXT NOT NULL,
+            answers TEXT NOT NULL,
+            reward_event_id TEXT REFERENCES ledger(event_id),
+            reward_points INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            UNIQUE (member_id, survey_id)
+        );
+        -- Complaints filed at this kiosk, by their idempotency key; the cloud holds their state and answer.
+        CREATE TABLE complaints (
+            request_key TEXT PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            member_id TEXT,
+            phone TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 )

@@ -303,3 +303,18 @@ class CloudClient:
         if result not in protocol.OTP_RESULTS or not isinstance(left, int):
             raise CloudUnavailable(f"the cloud's code check answered {reply!r}, which is not a verdict")
         return protocol.OtpVerdict(result, left)
+
+    # -- complaint look-ups (docs/engagement.md) ----------------------------------------------
+
+    def lookup_complaint(self, code: str, phone_last4: str) -> dict[str, Any] | None:
+        """The case behind a tracking code and the phone's last four digits, or None when they match none.
+
+        The cloud answers a wrong code and a wrong phone alike; CloudUnavailable with status 429 when this
+        device asked too often (retry_after says when to ask again).
+        """
+        body = json.dumps({"code": code, "phone_last4": phone_last4}).encode()
+        reply = self._json(self._request("POST", f"/v1/devices/{self.device_id}/complaints/lookup", body),
+                           "complaint look-up")
+        if reply.get("found") is not True:
+            return None
+        return {k: reply.get(k) for k in ("code", "state", "subject", "answer", "updated_at")}

@@ -19,7 +19,8 @@
   var K = window.Kiosk = { handlers: handlers };
 
   function msg(code, vars) {
-    var el = document.querySelector('#msgs [data-msg="' + code + '"]');
+    // #msgs holds the core's words; a later module's partial brings its own in a div.msgs.
+    var el = document.querySelector('#msgs [data-msg="' + code + '"], .msgs [data-msg="' + code + '"]');
     var text = el ? el.textContent : code;
     Object.keys(vars || {}).forEach(function (k) { text = text.split("{" + k + "}").join(vars[k]); });
     return text;
@@ -250,5 +251,6 @@
   K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
   K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;
   K.state = function () { return state; };
+  K.addWork = function (ids) { WORK.push.apply(WORK, ids); };  // screens of later modules that hold a shopper's work
   K.lang = lang;
 })();

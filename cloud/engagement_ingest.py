@@ -1,0 +1,44 @@
+"""What the ingest does with survey answers and complaints (issue 14), inside the batch's transaction.
+
+Called by cloud.store.CloudStore._apply once the event row is new (a resend is a duplicate before it gets here).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from cloud.db.schema import complaint_history, complaints, survey_answers
+
+
+def apply(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:
+    if event["kind"] == "survey_answered":
+        _answer(conn, device, event, created_at)
+    else:
+        _complaint(conn, device, event, created_at)
+
+
+def _answer(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:
+    earlier = conn.execute(select(func.count()).select_from(survey_answers).where(
+        survey_answers.c.member_id == event["member_id"], survey_answers.c.survey_id == event["survey_id"],
+        survey_answers.c.counted == 1)).scalar_one()
+    conn.execute(survey_answers.insert().values(
+        event_id=event["event_id"], survey_id=event["survey_id"], member_id=event["member_id"], branch=device.branch,
+        device_id=device.device_id, answers=json.dumps(event["answers"], ensure_ascii=False, sort_keys=True),
+        answered_at=created_at, counted=0 if earlier else 1))
+
+
+def _complaint(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:
+    # 50 random bits per code: a clash is unlikely across a chain's whole history; the first case keeps the code.
+    if conn.execute(select(complaints.c.code).where(complaints.c.code == event["code"])).first() is not None:
+        return
+    member = None if event["member_id"] == "guest" else event["member_id"]
+    conn.execute(complaints.insert().values(
+        code=event["code"], event_id=event["event_id"], branch=device.branch, device_id=device.device_id,
+        member_id=member, phone_e164=event["phone_e164"], subject=event["subject"], text=event["text"],
+        language=event.get("language"), state="new", answer="", created_at=created_at, updated_at=created_at,
+        texted=0))
+    conn.execute(complaint_history.insert().values(code=event["code"], at=created_at, actor=f"kiosk:{device.name}"[:64]
+                                                   if device.name else "kiosk", state="new", answer=""))
