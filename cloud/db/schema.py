@@ -268,6 +268,7 @@ message_links = Table(
     Column("created_at", String(32), nullable=False),
     Column("expires_at", String(32), nullable=False),
     Index("ix_message_links_member_id", "member_id"),
+)
 
 # -- engagement (issue 14): surveys and complaints -------------------------------------------------
 
