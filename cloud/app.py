@@ -15,7 +15,8 @@ from cloud.auth import AuthFailure, authenticate
 from cloud.console import localize, security, sessions
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud.errors import TokenError
+from cloud import engagement
+from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
@@ -175,6 +176,16 @@ def create_app(
         return jsonify({"result": verdict.result, "attempts_left": verdict.attempts_left,
                         "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/engagement")
+    def engagement_exchange(device_id: str) -> tuple[Response, int]:
+        """Draws, games, wins and this kiosk's budget grants (cloud/engagement.py)."""
+        device = signed_device(device_id)
+        try:
+            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock())
+        except BadConfig as exc:
+            return _error(400, "bad_request", str(exc))
+        return jsonify({**reply, "server_time": server_time()}), 200
+
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
         signed_device()
@@ -237,7 +248,7 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify):
+    for view in (register, events, otp_send, otp_verify, engagement_exchange):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app

@@ -211,6 +211,8 @@ class CloudStore:
                 "member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
                 "name_folded": fold_name(event["name"]), "enrolled_at": created_at, "device_id": device.device_id,
                 "branch": device.branch})
+        elif kind in protocol.ENGAGEMENT_KINDS:
+            pass  # kept in events only: cloud/draws.py reads a draw's entries from there
         elif kind == "card_bound":
             conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
                                          "state": "active", "changed_at": created_at})

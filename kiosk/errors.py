@@ -110,3 +110,11 @@ class SpendRefused(KioskError):
         super().__init__(message)
         self.reason = reason
         self.status = status
+
+
+class EngagementRefused(KioskError):
+    """A draw entry or a game play that cannot be had; `reason` is a code the page translates."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

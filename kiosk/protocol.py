@@ -106,7 +106,10 @@ MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
 MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
-KINDS = LEDGER_KINDS | MEMBER_KINDS
+# Engagement (issue 14): entries in a draw; their points travel as a separate redeem ledger event.
+ENGAGEMENT_KINDS = frozenset({"draw_entry"})
+DRAW_ENTRY_SOURCES = frozenset({"points", "purchase", "survey"})
+KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
 CARD_STATES = frozenset({"active", "blocked", "lost"})
 # The kiosk's store has no origin column: a correction is an adjust whose reason
@@ -129,12 +132,14 @@ _KEYS_BY_KIND = {
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
+    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
+    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -308,6 +313,10 @@ def validate_event(event: Any) -> dict[str, Any]:
         _validate_ledger(event)
     elif kind == "member_enrolled":
         _validate_enrollment(event)
+    elif kind == "draw_entry":
+        _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
+        _require(_is_int(event["entries"]) and 0 < event["entries"] <= 1000, "entries must be an integer 1..1000")
+        _require(event["source"] in DRAW_ENTRY_SOURCES, f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
     else:
         card_ref = event["card_ref"]
         _require(
@@ -479,6 +488,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
+    elif kind == "draw_entry":
+        event = {**base, **{k: raw.get(k) for k in ("member_id", "draw_id", "entries", "source")}}
     else:
         raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 
 from kiosk.flows.claims import TapClaims
+from kiosk.flows.engagement import EngagementDesk
 from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
@@ -43,6 +44,7 @@ class KioskFlows:
     last_tap: LastTap
     till: TillDesk
     codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
+    engagement: EngagementDesk | None = None  # draws and the instant-win game (always built by build_flows)
 
     def close(self) -> None:
         self.claims.close()
@@ -73,6 +75,8 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
     service.add_tap_handler(staff_card, before_resolve=True)
     pin_lock = PinLock(settings.device.data_dir / "staff-lock.json", max_attempts=settings.staff.max_attempts,
                        lockout_s=settings.staff.lockout_s)
+    engagement = EngagementDesk(service)
+    service.purchase_hooks.append(lambda member_id, event_id: engagement.free_entries(member_id, "purchase", event_id))
     return KioskFlows(
         service=service,
         claims=claims,
@@ -84,4 +88,5 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None)
         last_tap=last_tap,
         till=TillDesk(service, claims, pin_lock),
         codes=codes,
+        engagement=engagement,
     )
