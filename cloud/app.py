@@ -295,6 +295,9 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
         }
 
     app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
+    from cloud.console.engagement_views import blueprint as engagement_pages  # draws and games (issue 14)
+
+    app.register_blueprint(engagement_pages(store))
 
 
 def _etags(header: str) -> set[str]:

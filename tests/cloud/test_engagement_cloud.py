@@ -184,3 +184,36 @@ def test_a_draws_winners_are_recomputed_from_its_published_seed_and_entries(clou
     north.sync()  # the winners reach the kiosks, to be told at the next tap
     told = {m for m in (north.member.id, south.member.id, extra.id) if north.store.draw_wins_to_tell(m)}
     assert told == {w["member_id"] for w in winners}
+
+
+def test_the_console_creates_a_draw_shows_its_seed_hash_runs_it_once_closed_and_publishes_it(cloud, console):
+    marketer, manager = console("marketer"), console("tehran-manager")
+    now = cloud.clock()
+    form = {"draw_id": "autumn", "name": "Autumn draw", "prizes": "Bicycle\nTablet", "price_points": "۵۰",
+            "starts_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+    assert manager.post("/draws", form, csrf_from="/members").status_code == 403  # chain-wide roles only
+    assert marketer.post("/draws", {**form, "price_points": "lots"}, csrf_from="/draws").status_code == 422
+    assert marketer.post("/draws", form, csrf_from="/draws").status_code == 302
+    page = marketer.get("/draws").text
+    with cloud.store.db.read() as conn:
+        (listed,) = draws.listing(conn, cloud.clock())
+    assert listed["seed_hash"] in page and listed["seed"] is None
+    with cloud.store.db.read() as conn:
+        seed = conn.execute(draws.draws.select()).mappings().first()["seed"]
+    assert seed not in page  # not revealed before the run
+    assert marketer.post("/draws/autumn/run", csrf_from="/draws").status_code == 409  # still open
+    cloud.clock.advance(timedelta(hours=2))
+    marketer = console("marketer")  # two idle hours ended the first sign-in
+    ran = marketer.post("/draws/autumn/run", csrf_from="/draws")
+    assert ran.status_code == 302 and ran.headers["Location"].endswith("/draws")
+    assert seed in marketer.get("/draws").text
+    document = marketer.get("/draws/autumn/published.json").json()
+    assert draws.verify(document) == document["winners"] == []  # nobody entered: no winners, still verifiable
+    assert marketer.post("/games", {"game_id": "wheel", "game_name": "Wheel", "cost_points": "20",
+                                    "reward_id": "coffee", "chance": "12000", "per_kiosk": "3",
+                                    "lease_minutes": "60"}, csrf_from="/draws").status_code == 422  # odds > 100%
+    assert marketer.post("/games", {"game_id": "wheel", "game_name": "Wheel", "cost_points": "20",
+                                    "reward_id": "coffee", "chance": "2500", "daily_limit": "10",
+                                    "per_kiosk": "3", "lease_minutes": "60"}, csrf_from="/draws").status_code == 302
+    assert 'data-game="wheel"' in marketer.get("/draws").text
