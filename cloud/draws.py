@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text, update
 
 from cloud import audit
-from cloud.db.schema import draws, members
+from cloud.db.schema import draws
 from cloud.errors import BadConfig
 from kiosk import protocol
 from kiosk.rules.draws import draw_winners, seed_hash, tickets
@@ -140,11 +140,3 @@ def wins_for_kiosks(conn: Connection) -> list[dict[str, Any]]:
                    for w in json.loads(winners))
     return out
 
-
-def winner_phones(conn: Connection) -> list[tuple[str, str, str, str, str]]:
-    """(draw_id, draw name, prize, member_id, phone) of every winner the cloud has a phone number for."""
-    phones = dict(conn.execute(select(members.c.member_id, members.c.phone_e164)).all())
-    return [(w["draw_id"], name, w["prize"], w["member_id"], phones[w["member_id"]])
-            for draw_id, name, winners in conn.execute(
-                select(draws.c.draw_id, draws.c.name, draws.c.winners).where(draws.c.winners.isnot(None)))
-            for w in [{**x, "draw_id": draw_id} for x in json.loads(winners)] if w["member_id"] in phones]
