@@ -58,6 +58,7 @@ class EngagementMixin:
                                [iso(self._clock()), g["grant_id"]])
 
         self.write(tx)
+        self._untold_members = None  # new wins may have come: read again at the next tap
 
     def draws(self) -> list[dict[str, Any]]:
         return [json.loads(r["body"]) for r in self.query("SELECT body FROM draws ORDER BY id")]
@@ -113,7 +114,18 @@ class EngagementMixin:
                           "GROUP BY draw_id", (member_id,))
         return {r["draw_id"]: r["n"] for r in rows}
 
+    def _untold(self) -> set[str]:
+        """Members with a win not told yet, read once and kept until the cloud sends wins again: a tap stays at
+        its four reads (benchmarks/tap_reads.py) unless the member has something to hear."""
+        untold = getattr(self, "_untold_members", None)
+        if untold is None:
+            untold = {r[0] for r in self.query("SELECT DISTINCT member_id FROM draw_wins WHERE told_at IS NULL")}
+            self._untold_members = untold
+        return untold
+
     def draw_wins_to_tell(self, member_id: str) -> list[dict[str, Any]]:
+        if member_id not in self._untold():
+            return []
         rows = self.query("SELECT w.draw_id, w.rank, w.prize, COALESCE(json_extract(d.body, '$.name'), w.draw_id) "
                           "AS name, json_extract(d.body, '$.names') AS names FROM draw_wins w "
                           "LEFT JOIN draws d ON d.id = w.draw_id WHERE w.member_id = ? AND w.told_at IS NULL "
@@ -129,6 +141,7 @@ class EngagementMixin:
                            [stamp, member_id, draw_id])
 
         self.write(tx)
+        self._untold().discard(member_id)
 
     # --- grants ----------------------------------------------------------------------
 
