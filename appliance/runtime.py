@@ -152,6 +152,10 @@ class Runtime:
         store.add_listener(self.sync.wake)
         service.subscribe(lambda name, payload: self.sync.request_reconcile(payload["member_id"])
                           if name == UiEvent.MEMBER else None)
+        from kiosk.sync.engagement import exchange_engagement
+
+        sync = self.sync
+        sync.after_drain.append(lambda: exchange_engagement(store, sync.client))  # draws, games, prize grants
         self.sync.start()
         self._closers.append(self.sync.close)
         # Members enrolled at other branches: an unknown card is looked up in the cloud.

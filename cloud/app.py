@@ -14,9 +14,11 @@ from cloud import complaints
 from cloud.auth import AuthFailure, authenticate
 from cloud.console import localize, security, sessions
 from cloud.console.engagement import blueprint as engagement_pages
+from cloud.console.engagement_views import blueprint as draws_games_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud.errors import TokenError
+from cloud import engagement
+from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
@@ -192,6 +194,16 @@ def create_app(
             return jsonify({"found": False, "server_time": server_time()}), 200
         return jsonify({"found": True, **found, "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/engagement")
+    def engagement_exchange(device_id: str) -> tuple[Response, int]:
+        """Draws, games, wins and this kiosk's budget grants (cloud/engagement.py)."""
+        device = signed_device(device_id)
+        try:
+            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock())
+        except BadConfig as exc:
+            return _error(400, "bad_request", str(exc))
+        return jsonify({**reply, "server_time": server_time()}), 200
+
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
         signed_device()
@@ -262,7 +274,7 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify, complaint_lookup):
+    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app
@@ -309,7 +321,8 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
         }
 
     app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
-    app.register_blueprint(engagement_pages(store))
+    app.register_blueprint(engagement_pages(store))  # surveys and complaints
+    app.register_blueprint(draws_games_pages(store))  # draws and games
 
 
 def _etags(header: str) -> set[str]:

@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     from cloud.messages import cli as messages_cli  # jobs and messages commands (docs/messages.md)
     messages_cli.add_commands(commands)
     _add_segment_job(commands)
+    from cloud import draws_cli  # draws verify / publish / run (docs/draws.md)
+    draws_cli.add_commands(commands)
     return parser
 
 
@@ -87,6 +89,10 @@ def _add_segment_job(commands: argparse._SubParsersAction) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "draws" and args.draws_command == "verify":
+        from cloud import draws_cli  # anyone may check a published draw: no database needed
+
+        return draws_cli.verify_file(args.file)
     if args.db is None:
         print(f"kiosk-cloud: no database given; pass --db PATH (or a postgresql:// URL) or set {DB_ENV}",
               file=sys.stderr)
@@ -113,6 +119,10 @@ def _command(args: argparse.Namespace, store: "CloudStore") -> int:
         from cloud.messages import cli as messages_cli
 
         return messages_cli.run(args, store)
+    if args.command == "draws":
+        from cloud import draws_cli
+
+        return draws_cli.run(args, store)
     if args.command == "migrate":
         from cloud.db import current_revision
 

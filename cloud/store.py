@@ -252,6 +252,8 @@ class CloudStore:
                 total[1] += 1
             elif kind == "member_enrolled":
                 enrolments.append(self._member_row(device, event))
+            elif kind == "draw_entry":
+                pass  # kept in events only: cloud/draws.py reads a draw's entries from there
             elif kind in protocol.ENGAGEMENT_KINDS:
                 engagement_ingest.apply(conn, device, event,
                                         protocol.format_time(protocol.parse_time(event["created_at"])))

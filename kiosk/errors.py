@@ -131,3 +131,11 @@ class CasesRateLimited(KioskError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class EngagementRefused(KioskError):
+    """A draw entry or a game play that cannot be had; `reason` is a code the page translates."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from kiosk import rules
 from kiosk.clock import parse_iso
 from kiosk.qr import qr_data_uri
+from kiosk.rules.badges import badges
 from kiosk.rules.campaigns import Campaign
 from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.rewards import reward_from_row, reward_offers
@@ -87,6 +88,8 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
         "points_to_next": progress.points_to_next,
         "progress_percent": progress.percent,
         "card_label": card.label if card else None,
+        "badges": badges(((r.kind, r.amount, r.reason, parse_iso(r.created_at)) for r in snapshot.history),
+                         parse_iso(member.created_at), now),
         "recent": [
             {"kind": r.kind, "points": r.points, "amount": r.amount, "reason": r.reason, "at": r.created_at}
             for r in snapshot.history[:RECENT_ROWS]

@@ -112,7 +112,10 @@ MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
 MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
-ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed"})
+# Engagement (issue 14): survey answers and complaints (kiosk.rules.surveys, kiosk.rules.complaints), and
+# entries in a draw, whose points travel as a separate redeem ledger event.
+ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"})
+DRAW_ENTRY_SOURCES = frozenset({"points", "purchase", "survey"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
 CARD_STATES = frozenset({"active", "blocked", "lost"})
@@ -151,6 +154,7 @@ _KEYS_BY_KIND = {
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text", "language"},
+    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
@@ -159,6 +163,7 @@ _REQUIRED_BY_KIND = {
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers"},
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text"},
+    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -342,6 +347,10 @@ def validate_event(event: Any) -> dict[str, Any]:
         _validate_ledger(event)
     elif kind == "member_enrolled":
         _validate_enrollment(event)
+    elif kind == "draw_entry":
+        _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
+        _require(_is_int(event["entries"]) and 0 < event["entries"] <= 1000, "entries must be an integer 1..1000")
+        _require(event["source"] in DRAW_ENTRY_SOURCES, f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
     elif kind in ENGAGEMENT_KINDS:
         _validate_engagement(event)
     else:
@@ -528,6 +537,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
+    elif kind == "draw_entry":
+        event = {**base, **{k: raw.get(k) for k in ("member_id", "draw_id", "entries", "source")}}
     elif kind in ENGAGEMENT_KINDS:
         event = {**base, **{k: raw[k] for k in _KEYS_BY_KIND[kind] - base.keys() if raw.get(k) is not None}}
     else:

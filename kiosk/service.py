@@ -94,6 +94,8 @@ class KioskService:
         self.events: queue.Queue[object] = queue.Queue()
         self._subscribers: list[Subscriber] = []
         self._tap_handlers: list[Callable[[CardTap], bool]] = []
+        # Called with (member_id, earn event id) after a new purchase is recorded (a draw's free entries).
+        self.purchase_hooks: list[Callable[[str, str], object]] = []
         self._early_handlers: list[Callable[[CardTap], bool]] = []
         self.reader_status: dict[str, ReaderStatus] = {}
         # The cloud link as the sync worker last saw it; None when no cloud is configured,
@@ -234,7 +236,12 @@ class KioskService:
             self.emit(UiEvent.CARD_BLOCKED, {"label": tap.label, "state": exc.state})
             return
         snapshot = self.settled(self.store.member_snapshot(card.member_id))
-        self.emit(UiEvent.MEMBER, self.screen(snapshot, card=card))
+        screen = self.screen(snapshot, card=card)
+        # A draw won since the member's last tap is told now, once (the cloud also texts it when it can).
+        wins = self.store.draw_wins_to_tell(card.member_id)
+        self.emit(UiEvent.MEMBER, {**screen, "draw_wins": wins} if wins else screen)
+        if wins:
+            self.store.draw_wins_told(card.member_id, [w["draw_id"] for w in wins])
 
     def _card_from_chain(self, tap: CardTap) -> Card | None:
         """A card enrolled at another branch: the cloud's member, imported here; None if unknown.
@@ -388,6 +395,8 @@ class KioskService:
             streak = self._streak_bonus(snapshot.with_recorded(recorded))
             if streak is not None:
                 recorded = replace(recorded, balance=streak.balance)
+            for hook in self.purchase_hooks:
+                hook(member_id, recorded.row.event_id)
         return recorded
 
     def _cap_coupon(self, recorded: Recorded, campaign: Campaign) -> Recorded:

@@ -337,3 +337,63 @@ complaint_lookups = Table(
     Column("at", Text, nullable=False),
     Index("ix_complaint_lookups_device_at", "device_id", "at"),
 )
+
+
+# Draws (issue 14): the seed stays secret until the draw is run; its SHA-256 is published from creation.
+draws = Table(
+    "draws", metadata,
+    Column("draw_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("names", Text, nullable=False, server_default="{}"),
+    Column("prizes", Text, nullable=False),
+    Column("price_points", Integer, nullable=False),
+    Column("free_per_purchase", Integer, nullable=False, server_default="0"),
+    Column("free_per_survey", Integer, nullable=False, server_default="0"),
+    Column("starts_at", Text, nullable=False),
+    Column("ends_at", Text, nullable=False),
+    Column("seed", Text, nullable=False),
+    Column("seed_hash", Text, nullable=False),
+    Column("run_at", Text),
+    Column("winners", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+# A budget shared by every kiosk (kind game_prizes today), spent through grants leased to each kiosk.
+budgets = Table(
+    "budgets", metadata,
+    Column("budget_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("daily_limit", Integer),
+    Column("total_limit", Integer),
+    Column("per_kiosk", Integer, nullable=False),
+    Column("lease_minutes", Integer, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+budget_grants = Table(
+    "budget_grants", metadata,
+    Column("grant_id", Text, primary_key=True),
+    Column("budget_id", Text, nullable=False),
+    Column("device_id", Text, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("used", Integer, nullable=False, server_default="0"),
+    Column("day", Text, nullable=False),
+    Column("granted_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Column("closed_at", Text),
+    Index("ix_budget_grants_budget_day", "budget_id", "day"),
+    Index("ix_budget_grants_device", "device_id"),
+)
+
+games = Table(
+    "games", metadata,
+    Column("game_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("names", Text, nullable=False, server_default="{}"),
+    Column("cost_points", Integer, nullable=False),
+    Column("odds", Text, nullable=False),
+    Column("budget_id", Text, nullable=False),
+    Column("active", Integer, nullable=False, server_default="1"),
+    Column("created_at", Text, nullable=False),
+)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.complaints import CaseLookup, ComplaintDesk
+from kiosk.flows.engagement import EngagementDesk
 from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
@@ -47,6 +48,7 @@ class KioskFlows:
     surveys: SurveyDesk
     complaints: ComplaintDesk
     codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
+    engagement: EngagementDesk | None = None  # draws and the instant-win game (always built by build_flows)
 
     def close(self) -> None:
         self.claims.close()
@@ -80,6 +82,8 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None,
     till = TillDesk(service, claims, pin_lock)
     # A staff card is recognised before the card is resolved: it is never a member's card, nor the chain's.
     service.add_tap_handler(staff_card, before_resolve=True)
+    engagement = EngagementDesk(service)
+    service.purchase_hooks.append(lambda member_id, event_id: engagement.free_entries(member_id, "purchase", event_id))
     return KioskFlows(
         service=service,
         claims=claims,
@@ -93,4 +97,5 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None,
         surveys=SurveyDesk(service),
         complaints=ComplaintDesk(service, cases),  # complaint look-ups ask the cloud, when there is one
         codes=codes,
+        engagement=engagement,
     )

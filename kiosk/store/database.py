@@ -33,6 +33,7 @@ from kiosk.private_files import create_private
 from kiosk.store.migrations import MIGRATIONS
 from kiosk.clock import iso, utcnow
 from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
+from kiosk.store.draws_games import DrawsGamesMixin
 from kiosk.store.engagement import EngagementMixin
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
@@ -59,7 +60,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin):
+class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGamesMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,

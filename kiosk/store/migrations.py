@@ -195,4 +195,57 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        6,
+        """
+        -- Draws (issue 14): the cloud's draws with the hash of their seed, entries bought here, wins to tell.
+        CREATE TABLE draws (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+        );
+        CREATE TABLE draw_entries (
+            entry_id TEXT PRIMARY KEY,
+            draw_id TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            entries INTEGER NOT NULL CHECK (entries > 0),
+            points INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX draw_entries_member ON draw_entries(member_id, draw_id);
+        CREATE TABLE draw_wins (
+            draw_id TEXT NOT NULL,
+            member_id TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            prize TEXT NOT NULL,
+            told_at TEXT,
+            PRIMARY KEY (draw_id, member_id)
+        );
+        -- Instant-win games and the budget grants the cloud leased to this kiosk.
+        CREATE TABLE games (
+            id TEXT PRIMARY KEY,
+            body TEXT NOT NULL
+        );
+        CREATE TABLE grants (
+            grant_id TEXT PRIMARY KEY,
+            budget_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            units INTEGER NOT NULL CHECK (units >= 0),
+            used INTEGER NOT NULL DEFAULT 0,
+            expires_at TEXT NOT NULL,
+            closed_at TEXT,
+            CHECK (used <= units)
+        );
+        CREATE TABLE game_plays (
+            play_id TEXT PRIMARY KEY,
+            game_id TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            event_id TEXT NOT NULL REFERENCES ledger(event_id),
+            grant_id TEXT REFERENCES grants(grant_id),
+            reward_id TEXT,
+            coupon TEXT,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 )

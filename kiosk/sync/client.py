@@ -277,6 +277,11 @@ class CloudClient:
             return None
         return self._json(response, "card look-up")
 
+    def engagement(self, reports: list[dict[str, Any]]) -> dict[str, Any]:
+        """Report the use of this kiosk's budget grants; the cloud's draws, games, wins and grants."""
+        body = json.dumps({"grants": reports}).encode()
+        return self._json(self._request("POST", f"/v1/devices/{self.device_id}/engagement", body), "engagement")
+
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 
     def request_otp(self, phone: str, purpose: str) -> None:

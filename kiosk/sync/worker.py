@@ -139,6 +139,8 @@ class SyncWorker:
         self._monotonic = monotonic
         self._last_beat = monotonic()
         self._idle = False
+        # More exchanges for a round once the outbox is drained (the engagement sync); each may raise SyncError.
+        self.after_drain: list[Callable[[], None]] = []
 
     # -- status -----------------------------------------------------------------------
 
@@ -445,6 +447,11 @@ class SyncWorker:
         if result.failed:
             return max(result.retry_in, 0.0)
         self.reconcile_pending()
+        for extra in self.after_drain:
+            try:
+                extra()
+            except SyncError as exc:
+                log.info("%s postponed: %s", getattr(extra, "__name__", "an exchange"), exc)
         return self.idle_poll
 
     def run(self) -> None:

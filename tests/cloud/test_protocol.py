@@ -104,9 +104,10 @@ def test_well_formed_events_of_every_kind_pass():
                             birthday="05-17", consent={"marketing": True, "at": "2026-01-01T00:00:00Z", "text_version": "1"}),
         protocol.make_event("card_bound", "m", NOW, card_ref=card),
         protocol.make_event("card_state", "m", NOW, card_ref=card, state="lost"),
+        protocol.make_event("draw_entry", "m", NOW, draw_id="spring", entries=2, source="points"),
     ]
     assert {e["kind"] for e in events} == protocol.KINDS
-    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0]
+    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0]
     uuid.UUID(events[0]["event_id"])
 
 
@@ -178,3 +179,11 @@ def test_store_payloads_map_onto_the_documented_events_and_drop_local_details(st
 def test_a_broken_outbox_payload_is_refused_with_the_reason(payload, message):
     with pytest.raises(protocol.InvalidEvent, match=message):
         protocol.event_from_outbox(payload)
+
+
+@pytest.mark.parametrize("fields", [{"draw_id": "spring", "entries": 0, "source": "points"},
+                                    {"draw_id": "spring", "entries": 2, "source": "gift"},
+                                    {"draw_id": "", "entries": 2, "source": "points"}])
+def test_a_draw_entry_without_a_draw_a_count_or_a_known_source_is_refused(fields):
+    with pytest.raises(protocol.InvalidEvent):
+        protocol.make_event("draw_entry", "m", NOW, **fields)

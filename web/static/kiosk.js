@@ -135,7 +135,8 @@
   // digital card still to be shown or photographed. A balance counts once the shopper touched it (choosing a
   // reward); one only glanced at gives way to the next shopper's tap, as a queue at the counter expects.
   var WORK = ["t-phone", "t-code", "t-names", "t-extras", "t-consent", "t-bind", "t-existing",
-              "t-confirm-reward", "t-coupon", "t-enrolled", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone"];
+              "t-confirm-reward", "t-coupon", "t-enrolled", "t-receipt-scan", "t-receipt-tap", "t-receipt-phone",
+              "t-draw-confirm", "t-draw-bought", "t-game", "t-game-result"];
   var ask = document.getElementById("ask");
   var askGo = null;
   function busy() {
