@@ -80,10 +80,10 @@ DEMO_REWARDS = (("coffee", "Free coffee", 200), ("voucher10", "10% off voucher",
 def start_cloud(data_dir: Path, port: int):
     """The reference cloud beside the kiosk, bound before the kiosk's config names its port (0: any free one)."""
     from cloud.app import create_app
-    from cloud.server import BackgroundServer
+    from appliance.web_server import WebServer
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return BackgroundServer(create_app(data_dir / "cloud.sqlite"), port=port)
+    return WebServer(create_app(data_dir / "cloud.sqlite"), port=port, ident="kiosk-cloud").start()
 
 
 def register_device(settings: Settings, data_dir: Path, cloud_url: str) -> None:

@@ -1,4 +1,6 @@
-"""The kiosk's WSGI server (waitress) on a thread of its own, stopped without racing its event loop.
+"""A WSGI server (waitress) on a thread of its own, stopped without racing its event loop: the kiosk's
+web server, and the cloud's when another program owns it (the demo, benchmarks, tests; `kiosk-cloud
+serve` runs waitress in the foreground instead).
 
 waitress runs an asyncore loop over its sockets; closing them from another thread while that loop
 polls them is what made a shutdown raise ``OSError: [Errno 9] Bad file descriptor`` (and once let a
@@ -24,13 +26,15 @@ JOIN_TIMEOUT_S = 10.0
 class WebServer:
     """Serves ``app`` on ``host:port`` (0 picks a free port, read back from :attr:`port`)."""
 
-    def __init__(self, app: Any, socketio: SocketIO | None, *, host: str, port: int, threads: int = 8) -> None:
+    def __init__(self, app: Any, socketio: SocketIO | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                 threads: int = 8, ident: str = "kiosk") -> None:
         self._socketio = socketio
+        self.host = host
         # One socket map of our own, with a trigger in it that runs a function on the loop's thread.
         self._map: dict[int, Any] = {}
         self._trigger = trigger.trigger(self._map)
         # Bound here, so the port is known (and owned) before anyone is told the URL.
-        self._server = create_server(app, host=host, port=port, threads=threads, ident="kiosk", map=self._map)
+        self._server = create_server(app, host=host, port=port, threads=threads, ident=ident, map=self._map)
         self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._closed = False
 
@@ -38,6 +42,10 @@ class WebServer:
     def port(self) -> int:
         listening = getattr(self._server, "effective_listen", None)  # several sockets (e.g. "localhost")
         return listening[0][1] if listening else self._server.effective_port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> "WebServer":
         self._thread.start()

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from appliance import demo, demo_cloud  # noqa: E402
 from cloud.app import create_app  # noqa: E402
-from cloud.server import BackgroundServer  # noqa: E402
+from appliance.web_server import WebServer  # noqa: E402
 from cloud.store import CloudStore  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -41,7 +41,7 @@ def main() -> int:
             demo_cloud.seed_chain(store, datetime.now(timezone.utc), demo.CLOUD_CONFIG)
         app = create_app(database)
         try:
-            with BackgroundServer(app) as server, sync_playwright() as pw:
+            with WebServer(app) as server, sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
                 try:
                     page = browser.new_page(viewport={"width": 1100, "height": 900})

@@ -29,23 +29,3 @@ class Debouncer:
         stale = [uid for uid, seen in self._last_seen.items() if seen < cutoff]
         for uid in stale:
             del self._last_seen[uid]
-
-
-class Backoff:
-    """Capped exponential delays between reconnect attempts."""
-
-    def __init__(self, initial_s: float = 0.1, factor: float = 2.0, cap_s: float = 5.0) -> None:
-        if initial_s <= 0 or factor < 1 or cap_s < initial_s:
-            raise ValueError("backoff needs initial_s > 0, factor >= 1 and cap_s >= initial_s")
-        self.initial_s = initial_s
-        self.factor = factor
-        self.cap_s = cap_s
-        self._next = initial_s
-
-    def next_delay(self) -> float:
-        delay = self._next
-        self._next = min(self._next * self.factor, self.cap_s)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial_s

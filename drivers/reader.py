@@ -11,7 +11,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from drivers.debounce import Backoff, Debouncer
+from drivers.backoff import Backoff
+from drivers.debounce import Debouncer
 from drivers.decoding import Decoded, Decoder, Transport
 from drivers.errors import DriverError, RefusedCardError, TransportError
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus

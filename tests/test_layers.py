@@ -14,8 +14,9 @@ MAX_LINES = 600
 # The ground of the core: what every layer of kiosk/ may stand on.
 GROUND = ("kiosk.clock", "kiosk.errors", "kiosk.identity", "kiosk.phones", "kiosk.private_files",
           "kiosk.config", "kiosk.protocol", "kiosk.receipts", "kiosk.chain_card", "kiosk.events")
-# What the core may take from the drivers: the event records and the digital-card token format.
-DRIVER_RECORDS = ("drivers.events", "drivers.digital_card", "drivers.errors")
+# What the core may take from the drivers: the event records, the digital-card token format and the one
+# retry schedule (the sync worker backs off like a reader reconnects, with jitter).
+DRIVER_RECORDS = ("drivers.events", "drivers.digital_card", "drivers.errors", "drivers.backoff")
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

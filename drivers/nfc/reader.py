@@ -25,7 +25,7 @@ import nfc.clf
 import nfc.tag
 from nfc.clf import RemoteTarget
 
-from drivers.debounce import Backoff
+from drivers.backoff import Backoff
 from drivers.errors import TransportError
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus, Tech
 from drivers.nfc.card_number import (
@@ -113,7 +113,7 @@ class NfcReader:
         self._debouncer = TapDebouncer(debounce_s)
         self._poll_interval_s = poll_interval_s
         self._sensed_ok = False
-        self._retry = Backoff(backoff_initial_s, 2.0, backoff_max_s)
+        self._retry = Backoff(backoff_initial_s, backoff_max_s)
         self._record_type = card_record_type
         self._open_frontend = open_frontend
         self._clock = clock

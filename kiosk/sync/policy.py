@@ -1,10 +1,8 @@
-"""Pure retry policy of the sync worker: backoff with full jitter, and the link state."""
+"""Pure policy of the sync worker: the link state (its backoff is the kiosk's one, drivers/backoff.py)."""
 
 from __future__ import annotations
 
 import enum
-import random
-from dataclasses import dataclass
 
 
 class LinkState(str, enum.Enum):
@@ -13,27 +11,6 @@ class LinkState(str, enum.Enum):
     ONLINE = "online"      # the last exchange with the cloud succeeded
     DEGRADED = "degraded"  # the cloud answers but refuses or fails (5xx, clock, key), or a first miss
     OFFLINE = "offline"    # the cloud cannot be reached at all, repeatedly
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff
-    And Jitter"): delay = uniform(0, min(cap, base * 2**failures)). Full jitter spreads
-    a whole chain's kiosks apart after a cloud outage instead of retrying in lockstep.
-    """
-
-    base: float = 1.0
-    cap: float = 300.0
-    retry_after_cap: float = 3600.0
-
-    def delay(self, failures: int, rng: random.Random, retry_after: float | None = None) -> float:
-        """Seconds to wait after `failures` consecutive failures (>= 1)."""
-        ceiling = min(self.cap, self.base * 2 ** min(max(failures - 1, 0), 32))
-        jittered = rng.uniform(0, ceiling)
-        if retry_after is not None:
-            # The server said when: never come back sooner, but do not let it park us for days.
-            return max(jittered, min(retry_after, self.retry_after_cap))
-        return jittered
 
 
 def next_link_state(current: LinkState, *, reached_cloud: bool, succeeded: bool,

@@ -23,7 +23,8 @@ from kiosk.errors import KioskError, StoreError
 from kiosk.sync.client import CloudClient
 from kiosk.sync.errors import AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, MalformedAnswer, SyncError
 from kiosk.sync.files import ConfigCache, StatusFile
-from kiosk.sync.policy import Backoff, LinkState, next_link_state
+from drivers.backoff import Backoff
+from kiosk.sync.policy import LinkState, next_link_state
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class SyncWorker:
         *,
         clock: Clock,
         rng: random.Random,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff | None = None,
         batch_events: int = 500,
         batch_bytes: int = 1_000_000,
         idle_poll: float = 5.0,
@@ -115,7 +116,8 @@ class SyncWorker:
         self.client = client
         self.clock = clock
         self.rng = rng
-        self.backoff = backoff
+        # Full jitter: after an outage the chain's kiosks come back spread over the window, not at once.
+        self.backoff = backoff or Backoff(initial_s=1.0, cap_s=300.0, jitter=True)
         self.batch_events = batch_events
         self.batch_bytes = batch_bytes
         self.idle_poll = idle_poll

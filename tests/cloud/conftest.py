@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from cloud.app import create_app
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from cloud.users import UserStore
 from kiosk import protocol
@@ -30,7 +30,7 @@ from tests.support.faultproxy import FaultProxy
 from kiosk.store import Store
 from kiosk.sync.worker import SyncWorker
 from kiosk.sync.client import CloudClient
-from kiosk.sync.policy import Backoff
+from drivers.backoff import Backoff
 
 
 class MovableClock:
@@ -96,7 +96,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def cloud(database: str, server_clock: MovableClock) -> Iterator[RunningCloud]:
     app = create_app(database, clock=server_clock)
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         yield RunningCloud(server.url, database, app.extensions["cloud_store"], server_clock)
     app.extensions["cloud_store"].db.close()
 
@@ -109,7 +109,7 @@ def proxy(cloud: RunningCloud) -> Iterator[FaultProxy]:
 
 # -- the kiosk side -------------------------------------------------------------------
 
-FAST_BACKOFF = Backoff(base=0.01, cap=0.05)
+FAST_BACKOFF = Backoff(initial_s=0.01, cap_s=0.05, jitter=True)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from cloud.app import create_app
 from cloud.db import Database, current_revision, head_revision, migrate
 from cloud.db.schema import metadata
 from cloud.errors import CloudError
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.sync.client import CloudClient
@@ -77,7 +77,7 @@ def test_an_unsupported_or_mangled_database_url_is_refused_and_no_file_is_made(u
 def test_the_same_batch_sent_to_two_processes_at_once_is_stored_once(database, server_clock):
     """Two cloud apps (as two processes would) on one database, racing on the same event ids."""
     apps = [create_app(database, clock=server_clock) for _ in range(2)]
-    servers = [BackgroundServer(app) for app in apps]
+    servers = [WebServer(app).start() for app in apps]
     try:
         store = apps[0].extensions["cloud_store"]
         with CloudClient(servers[0].url, clock=server_clock) as first:
@@ -109,7 +109,7 @@ def test_the_same_batch_sent_to_two_processes_at_once_is_stored_once(database, s
 
 def test_a_console_login_on_one_process_is_valid_on_another(database, server_clock):
     apps = [create_app(database, clock=server_clock) for _ in range(2)]
-    servers = [BackgroundServer(app) for app in apps]
+    servers = [WebServer(app).start() for app in apps]
     try:
         from cloud.users import UserStore
 
@@ -169,7 +169,7 @@ def test_a_database_lost_mid_batch_is_answered_503_nothing_is_half_written_and_t
             " END IF; RETURN NEW; END $$")
         conn.exec_driver_sql("CREATE TRIGGER vanish BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION vanish()")
     try:
-        with BackgroundServer(app) as server, CloudClient(server.url, clock=server_clock) as client:
+        with WebServer(app) as server, CloudClient(server.url, clock=server_clock) as client:
             client.register(store.create_token("tehran-01"))
             with pytest.raises(CloudUnavailable) as lost:
                 client.send_batch([json.dumps(e) for e in events])
@@ -190,7 +190,7 @@ def test_a_database_that_cannot_be_reached_is_answered_503(postgres_server, serv
     store = app.extensions["cloud_store"]
     name = url.rsplit("/", 1)[1]
     try:
-        with BackgroundServer(app) as server, CloudClient(server.url, clock=server_clock) as client:
+        with WebServer(app) as server, CloudClient(server.url, clock=server_clock) as client:
             client.register(store.create_token("tehran-01"))
             admin = Database(postgres_server.url())
             with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -11,7 +11,7 @@ import requests
 from cloud import cli
 from cloud.app import create_app
 from cloud.otp import OutboxSender, SmsFailed
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from kiosk import protocol
 from kiosk.sync.errors import CloudRefused, CloudUnavailable, OtpRateLimited
 
@@ -118,7 +118,7 @@ class BrokenGateway:
 
 def test_when_the_sender_fails_the_kiosk_hears_the_cloud_is_unavailable_and_no_code_stays_valid(database, server_clock):
     app = create_app(database, clock=server_clock, sms_sender=BrokenGateway(), make_code=lambda: "123456")
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         store = app.extensions["cloud_store"]
         from kiosk.sync.client import CloudClient
 

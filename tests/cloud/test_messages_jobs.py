@@ -26,7 +26,7 @@ from cloud.messages.cli import engine_for, hooks_for
 from cloud.messages.contacts import import_enrolments
 from cloud.messages.queue import MessageQueue
 from cloud.messages.settings import MessageSettingsError, settings_from
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.clock import utcnow
@@ -200,7 +200,7 @@ def test_a_lapsed_member_is_missed_once_per_lapse_and_a_new_visit_rearms_it(chai
 def hooks(chain: Chain) -> Iterator[str]:
     app = create_app(chain.db)
     app.register_blueprint(hooks_for(engine_for(chain.store.db), chain.config, chain.secrets, utcnow))
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         yield f"{server.url}/v1/messages/hooks/{HOOK_SECRET}"
     app.extensions["cloud_store"].close()
 

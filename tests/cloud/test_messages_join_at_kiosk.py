@@ -19,7 +19,7 @@ from cloud.db.schema import members as cloud_members
 from cloud.messages import tables as t
 from cloud.messages.cli import engine_for, hooks_for
 from cloud.messages.contacts import import_enrolments
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from kiosk.config import load, load_secrets
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.enrollment import Enrollment
@@ -57,7 +57,7 @@ def shop(database: str, tmp_path: Path, server_clock: MovableClock) -> Iterator[
     cloud_store = app.extensions["cloud_store"]
     engine = engine_for(cloud_store.db)
     app.register_blueprint(hooks_for(engine, settings_file, secrets_file, server_clock))
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         settings = load(write_config(tmp_path / "kiosk", device_id="kiosk-1"))
         registered = CloudClient(server.url, clock=server_clock)
         registered.register(cloud_store.create_token("tehran-01"), name="kiosk-1")

@@ -19,7 +19,7 @@ from cloud.messages.contacts import import_enrolments
 from cloud.messages.queue import MessageQueue
 from cloud.messages.settings import MessageSettingsError, settings_from
 from cloud.messages.status_page import status_blueprint
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from kiosk import protocol
 from tests.cloud.messages_kit import StepClock
@@ -46,7 +46,7 @@ def test_a_greeting_link_opens_the_members_page_in_their_digits_until_it_expires
     engine = engine_for(store.db)
     import_enrolments(engine)
     clock = StepClock(BIRTHDAY_MORNING)
-    with BackgroundServer(create_app(db)) as probe:
+    with WebServer(create_app(db)) as probe:
         base = f"{probe.url}/m/"
     settings = settings_from({"messages": {"status_url": base, "link_days": 7},
                               "texts": {"birthday": {"fa": "تولدت مبارک {first_name}: {link}"}}})
@@ -59,7 +59,7 @@ def test_a_greeting_link_opens_the_members_page_in_their_digits_until_it_expires
 
     app = create_app(db)
     app.register_blueprint(status_blueprint(engine, settings, clock))
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         url = f"{server.url}/m/{link.group(2)}"
         page = requests.get(url, timeout=5)
         assert page.status_code == 200 and "Sara" in page.text and "۱,۲۵۰" in page.text and 'dir="rtl"' in page.text

@@ -12,7 +12,8 @@ import logging
 import pytest
 
 from kiosk import protocol
-from kiosk.sync.policy import Backoff, LinkState
+from drivers.backoff import Backoff
+from kiosk.sync.policy import LinkState
 from tests.conftest import wait_until
 from tests.support import faultproxy
 from tests.support.faultproxy import FaultProxy
@@ -96,7 +97,7 @@ def test_a_reply_trickled_in_is_cut_off_at_the_total_deadline(cloud, store, make
 def test_a_worker_facing_a_portal_backs_off_and_logs_one_line_per_attempt(cloud, proxy, store, make_worker, caplog):
     seed(store, members=1, earns=1)
     proxy.plan(*[faultproxy.HTML] * 4)
-    worker = make_worker(proxy.url, backoff=Backoff(base=0.02, cap=0.2), idle_poll=0.05)
+    worker = make_worker(proxy.url, backoff=Backoff(initial_s=0.02, cap_s=0.2, jitter=True), idle_poll=0.05)
     caplog.set_level(logging.INFO, logger="kiosk.sync")
     worker.start()
     wait_until(lambda: proxy.pending_faults() == 0 and store.outbox_depth() == 0, timeout_s=20,

@@ -1,9 +1,9 @@
-"""Debounce and reconnect backoff (pure, with a clock passed in)."""
+"""Debounce: repeated sightings of a card are one tap (pure, with a clock passed in)."""
 from __future__ import annotations
 
 import pytest
 
-from drivers.debounce import Backoff, Debouncer
+from drivers.debounce import Debouncer
 
 
 def test_a_card_held_on_the_reader_is_one_tap_however_long_it_is_held():
@@ -29,10 +29,3 @@ def test_a_different_card_within_the_window_is_its_own_tap():
 def test_a_negative_window_is_refused():
     with pytest.raises(ValueError, match=">= 0"):
         Debouncer(window_s=-1)
-
-
-def test_backoff_doubles_up_to_its_cap_and_starts_over_after_reset():
-    backoff = Backoff(initial_s=0.1, factor=2, cap_s=0.5)
-    assert [backoff.next_delay() for _ in range(5)] == pytest.approx([0.1, 0.2, 0.4, 0.5, 0.5])
-    backoff.reset()
-    assert backoff.next_delay() == pytest.approx(0.1)

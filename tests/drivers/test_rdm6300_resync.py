@@ -5,7 +5,7 @@ It must neither join the bytes that come next into a tap nor hide the next whole
 from __future__ import annotations
 
 from drivers import rdm6300
-from drivers.debounce import Backoff
+from drivers.backoff import Backoff
 from drivers.errors import FrameError
 from drivers.events import ReaderState, ReaderStatus, Tech
 from drivers.rdm6300 import Rdm6300Decoder, encode_frame

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from drivers import rdm6300
-from drivers.debounce import Backoff
+from drivers.backoff import Backoff
 from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
 from drivers.reader import Reader
 from drivers.serial_transport import SerialTransport

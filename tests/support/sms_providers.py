@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from flask import Flask, jsonify, request
 
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 
 _MOBILE = re.compile(r"^(?:98|0)?9[0-9]{9}$")
 
@@ -132,7 +132,7 @@ class FakeProvider:
     def __init__(self, kind: str, api_key: str = "good-key") -> None:
         self.state = ProviderState(api_key)
         app = _kavenegar_app(self.state) if kind == "kavenegar" else _panel_app(self.state)
-        self._server = BackgroundServer(app, threads=8)
+        self._server = WebServer(app, threads=8).start()
         self.url = self._server.url
 
     @property

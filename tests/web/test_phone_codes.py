@@ -12,7 +12,7 @@ import pytest
 
 from cloud.app import create_app
 from cloud.otp import OutboxSender
-from cloud.server import BackgroundServer
+from appliance.web_server import WebServer
 from kiosk.config import load, load_secrets
 from appliance.runtime import Runtime
 from kiosk.sync.client import CloudClient
@@ -55,7 +55,7 @@ def cloud_shop(tmp_path_factory) -> Iterator[CloudShop]:
     base = tmp_path_factory.mktemp("otp")
     app = create_app(base / "cloud.sqlite")
     store = app.extensions["cloud_store"]
-    with BackgroundServer(app) as server:
+    with WebServer(app) as server:
         def register() -> tuple[str, str]:
             with CloudClient(server.url) as client:
                 client.register(store.create_token("test-branch"), name="otp-kiosk")
