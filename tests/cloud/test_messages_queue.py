@@ -14,14 +14,13 @@ from cloud.messages.kavenegar import KavenegarGateway
 from cloud.messages.queue import Outgoing
 from cloud.messages.rules import MARKETING, TRANSACTIONAL, QuietHours, dedupe_key
 from tests.cloud.messages_kit import NOON_TEHRAN, StepClock, add_contact, queue_for, states
-from tests.support.postgres import temporary_postgres
 from tests.support.sms_providers import FakeProvider
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with temporary_postgres() as url:
-        yield url
+def postgres_url(postgres_server) -> str:
+    """One database for the module on the session's server (the tests drop and recreate its tables)."""
+    return postgres_server.create_database().replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
