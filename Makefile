@@ -43,8 +43,12 @@ system-deps:
 demo: install
 	$(BIN)/python -m appliance.demo
 
+# The whole suite on TEST_WORKERS xdist workers, whole modules per worker (module fixtures and the leak
+# check stay per module), longest modules first (tests/conftest.py orders them); every worker starts its
+# own servers. Most tests wait on servers, browsers and children, so more workers than cores pays.
+TEST_WORKERS ?= 3
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Not in CI: the driver and web suites STRESS_RUNS times while a CPU hog keeps every core
 # busy, to show no test leans on a sleep or a timing that only holds on an idle machine.
