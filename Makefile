@@ -72,4 +72,4 @@ wheel: install
 	$(BIN)/pip wheel --quiet --no-deps -w dist .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info var test-artifacts
+	rm -rf $(VENV) build dist *.egg-info var test-artifacts .coverage .coverage.*
