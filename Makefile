@@ -10,7 +10,7 @@ TEST_DEBS := chromium openssh-server openssh-client systemd postgresql
 # mmdebstrap, booted with systemd-nspawn on a veth pair.
 TEST_DEBS += systemd-container mmdebstrap iproute2
 
-.PHONY: demo test test-stress install translations system-deps bench wheel clean
+.PHONY: demo test test-stress coverage install translations system-deps bench wheel clean
 
 # pip's and setuptools' chatter goes to a log, shown only when an install fails.
 $(BIN)/python:
@@ -43,8 +43,18 @@ system-deps:
 demo: install
 	$(BIN)/python -m appliance.demo
 
+# The whole suite on TEST_WORKERS xdist workers, whole modules per worker (module fixtures and the leak
+# check stay per module), longest modules first (tests/conftest.py orders them); every worker starts its
+# own servers. Most tests wait on servers, browsers and children, so more workers than cores pays.
+TEST_WORKERS ?= 3
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
+# Line coverage of the product packages over the whole suite (in-process code; the kiosk and cloud started
+# as child processes are not traced). Not in CI: tracing slows the run.
+coverage: install system-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+		--cov --cov-report=term:skip-covered --cov-report=json:test-artifacts/coverage.json
 
 # Not in CI: the driver and web suites STRESS_RUNS times while a CPU hog keeps every core
 # busy, to show no test leans on a sleep or a timing that only holds on an idle machine.
@@ -62,4 +72,4 @@ wheel: install
 	$(BIN)/pip wheel --quiet --no-deps -w dist .
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info var test-artifacts
+	rm -rf $(VENV) build dist *.egg-info var test-artifacts .coverage .coverage.*

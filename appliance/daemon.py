@@ -56,17 +56,27 @@ def liveness(runtime: Runtime) -> dict[str, bool]:
     return probes
 
 
+def _port(text: str) -> int:
+    port = int(text) if text.isdigit() else -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (0 to 65535)")
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiosk", description="Run the loyalty kiosk service.")
     parser.add_argument("--config", help="config file (default: $KIOSK_CONFIG or /etc/kiosk/kiosk.toml)")
     parser.add_argument("--log-file", type=Path, help="also write the log to this file")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    # A second kiosk beside the service (staff debugging, the tests) must not fight it for web.port;
+    # 0 lets the kernel pick a free one, told in the ready status and on stdout.
+    parser.add_argument("--port", type=_port, help="listen on this port instead of web.port (0: any free port)")
     args = parser.parse_args(argv)
     configure_logging(args.log_file, args.log_level)
     try:
         settings = load(config_path(args.config))
         secrets = load_secrets(settings.device.secrets_file)
-        with ServiceSupervision(os.environ) as supervision, Runtime(settings, secrets) as runtime:
+        with ServiceSupervision(os.environ) as supervision, Runtime(settings, secrets, port=args.port) as runtime:
             beats = {name: supervision.board.register(name, max_age_s=30) for name in liveness(runtime)}
 
             def tick() -> None:

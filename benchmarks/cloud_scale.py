@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from cloud.store import CloudStore  # noqa: E402
 from kiosk import protocol  # noqa: E402
 from kiosk.sync.client import CloudClient  # noqa: E402
-from tests.cloud.postgres import PostgresServer, pg_bindir  # noqa: E402
+from tests.support.postgres import PostgresServer, pg_bindir  # noqa: E402
 
 FIRST = ("زهرا", "مریم", "فاطمه", "علی", "حسین", "رضا", "نرگس", "کاوه", "مهدی", "یاسمن", "سینا", "کیان", "لیلا",
          "امید", "دینا", "پریسا", "بهرام", "شیرین", "آرش", "نیما", "سارا", "محمد", "امیر", "الهام", "ساناز", "کامران",

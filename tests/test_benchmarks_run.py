@@ -58,7 +58,7 @@ def test_the_till_benchmark_quotes_and_commits_for_a_long_ledger_and_the_ledger_
 
 
 def test_the_cloud_scale_benchmark_runs_small_on_its_own_postgresql_and_prints_every_figure():
-    from tests.cloud.postgres import pg_bindir
+    from tests.support.postgres import pg_bindir
 
     if pg_bindir() is None:
         import pytest

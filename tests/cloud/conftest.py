@@ -1,7 +1,7 @@
 """Fixtures for the cloud tests: a real reference cloud on a loopback port, on real SQLite and PostgreSQL.
 
 Every test that uses `cloud` (or `database`) runs twice, once per engine; the PostgreSQL server is
-started once per session (tests/cloud/postgres.py) and each test gets an empty database of its own.
+started once per session (and xdist worker; tests/support/postgres.py) and each test gets an empty database of its own.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from cloud.users import UserStore
 from kiosk import protocol
-from tests.cloud.postgres import PostgresServer, pg_bindir
+from tests.support.postgres import PostgresServer, pg_bindir
 from tests.support.faultproxy import FaultProxy
 from kiosk.store import Store
 from kiosk.sync.worker import SyncWorker

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,12 +17,6 @@ from cloud.store import CloudStore
 from kiosk.sync.client import CloudClient
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_token_create_prints_a_token_that_registers_once(database, tmp_path, capsys):
@@ -73,22 +66,22 @@ def test_serve_runs_waitress_on_the_given_port_and_a_device_can_register(databas
     db = database
     with CloudStore(db) as store:
         token = store.create_token("tehran-01")
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # --port 0: the server binds a free port itself and prints it, so no other process can take it first.
     process = subprocess.Popen(
-        [sys.executable, "-m", "cloud.cli", "--db", db, "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "cloud.cli", "--db", db, "serve", "--port", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                status = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        seen = []
+        for line in process.stdout:  # it prints the URL once bound, before it serves
+            seen.append(line)
+            if serving := re.search(r"on http://127\.0\.0\.1:(\d+)/", line):
                 break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("kiosk-cloud serve did not come up")
-                time.sleep(0.1)
+        else:
+            pytest.fail("kiosk-cloud serve exited without serving: " + "".join(seen))
+        port = int(serving.group(1))
+        status = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
         assert status.json() == {"status": "ok"}
         with CloudClient(f"http://127.0.0.1:{port}") as client:
             assert client.register(token).branch == "tehran-01"

@@ -53,6 +53,13 @@ def test_a_product_barcode_is_refused_as_not_a_loyalty_card():
         parse_scan("4006381333931", FORMAT, now=clock)
 
 
+@pytest.mark.parametrize("scan", ["LC123456789", "XLC12345678", "4006LC12345678", "LC12345678 LC87654321"])
+def test_a_code_that_only_contains_a_card_number_is_refused_as_not_a_loyalty_card(scan):
+    # The whole scan must be the card's pattern: a product code with the digits inside is not the card.
+    with pytest.raises(NotALoyaltyCode, match="not a loyalty card"):
+        parse_scan(scan, FORMAT, now=clock)
+
+
 def test_the_format_repr_never_shows_the_key():
     assert "sss" not in repr(FORMAT)
 

@@ -88,9 +88,9 @@ def test_the_decoder_resynchronises_when_the_end_byte_is_missing():
     assert isinstance(out[0], FrameError) and out[1:] == [UID]
 
 
-def misread(frame: bytes) -> bytes:
-    """The frame with its checksum changed: what a misread looks like on the wire."""
-    wrong = (int(frame[11:13], 16) + 1) % 256
+def misread(frame: bytes, delta: int = 1) -> bytes:
+    """The frame with its checksum changed by ``delta``: what a misread looks like on the wire."""
+    wrong = (int(frame[11:13], 16) + delta) % 256
     return frame[:11] + f"{wrong:02X}".encode() + frame[13:]
 
 
@@ -104,8 +104,8 @@ def reader_streams(draw) -> tuple[bytes, list[str]]:
         if kind == "card":
             parts.append(encode_frame(uid))
             ids.append(uid.upper())
-        elif kind == "misread":
-            parts.append(misread(encode_frame(uid)))
+        elif kind == "misread":  # a checksum off either way, not only one more than right
+            parts.append(misread(encode_frame(uid), draw(st.integers(1, 255))))
         elif kind == "cut off":
             parts.append(encode_frame(uid)[: draw(st.integers(1, 12))])
         else:

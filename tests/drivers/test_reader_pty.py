@@ -12,21 +12,33 @@ from drivers.backoff import Backoff
 from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
 from drivers.reader import Reader
 from drivers.serial_transport import SerialTransport
+from tests.conftest import wait_until
 
 UID = "0A00B1C2D3"
 OTHER_UID = "1F2E3D4C5B"
 
 
-def make_reader(emulator, events, *, debounce_s=1.0, sink=None):
+class ManualClock:
+    """The reader's monotonic clock, moved only by the test: debounce decisions do not depend on load."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_reader(emulator, events, *, debounce_s=1.0, sink=None, clock=time.monotonic, open_transport=None):
     return Reader(
         reader_id="door",
         uri=f"rdm6300:tty:{emulator.port}",
         tech=Tech.RFID_125K.value,
-        open_transport=lambda: SerialTransport(emulator.port, baudrate=rdm6300.BAUDRATE),
+        open_transport=open_transport or (lambda: SerialTransport(emulator.port, baudrate=rdm6300.BAUDRATE)),
         make_decoder=rdm6300.Rdm6300Decoder,
         sink=sink or events,
         debounce_s=debounce_s,
         backoff=Backoff(initial_s=0.02, cap_s=0.2),
+        clock=clock,
     )
 
 
@@ -62,26 +74,41 @@ def test_garbage_and_a_cut_off_frame_between_taps_lose_neither_tap(emulator, eve
 
 
 def test_a_card_held_on_the_reader_is_one_tap_and_the_same_card_after_a_gap_is_a_new_tap(emulator, events):
-    with make_reader(emulator, events, debounce_s=0.5).start():
+    clock = ManualClock()
+    markers = iter(f"F{n:09X}" for n in range(1000))
+
+    def frame_then_marker(uid: str) -> None:
+        """Frames are handled in order on one thread: once a never-seen marker card's read arrives, the
+        frame before it has been handled too, so nothing late can follow (no drain-and-hope)."""
+        marker = next(markers)
+        emulator.write(rdm6300.encode_frame(uid) + rdm6300.encode_frame(marker))
+        events.wait_for(lambda e: isinstance(e, CardRead) and e.uid == marker)
+
+    with make_reader(emulator, events, debounce_s=0.5, clock=clock).start():
         events.wait_status(ReaderState.CONNECTED)
-        for _ in range(20):  # held for ~1 s, the reader repeating the frame like a real RDM6300
-            emulator.tap(UID)
-            time.sleep(0.05)
-        held = events.cards(events.drain(settle_s=0.2))
-        time.sleep(0.6)  # lifted, then presented again
-        emulator.tap(UID)
-        again = events.wait_card()
-    assert len(held) == 1
-    assert again.uid == UID and again.at > held[0].at
+        for _ in range(20):  # held for 1 s, the reader repeating the frame every 50 ms like a real RDM6300
+            frame_then_marker(UID)
+            clock.now += 0.05
+        clock.now += 0.5  # lifted: more than the debounce window since its last frame
+        frame_then_marker(UID)
+    reads = [e for e in events.seen if isinstance(e, CardRead) and e.uid == UID]
+    assert len(reads) == 2  # the held card once, the card presented again once more
 
 
 def test_an_unplugged_reader_reports_disconnected_then_connected_after_replug(emulator, events):
-    reader = make_reader(emulator, events)
+    opens = []
+
+    def open_transport():
+        opens.append(emulator.plugged)
+        return SerialTransport(emulator.port, baudrate=rdm6300.BAUDRATE)
+
+    reader = make_reader(emulator, events, open_transport=open_transport)
     with reader.start():
         events.wait_status(ReaderState.CONNECTED)
         emulator.unplug()
         gone = events.wait_status(ReaderState.DISCONNECTED)
-        time.sleep(0.3)  # several failed reopen attempts while the device is gone
+        # Several failed reopen attempts while the device is gone, counted, not slept through.
+        wait_until(lambda: opens.count(False) >= 4, what="four reopen attempts while unplugged")
         assert reader.running
         emulator.replug()
         events.wait_status(ReaderState.CONNECTED)
@@ -117,7 +144,7 @@ def test_a_sink_that_raises_does_not_stop_the_reader(emulator, events):
     with make_reader(emulator, events, debounce_s=0.0, sink=flaky_sink).start():
         events.wait_status(ReaderState.CONNECTED)
         emulator.tap(UID)
-        time.sleep(0.05)
+        wait_until(lambda: any(isinstance(c, CardRead) for c in calls), what="the sink to raise on the first read")
         emulator.tap(OTHER_UID)
         assert events.wait_card().uid == OTHER_UID
 
@@ -180,22 +207,29 @@ def test_a_decoder_that_crashes_is_reported_and_reopening_backs_off_instead_of_s
         def feed(self, data):
             raise ValueError("decoder bug")
 
-    def open_transport():
-        opens.append(1)
-        return SerialTransport(emulator.port)
+    class RecordingBackoff(Backoff):
+        def __init__(self) -> None:
+            super().__init__(0.05, cap_s=0.4)
+            self.delays: list[float] = []
 
+        def next_delay(self) -> float:
+            self.delays.append(super().next_delay())
+            return self.delays[-1]
+
+    def open_transport():
+        transport = SerialTransport(emulator.port)
+        opens.append(1)
+        emulator.write(b"\x02")  # a byte waiting on every connection, so every connection crashes
+        return transport
+
+    backoff = RecordingBackoff()
     reader = Reader(reader_id="door", uri="test", tech="rfid125", open_transport=open_transport,
-                    make_decoder=CrashingDecoder, sink=events, backoff=Backoff(0.05, cap_s=0.4))
+                    make_decoder=CrashingDecoder, sink=events, backoff=backoff)
     with reader.start():
-        events.wait_status(ReaderState.CONNECTED)
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:  # keep bytes coming so every connection crashes
-            try:
-                emulator.write(b"\x02")
-            except OSError:
-                pass
-            time.sleep(0.01)
+        wait_until(lambda: len(opens) >= 4, what="four connections, each crashing")
         assert reader.running
     errors = [e for e in events.drain() + events.seen if isinstance(e, ReaderStatus) and e.state is ReaderState.ERROR]
     assert errors and "decoder bug" in errors[0].detail
-    assert len(opens) <= 8  # 0.05 + 0.1 + 0.2 + 0.4 ... within 1 s, not hundreds
+    # Between every crashed connection and the next open it waited, each wait longer: no spinning.
+    assert backoff.delays[:3] == [0.05, 0.1, 0.2]
+    assert len(backoff.delays) >= len(opens) - 1

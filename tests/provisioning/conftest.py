@@ -9,6 +9,7 @@ connection it spawned.
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -16,13 +17,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import listening_ports
 
 WORKTREE = Path(__file__).resolve().parents[2]
 INVENTORY = WORKTREE / "provisioning" / "inventories" / "example-chain"
@@ -68,38 +69,41 @@ def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(base / name)],
                        check=True, timeout=30)
     shutil.copy(base / "client_key.pub", base / "authorized_keys")
-    port = free_port()
-    (base / "known_hosts").write_text(
-        f"[127.0.0.1]:{port} " + (base / "host_key.pub").read_text()
-    )
-    config = base / "sshd_config"
-    config.write_text(
-        f"ListenAddress 127.0.0.1:{port}\n"
-        f"HostKey {base / 'host_key'}\n"
-        f"AuthorizedKeysFile {base / 'authorized_keys'}\n"
-        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
-        "PermitRootLogin prohibit-password\nStrictModes no\nPidFile none\nLogLevel ERROR\n"
-        "Subsystem sftp internal-sftp\n"
-    )
-    # sshd refuses to start without its privilege separation directory.
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    # sshd cannot bind port 0, so a free port is probed and sshd binds it a moment later; another
+    # xdist worker may take it in between, so a start that fails is tried again on a new port.
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd refuses to start without it
     log = open(base / "sshd.log", "wb")
     control_dir = base / "cp"
     control_dir.mkdir()
-    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
-    try:
+    for attempt in range(3):
+        port = free_port()
+        config = base / "sshd_config"
+        config.write_text(
+            f"ListenAddress 127.0.0.1:{port}\n"
+            f"HostKey {base / 'host_key'}\n"
+            f"AuthorizedKeysFile {base / 'authorized_keys'}\n"
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+            "PermitRootLogin prohibit-password\nStrictModes no\nPidFile none\nLogLevel ERROR\n"
+            "Subsystem sftp internal-sftp\n"
+        )
+        server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"sshd exited: {(base / 'sshd.log').read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                    if sock.recv(4).startswith(b"SSH-"):
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"sshd did not listen on {port}: {(base / 'sshd.log').read_text()}")
-                time.sleep(0.05)
+        while server.poll() is None and port not in listening_ports(server.pid):
+            if time.monotonic() > deadline:
+                server.kill()
+                server.wait(timeout=5)
+                log.close()
+                pytest.fail(f"sshd did not listen on {port}: {(base / 'sshd.log').read_text()}")
+            time.sleep(0.05)  # polling its sockets in /proc; the condition ends the wait
+        if server.poll() is None:
+            break
+        if attempt == 2:
+            log.close()
+            pytest.fail(f"sshd exited: {(base / 'sshd.log').read_text()}")
+    (base / "known_hosts").write_text(f"[127.0.0.1]:{port} " + (base / "host_key.pub").read_text())
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            assert sock.recv(4).startswith(b"SSH-"), "not an SSH server"
         import pwd
 
         yield SshServer(port, pwd.getpwuid(os.geteuid()).pw_name,
@@ -215,26 +219,23 @@ def secrets_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 class ReferenceCloud:
     """The project's reference cloud (kiosk-cloud) on a loopback port, as a child process."""
 
-    def __init__(self, work: Path, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(self, work: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        """``port`` 0: the cloud binds a free one itself and prints it; read back from its log."""
         self.db = work / "cloud.sqlite"
-        self.port = port or free_port()
-        self.url = f"http://{host}:{self.port}"
-        self.log = open(work / "cloud.log", "wb")
+        log_path = work / "cloud.log"
+        self.log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cloud.cli", "--db", str(self.db), "serve", "--host", host, "--port", str(self.port)],
+            [sys.executable, "-m", "cloud.cli", "--db", str(self.db), "serve", "--host", host, "--port", str(port)],
             cwd=WORKTREE, stdout=self.log, stderr=subprocess.STDOUT)
+        serving = re.compile(rf"serving .* on http://{re.escape(host)}:(\d+)/".encode())
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break  # answering, with whatever status
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.close()
-                    pytest.fail("kiosk-cloud did not start: " + (work / "cloud.log").read_text())
-                time.sleep(0.1)
+        while not (found := serving.search(log_path.read_bytes())):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                pytest.fail("kiosk-cloud did not start: " + log_path.read_text())
+            time.sleep(0.1)  # polling its log for the line it prints once bound
+        self.port = int(found.group(1))
+        self.url = f"http://{host}:{self.port}"
 
     def cli(self, *argv: str) -> str:
         return subprocess.run([sys.executable, "-m", "cloud.cli", "--db", str(self.db), *argv],

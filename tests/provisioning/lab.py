@@ -146,12 +146,6 @@ def card_from(base: Path, root: Path, hostname: str, ssh_public_key: str, apt_pr
     return root
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Network:
     """A network namespace of the lab's own joined to the host by one veth pair on a /30."""

@@ -181,7 +181,7 @@ def appliance(tmp_path_factory) -> Iterator[Lab]:
         root = lab.card_from(base, lab.CACHE / "runs" / f"card-{tag}", HOST,
                              Path(f"{key}.pub").read_text(), proxy.url)
         cleanups.append(lambda: shutil.rmtree(root, ignore_errors=True))
-        cloud = ReferenceCloud(work, host=network.host_ip, port=lab.free_port(network.host_ip))
+        cloud = ReferenceCloud(work, host=network.host_ip)
         cleanups.append(cloud.close)
         token = cloud.cli("token", "create", "--branch", BRANCH).strip()
         known_hosts = work / "known_hosts"

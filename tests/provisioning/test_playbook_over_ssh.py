@@ -39,6 +39,7 @@ from .conftest import (
     free_port,
     make_device_root,
 )
+from tests.support.ports import refusing_port
 
 # Several playbook runs over SSH: about 2 minutes on an idle 2-core machine, more under load.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -326,11 +327,11 @@ def test_a_check_run_of_a_provisioned_device_reports_nothing_to_change(provision
 
 
 def test_the_health_check_fails_the_run_when_the_kiosk_does_not_answer(provisioned):
-    dead = free_port()
-    run = provisioned.target.provision(
-        provisioned.wheel, "--tags", "healthcheck",
-        "-e", f"kiosk_healthcheck_url=http://127.0.0.1:{dead}/healthz",
-        "-e", "kiosk_healthcheck_retries=1", "-e", "kiosk_healthcheck_delay_s=0")
+    with refusing_port() as dead:
+        run = provisioned.target.provision(
+            provisioned.wheel, "--tags", "healthcheck",
+            "-e", f"kiosk_healthcheck_url=http://127.0.0.1:{dead}/healthz",
+            "-e", "kiosk_healthcheck_retries=1", "-e", "kiosk_healthcheck_delay_s=0")
     assert run.returncode != 0
     assert "is not answering" in run.output and "journalctl -u kiosk" in run.output
 

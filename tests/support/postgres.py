@@ -1,62 +1,96 @@
-"""A throwaway PostgreSQL server in a temporary directory on a free loopback port, for dialect tests.
+"""A throw-away PostgreSQL server for the tests: Debian's initdb + pg_ctl in a temp dir, loopback only.
 
-Skips (with the reason) when the PostgreSQL binaries are missing. Under root, initdb refuses to run, so the
-server runs as the `postgres` user when one exists.
+PostgreSQL refuses to run as root, so under root (CI, `make test`) the server runs as the
+`postgres` user that Debian's package creates. Each test gets a fresh database of its own.
+Each xdist worker starts its own server (the `postgres_server` session fixture): its own data
+directory, socket directory and port, so workers never share one.
 """
 
 from __future__ import annotations
 
+import glob
+import itertools
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+
+def pg_bindir() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(candidates[-1]).parent if candidates else None
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
-@contextmanager
-def temporary_postgres() -> Iterator[str]:
-    """Yield a SQLAlchemy URL of a fresh PostgreSQL database; stop and delete it afterwards."""
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl on PATH): PostgreSQL dialect tests skipped")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed: PostgreSQL dialect tests skipped")
-    prefix: list[str] = []
-    root = Path(tempfile.mkdtemp(prefix="kiosk-pg-"))
-    if os.geteuid() == 0:
+class PostgresServer:
+    """Start with `start()`, stop with `stop()`; `url(name)` for a database made by `create_database()`."""
+
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits on, as in production (benchmarks); off is faster for tests."""
+        self.bindir = bindir
+        self.durable = durable
+        self.directory = Path(tempfile.mkdtemp(prefix="cloud-pg-"))
+        self.data = self.directory / "data"
+        self.port = 0
+        self._names = itertools.count(1)
+        self._user: str | None = None
+        if os.geteuid() == 0:
+            self._user = "postgres"
+            pw = pwd.getpwnam(self._user)
+            os.chown(self.directory, pw.pw_uid, pw.pw_gid)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self._user:
+            command = ["runuser", "-u", self._user, "--", *command]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}): {proc.stderr or proc.stdout}")
+        return proc
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        for attempt in range(3):
+            self.port = _free_port()
+            options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.directory} -c max_connections=200"
+            options += (" -c max_wal_size=4GB -c shared_buffers=1GB -c maintenance_work_mem=512MB" if self.durable
+                        else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.directory / "log"),
+                          "-w", "-t", "60", "start")
+                return
+            except RuntimeError:
+                # PostgreSQL cannot bind port 0: another process (another xdist worker) took the probed
+                # port before the server bound it; try another.
+                if attempt == 2:
+                    raise RuntimeError((self.directory / "log").read_text(errors="replace")) from None
+
+    def stop(self) -> None:
         try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            shutil.rmtree(root)
-            pytest.skip("running as root without a postgres user: initdb refuses root, PostgreSQL tests skipped")
-        os.chown(root, user.pw_uid, user.pw_gid)
-        prefix = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", _free_port()
-    try:
-        subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                        "--no-instructions"], check=True, capture_output=True)
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
-                        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                       check=True, capture_output=True)
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        raise RuntimeError(f"could not start PostgreSQL: {exc.stderr.decode(errors='replace')}") from exc
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def url(self, name: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def create_database(self) -> str:
+        """A new empty database; returns its URL."""
+        import psycopg
+
+        name = f"cloud_test_{next(self._names)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)

@@ -27,6 +27,7 @@ from appliance.cli.doctor import (
     run_checks,
     settings_from_toml,
 )
+from tests.support.ports import refusing_port
 
 
 class CloudRootHandler(BaseHTTPRequestHandler):
@@ -64,9 +65,8 @@ def silent_cloud() -> Iterator[str]:
 def refusing_cloud() -> Iterator[str]:
     """A port that refuses connections: bound and held for the whole test, never listening,
     so no other process can take it between choosing it and connecting to it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    with refusing_port() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def access_as(uid: int, gids: set[int]):

@@ -18,7 +18,8 @@ from appliance.runtime import Runtime
 from kiosk.sync.client import CloudClient
 from kiosk.sync.files import Credentials, save_credentials
 from kiosk.sync.setup import credentials_path
-from tests.conftest import free_port, wait_until
+from tests.conftest import wait_until
+from tests.support.ports import refusing_port
 from tests.web.conftest import Shop, ready, seed, shop_config, tap_unique
 from tests.web.test_screenshot_tour import SIZES, shot
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
@@ -187,11 +188,12 @@ def test_asking_for_too_many_codes_for_one_number_is_refused_with_a_clear_messag
 
 @pytest.fixture
 def unreachable_shop(tmp_path) -> Iterator[Shop]:
-    rt = open_kiosk(tmp_path / "kiosk", f"http://127.0.0.1:{free_port()}", None)  # nothing listens there
-    try:
-        yield seed(rt)
-    finally:
-        rt.close()
+    with refusing_port() as port:  # held, never listening, for the whole test
+        rt = open_kiosk(tmp_path / "kiosk", f"http://127.0.0.1:{port}", None)
+        try:
+            yield seed(rt)
+        finally:
+            rt.close()
 
 
 def test_with_the_cloud_unreachable_the_screen_says_codes_cannot_be_sent_and_to_ask_staff_for_a_card(unreachable_shop, page):
