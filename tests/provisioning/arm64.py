@@ -21,7 +21,7 @@ from pathlib import Path
 from . import lab
 
 # What a Pi OS Lite card has for the kiosk (python3, python3-venv), and what building the
-# source-only dependencies needs; the install test hides the compiler.
+# source-only dependencies needs; the install test removes the compiler (in its overlay).
 PACKAGES = "python3,python3-venv,python3-dev,gcc,libc6-dev"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 COMPILER = "/usr/bin/aarch64-linux-gnu-gcc-12"
@@ -81,13 +81,12 @@ def rootfs(log=print) -> Path:
 
 
 def run(root: Path, script: str, binds: dict[Path, str], writable: Path | None = None,
-        hide: tuple[str, ...] = (), timeout: float = 1800) -> subprocess.CompletedProcess:
+        timeout: float = 1800) -> subprocess.CompletedProcess:
     """*script* under /bin/sh in the arm64 root: its changes go to a throwaway overlay (the
     cached root stays as built), no network, *binds* read-only, *writable* at /out."""
     argv = ["systemd-nspawn", "-q", "-D", str(root), "--register=no", "--keep-unit",
             "--volatile=overlay", "--private-network", "--setenv=PIP_DISABLE_PIP_VERSION_CHECK=1"]
     argv += [f"--bind-ro={host}:{inside}" for host, inside in binds.items()]
-    argv += [f"--inaccessible={path}" for path in hide]
     if writable is not None:
         argv.append(f"--bind={writable}:/out")
     return subprocess.run([*argv, "--", "/bin/sh", "-c", script], capture_output=True,
