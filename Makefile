@@ -9,6 +9,8 @@ TEST_DEBS := chromium openssh-server openssh-client systemd postgresql
 # The booted appliance (tests/provisioning/test_booted_appliance.py): a Debian root made with
 # mmdebstrap, booted with systemd-nspawn on a veth pair.
 TEST_DEBS += systemd-container mmdebstrap iproute2
+# The arm64 import test (tests/provisioning/test_arm64_wheel.py): aarch64 programs through qemu.
+TEST_DEBS += qemu-user-static binfmt-support
 
 .PHONY: demo test test-stress coverage install translations system-deps bench wheel clean
 

@@ -146,6 +146,26 @@ def card_from(base: Path, root: Path, hostname: str, ssh_public_key: str, apt_pr
     return root
 
 
+# A container has no tty1 and no DRM device: cage draws into wlroots' headless backend with
+# the pixman (CPU) renderer. Two headless outputs, so the page spans both and cage never
+# scans Chromium's buffer out directly: with one output, cage 0.1.4 on wlroots 0.15 then
+# repaints only the damaged parts of its own buffers and a screenshot is mostly black.
+HEADLESS_SCREEN = """\
+# Lab only (tests/provisioning/lab.py): the screen without a screen.
+[Unit]
+ConditionPathExists=
+[Service]
+Environment=WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 WLR_HEADLESS_OUTPUTS=2
+"""
+
+
+def headless_screen(root: Path) -> None:
+    """The lab's drop-in for kiosk-ui.service, beside the one the playbook writes."""
+    drop_ins = root / "etc/systemd/system/kiosk-ui.service.d"
+    drop_ins.mkdir(parents=True, exist_ok=True)
+    (drop_ins / "50-lab-headless.conf").write_text(HEADLESS_SCREEN)
+
+
 @dataclass
 class Network:
     """A network namespace of the lab's own joined to the host by one veth pair on a /30."""
@@ -339,6 +359,14 @@ class Machine:
             raise AssertionError(f"`{command}` failed ({result.returncode}): "
                                  f"{result.stdout}{result.stderr}")
         return result
+
+    def output(self, command: str, timeout: float = 120) -> bytes:
+        """The standard output, as bytes, of a shell command inside the container."""
+        result = subprocess.run(["nsenter", "-t", str(self.leader()), "-a", "/bin/sh", "-c", command],
+                                capture_output=True, timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"`{command}` failed ({result.returncode}): {result.stderr!r}")
+        return result.stdout
 
     def stop(self) -> None:
         self._stopping = True

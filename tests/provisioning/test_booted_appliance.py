@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from . import lab
+from . import lab, screenshot
 from .conftest import WORKTREE, ReferenceCloud, build_wheel
 
 # A cold run (empty caches) downloads Chromium and its fonts once; a warm one takes ~6 min.
@@ -120,6 +120,38 @@ class Lab:
         except (AssertionError, RuntimeError, OSError, subprocess.TimeoutExpired):
             return False  # between boots
 
+    def ui(self) -> dict[str, str]:
+        return self.show("kiosk-ui.service", "ActiveState", "SubState", "MainPID", "NRestarts")
+
+    def browser(self) -> str:
+        """PID of Chromium's browser process (the oldest), or "" when there is none."""
+        return self.sh("pgrep -o -u kiosk-ui -x chromium || true").strip()
+
+    def screen_up(self) -> bool:
+        try:
+            return self.ui()["ActiveState"] == "active" and self.browser() != ""
+        except (AssertionError, RuntimeError, OSError, subprocess.TimeoutExpired):
+            return False
+
+    def attract_screen(self, timeout: float = 120) -> float:
+        """Wait until a screenshot taken inside (grim, as the browser's user, on cage's
+        Wayland socket) shows the attract screen; the seconds it took. The page may still be
+        loading or partly painted, so a wrong screenshot is taken again until the deadline."""
+        colours = screenshot.css_colours((WORKTREE / "web/static/kiosk.css").read_text())
+        problems: list[str] = []
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            shot = self.machine.output("runuser -u kiosk-ui -- env XDG_RUNTIME_DIR=/run/kiosk-ui "
+                                       "WAYLAND_DISPLAY=wayland-0 grim -t ppm -", timeout=60)
+            (self.work / "screen.ppm").write_bytes(shot)
+            problems = screenshot.attract_screen_problems(screenshot.parse_ppm(shot), colours)
+            if not problems:
+                return time.monotonic() - start
+            time.sleep(1)
+        raise AssertionError(f"no attract screen within {timeout} s (last: {self.work / 'screen.ppm'}): "
+                             + "; ".join(problems) + "\n"
+                             + self.sh("journalctl -b -u kiosk-ui --no-pager -n 30", check=False))
+
     def journal(self) -> str:
         try:
             return self.sh("journalctl -b -u kiosk --no-pager -n 40", check=False)
@@ -180,6 +212,7 @@ def appliance(tmp_path_factory) -> Iterator[Lab]:
         cleanups.append(proxy.close)
         root = lab.card_from(base, lab.CACHE / "runs" / f"card-{tag}", HOST,
                              Path(f"{key}.pub").read_text(), proxy.url)
+        lab.headless_screen(root)
         cleanups.append(lambda: shutil.rmtree(root, ignore_errors=True))
         cloud = ReferenceCloud(work, host=network.host_ip)
         cleanups.append(cloud.close)
@@ -291,7 +324,6 @@ def test_a_second_run_changes_nothing(appliance):
     recap = run.recap()
     changed = [line for line in run.output.splitlines() if line.startswith("changed:")]
     assert recap["changed"] == 0 and recap["failed"] == 0, "\n".join(changed)
-    assert "kiosk-ui.service not started: its start conditions are false" in run.output
 
 
 def test_a_check_run_reports_nothing_to_change_and_touches_nothing(appliance):
@@ -302,6 +334,55 @@ def test_a_check_run_reports_nothing_to_change_and_touches_nothing(appliance):
     assert run.recap()["changed"] == 0, run.output[-6000:]
     assert appliance.sh("stat -c %Y /etc/kiosk/kiosk.toml /opt/kiosk/venv/bin/python") == before
     assert appliance.show("kiosk.service", "MainPID")["MainPID"] == pid
+
+
+def test_the_screen_shows_the_attract_screen_under_cage_and_logs_to_its_unit(appliance, figure):
+    appliance.wait_until("kiosk-ui active with a browser", appliance.screen_up, 120)
+    appliance.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq grim >/dev/null", timeout=600)
+    figure("screen_attract_after_s", appliance.attract_screen())
+    # cage and Chromium run inside the unit (no session scope), so their output is its journal.
+    cgroup = appliance.sh(f"cat /proc/{appliance.browser()}/cgroup")
+    assert "/system.slice/kiosk-ui.service" in cgroup, cgroup
+    log = appliance.sh("journalctl -b -u kiosk-ui --no-pager -o cat")
+    assert re.search(r"^\d\d:\d\d:\d\d\.\d+ \[\w+\] \[", log, re.MULTILINE), "no cage (wlroots) line"
+    assert re.search(r"^\[\d+:\d+:\d{4}/\d+\.\d+:\w+:", log, re.MULTILINE), "no Chromium line"
+
+
+@pytest.mark.parametrize("victim", ["chromium", "cage"])
+def test_killing_chromium_or_cage_brings_both_back(appliance, victim):
+    before = appliance.ui()
+    browser = appliance.browser()
+    assert before["ActiveState"] == "active" and browser
+    appliance.sh(f"kill -KILL {browser if victim == 'chromium' else before['MainPID']}")
+
+    def both_back() -> bool:
+        now = appliance.ui()
+        return (int(now["NRestarts"]) > int(before["NRestarts"]) and now["MainPID"] != before["MainPID"]
+                and appliance.screen_up() and appliance.browser() != browser)
+
+    appliance.wait_until(f"cage and Chromium back after killing {victim}", both_back, 120)
+    appliance.attract_screen()
+
+
+def test_a_cage_that_cannot_start_fails_the_unit_and_is_restarted_not_left_hanging(appliance):
+    # Xwayland out of the unit's reach: one of the ways cage failed to start on the lab card.
+    broken = "/run/systemd/system/kiosk-ui.service.d/90-lab-no-xwayland.conf"
+    before = int(appliance.ui()["NRestarts"])
+    appliance.sh(f"mkdir -p {broken.rsplit('/', 1)[0]} && printf '[Service]\\nInaccessiblePaths=/usr/bin/Xwayland\\n'"
+                 f" > {broken} && systemctl daemon-reload")
+    try:
+        # A start that cannot succeed returns as failed instead of hanging (the deadline is
+        # the command's timeout, not a figure).
+        restart = appliance.machine.sh("systemctl restart kiosk-ui", check=False, timeout=90)
+        assert restart.returncode != 0
+        appliance.wait_until("kiosk-ui restarted over and over",
+                             lambda: int(appliance.ui()["NRestarts"]) >= before + 2, 120)
+        assert "Cannot find Xwayland binary" in appliance.sh("journalctl -b -u kiosk-ui --no-pager -o cat")
+        assert appliance.browser() == ""
+    finally:
+        appliance.sh(f"rm -f {broken} && systemctl daemon-reload")
+    appliance.wait_until("kiosk-ui back once cage can start", appliance.screen_up, 120)
+    appliance.attract_screen()
 
 
 def test_a_stopped_kiosk_is_restarted_by_the_watchdog(appliance, figure):
@@ -325,6 +406,7 @@ def test_a_reboot_comes_back_with_the_kiosk_active_and_these_figures(appliance, 
     appliance.wait_until("the container booted again", lambda: appliance.machine.boots > boots, 120)
     appliance.wait_for_ssh()
     appliance.wait_until("kiosk active after the reboot", appliance.kiosk_active, 120)
+    appliance.wait_until("the screen back after the reboot", appliance.screen_up, 120)
     figure("cold_start_to_ready_s", appliance.start_to_ready_s())
     figure("idle_rss_mb", appliance.idle_rss_mb())
 

@@ -268,7 +268,8 @@ def test_units_and_the_per_device_screen_drop_in_land_enabled(provisioned):
     assert "KIOSK_WINDOW_SIZE=800,480" in drop_in
     env = (root / "etc/kiosk/kiosk.env").read_text()
     assert f"KIOSK_SECRETS_FILE={root}/etc/kiosk/secrets.toml" in env
-    assert (root / "etc/pam.d/kiosk-ui").read_text().count("pam_systemd.so") == 1
+    # The screen's seat comes from seatd: no logind session (and no PAM service) for it.
+    assert not (root / "etc/pam.d/kiosk-ui").exists()
 
 
 def test_firmware_turns_on_uart_and_spi_and_frees_the_serial_console(provisioned):

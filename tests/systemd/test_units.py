@@ -21,9 +21,11 @@ UNITS_DIR = Path(__file__).resolve().parents[2] / "systemd"
 UNITS = ["kiosk.service", "kiosk-ui.service"]
 STOCK_UNITS = Path(__file__).resolve().parent / "stock_units"
 # Every unit ours name in After=/Wants=/WantedBy=/Conflicts= that the device's systemd
-# ships; plymouth-quit-wait.service is only ordered after, and absent on devices without plymouth.
+# ships, and seatd.service from Debian's seatd package (the ui role installs it);
+# plymouth-quit-wait.service is only ordered after, and absent on devices without plymouth.
 PINNED = {"sysinit.target", "basic.target", "shutdown.target", "network.target", "time-sync.target",
-          "multi-user.target", "graphical.target", "getty@.service", "systemd-user-sessions.service"}
+          "multi-user.target", "graphical.target", "getty@.service", "systemd-user-sessions.service",
+          "seatd.service"}
 
 analyze = shutil.which("systemd-analyze")
 # What the devices run (Debian 12). verify's warnings and security's exposure score change between
@@ -50,7 +52,7 @@ needs_analyze = pytest.mark.skipif(
 def _verify_root(tmp_path: Path, units: dict[str, str]) -> Path:
     root = tmp_path / "root"
     shutil.copytree(STOCK_UNITS, root / "usr/lib/systemd/system", symlinks=True)
-    for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium", "sbin/agetty",
+    for executable in ["opt/kiosk/venv/bin/kiosk", "usr/bin/cage", "usr/bin/chromium", "sbin/agetty", "usr/sbin/seatd",
                        "lib/systemd/systemd-user-sessions", "bin/sh"]:
         path = root / executable
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,12 +171,20 @@ def test_the_kiosk_service_leaves_gpiozero_the_files_it_identifies_the_board_by(
     assert "LG_WD=/run/kiosk" in s["Environment"] and s["RuntimeDirectory"] == ["kiosk"]
 
 
-def test_the_ui_sandbox_leaves_cage_its_wayland_runtime_directory():
+def test_the_ui_service_keeps_cage_and_chromium_in_its_own_cgroup_and_journal():
     s = _settings("kiosk-ui.service")
-    # ProtectHome=yes (or tmpfs) also hides /run/user, and ReadWritePaths= cannot undo it.
-    assert s.get("ProtectHome", ["no"]) in (["no"], ["read-only"])
-    assert "-/run/user" in s["ReadWritePaths"]
-    assert {"-/home", "-/root"} <= set(" ".join(s["InaccessiblePaths"]).split())
+    # pam_systemd would move them into a session scope: logs not under -u kiosk-ui, and a
+    # stop of the unit leaving them running. The seat comes from seatd instead.
+    assert "PAMName" not in s and "TTYPath" not in s
+    assert "LIBSEAT_BACKEND=seatd" in s["Environment"] and "seatd.service" in s["Wants"][0].split()
+    assert s["StandardOutput"] == ["journal"] and s["StandardError"] == ["journal"]
+
+
+def test_the_ui_sandbox_gives_cage_a_wayland_runtime_directory_of_its_own():
+    s = _settings("kiosk-ui.service")
+    assert s["RuntimeDirectory"] == ["kiosk-ui"] and "XDG_RUNTIME_DIR=/run/kiosk-ui" in s["Environment"]
+    # With /run/user unused, the homes can be hidden wholesale.
+    assert s["ProtectHome"] == ["yes"]
 
 
 def test_a_cage_that_starts_no_browser_fails_the_unit_instead_of_hanging():
