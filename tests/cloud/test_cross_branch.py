@@ -25,7 +25,7 @@ from kiosk.flows import build_flows
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.receipts import ReceiptDesk
 from kiosk.receipts import Receipt
-from kiosk.errors import DuplicateMember, OfflineRedemptionCap
+from kiosk.errors import DuplicateMember, OfflineRedemptionCap, StorageFull, UnknownMember
 from kiosk.service import KioskService
 from kiosk.store import Card, Store
 from kiosk.sync.worker import SyncWorker
@@ -34,6 +34,7 @@ from kiosk.chain_card import chain_card_from_reply
 from kiosk.store.chain_import import IMPORT_REASON, member_for_import
 from kiosk.sync.lookup import ChainCardLookup
 from tests.conftest import write_config
+from tests.support.full_disk import SmallDisk
 
 from .conftest import FAST_BACKOFF, RunningCloud
 
@@ -68,7 +69,12 @@ class Kiosk:
         self.worker.reconcile_pending()
         assert self.store.outbox_depth() == 0
 
+    closed: bool = False
+
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.lookup.close()
         self.worker.close()
         self.worker.client.close()
@@ -82,7 +88,7 @@ def branches(cloud: RunningCloud, tmp_path: Path) -> Iterator[Any]:
 
     def make(name: str, branch: str, url: str | None = None) -> Kiosk:
         directory = tmp_path / name
-        directory.mkdir()
+        directory.mkdir(exist_ok=True)  # a test may have mounted a small disk there first
         if made:  # one chain, one chain secret: the same card gives the same card_ref at every branch
             shutil.copy2(tmp_path / made[0].name / "secrets.toml", directory / "secrets.toml")
         settings = load(write_config(directory, device_id=name))
@@ -216,6 +222,27 @@ def test_earning_at_both_branches_sums_in_the_cloud_without_counting_the_import(
         local = sorted(r["event_id"] for r in kiosk.store.query("SELECT event_id FROM outbox"))
         device_id = kiosk.worker.client.device_id
         assert sorted(cloud.store.event_ids(device_id)) == local
+
+
+def test_a_member_imported_from_the_chain_on_a_full_disk_is_not_half_written_and_imports_once_space_returns(
+        cloud, branches, tmp_path):
+    a = branches("kiosk-a", "tehran-01")
+    member_id = enrol_at(a)
+    a.sync()
+    with SmallDisk(tmp_path / "kiosk-b", size_kib=8192) as disk:
+        b = branches("kiosk-b", "shiraz-02")
+        b.sync()
+        disk.fill()
+        with pytest.raises(StorageFull):  # the service thread turns it into the storage-full screen
+            b.service.handle(CardRead(UID, "rfid125", "counter"))
+        with pytest.raises(UnknownMember):
+            b.store.member(member_id)
+        assert b.store.card(a.service.card_ref_for("rfid125", UID)) is None and b.store.outbox_depth() == 0
+        disk.free()
+        name, view = b.tap()
+        assert (name, view["member_id"], view["points"]) == ("member", member_id, 450)
+        assert b.store.verify() == []
+        b.close()  # before the small disk is unmounted; the fixture's own close then does nothing
 
 
 def test_a_second_tap_at_branch_b_uses_the_imported_card_without_importing_again(cloud, branches):
