@@ -1,0 +1,55 @@
+"""The shopper's screen as a product (issue 15, second round): what an idle page costs, configurable time-outs,
+the lights matching the words, staff tasks, and the card bound when it is tapped a moment early."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from kiosk.sync.policy import LinkState
+from kiosk.sync.worker import SyncStatus
+from kiosk.ui_events import UiEvent
+from tests.conftest import wait_until
+from tests.web.conftest import ready
+
+pytestmark = pytest.mark.browser
+
+COUNT_LINK_STATES = """() => { window.__links = [];
+  window.Kiosk.socket.on('link_state', d => window.__links.push(d)); }"""
+
+
+def report(shop, link: LinkState, second: int) -> None:
+    """What the runtime's on_status does with each report of the sync worker."""
+    at = datetime(2026, 5, 1, 10, 0, second, tzinfo=timezone.utc)
+    status = SyncStatus(link=link, last_attempt_at=at, last_success_at=at)
+    shop.rt.service.link = link.value
+    shop.rt.service.emit(UiEvent.LINK_STATE, status.to_json())
+
+
+def test_the_page_hears_the_link_only_when_it_changes_not_at_every_sync_report(shop, page):
+    ready(page, shop.url, "en")
+    page.evaluate(COUNT_LINK_STATES)
+    for second in range(5):
+        report(shop, LinkState.OFFLINE, second)
+    page.locator("#offline:not([hidden])").wait_for()
+    for second in range(5, 10):
+        report(shop, LinkState.ONLINE, second)
+    page.locator("#offline[hidden]").wait_for(state="attached")
+    report(shop, LinkState.OFFLINE, 11)
+    page.locator("#offline:not([hidden])").wait_for()
+    # Exactly three changes reached the page, each only the link (no attempt times, no error texts).
+    assert page.evaluate("window.__links") == [{"link": "offline"}, {"link": "online"}, {"link": "offline"}]
+    # The staff screen still has the worker's latest full report, kept on the server.
+    assert shop.rt.app.extensions["kiosk_flows"].link_status["last_attempt_at"].startswith("2026-05-01T10:00:11")
+    report(shop, LinkState.ONLINE, 12)
+
+
+def test_a_page_that_connects_hears_the_link_as_it_is_now(shop, page):
+    report(shop, LinkState.OFFLINE, 20)
+    page.goto(shop.url + "?lang=en")
+    page.locator("#offline:not([hidden])").wait_for()
+    # The page was rendered offline; the link came back before its socket connected.
+    page.goto(shop.url + "?lang=en")
+    report(shop, LinkState.ONLINE, 21)
+    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+    page.locator("#offline[hidden]").wait_for(state="attached")
