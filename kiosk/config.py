@@ -90,6 +90,8 @@ class PosSettings:
 @dataclass(frozen=True)
 class EnrollmentSettings:
     sms_otp: bool = False
+    # The sign-up screens' idle time-out: typing a number and a name takes longer than reading a balance.
+    timeout_s: int = 60
 
 
 @dataclass(frozen=True)
@@ -380,7 +382,8 @@ def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
             "cards": _staff_cards})),
         "pos": PosSettings(**_section(raw.get("pos", {}), "pos", {
             "enabled": _bool, "pending_timeout_s": _int(5, 3600)})),
-        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _bool})),
+        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {
+            "sms_otp": _bool, "timeout_s": _int(10, 600)})),
         "receipts": ReceiptSettings(**_section(raw.get("receipts", {}), "receipts", {"max_age_s": _int(60)})),
         "branding": BrandingSettings(**_section(raw.get("branding", {}), "branding", {
             "name": _text(), "tagline": _text(nonempty=False), "help_text": _text(nonempty=False)})),

@@ -27,6 +27,7 @@ def index() -> str:
         "kiosk.html",
         idle_timeout_s=settings.web.idle_timeout_s,
         staff_timeout_s=settings.staff.timeout_s,
+        enrol_timeout_s=settings.enrollment.timeout_s,
         default_lang=settings.web.language,
         calendar=settings.web.calendar,
         branding=settings.branding,

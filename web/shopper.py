@@ -217,11 +217,11 @@ def await_card() -> ResponseReturnValue:
                 return jsonify({"bound": True})
             except CardAlreadyBound as exc:
                 answer = fail("card_taken", str(exc), 409)
-                f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+                f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
                 return answer
-        f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
+        f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
         return jsonify({"waiting": True})
-    f.enrollment.await_first_card(open_application(data), f.service.settings.web.idle_timeout_s * 3)
+    f.enrollment.await_first_card(open_application(data), f.service.settings.enrollment.timeout_s)
     return jsonify({"waiting": True})
 
 

@@ -10,7 +10,8 @@ from kiosk.sync.policy import LinkState
 from kiosk.sync.worker import SyncStatus
 from kiosk.ui_events import UiEvent
 from tests.conftest import wait_until
-from tests.web.conftest import ready
+from tests.web.conftest import SARA, open_shop, ready, seed
+from tests.web.test_shopper_flows import type_on_keypad
 
 pytestmark = pytest.mark.browser
 
@@ -53,3 +54,25 @@ def test_a_page_that_connects_hears_the_link_as_it_is_now(shop, page):
     report(shop, LinkState.ONLINE, 21)
     wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
     page.locator("#offline[hidden]").wait_for(state="attached")
+
+
+def test_sign_up_screens_keep_the_chains_longer_time_out_while_a_balance_keeps_the_short_one(tmp_path, page):
+    # A 4 s idle time-out clears without a warning (too short for one); the sign-up's 14 s warns in its last 5 s.
+    rt = open_shop(tmp_path / "timeouts", idle_timeout_s=4, language="en", extra="[enrollment]\ntimeout_s = 14\n")
+    try:
+        shop = seed(rt)
+        ready(page, rt.url, "en")
+        shop.tap(SARA)
+        page.locator("#stage .balance").wait_for()
+        page.locator("#attract.active").wait_for(timeout=10000)
+        assert page.locator("#still-there").is_hidden()
+        page.locator("[data-action=join]").click()
+        type_on_keypad(page, "0912")  # each key restarts the sign-up's own time-out, not the idle one
+        page.locator("#still-there:not([hidden])").wait_for(timeout=16000)
+        assert page.locator("#stage").get_attribute("data-screen") == "t-phone"
+        page.locator("[data-action=still-here]").click()
+        page.locator("#stage [data-field=phone]").click()  # a touch anywhere: still the sign-up's 14 s
+        page.locator("#still-there:not([hidden])").wait_for(timeout=16000)
+        assert page.locator("#stage").get_attribute("data-screen") == "t-phone"
+    finally:
+        rt.close()
