@@ -157,13 +157,18 @@ def enroll() -> ResponseReturnValue:
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     pending = {"application": f.tokens.seal(APPLICATION, application.as_list()),
-               "first_name": application.first_name, "bound": False}
+               "first_name": application.first_name, "bound": False, "waiting": True}
+    ttl_s = f.service.settings.enrollment.timeout_s
     if not data.get("card"):
+        # The reader is claimed in this same request: a card tapped while the answer is on its way binds, rather
+        # than falling between "answers checked" and "now waiting for a card" as an unknown card.
+        f.enrollment.await_first_card(application, ttl_s)
         return jsonify(pending)
     card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
     try:
         enrolled = f.enrollment.enroll_with_card(application, card_ref, tech, label)
     except CardAlreadyBound as exc:
+        f.enrollment.await_first_card(application, ttl_s)
         return fail("card_taken", str(exc), 409, **pending)
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
@@ -203,25 +208,22 @@ def phone_was_verified(data: dict[str, Any]) -> bool:
 
 @blueprint.post("/enroll/await-card")
 def await_card() -> ResponseReturnValue:
-    """Enrol a checked application with the next tapped card, or bind it to an existing member after a verified
-    SMS code."""
+    """Bind the next tapped card to an existing member after a verified SMS code (a new member's application
+    claims the reader in /enroll itself)."""
     f = flows()
     data = body()
-    if data.get("add_card"):
-        member_id = f.tokens.open(ADD_CARD, data["add_card"], f.screen_ttl_s)
-        if data.get("card"):
-            # "Join with this card" already tapped it: bind that card, no second tap.
-            card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
-            try:
-                f.service.store.bind_card(member_id, card_ref, tech, label)
-                return jsonify({"bound": True})
-            except CardAlreadyBound as exc:
-                answer = fail("card_taken", str(exc), 409)
-                f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
-                return answer
-        f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
-        return jsonify({"waiting": True})
-    f.enrollment.await_first_card(open_application(data), f.service.settings.enrollment.timeout_s)
+    member_id = f.tokens.open(ADD_CARD, data.get("add_card"), f.screen_ttl_s)
+    if data.get("card"):
+        # "Join with this card" already tapped it: bind that card, no second tap.
+        card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+        try:
+            f.service.store.bind_card(member_id, card_ref, tech, label)
+            return jsonify({"bound": True})
+        except CardAlreadyBound as exc:
+            answer = fail("card_taken", str(exc), 409)
+            f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
+            return answer
+    f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
     return jsonify({"waiting": True})
 
 

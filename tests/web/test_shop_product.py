@@ -2,6 +2,7 @@
 the lights matching the words, staff tasks, and the card bound when it is tapped a moment early."""
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from kiosk.sync.worker import SyncStatus
 from kiosk.ui_events import UiEvent
 from tests.conftest import wait_until
 from tests.web.conftest import SARA, open_shop, ready, seed
-from tests.web.test_shopper_flows import type_on_keypad
+from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +77,35 @@ def test_sign_up_screens_keep_the_chains_longer_time_out_while_a_balance_keeps_t
         assert page.locator("#stage").get_attribute("data-screen") == "t-phone"
     finally:
         rt.close()
+
+
+def test_a_card_tapped_while_the_sign_up_is_being_sent_becomes_the_new_members_card(shop, page):
+    """The tap lands after the server checked the answers and before the page heard back: it binds, and the
+    page shows the welcome, neither "not in the club" nor a balance nor "tap your card"."""
+    ready(page, shop.url, "en")
+    uid = "C1" + secrets.token_hex(4).upper()
+    ref = shop.rt.service.card_ref_for("rfid125", uid)
+
+    def tap_before_the_answer_arrives(route):
+        answer = route.fetch()
+        shop.tap(uid)
+        wait_until(lambda: shop.rt.store.card(ref) is not None, what="the early tap to be bound")
+        route.fulfill(response=answer)
+
+    page.route("**/api/enroll", tap_before_the_answer_arrives)
+    to_consent(page, "09125550123", "Nima")
+    page.locator("[data-action=consent-yes]").click()
+    page.locator("#stage[data-screen=t-enrolled]").wait_for()
+    assert page.locator("#ask").is_hidden()
+    assert shop.rt.store.card(ref).member_id == shop.rt.store.member_by_phone("+989125550123").id
+
+
+def to_consent(page, phone: str, name: str) -> None:
+    page.locator("[data-action=join]").click()
+    type_on_keypad(page, phone)
+    page.locator("[data-action=phone-next]").click()
+    page.locator(".keyboard").wait_for()
+    type_on_keyboard(page, name)
+    page.locator("[data-action=names-next]").click()
+    page.locator("[data-action=extras-next]").click()
+    page.locator("[data-action=consent-yes]").wait_for()

@@ -132,12 +132,11 @@
       if (r.ok && r.data.bound) { st().enrolling = false; render("t-enrolled", { bonus: r.data.bonus }); return; }
       if (r.ok || r.data.error === "card_taken") {
         // Nothing is written yet: the member is created together with the card tapped now (or a digital one).
+        // The server already waits for the card; one tapped before this answer arrived may be bound already.
         st().application = r.data.application;
-        var taken = r.data.error ? explain(r.data) : "";
-        post("/api/enroll/await-card", { application: st().application }).then(function () {
-          render("t-bind", { first_name: r.data.first_name });
-          setError(taken);
-        });
+        if (!st().enrolling) { return; }
+        render("t-bind", { first_name: r.data.first_name });
+        setError(r.data.error ? explain(r.data) : "");
         return;
       }
       var field = r.data.field;
