@@ -17,6 +17,7 @@ from kiosk.flows.enrollment import Application, EnrollmentError
 from kiosk.member_view import reward_names
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
+from kiosk.ui_events import UiEvent
 from web.flows import flows
 from web.localize import jalali_to_iso
 from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
@@ -172,6 +173,7 @@ def enroll() -> ResponseReturnValue:
         return fail("card_taken", str(exc), 409, **pending)
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    f.service.emit(UiEvent.ENROLLED, {"card": "tapped"})
     return jsonify({"bonus": enrolled.bonus_points, "first_name": enrolled.member.first_name, "bound": True})
 
 
@@ -218,6 +220,7 @@ def await_card() -> ResponseReturnValue:
         card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
         try:
             f.service.store.bind_card(member_id, card_ref, tech, label)
+            f.service.emit(UiEvent.ENROLLED, {"card": "added"})
             return jsonify({"bound": True})
         except CardAlreadyBound as exc:
             answer = fail("card_taken", str(exc), 409)
@@ -241,6 +244,7 @@ def digital_card() -> ResponseReturnValue:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     f.claims.cancel("enroll")
     card = issue_digital_card(f.service, enrolled.member.id)
+    f.service.emit(UiEvent.ENROLLED, {"card": "digital"})
     return jsonify({"qr": card.qr, "label": card.label, "bonus": enrolled.bonus_points})
 
 
@@ -272,10 +276,8 @@ def receipt_by_phone() -> ResponseReturnValue:
         member_id = f.enrollment.check_phone(str(data.get("phone", ""))).member_id
     except EnrollmentError as exc:
         return fail("invalid_phone", str(exc), 422, field="phone")
-    if member_id is None:
-        return fail("no_member", "no member has that phone number", 404)
-    recorded = f.service.earn(member_id, found.amount_rial, receipt_id=found.receipt_id)
-    if not recorded.applied:
-        return fail("already_claimed", "the points for this receipt were already added", 409)
-    f.claims.cancel("receipt")
-    return jsonify({"points_earned": recorded.row.points})
+    try:
+        points = f.receipts.claim_by_phone(found, member_id)
+    except ReceiptRefused as exc:
+        return fail(exc.reason, str(exc), 404 if exc.reason == "no_member" else 409)
+    return jsonify({"points_earned": points})

@@ -9,9 +9,10 @@ import pytest
 
 from kiosk.sync.policy import LinkState
 from kiosk.sync.worker import SyncStatus
-from kiosk.ui_events import UiEvent
+from kiosk.receipts import Receipt, sign_receipt
+from kiosk.ui_events import Feedback, UiEvent, feedback_for
 from tests.conftest import wait_until
-from tests.web.conftest import SARA, open_shop, ready, seed
+from tests.web.conftest import BRANCH_KEY, LOST, SARA, open_shop, ready, seed, tap_unique
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
 pytestmark = pytest.mark.browser
@@ -109,3 +110,85 @@ def to_consent(page, phone: str, name: str) -> None:
     page.locator("[data-action=names-next]").click()
     page.locator("[data-action=extras-next]").click()
     page.locator("[data-action=consent-yes]").wait_for()
+
+
+# What the shopper sees (the stage's screen and tone) and what the lights and buzzer play for it. A refusal is
+# never the success pattern, a welcome never the error one: someone who looks away still knows.
+TONE_PATTERNS = {"ok": {Feedback.SUCCESS}, "": {Feedback.SUCCESS},
+                 "warn": {Feedback.UNKNOWN_CARD, Feedback.REFUSED_CARD}, "error": {Feedback.REFUSED_CARD, Feedback.ERROR}}
+
+
+@pytest.fixture
+def played(shop):
+    heard: list[Feedback] = []
+    active = [True]
+
+    def record(name, payload):
+        pattern = feedback_for(name, payload)
+        if active[0] and pattern is not None:
+            heard.append(pattern)
+
+    shop.rt.service.subscribe(record)
+    yield heard
+    active[0] = False
+
+
+def outcome(page, played, expected: Feedback) -> tuple[str, str]:
+    wait_until(lambda: played, what="a light-and-sound pattern")
+    screen = page.locator("#stage").get_attribute("data-screen")
+    tone = page.locator("#stage").get_attribute("data-tone") or ""
+    assert played == [expected], (screen, played)
+    assert expected in TONE_PATTERNS[tone], (screen, tone, expected)
+    played.clear()
+    return screen, tone
+
+
+def test_every_screen_outcome_plays_the_pattern_that_matches_what_the_screen_says(shop, page, played):
+    seen = []
+    ready(page, shop.url, "fa")  # the shop's language: Done does not reload the page
+    shop.tap(SARA)
+    page.locator("#stage .balance").wait_for()
+    seen.append(outcome(page, played, Feedback.SUCCESS))
+    page.locator("[data-action=done]").click()
+    shop.tap(LOST)
+    page.locator("#stage[data-screen=t-blocked]").wait_for()
+    seen.append(outcome(page, played, Feedback.REFUSED_CARD))
+    page.locator("[data-action=done]").click()
+    shop.rt.service.emit(UiEvent.CARD_REFUSED, {"reason": "ISO 14443-4 (bank card?)"})
+    page.locator("#stage[data-screen=t-notice]").wait_for()
+    seen.append(outcome(page, played, Feedback.REFUSED_CARD))
+    page.locator("[data-action=done]").click()
+    tap_unique(shop, page)
+    page.locator("#stage[data-screen=t-unknown]").wait_for()
+    seen.append(outcome(page, played, Feedback.UNKNOWN_CARD))
+    # Joining with the card just tapped: the welcome comes in the HTTP reply, and the lights still hear it.
+    page.locator("[data-action=join-with-card]").click()
+    type_on_keypad(page, "09125550190")
+    page.locator("[data-action=phone-next]").click()
+    page.locator(".keyboard").wait_for()
+    type_on_keyboard(page, "نیما")
+    page.locator("[data-action=names-next]").click()
+    page.locator("[data-action=extras-next]").click()
+    page.locator("[data-action=consent-no]").click()
+    page.locator("#stage[data-screen=t-enrolled]").wait_for()
+    seen.append(outcome(page, played, Feedback.SUCCESS))
+    page.locator("[data-action=done]").click()
+    # "Forgot your card?": a receipt claimed by a typed number, refused for nobody's number, then added.
+    now = int(datetime.now(timezone.utc).timestamp())
+    code = sign_receipt(BRANCH_KEY, Receipt("test-branch", "R-LIGHTS-1", 1_000_000, now - 60))
+    page.locator("#attract [data-action=receipt]").click()
+    page.locator("#stage .scan-input").fill(code)
+    page.locator("#stage .scan-input").press("Enter")
+    page.locator("[data-action=receipt-phone]").click()
+    type_on_keypad(page, "09120000000")
+    page.locator("[data-action=receipt-phone-ok]").click()
+    page.locator("#stage .error:not(:empty)").wait_for()
+    wait_until(lambda: played, what="the refusal's pattern")
+    assert played == [Feedback.REFUSED_CARD]
+    played.clear()
+    page.locator(".keypad .key[data-key=back]").click(click_count=11)
+    type_on_keypad(page, "09353334455")
+    page.locator("[data-action=receipt-phone-ok]").click()
+    page.locator("#stage[data-tone=ok]").wait_for()
+    seen.append(outcome(page, played, Feedback.SUCCESS))
+    assert [s for s, _ in seen] == ["t-balance", "t-blocked", "t-notice", "t-unknown", "t-enrolled", "t-notice"]
