@@ -214,6 +214,8 @@ class CloudStore:
         elif kind == "card_bound":
             conn.execute(sql.bind_card, {"card_ref": event["card_ref"], "member_id": event["member_id"],
                                          "state": "active", "changed_at": created_at})
+        elif kind == "consent_withdrawn":
+            pass  # kept in events: the message jobs apply it to the contacts (cloud/messages/contacts.py)
         else:
             conn.execute(sql.set_card_state, {"card_ref": event["card_ref"], "member_id": event["member_id"],
                                               "state": event["state"], "changed_at": created_at})

@@ -75,6 +75,10 @@ card_state (staff blocked, reported lost, or re-activated a card)::
     state       "active", "blocked" or "lost"
     staff_id    str or null, optional
 
+consent_withdrawn (the member asked staff to stop text messages)::
+
+    staff_id    str or null, optional
+
 Any other key is refused, so a raw UID or track data cannot ride along by mistake.
 """
 
@@ -105,7 +109,7 @@ MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
-MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
+MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state", "consent_withdrawn"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
 CARD_STATES = frozenset({"active", "blocked", "lost"})
@@ -129,12 +133,14 @@ _KEYS_BY_KIND = {
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
+    "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
+    "consent_withdrawn": _COMMON_KEYS,
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -308,6 +314,8 @@ def validate_event(event: Any) -> dict[str, Any]:
         _validate_ledger(event)
     elif kind == "member_enrolled":
         _validate_enrollment(event)
+    elif kind == "consent_withdrawn":
+        _optional_text(event, "staff_id")
     else:
         card_ref = event["card_ref"]
         _require(
@@ -477,6 +485,10 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, "member_id": card.get("member_id"), "card_ref": card.get("card_ref")}
     elif kind == "card_state":
         event = {**base, "member_id": raw.get("member_id"), "card_ref": raw.get("card_ref"), "state": raw.get("state")}
+        if raw.get("staff_id"):
+            event["staff_id"] = raw["staff_id"]
+    elif kind == "consent_withdrawn":
+        event = {**base, "member_id": raw.get("member_id")}
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
     else:

@@ -35,6 +35,7 @@ from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
+from kiosk.store.staff_records import StaffRecordsMixin
 from kiosk.store.records import Balance, Card, LedgerRow, Member, MemberSnapshot, Recorded, new_event_id
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
@@ -56,7 +57,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store(OutboxMixin, RewardsMixin, SpendingMixin):
+class Store(OutboxMixin, RewardsMixin, SpendingMixin, StaffRecordsMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,

@@ -9,10 +9,12 @@ import pytest
 
 from kiosk.sync.policy import LinkState
 from kiosk.sync.worker import SyncStatus
+from kiosk import protocol
 from kiosk.receipts import Receipt, sign_receipt
 from kiosk.ui_events import Feedback, UiEvent, feedback_for
 from tests.conftest import wait_until
-from tests.web.conftest import BRANCH_KEY, LOST, SARA, open_shop, ready, seed, tap_unique
+from tests.web.conftest import BRANCH_KEY, LOST, SARA, STAFF_PIN, open_shop, ready, seed, tap_unique
+from tests.web.test_staff_and_pos import sign_in
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
 pytestmark = pytest.mark.browser
@@ -192,3 +194,36 @@ def test_every_screen_outcome_plays_the_pattern_that_matches_what_the_screen_say
     page.locator("#stage[data-tone=ok]").wait_for()
     seen.append(outcome(page, played, Feedback.SUCCESS))
     assert [s for s, _ in seen] == ["t-balance", "t-blocked", "t-notice", "t-unknown", "t-enrolled", "t-notice"]
+
+
+def test_staff_see_todays_activity_and_stop_a_members_text_messages_after_confirming(shop, page):
+    service = shop.rt.service
+    member = service.enroll("+989125550177", "Parisa", "Karimi", consent=True)
+    service.earn(member.id, 4_000_000)
+    ready(page, shop.url, "en")
+    sign_in(page, STAFF_PIN)
+    page.locator("[data-action=staff-today]").click()
+    page.locator("#stage .today li", has_text="Parisa").first.wait_for()
+    assert page.locator("#stage .today li", has_text="Parisa").first.inner_text().endswith("+400")
+    page.locator("[data-action=staff-home]").click()
+    page.locator("[data-action=staff-search]").click()
+    type_on_keypad(page, "09125550177")
+    page.locator("[data-action=staff-find]").click()
+    page.locator("[data-action=staff-consent-open]").click()
+    page.locator("#stage[data-screen=t-staff-confirm-consent]").wait_for()
+    page.locator("#stage [data-action=staff-member]").click()  # Cancel: nothing changed
+    page.locator("#stage[data-screen=t-staff-member]").wait_for()
+    assert service.store.member(member.id).consent_version is not None
+    page.locator("[data-action=staff-consent-open]").click()
+    page.locator("[data-action=staff-consent-confirm]").click()
+    page.locator("#stage .ok", has_text="stopped").wait_for()
+    assert page.locator("[data-action=staff-consent-open]").is_hidden()  # nothing left to stop
+    assert service.store.member(member.id).consent_version is None
+    sent = [protocol.event_from_outbox(item.payload) for item in
+            service.store.outbox_batch(1000, 10_000_000, datetime(2100, 1, 1, tzinfo=timezone.utc))]
+    assert {"kind": "consent_withdrawn", "member_id": member.id, "staff_id": "pin"}.items() <= [
+        e for e in sent if e["kind"] == "consent_withdrawn"][0].items()
+    # A language button in staff mode asks nothing (staff are not a shopper mid-way).
+    page.locator("a.lang[data-lang=fa]").click()
+    page.wait_for_url("**/?lang=fa")
+    assert page.locator("#ask").is_hidden()
