@@ -35,6 +35,8 @@ class WebSettings:
     calendar: str = "jalali"
     # Listening beyond loopback (for the tills) must be asked for by name; the network then reaches /pos/v1 only.
     open_to_network: bool = False
+    # Where the card reader sits, seen from the shopper: the idle screen's arrow points there.
+    reader_position: str = "below"
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
                 "idle_timeout_s": _int(3, 600),
                 "calendar": _choice("jalali", "gregorian"),
                 "open_to_network": _bool,
+                "reader_position": _choice("below", "left", "right"),
             },
         )
     )

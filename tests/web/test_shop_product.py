@@ -12,7 +12,7 @@ from kiosk.sync.worker import SyncStatus
 from kiosk import protocol
 from kiosk.receipts import Receipt, sign_receipt
 from kiosk.ui_events import Feedback, UiEvent, feedback_for
-from tests.conftest import wait_until
+from tests.conftest import save_screenshot, wait_until
 from tests.web.conftest import BRANCH_KEY, LOST, SARA, STAFF_PIN, open_shop, ready, seed, tap_unique
 from tests.web.test_staff_and_pos import sign_in
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
@@ -227,3 +227,48 @@ def test_staff_see_todays_activity_and_stop_a_members_text_messages_after_confir
     page.locator("a.lang[data-lang=fa]").click()
     page.wait_for_url("**/?lang=fa")
     assert page.locator("#ask").is_hidden()
+
+
+def attract_shop(directory, reader_position: str):
+    from dataclasses import replace as _replace
+
+    from appliance.runtime import Runtime
+    from kiosk.config import load, load_secrets
+    from tests.web.conftest import shop_config
+
+    settings = load(shop_config(directory, language="fa"))
+    settings = _replace(settings, web=_replace(settings.web, reader_position=reader_position))
+    return Runtime(settings, load_secrets(settings.device.secrets_file), port=0).start()
+
+
+@pytest.mark.parametrize("reader", ["left", "right", "below"])
+def test_the_idle_screen_points_at_the_reader_and_shows_the_chains_campaigns_and_rewards_in_turn(tmp_path, page, reader):
+    from kiosk.rules.campaigns import Campaign
+
+    rt = attract_shop(tmp_path / reader, reader)
+    try:
+        seed(rt)
+        today = rt.service.local_today()
+        rt.service.campaigns = (
+            Campaign("double", "Double points", today, today, earn_multiplier_percent=200,
+                     names={"fa": "امتیاز دوبرابر", "en": "Double points"}),
+            Campaign("gold-only", "Gold week", today, today, target_tiers=frozenset({"gold"})),
+            Campaign("later", "Next year", today.replace(year=today.year + 1), today.replace(year=today.year + 1)),
+        )
+        ready(page, rt.url, "fa")
+        offers = page.locator("#attract .offer")
+        texts = [offers.nth(i).text_content().strip() for i in range(offers.count())]
+        assert "امتیاز دوبرابر" in texts[1] and "Free coffee" in texts[2] and "۲۰۰" in texts[2], texts
+        assert not any("Gold week" in t or "Next year" in t for t in texts)  # not for everyone, or not today
+        # In turn: the next one shows after the first, one at a time.
+        page.locator("#attract .offer[data-slide='1']:not([hidden])").wait_for(timeout=8000)
+        assert page.locator("#attract .offer:not([hidden])").count() == 1
+        assert page.locator("#attract .tap-hint").is_visible() and page.locator("[data-action=join]").is_visible()
+        arrow = page.locator("#attract .reader-pointer").bounding_box()
+        width, height = page.viewport_size["width"], page.viewport_size["height"]
+        where = {"left": arrow["x"] < width * 0.1, "right": arrow["x"] + arrow["width"] > width * 0.9,
+                 "below": arrow["y"] + arrow["height"] > height * 0.85}
+        assert where[reader], (reader, arrow)  # the physical side, in a right-to-left page too
+        save_screenshot(page, f"attract-reader-{reader}-fa")
+    finally:
+        rt.close()

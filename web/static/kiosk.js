@@ -246,6 +246,11 @@
     slide = (slide + 1) % slides.length;
     slides.forEach(function (el, i) { el.hidden = i !== slide; });
   }, 5000);
+  // The loop's campaigns and the brand are the server's as of this page load: an idle page renews them hourly.
+  var loadedAt = Date.now();
+  setInterval(function () {
+    if (!stage.dataset.screen && Date.now() - loadedAt > 3600 * 1000) { window.location.replace("/"); }
+  }, 60 * 1000);
 
   // A freshly loaded page (e.g. after a language change) has no sign-up or receipt in progress: release any
   // card claim an earlier page left, so the next tap is not bound to a flow nobody sees (a till purchase stays).
