@@ -426,6 +426,8 @@ def validate_config(document: Any) -> dict[str, Any]:
     for name, kind in CONFIG_SECTIONS.items():
         if not isinstance(document[name], kind):
             raise InvalidConfig(f"config section {name!r} must be a JSON {'object' if kind is dict else 'array'}")
+    if "branding" in document and not isinstance(document["branding"], dict):
+        raise InvalidConfig("config section 'branding' must be a JSON object (it is optional)")
     return document
 
 

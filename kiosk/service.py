@@ -29,6 +29,7 @@ from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
 from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
 from kiosk.rules.rewards import coupon_code
+from kiosk.rules.branding import Branding
 from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
@@ -82,6 +83,8 @@ class KioskService:
         self.rules = settings.loyalty
         # The chain's campaigns and RFM thresholds (segment targets); campaigns come with the cloud's config.
         self.campaigns: tuple[Campaign, ...] = ()
+        # The chain's brand from the cloud's config (name, welcome, colours, logo); None: the kiosk's [branding].
+        self.branding: Branding | None = None
         self.segments = RfmRules()
         self.secrets = secrets  # the web layer reads pos_token, staff_pin_hash, branch_key from here
         self._secret = secrets.chain_secret
@@ -440,6 +443,7 @@ class KioskService:
              "ends_on": r.ends_on.isoformat() if r.ends_on else None}
             for r in config.rewards])
         self.rules, self.campaigns = config.rules, config.campaigns
+        self.branding = config.branding
         return config
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from kiosk.config import Settings
 from kiosk.flows import KioskFlows
 from web.tokens import Tokens
-from web import bridge, flows, i18n, json_errors, phone_codes, pos_api, screen, security, shopper, staff_tasks, staff_views
+from web import brand, bridge, flows, i18n, json_errors, phone_codes, pos_api, screen, security, shopper, staff_tasks, staff_views
 
 
 def create_app(built: KioskFlows, settings: Settings, *,
@@ -61,6 +61,7 @@ def create_app(built: KioskFlows, settings: Settings, *,
         return exc
 
     app.register_blueprint(screen.blueprint)
+    app.register_blueprint(brand.blueprint)
     app.register_blueprint(shopper.blueprint)
     app.register_blueprint(phone_codes.blueprint)
     app.register_blueprint(staff_views.blueprint)

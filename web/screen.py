@@ -12,6 +12,7 @@ from flask_babel import get_locale
 
 from web.flows import flows
 from kiosk.attract import attract_offers
+from web.brand import brand_for
 from web.localize import JALALI_MONTHS, digits, format_date
 from web.tokens import TokenError
 
@@ -39,7 +40,7 @@ def index() -> str:
         enrol_timeout_s=settings.enrollment.timeout_s,
         default_lang=settings.web.language,
         calendar=settings.web.calendar,
-        branding=settings.branding,
+        brand=brand_for(settings, service.branding, lang),
         transports=current_app.config["KIOSK_SOCKET_TRANSPORTS"],
         sms_otp=settings.enrollment.sms_otp,
         jalali_months=JALALI_MONTHS,

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.rules.branding import Branding, branding_from_mapping
 from kiosk.rules.campaigns import Campaign, campaigns_from_mapping
 from kiosk.rules.config import LoyaltyRules, rules_from_mapping
 from kiosk.rules.rewards import Reward, reward_from_row
 
 SECTIONS = ("rules", "tiers", "rewards", "campaigns")
+OPTIONAL_SECTIONS = ("branding",)  # a chain without one keeps the kiosk's own [branding]
 _REWARD_KEYS = ("id", "name", "cost_points", "active", "per_member_limit", "min_tier", "starts_on", "ends_on")
 
 
@@ -30,15 +32,17 @@ class BranchConfig:
     rules: LoyaltyRules
     rewards: tuple[Reward, ...]
     campaigns: tuple[Campaign, ...]
+    branding: Branding | None = None
 
 
 def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
     """The branch config from the cloud's JSON; ConfigError names the bad section, key or value."""
     if not isinstance(document, Mapping):
         raise ConfigError(f"[cloud config] must be an object with {', '.join(SECTIONS)}")
-    unknown = sorted(set(document) - set(SECTIONS))
+    unknown = sorted(set(document) - set(SECTIONS) - set(OPTIONAL_SECTIONS))
     if unknown:
-        raise ConfigError(f"[cloud config] has unknown section {unknown[0]!r}: use {', '.join(SECTIONS)}")
+        raise ConfigError(f"[cloud config] has unknown section {unknown[0]!r}: use "
+                          f"{', '.join(SECTIONS + OPTIONAL_SECTIONS)}")
     missing = [s for s in SECTIONS if s not in document]
     if missing:
         raise ConfigError(f"[cloud config] has no {missing[0]!r} section")
@@ -72,7 +76,8 @@ def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
         if campaign.reward_id is not None and campaign.reward_id not in seen:
             raise ConfigError(f"[cloud config campaigns] campaign {campaign.campaign_id!r} reward_id = "
                               f"{campaign.reward_id!r} is not a reward of this config: use {', '.join(sorted(seen))}")
-    return BranchConfig(rules, tuple(rewards), campaigns)
+    branding = branding_from_mapping(document["branding"]) if "branding" in document else None
+    return BranchConfig(rules, tuple(rewards), campaigns, branding)
 
 
 def rules_from_cloud(document: Mapping[str, Any]) -> LoyaltyRules:

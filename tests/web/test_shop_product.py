@@ -13,7 +13,8 @@ from kiosk import protocol
 from kiosk.receipts import Receipt, sign_receipt
 from kiosk.ui_events import Feedback, UiEvent, feedback_for
 from tests.conftest import save_screenshot, wait_until
-from tests.web.conftest import BRANCH_KEY, LOST, SARA, STAFF_PIN, open_shop, ready, seed, tap_unique
+from tests.web.conftest import ALI, BRANCH_KEY, LOST, SARA, STAFF_PIN, open_shop, ready, seed, tap_unique
+from tests.web.test_shop_screens import hang_up
 from tests.web.test_staff_and_pos import sign_in
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
@@ -271,4 +272,52 @@ def test_the_idle_screen_points_at_the_reader_and_shows_the_chains_campaigns_and
         assert where[reader], (reader, arrow)  # the physical side, in a right-to-left page too
         save_screenshot(page, f"attract-reader-{reader}-fa")
     finally:
+        rt.close()
+
+
+BRAND_CONFIG = {"rules": {}, "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
+                "rewards": [{"id": "coffee", "name": "Free coffee", "cost_points": 200}], "campaigns": []}
+
+
+def test_the_chains_brand_from_the_cloud_is_on_every_screen_in_each_language_and_served_by_the_kiosk(tmp_path, page):
+    from tests.support.brand_kit import branding, png
+
+    rt = open_shop(tmp_path / "brand", language="fa")
+    try:
+        shop = seed(rt)
+        rt.service.apply_config({**BRAND_CONFIG, "branding": branding()})  # what the sync worker's pull does
+        for lang, name, welcome in (("fa", "فروشگاه گلستان", "به باشگاه گلستان خوش آمدید"),
+                                    ("ar", "متجر كلستان", "أهلاً بكم في نادي كلستان"),
+                                    ("en", "Golestan Market", "Welcome to the Golestan club")):
+            ready(page, rt.url, lang)
+            assert page.locator("#attract h1").inner_text() == welcome
+            screens = []
+            for step in ("attract", "balance", "staff"):
+                if step == "balance":
+                    shop.tap(SARA if lang != "ar" else ALI)
+                    page.locator("#stage .balance").wait_for()
+                if step == "staff":
+                    page.locator("[data-action=done]").click()
+                    ready(page, rt.url, lang)
+                    sign_in(page, STAFF_PIN)
+                    page.locator("#stage .status").wait_for()
+                assert page.locator(".topbar .brand").inner_text() == name, (lang, step)
+                assert page.locator(".topbar .brand img.logo").evaluate("img => img.complete && img.naturalWidth") == 4
+                accent = page.locator("button.primary:visible").first.evaluate("b => getComputedStyle(b).backgroundColor")
+                assert accent == "rgb(46, 157, 91)", (lang, step, accent)
+                assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(27, 27, 47)"
+                screens.append(step)
+            save_screenshot(page, f"brand-staff-{lang}")
+            hang_up(page)
+        logo = page.request.get(rt.url.rstrip("/") + "/brand/logo")
+        assert logo.status == 200 and logo.headers["content-type"] == "image/png" and logo.body() == png()
+        # A chain that named itself only in English has no English name on the Persian screen.
+        rt.service.apply_config({**BRAND_CONFIG, "branding": {"name": {"en": "Golestan Market"}}})
+        ready(page, rt.url, "fa")
+        assert page.locator(".topbar .brand").inner_text() == page.locator("title").inner_text() == "باشگاه مشتریان"
+        assert page.request.get(rt.url.rstrip("/") + "/brand/logo").status == 404
+        ready(page, rt.url, "en")
+        assert page.locator(".topbar .brand").inner_text() == "Golestan Market"
+    finally:
+        hang_up(page)
         rt.close()
