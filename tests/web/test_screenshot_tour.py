@@ -29,6 +29,9 @@ def shot(page, name: str, lang: str, size: tuple[int, int]) -> None:
     small = page.evaluate("""[...document.querySelectorAll('button, a, select')].filter(e => e.offsetParent)
         .map(e => e.getBoundingClientRect()).filter(r => r.width < 48 || r.height < 48).length""")
     assert small == 0, f"{name} in {lang} at {size}: {small} touch targets under 48 px"
+    slow = page.evaluate("""[...document.querySelectorAll('*')].filter(e => e.getClientRects().length)
+        .flatMap(e => getComputedStyle(e).transitionDuration.split(',').map(parseFloat)).filter(s => s > 0.15).length""")
+    assert slow == 0, f"{name} in {lang} at {size}: {slow} transitions of 150 ms or more"
     if size[1] <= 480 and not name.startswith(("staff-member", "staff-today")):
         scrolls = page.evaluate("""[document.documentElement, ...document.querySelectorAll('.screen.active')]
             .some(e => e.scrollHeight > e.clientHeight + 1)""")

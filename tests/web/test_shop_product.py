@@ -321,3 +321,44 @@ def test_the_chains_brand_from_the_cloud_is_on_every_screen_in_each_language_and
     finally:
         hang_up(page)
         rt.close()
+
+
+PRESSED = """el => { const s = getComputedStyle(el); return [s.transform, s.filter].join(' '); }"""
+SLOW_TRANSITIONS = """[...document.querySelectorAll('*')].filter(e => e.getClientRects().length)
+    .flatMap(e => getComputedStyle(e).transitionDuration.split(',').map(parseFloat)).filter(s => s > 0.15).length"""
+
+
+def pressed_look_differs(page, locator) -> bool:
+    """Hold the pointer down on the control and compare; leave it before letting go, so nothing is clicked."""
+    locator.scroll_into_view_if_needed()
+    before = locator.evaluate(PRESSED)
+    box = locator.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    try:
+        wait_until(lambda: locator.evaluate(PRESSED) != before, what="the pressed look", timeout_s=2)
+        return True
+    finally:
+        page.mouse.move(1, page.viewport_size["height"] - 1)
+        page.mouse.up()
+
+
+def test_every_kind_of_control_shows_it_is_pressed_transitions_are_quick_and_points_are_the_largest_figure(shop, page):
+    ready(page, shop.url, "fa")
+    assert page.evaluate(SLOW_TRANSITIONS) == 0
+    for selector in ("[data-action=join]", "[data-action=receipt]", "a.lang:not(.current)", "[data-action=staff]"):
+        assert pressed_look_differs(page, page.locator(selector).first), selector
+    page.locator("[data-action=join]").click()
+    page.locator("#stage .keypad .key").first.wait_for()
+    assert pressed_look_differs(page, page.locator("#stage .keypad .key").first)
+    assert page.evaluate(SLOW_TRANSITIONS) == 0
+    page.locator("#stage [data-action=done]").click()
+    shop.tap(SARA)
+    page.locator("#stage .balance").wait_for()
+    assert page.evaluate(SLOW_TRANSITIONS) == 0
+    sizes = page.evaluate("""[...document.querySelectorAll('#stage *')].filter(e => e.getClientRects().length
+        && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => [e.dataset.field || e.tagName, parseFloat(getComputedStyle(e).fontSize)])""")
+    largest = max(size for _, size in sizes)
+    assert dict(sizes)["points"] == largest, sizes
+    page.locator("#stage [data-action=done]").click()
