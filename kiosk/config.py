@@ -35,6 +35,8 @@ class WebSettings:
     calendar: str = "jalali"
     # Listening beyond loopback (for the tills) must be asked for by name; the network then reaches /pos/v1 only.
     open_to_network: bool = False
+    # Where the card reader sits, seen from the shopper: the idle screen's arrow points there.
+    reader_position: str = "below"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ class PosSettings:
 @dataclass(frozen=True)
 class EnrollmentSettings:
     sms_otp: bool = False
+    # The sign-up screens' idle time-out: typing a number and a name takes longer than reading a balance.
+    timeout_s: int = 60
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,7 @@ def parse(raw: Mapping[str, Any], path: Path) -> Settings:
                 "idle_timeout_s": _int(3, 600),
                 "calendar": _choice("jalali", "gregorian"),
                 "open_to_network": _bool,
+                "reader_position": _choice("below", "left", "right"),
             },
         )
     )
@@ -380,7 +385,8 @@ def _screen_sections(raw: Mapping[str, Any]) -> dict[str, Any]:
             "cards": _staff_cards})),
         "pos": PosSettings(**_section(raw.get("pos", {}), "pos", {
             "enabled": _bool, "pending_timeout_s": _int(5, 3600)})),
-        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {"sms_otp": _bool})),
+        "enrollment": EnrollmentSettings(**_section(raw.get("enrollment", {}), "enrollment", {
+            "sms_otp": _bool, "timeout_s": _int(10, 600)})),
         "receipts": ReceiptSettings(**_section(raw.get("receipts", {}), "receipts", {"max_age_s": _int(60)})),
         "branding": BrandingSettings(**_section(raw.get("branding", {}), "branding", {
             "name": _text(), "tagline": _text(nonempty=False), "help_text": _text(nonempty=False)})),

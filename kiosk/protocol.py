@@ -1,85 +1,8 @@
-"""The kiosk <-> cloud wire protocol: request signing, the batch and event formats.
+"""The kiosk <-> cloud wire protocol: request signing, the batch and event formats (specified in docs/protocol.md).
 
-Pure functions only (no I/O, no clock of its own): both the kiosk's sync worker and
-the reference cloud (`cloud/`) import this module, so the two sides cannot drift.
-
-Signing (version 1)
--------------------
-Every device request carries three headers::
-
-    X-Kiosk-Device:    <device_id>
-    X-Kiosk-Timestamp: <unix seconds, decimal integer>
-    X-Kiosk-Signature: v1=<lowercase hex HMAC-SHA256>
-
-The HMAC key is the device key's 32 raw bytes (the key travels as 64 hex chars).
-The signed message is the bytes::
-
-    timestamp + "." + METHOD + "." + path_and_query + "." + body
-
-where ``path_and_query`` is the request path from ``/v1/...`` on (plus ``?query``
-exactly as sent, if any) and ``body`` is the raw request body (empty for GET).
-Method and path are signed as well as timestamp and body so a signature made for
-one request cannot be reused on another endpoint inside the time window.
-
-The cloud accepts a timestamp within ``SIGNATURE_WINDOW`` (5 minutes) of its own
-clock. Every cloud response carries ``X-Kiosk-Server-Time`` (unix seconds) and JSON
-replies carry ``server_time`` (ISO 8601 UTC) so a device with a skewed clock can
-tell; a request outside the window gets 401 ``{"error": "clock_skew", ...}``.
-
-Batch (POST /v1/devices/{device_id}/events)
--------------------------------------------
-Body: ``{"events": [event, ...]}`` (UTF-8 JSON, at most ``MAX_BATCH_EVENTS``
-events and ``MAX_BATCH_BYTES`` bytes). The reply is ``{"results": [...]}`` with one
-entry per event in the same order: ``{"event_id": ..., "status": "accepted" |
-"duplicate" | "rejected", "reason": "..."}`` (reason only when rejected). Both
-accepted and duplicate mean "the cloud has it": the outbox row is done.
-
-Event (one dict, also the outbox payload)
------------------------------------------
-Common keys::
-
-    event_id    str, UUID (any version), unique per event, chosen by the device
-    kind        one of KINDS
-    member_id   str, 1..64 chars, the member the event is about
-    created_at  str, ISO 8601 with offset, when the device recorded it
-
-Ledger kinds (earn, redeem, adjust, expire, bonus)::
-
-    points      int, the signed change to the member's balance:
-                earn/bonus > 0, redeem/expire < 0, adjust != 0 (either sign)
-    amount      int >= 0, optional: purchase amount in minor units (rial)
-    reason      str, optional, <= 200 chars
-    receipt_id  str or null, optional: the POS receipt the event belongs to
-    staff_id    str or null, optional: who made a manual change
-    origin      "device" (default) or "cloud_correction": an adjust the device
-                wrote to mirror a difference the cloud reported. The cloud keeps it
-                for the audit trail but leaves it out of the chain-wide balance,
-                which it already holds (the cloud is authoritative).
-
-member_enrolled::
-
-    phone_e164  str, E.164 ("+98912...")
-    name        str, 1..100 chars
-    birthday    str "YYYY-MM-DD" or "MM-DD", optional
-    consent     dict or null, optional: {"at": ISO time, "text_version": str}
-    language    str or null, optional: the member's screen language
-    referred_by str or null, optional: member id of the referrer
-
-card_bound::
-
-    card_ref    str, 64 lowercase hex chars (HMAC of the card, never the raw UID)
-
-card_state (staff blocked, reported lost, or re-activated a card)::
-
-    card_ref    as above
-    state       "active", "blocked" or "lost"
-    staff_id    str or null, optional
-
-survey_answered and complaint_filed (docs/engagement.md): a member's answers to one survey, and a
-complaint with its tracking code; their own fields are checked by kiosk.rules.surveys and
-kiosk.rules.complaints, the same code the kiosk's edge uses.
-
-Any other key is refused, so a raw UID or track data cannot ride along by mistake.
+Pure functions only (no I/O, no clock of its own): both the kiosk's sync worker and the reference cloud
+(`cloud/`) import this module, so the two sides cannot drift. Every event kind's keys are listed in
+_KEYS_BY_KIND below; any other key is refused, so a raw UID or track data cannot ride along by mistake.
 """
 
 from __future__ import annotations
@@ -111,7 +34,7 @@ MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
-MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state"})
+MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state", "consent_withdrawn"})
 # Engagement (issue 14): survey answers and complaints (kiosk.rules.surveys, kiosk.rules.complaints), and
 # entries in a draw, whose points travel as a separate redeem ledger event.
 ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"})
@@ -155,6 +78,7 @@ _KEYS_BY_KIND = {
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text", "language"},
     "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
+    "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
@@ -164,6 +88,7 @@ _REQUIRED_BY_KIND = {
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers"},
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text"},
     "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
+    "consent_withdrawn": _COMMON_KEYS,
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -353,6 +278,8 @@ def validate_event(event: Any) -> dict[str, Any]:
         _require(event["source"] in DRAW_ENTRY_SOURCES, f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
     elif kind in ENGAGEMENT_KINDS:
         _validate_engagement(event)
+    elif kind == "consent_withdrawn":
+        _optional_text(event, "staff_id")
     else:
         card_ref = event["card_ref"]
         _require(
@@ -476,6 +403,8 @@ def validate_config(document: Any) -> dict[str, Any]:
     for name, kind in CONFIG_SECTIONS.items():
         if not isinstance(document[name], kind):
             raise InvalidConfig(f"config section {name!r} must be a JSON {'object' if kind is dict else 'array'}")
+    if "branding" in document and not isinstance(document["branding"], dict):
+        raise InvalidConfig("config section 'branding' must be a JSON object (it is optional)")
     return document
 
 
@@ -541,6 +470,10 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, **{k: raw.get(k) for k in ("member_id", "draw_id", "entries", "source")}}
     elif kind in ENGAGEMENT_KINDS:
         event = {**base, **{k: raw[k] for k in _KEYS_BY_KIND[kind] - base.keys() if raw.get(k) is not None}}
+    elif kind == "consent_withdrawn":
+        event = {**base, "member_id": raw.get("member_id")}
+        if raw.get("staff_id"):
+            event["staff_id"] = raw["staff_id"]
     else:
         raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)

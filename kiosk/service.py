@@ -29,6 +29,7 @@ from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
 from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
 from kiosk.rules.rewards import coupon_code
+from kiosk.rules.branding import Branding
 from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
@@ -87,6 +88,8 @@ class KioskService:
         # The chain's surveys and complaint subjects (issue 14), from the same config.
         self.surveys: tuple[Survey, ...] = ()
         self.complaint_subjects: tuple[Subject, ...] = DEFAULT_SUBJECTS
+        # The chain's brand from the cloud's config (name, welcome, colours, logo); None: the kiosk's [branding].
+        self.branding: Branding | None = None
         self.segments = RfmRules()
         self.secrets = secrets  # the web layer reads pos_token, staff_pin_hash, branch_key from here
         self._secret = secrets.chain_secret
@@ -464,6 +467,7 @@ class KioskService:
             for r in config.rewards])
         self.rules, self.campaigns = config.rules, config.campaigns
         self.surveys, self.complaint_subjects = config.surveys, config.complaint_subjects
+        self.branding = config.branding
         return config
 
     def redeem(self, member_id: str, points: int, *, reason: str = "redeemed for purchase credit",

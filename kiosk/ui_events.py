@@ -28,6 +28,9 @@ class UiEvent(StrEnum):
     REDEEMED = "redeemed"
     STAFF_ENTER = "staff_enter"
     TILL_APPROVAL = "till_approval"  # a till asks for a staff card; then it was given
+    # Outcomes the page learns from its own HTTP reply; emitted so the lights and the buzzer agree with it.
+    RECEIPT_BY_PHONE = "receipt_by_phone"
+    ENROLLED = "enrolled"
 
 
 class Feedback(StrEnum):
@@ -40,13 +43,14 @@ class Feedback(StrEnum):
 
 
 #: What the page paints; anything else stays on the server (a redemption's coupon goes back in its HTTP reply).
-PAGE_EVENTS = frozenset(UiEvent) - {UiEvent.REDEEMED}
+PAGE_EVENTS = frozenset(UiEvent) - {UiEvent.REDEEMED, UiEvent.RECEIPT_BY_PHONE, UiEvent.ENROLLED}
 
 # Outcomes inside an event's payload: (event, payload key, value) -> pattern.
 _BY_OUTCOME: Mapping[tuple[UiEvent, str], Mapping[Any, Feedback]] = {
     (UiEvent.POS_RESULT, "state"): {"earned": Feedback.SUCCESS, "unknown_card": Feedback.UNKNOWN_CARD,
                                     "card_blocked": Feedback.REFUSED_CARD, "failed": Feedback.ERROR},
     (UiEvent.RECEIPT_RESULT, "state"): {"claimed": Feedback.SUCCESS, "refused": Feedback.REFUSED_CARD},
+    (UiEvent.RECEIPT_BY_PHONE, "state"): {"claimed": Feedback.SUCCESS, "refused": Feedback.REFUSED_CARD},
     (UiEvent.READER_STATUS, "state"): {"disconnected": Feedback.ERROR, "error": Feedback.ERROR},
     (UiEvent.TILL_APPROVAL, "state"): {"approved": Feedback.SUCCESS},
 }
@@ -54,6 +58,7 @@ _BY_OUTCOME: Mapping[tuple[UiEvent, str], Mapping[Any, Feedback]] = {
 _BY_EVENT: Mapping[UiEvent, Feedback] = {
     UiEvent.MEMBER: Feedback.SUCCESS,
     UiEvent.ENROLL_CARD_BOUND: Feedback.SUCCESS,
+    UiEvent.ENROLLED: Feedback.SUCCESS,
     UiEvent.REDEEMED: Feedback.SUCCESS,
     UiEvent.UNKNOWN_CARD: Feedback.UNKNOWN_CARD,
     UiEvent.CARD_BLOCKED: Feedback.REFUSED_CARD,

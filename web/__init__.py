@@ -12,7 +12,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from kiosk.config import Settings
 from kiosk.flows import KioskFlows
 from web.tokens import Tokens
-from web import bridge, engagement, flows, games, i18n, json_errors, phone_codes, pos_api, screen, security, shopper, staff_views
+from web import (brand, bridge, engagement, flows, games, i18n, json_errors, phone_codes, pos_api, screen, security,
+                 shopper, staff_tasks, staff_views)
 
 
 def create_app(built: KioskFlows, settings: Settings, *,
@@ -61,11 +62,13 @@ def create_app(built: KioskFlows, settings: Settings, *,
         return exc
 
     app.register_blueprint(screen.blueprint)
+    app.register_blueprint(brand.blueprint)
     app.register_blueprint(shopper.blueprint)
     app.register_blueprint(engagement.blueprint)
     app.register_blueprint(games.blueprint)
     app.register_blueprint(phone_codes.blueprint)
     app.register_blueprint(staff_views.blueprint)
+    app.register_blueprint(staff_tasks.blueprint)
     app.register_blueprint(pos_api.blueprint)
     socketio = SocketIO(
         app,

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask_socketio import SocketIO, join_room
+from threading import Lock
+
+from flask_socketio import SocketIO, emit, join_room
 
 from kiosk.service import KioskService
-from kiosk.ui_events import PAGE_EVENTS
+from kiosk.ui_events import PAGE_EVENTS, UiEvent
 
 
 Decorate = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -29,10 +31,25 @@ def connect(service: KioskService, socketio: SocketIO, admit: Admit, decorate: D
         if not admit(auth):
             return False  # the client gets connect_error and no session at all
         join_room(PAGE_ROOM)
+        # A page that loaded while the link changed hears where it stands now, once.
+        emit(UiEvent.LINK_STATE.value, {"link": service.link})
         return True
 
+    # The sync worker reports after every exchange with the cloud; the page shows only online/offline, so it
+    # hears the link when it changes, not each report (each one is a long-poll answer and a new request).
+    last_link: dict[str, Any] = {}
+    link_lock = Lock()
+
     def forward(name: str, payload: dict[str, Any]) -> None:
-        if name in PAGE_EVENTS:
-            socketio.emit(name, decorate(name, payload) if decorate else payload, to=PAGE_ROOM)
+        if name not in PAGE_EVENTS:
+            return
+        if name == UiEvent.LINK_STATE:
+            link = payload.get("link")
+            with link_lock:
+                if last_link.get("link", object()) == link:
+                    return
+                last_link["link"] = link
+            payload = {"link": link}
+        socketio.emit(name, decorate(name, payload) if decorate else payload, to=PAGE_ROOM)
 
     service.subscribe(forward)

@@ -86,7 +86,8 @@ class WebFlows:
     @property
     def screen_ttl_s(self) -> float:
         # A token outlives the idle timeout a little: the page clears itself first.
-        return self.service.settings.web.idle_timeout_s * 3 + 30
+        settings = self.service.settings
+        return max(settings.web.idle_timeout_s * 3, settings.enrollment.timeout_s * 3) + 30
 
     def observe(self, name: str, payload: dict[str, Any]) -> None:
         if name == UiEvent.LINK_STATE:

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime, time
 import secrets
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
+from flask_babel import get_locale
 
 from web.flows import flows
-from web.localize import JALALI_MONTHS
+from kiosk.attract import attract_offers
+from web.brand import brand_for
+from web.localize import JALALI_MONTHS, digits, format_date
 from web.tokens import TokenError
 
 # The page's socket token seals this session value: a token copied out of one session opens no other.
@@ -23,18 +27,27 @@ def index() -> str:
     settings = current_app.config["KIOSK_SETTINGS"]
     service = current_app.extensions["kiosk_service"]
     today = service.now().date()
+    calendar = settings.web.calendar
+    lang = str(get_locale())
+    offers = [{**o, "until": format_date(datetime.combine(o["ends_on"], time(12)), lang, calendar=calendar)
+               if "ends_on" in o else "",
+               "points_text": digits(str(o.get("points", "")), lang)}
+              for o in attract_offers(service.campaigns, service.store.rewards(), service.local_today(), lang)]
     return render_template(
         "kiosk.html",
         idle_timeout_s=settings.web.idle_timeout_s,
         staff_timeout_s=settings.staff.timeout_s,
+        enrol_timeout_s=settings.enrollment.timeout_s,
         default_lang=settings.web.language,
         calendar=settings.web.calendar,
-        branding=settings.branding,
+        brand=brand_for(settings, service.branding, lang),
         transports=current_app.config["KIOSK_SOCKET_TRANSPORTS"],
         sms_otp=settings.enrollment.sms_otp,
         jalali_months=JALALI_MONTHS,
         this_year=today.year,
         consent_version=settings.members.consent_version,
+        reader_position=settings.web.reader_position,
+        offers=offers,
         link=service.link,
         socket_token=page_socket_token(),
     )

@@ -17,6 +17,7 @@ from kiosk.flows.enrollment import Application, EnrollmentError
 from kiosk.member_view import reward_names
 from kiosk.errors import CardAlreadyBound, InsufficientPoints, OfflineRedemptionCap, RewardNotAvailable
 from kiosk.receipts import ReceiptRefused
+from kiosk.ui_events import UiEvent
 from web.flows import flows
 from web.localize import jalali_to_iso
 from web.tokens import ADD_CARD, PHONE_VERIFIED, TokenError
@@ -157,16 +158,22 @@ def enroll() -> ResponseReturnValue:
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     pending = {"application": f.tokens.seal(APPLICATION, application.as_list()),
-               "first_name": application.first_name, "bound": False}
+               "first_name": application.first_name, "bound": False, "waiting": True}
+    ttl_s = f.service.settings.enrollment.timeout_s
     if not data.get("card"):
+        # The reader is claimed in this same request: a card tapped while the answer is on its way binds, rather
+        # than falling between "answers checked" and "now waiting for a card" as an unknown card.
+        f.enrollment.await_first_card(application, ttl_s)
         return jsonify(pending)
     card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
     try:
         enrolled = f.enrollment.enroll_with_card(application, card_ref, tech, label)
     except CardAlreadyBound as exc:
+        f.enrollment.await_first_card(application, ttl_s)
         return fail("card_taken", str(exc), 409, **pending)
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
+    f.service.emit(UiEvent.ENROLLED, {"card": "tapped"})
     return jsonify({"bonus": enrolled.bonus_points, "first_name": enrolled.member.first_name, "bound": True})
 
 
@@ -203,25 +210,23 @@ def phone_was_verified(data: dict[str, Any]) -> bool:
 
 @blueprint.post("/enroll/await-card")
 def await_card() -> ResponseReturnValue:
-    """Enrol a checked application with the next tapped card, or bind it to an existing member after a verified
-    SMS code."""
+    """Bind the next tapped card to an existing member after a verified SMS code (a new member's application
+    claims the reader in /enroll itself)."""
     f = flows()
     data = body()
-    if data.get("add_card"):
-        member_id = f.tokens.open(ADD_CARD, data["add_card"], f.screen_ttl_s)
-        if data.get("card"):
-            # "Join with this card" already tapped it: bind that card, no second tap.
-            card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
-            try:
-                f.service.store.bind_card(member_id, card_ref, tech, label)
-                return jsonify({"bound": True})
-            except CardAlreadyBound as exc:
-                answer = fail("card_taken", str(exc), 409)
-                f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
-                return answer
-        f.enrollment.await_card(member_id, f.service.settings.web.idle_timeout_s * 3)
-        return jsonify({"waiting": True})
-    f.enrollment.await_first_card(open_application(data), f.service.settings.web.idle_timeout_s * 3)
+    member_id = f.tokens.open(ADD_CARD, data.get("add_card"), f.screen_ttl_s)
+    if data.get("card"):
+        # "Join with this card" already tapped it: bind that card, no second tap.
+        card_ref, tech, label = f.tokens.open("card", data["card"], f.screen_ttl_s)
+        try:
+            f.service.store.bind_card(member_id, card_ref, tech, label)
+            f.service.emit(UiEvent.ENROLLED, {"card": "added"})
+            return jsonify({"bound": True})
+        except CardAlreadyBound as exc:
+            answer = fail("card_taken", str(exc), 409)
+            f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
+            return answer
+    f.enrollment.await_card(member_id, f.service.settings.enrollment.timeout_s)
     return jsonify({"waiting": True})
 
 
@@ -239,6 +244,7 @@ def digital_card() -> ResponseReturnValue:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     f.claims.cancel("enroll")
     card = issue_digital_card(f.service, enrolled.member.id)
+    f.service.emit(UiEvent.ENROLLED, {"card": "digital"})
     return jsonify({"qr": card.qr, "label": card.label, "bonus": enrolled.bonus_points})
 
 
@@ -270,10 +276,8 @@ def receipt_by_phone() -> ResponseReturnValue:
         member_id = f.enrollment.check_phone(str(data.get("phone", ""))).member_id
     except EnrollmentError as exc:
         return fail("invalid_phone", str(exc), 422, field="phone")
-    if member_id is None:
-        return fail("no_member", "no member has that phone number", 404)
-    recorded = f.service.earn(member_id, found.amount_rial, receipt_id=found.receipt_id)
-    if not recorded.applied:
-        return fail("already_claimed", "the points for this receipt were already added", 409)
-    f.claims.cancel("receipt")
-    return jsonify({"points_earned": recorded.row.points})
+    try:
+        points = f.receipts.claim_by_phone(found, member_id)
+    except ReceiptRefused as exc:
+        return fail(exc.reason, str(exc), 404 if exc.reason == "no_member" else 409)
+    return jsonify({"points_earned": points})

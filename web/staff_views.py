@@ -73,7 +73,9 @@ def member() -> ResponseReturnValue:
         view = flows().desk.find_member(str(body().get("phone", "")))
     except (InvalidPhone, UnknownMember) as exc:
         return fail("no_member", str(exc), 404)
-    return answer(staff, {"member": view.__dict__})
+    # Staff offer "stop text messages" only to a member who said yes to them.
+    consented = flows().service.store.member(view.id).consent_version is not None
+    return answer(staff, {"member": {**view.__dict__, "sms_consent": consented}})
 
 
 @blueprint.post("/block")

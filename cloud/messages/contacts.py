@@ -27,6 +27,11 @@ _ENROLMENTS = sa.text(
     " WHERE e.kind = 'member_enrolled'"
     " AND e.member_id NOT IN (SELECT member_id FROM message_contacts WHERE source = 'kiosk')"
     " ORDER BY e.created_at")
+# Withdrawals staff recorded at a kiosk ("stop text messages"), newer than the contact's last consent change.
+_WITHDRAWALS = sa.text(
+    "SELECT c.member_id, c.phone_e164, MAX(e.created_at) FROM events e JOIN message_contacts c ON c.member_id = e.member_id"
+    " WHERE e.kind = 'consent_withdrawn' GROUP BY c.member_id, c.phone_e164, c.consent_changed_at"
+    " HAVING MAX(e.created_at) > COALESCE(c.consent_changed_at, '')")
 
 
 def contact_values(event: dict, branch: str | None) -> dict:
@@ -70,6 +75,19 @@ def import_enrolments(engine: Engine) -> int:
             conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == joined.member_id).values(**values))
             conn.execute(sa.update(t.messages).where(t.messages.c.member_id == joined.member_id)
                          .values(member_id=member_id))
+        apply_withdrawals(conn)
+    return len(rows)
+
+
+def apply_withdrawals(conn: Connection) -> int:
+    """Consent withdrawn at a kiosk's counter: the contact gets no more marketing texts, logged like a STOP.
+    Runs with every import, so a withdrawal that arrived before its contact was built still counts."""
+    rows = conn.execute(_WITHDRAWALS).all()
+    for member_id, phone, at in rows:
+        conn.execute(sa.update(t.contacts).where(t.contacts.c.member_id == member_id)
+                     .values(marketing_consent=False, consent_changed_at=at))
+        conn.execute(sa.insert(t.consent_log).values(member_id=member_id, phone_e164=phone, action="opted_out",
+                                                     via="kiosk", at=at))
     return len(rows)
 
 

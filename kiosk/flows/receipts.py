@@ -29,6 +29,23 @@ class ReceiptDesk:
     def base_points(self, receipt: Receipt) -> int:
         return rules.earn_points(receipt.amount_rial, self._service.rules.tiers[0], self._service.rules)
 
+    def claim_by_phone(self, receipt: Receipt, member_id: str | None) -> int:
+        """"Forgot your card?": the receipt's points to the member of a typed number; the points earned, or
+        ReceiptRefused ("no_member", "already_claimed"). The lights say the outcome like a tap's."""
+        service = self._service
+        try:
+            if member_id is None:
+                raise ReceiptRefused("no_member", "no member has that phone number")
+            recorded = service.earn(member_id, receipt.amount_rial, receipt_id=receipt.receipt_id)
+            if not recorded.applied:
+                raise ReceiptRefused("already_claimed", "the points for this receipt were already added")
+        except ReceiptRefused as exc:
+            service.emit(UiEvent.RECEIPT_BY_PHONE, {"state": "refused", "reason": exc.reason})
+            raise
+        self._claims.cancel("receipt")
+        service.emit(UiEvent.RECEIPT_BY_PHONE, {"state": "claimed", "points_earned": recorded.row.points})
+        return recorded.row.points
+
     def await_card(self, receipt: Receipt, ttl_s: float) -> None:
         self._claims.claim("receipt", lambda tap: self._on_tap(receipt, tap), ttl_s)
 

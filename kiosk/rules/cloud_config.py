@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.rules.branding import Branding, branding_from_mapping
 from kiosk.rules.campaigns import Campaign, campaigns_from_mapping
 from kiosk.rules.complaints import DEFAULT_SUBJECTS, Subject, subjects_from_config
 from kiosk.rules.config import LoyaltyRules, rules_from_mapping
@@ -18,8 +19,9 @@ from kiosk.rules.rewards import Reward, reward_from_row
 from kiosk.rules.surveys import Survey, surveys_from_config
 
 SECTIONS = ("rules", "tiers", "rewards", "campaigns")
-# Sections a config may leave out (older configs have none of them): no surveys, the default complaint subjects.
-OPTIONAL_SECTIONS = ("surveys", "complaint_subjects")
+# Sections a config may leave out (older configs have none of them): no surveys, the default complaint subjects,
+# no brand (the kiosk keeps its own [branding]).
+OPTIONAL_SECTIONS = ("surveys", "complaint_subjects", "branding")
 _REWARD_KEYS = ("id", "name", "cost_points", "active", "per_member_limit", "min_tier", "starts_on", "ends_on")
 
 
@@ -36,6 +38,7 @@ class BranchConfig:
     campaigns: tuple[Campaign, ...]
     surveys: tuple[Survey, ...] = ()
     complaint_subjects: tuple[Subject, ...] = DEFAULT_SUBJECTS
+    branding: Branding | None = None
 
 
 def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
@@ -82,7 +85,8 @@ def branch_config_from_cloud(document: Mapping[str, Any]) -> BranchConfig:
     surveys = surveys_from_config(document.get("surveys", []))
     subjects = (subjects_from_config(document["complaint_subjects"]) if "complaint_subjects" in document
                 else DEFAULT_SUBJECTS)
-    return BranchConfig(rules, tuple(rewards), campaigns, surveys, subjects)
+    branding = branding_from_mapping(document["branding"]) if "branding" in document else None
+    return BranchConfig(rules, tuple(rewards), campaigns, surveys, subjects, branding)
 
 
 def rules_from_cloud(document: Mapping[str, Any]) -> LoyaltyRules:

@@ -38,6 +38,7 @@ from kiosk.store.engagement import EngagementMixin
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
+from kiosk.store.staff_records import StaffRecordsMixin
 from kiosk.store.records import (Balance, Bonus, Card, LedgerRow, Member, MemberSnapshot, NewCard, Recorded,
                                  new_event_id)
 from kiosk.protocol import CLOUD_CORRECTION_REASON
@@ -60,7 +61,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGamesMixin):
+class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGamesMixin, StaffRecordsMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,

@@ -105,3 +105,19 @@ def test_the_segments_job_scores_every_member_and_leaves_an_audit_entry(cloud, c
             assert conn.exec_driver_sql("SELECT count(*) FROM member_segments").scalar() == 5
         entry = audit.recent(store.db, 1)[0]
     assert (entry.actor, entry.action) == ("kiosk-cloud jobs", "segments.recompute")
+
+
+def test_config_set_takes_a_brand_and_refuses_one_the_kiosks_would_refuse(database, tmp_path, capsys):
+    from tests.support.brand_kit import branding
+
+    base = {"rules": {}, "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
+            "rewards": [], "campaigns": []}
+    bad = tmp_path / "bad-brand.json"
+    bad.write_text(json.dumps({**base, "branding": branding(logo="https://cdn.example.com/logo.png")}))
+    assert cli.main(["--db", database, "config", "set", "--branch", "b1", "--file", str(bad)]) == 1
+    assert "kiosks would refuse" in capsys.readouterr().err
+    good = tmp_path / "brand.json"
+    good.write_text(json.dumps({**base, "branding": branding()}, ensure_ascii=False), encoding="utf-8")
+    assert cli.main(["--db", database, "config", "set", "--branch", "b1", "--file", str(good)]) == 0
+    with CloudStore(database) as store:
+        assert json.loads(store.config("b1").body)["branding"]["name"]["fa"] == "فروشگاه گلستان"

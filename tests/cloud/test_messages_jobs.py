@@ -296,3 +296,30 @@ def test_a_coupon_text_with_a_variable_it_cannot_have_is_refused_when_the_settin
     with pytest.raises(MessageSettingsError, match="texts.coupon.fa"):
         settings_from({"texts": {"coupon": {"fa": "کوپن {coupon} برای سطح {tier}"}}})
     assert "{coupon}" in settings_from({"texts": {"coupon": {"en": "Code {coupon}"}}}).text("coupon", "en")
+
+
+def consent_of(chain: Chain, member_id: str) -> bool:
+    with engine_for(chain.db).connect() as conn:
+        return conn.execute(sa.select(t.contacts.c.marketing_consent)
+                            .where(t.contacts.c.member_id == member_id)).scalar()
+
+
+@pytest.mark.parametrize("contact_built_first", [True, False], ids=["contact-then-withdrawal", "withdrawal-first"])
+def test_consent_withdrawn_at_a_kiosk_stops_the_members_texts_whenever_the_contact_is_built(chain, contact_built_first):
+    member_id = chain.enrol("+989125550177")
+    engine = engine_for(chain.db)
+    if contact_built_first:
+        import_enrolments(engine)
+        assert consent_of(chain, member_id) is True
+    withdrawal = protocol.make_event("consent_withdrawn", member_id, utcnow() + timedelta(seconds=1), staff_id="pin")
+    assert chain.store.ingest(chain.store.devices()[0], [withdrawal])[0]["status"] == protocol.ACCEPTED
+    import_enrolments(engine)
+    assert consent_of(chain, member_id) is False
+    with engine.connect() as conn:
+        logged = conn.execute(sa.select(t.consent_log.c.action, t.consent_log.c.via)
+                              .where(t.consent_log.c.member_id == member_id)).all()
+    assert [tuple(r) for r in logged] == [("opted_out", "kiosk")]
+    import_enrolments(engine)  # applied once, not at every run
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(t.consent_log)
+                            .where(t.consent_log.c.member_id == member_id)).scalar() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -105,9 +106,13 @@ def test_well_formed_events_of_every_kind_pass():
         protocol.make_event("card_bound", "m", NOW, card_ref=card),
         protocol.make_event("card_state", "m", NOW, card_ref=card, state="lost"),
         protocol.make_event("draw_entry", "m", NOW, draw_id="spring", entries=2, source="points"),
+        protocol.make_event("consent_withdrawn", "m", NOW, staff_id="pin"),
+        protocol.make_event("survey_answered", "m", NOW, survey_id="service", answers={"q1": 5}),
+        protocol.make_event("complaint_filed", "guest", NOW, code="ABCDE12345", phone_e164="+989121234567",
+                            subject="service", text="The queue was long"),
     ]
     assert {e["kind"] for e in events} == protocol.KINDS
-    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0]
+    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0, 0, 0, 0]
     uuid.UUID(events[0]["event_id"])
 
 
@@ -187,3 +192,12 @@ def test_a_broken_outbox_payload_is_refused_with_the_reason(payload, message):
 def test_a_draw_entry_without_a_draw_a_count_or_a_known_source_is_refused(fields):
     with pytest.raises(protocol.InvalidEvent):
         protocol.make_event("draw_entry", "m", NOW, **fields)
+
+
+def test_a_consent_withdrawal_from_the_outbox_carries_the_member_and_staff_and_nothing_else():
+    payload = json.dumps({"event_id": str(uuid.uuid4()), "kind": "consent_withdrawn", "device_id": "k1",
+                          "created_at": "2026-05-01T10:00:00+00:00", "member_id": "m-1", "staff_id": "maryam"})
+    event = protocol.event_from_outbox(payload)
+    assert set(event) == {"event_id", "kind", "member_id", "created_at", "staff_id"}
+    with pytest.raises(protocol.InvalidEvent):
+        protocol.validate_event({**event, "phone_e164": "+989121234567"})

@@ -249,3 +249,20 @@ def test_the_fault_proxy_match_can_target_config_pulls(cloud, proxy, make_worker
     assert worker.pull_config() is False
     assert "500" in worker.status.config_error
     assert worker.pull_config() is True
+
+
+def test_the_chains_brand_is_pulled_with_the_config_and_checked_like_the_rules(cloud, device, make_worker, tmp_path):
+    from kiosk.rules.cloud_config import branch_config_from_cloud
+    from tests.support.brand_kit import branding
+
+    cloud.store.set_config("tehran-01", {**GOOD_CONFIG, "branding": branding()})
+    applied = []
+    worker = make_worker(config_cache=ConfigCache(tmp_path / "cloud-config.json"),
+                         config_validator=branch_config_from_cloud, on_config=applied.append)
+    assert worker.pull_config() is True
+    assert branch_config_from_cloud(applied[0]).branding.name_in("ar") == "متجر كلستان"
+    # A brand the kiosk refuses (set past the cloud's own check) leaves the last good config in force.
+    cloud.store.set_config("tehran-01", {**GOOD_CONFIG, "branding": branding(colors={"accent": "red"})})
+    assert worker.pull_config() is False
+    assert "colors.accent" in worker.status.config_error
+    assert len(applied) == 1

@@ -104,3 +104,11 @@ def test_a_web_host_beyond_loopback_is_refused_unless_open_to_network_is_set(tmp
 def test_a_loopback_web_host_loads_without_a_warning(tmp_path, host):
     settings = parse({**BASE, "web": {"host": host}}, tmp_path / "kiosk.toml")
     assert network_warning(settings.web) is None
+
+
+def test_the_sign_up_time_out_is_read_from_the_config_and_a_bad_one_names_its_key(tmp_path):
+    settings = load(write_config(tmp_path / "ok", "[enrollment]\ntimeout_s = 90\n"))
+    assert settings.enrollment.timeout_s == 90
+    assert load(write_config(tmp_path / "default")).enrollment.timeout_s == 60
+    with pytest.raises(ConfigError, match="enrollment.timeout_s"):
+        load(write_config(tmp_path / "bad", "[enrollment]\ntimeout_s = 5\n"))

@@ -61,6 +61,9 @@ def test_every_pattern_the_kiosk_plays_is_one_the_drivers_define():
     (UiEvent.ENROLL_CARD_BOUND, {}, Feedback.SUCCESS),
     (UiEvent.ENROLL_CARD_TAKEN, {}, Feedback.REFUSED_CARD),
     (UiEvent.REDEEMED, {}, Feedback.SUCCESS),
+    (UiEvent.ENROLLED, {"card": "digital"}, Feedback.SUCCESS),
+    (UiEvent.RECEIPT_BY_PHONE, {"state": "claimed"}, Feedback.SUCCESS),
+    (UiEvent.RECEIPT_BY_PHONE, {"state": "refused"}, Feedback.REFUSED_CARD),
     (UiEvent.CARD_REFUSED, {"reason": "payment card"}, Feedback.REFUSED_CARD),
     (UiEvent.READER_STATUS, {"state": "disconnected"}, Feedback.ERROR),
     (UiEvent.READER_STATUS, {"state": "connected"}, None),
@@ -72,5 +75,5 @@ def test_each_outcome_plays_its_pattern(event, payload, pattern):
 
 
 def test_the_page_hears_everything_but_what_only_the_lights_need():
-    assert UiEvent.REDEEMED not in PAGE_EVENTS
+    assert {UiEvent.REDEEMED, UiEvent.ENROLLED, UiEvent.RECEIPT_BY_PHONE}.isdisjoint(PAGE_EVENTS)
     assert {UiEvent.MEMBER, UiEvent.POS_RESULT, UiEvent.STAFF_ENTER} <= PAGE_EVENTS

@@ -1,4 +1,5 @@
-"""Every shopper screen in fa, ar and en at 800x480, 1024x600 and 1920x1080, saved under test-artifacts/.
+"""Every shopper and staff screen in fa, ar and en at 800x480, 1024x600, 1280x800 and 1920x1080, saved under
+test-artifacts/ (docs/screens-gallery.md shows a selection).
 
 One kiosk serves the whole tour; each screen is reached through the real flow (taps on the pty), and each
 shot also checks the layout holds: nothing wider than the screen, the direction right for the language.
@@ -8,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import save_screenshot
-from tests.web.conftest import SARA, ready, tap_unique
+from tests.web.conftest import SARA, STAFF_PIN, ready, tap_unique
 from tests.web.test_shopper_flows import type_on_keyboard, type_on_keypad
 
 pytestmark = pytest.mark.browser
-SIZES = [(800, 480), (1024, 600), (1920, 1080)]
+SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080)]
 NAMES = {"fa": "مینا", "ar": "ليلى", "en": "LAYLA"}
 
 
@@ -28,7 +29,10 @@ def shot(page, name: str, lang: str, size: tuple[int, int]) -> None:
     small = page.evaluate("""[...document.querySelectorAll('button, a, select')].filter(e => e.offsetParent)
         .map(e => e.getBoundingClientRect()).filter(r => r.width < 48 || r.height < 48).length""")
     assert small == 0, f"{name} in {lang} at {size}: {small} touch targets under 48 px"
-    if size[1] <= 480 and not name.startswith("staff-member"):
+    slow = page.evaluate("""[...document.querySelectorAll('*')].filter(e => e.getClientRects().length)
+        .flatMap(e => getComputedStyle(e).transitionDuration.split(',').map(parseFloat)).filter(s => s > 0.15).length""")
+    assert slow == 0, f"{name} in {lang} at {size}: {slow} transitions of 150 ms or more"
+    if size[1] <= 480 and not name.startswith(("staff-member", "staff-today")):
         scrolls = page.evaluate("""[document.documentElement, ...document.querySelectorAll('.screen.active')]
             .some(e => e.scrollHeight > e.clientHeight + 1)""")
         assert not scrolls, f"{name} in {lang} at {size} scrolls"
@@ -109,5 +113,28 @@ def test_every_screen_renders_in_three_languages(shop, browser, size):
             page.locator("[data-action=staff]").click()
             page.locator(".keypad").wait_for()
             shot(page, "staff-pin", lang, size)
+            type_on_keypad(page, STAFF_PIN)
+            page.locator("[data-action=pin-ok]").click()
+            page.locator("#stage .status [data-field=device_id]:not(:empty)").wait_for()
+            shot(page, "staff-home", lang, size)
+            page.locator("[data-action=staff-today]").click()
+            page.locator("#stage .today li").first.wait_for()
+            shot(page, "staff-today", lang, size)
+            page.locator("[data-action=staff-home]").click()
+            page.locator("[data-action=staff-search]").click()
+            type_on_keypad(page, "09353334455")  # Ali: two cards, one lost
+            page.locator("[data-action=staff-find]").click()
+            page.locator("#stage .cards li").first.wait_for()
+            shot(page, "staff-member", lang, size)
+            page.locator("#stage .cards li:not([data-state=lost]) [data-action=staff-block]").first.click()
+            page.locator("[data-action=staff-block-confirm]").wait_for()
+            shot(page, "staff-confirm-block", lang, size)
+            page.locator("#stage [data-action=staff-member]").click()
+            page.locator("[data-action=staff-adjust-open]").click()
+            page.locator("#stage .keyboard .key").first.wait_for()
+            shot(page, "staff-adjust", lang, size)
+            page.locator("#stage [data-action=staff-member]").click()
+            page.locator("#stage[data-screen=t-staff-member] [data-action=staff-home]").click()
+            page.locator("[data-action=staff-leave]").click()
     finally:
         context.close()

@@ -144,12 +144,13 @@ def test_cancelling_at_the_tap_your_card_step_leaves_no_member_and_the_number_ca
 
 
 def test_walking_away_at_the_card_step_leaves_no_member(tmp_path, page):
-    rt = open_shop(tmp_path / "walk", idle_timeout_s=3, language="en")
+    # The sign-up's own time-out ([enrollment] timeout_s, its shortest) clears the card step too.
+    rt = open_shop(tmp_path / "walk", idle_timeout_s=3, language="en", extra="[enrollment]\ntimeout_s = 10\n")
     try:
         seed(rt)
         ready(page, rt.url, "en")
         join_to_card_step(page, "09125550707")
-        page.locator("#attract.active").wait_for(timeout=15000)
+        page.locator("#attract.active").wait_for(timeout=20000)
         assert rt.store.member_by_phone("+989125550707") is None
     finally:
         rt.close()

@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var K = window.Kiosk, handlers = K.handlers, lang = K.lang, msg = K.msg, render = K.render, post = K.post, explain = K.explain, notice = K.notice;
-  var setError = K.setError, idleMs = K.idleMs;
+  var setError = K.setError;
   function st() { return K.state(); }
 
   function showPhone(error) {
@@ -73,7 +73,7 @@
         // Ask for the tap only once the reader is claimed, so a quick tap cannot reach the balance screen instead.
         post("/api/enroll/await-card", { add_card: r.data.add_card, card: st().card || null }).then(function (a) {
           if (a.ok && a.data.bound) { notice(msg("card_added"), ""); K.clearAfterShort(); return; }
-          render("t-existing", {}, idleMs * 3);
+          render("t-existing");
           if (a.data.error === "card_taken") { setError(msg("card_taken")); }
         });
         return;
@@ -86,7 +86,7 @@
   function showNames(error) {
     st().back = function () { showPhone(); };
     render("t-names");
-    K.entryKeyboard(idleMs);
+    K.entryKeyboard();
     setError(error);
   }
   // Each step is checked by the server as it is left, so an error shows on the screen of its field.
@@ -105,7 +105,7 @@
     st().back = function () { showNames(); };
     render("t-extras");
     K.birthdaySelects();
-    K.entryKeyboard(idleMs);
+    K.entryKeyboard();
     setError(error);
   }
 
@@ -132,12 +132,11 @@
       if (r.ok && r.data.bound) { st().enrolling = false; render("t-enrolled", { bonus: r.data.bonus }); return; }
       if (r.ok || r.data.error === "card_taken") {
         // Nothing is written yet: the member is created together with the card tapped now (or a digital one).
+        // The server already waits for the card; one tapped before this answer arrived may be bound already.
         st().application = r.data.application;
-        var taken = r.data.error ? explain(r.data) : "";
-        post("/api/enroll/await-card", { application: st().application }).then(function () {
-          render("t-bind", { first_name: r.data.first_name }, idleMs * 3);
-          setError(taken);
-        });
+        if (!st().enrolling) { return; }
+        render("t-bind", { first_name: r.data.first_name });
+        setError(r.data.error ? explain(r.data) : "");
         return;
       }
       var field = r.data.field;

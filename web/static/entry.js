@@ -2,7 +2,7 @@
 // birthday picker of the sign-up and the profile, as the API wants the date.
 (function () {
   "use strict";
-  var K = window.Kiosk, app = K.app, stage = K.stage, lang = K.lang, msg = K.msg, setError = K.setError, armIdle = K.armIdle, idleMs = K.idleMs;
+  var K = window.Kiosk, app = K.app, stage = K.stage, lang = K.lang, msg = K.msg, setError = K.setError, armIdle = K.armIdle;
   function st() { return K.state(); }
 
   function entryKeypad(field, max) {
@@ -13,7 +13,7 @@
       if (k === "back") { value = value.slice(0, -1); } else if (value.length < max) { value += k; }
       st()[field] = value;
       paint();
-      armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : idleMs);
+      armIdle(K.screenMs());
     }, field === "phone");
     paint();
   }
@@ -35,7 +35,7 @@
       st()[name] = value;
       current.textContent = value;
       autoShift();
-      armIdle(ms);
+      armIdle(ms || K.screenMs());
     });
     // A capital where one is usual: at the start, and after a space in a name; codes are typed as they are.
     function autoShift() {

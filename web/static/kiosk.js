@@ -5,6 +5,9 @@
   var app = document.getElementById("app");
   var stage = document.getElementById("stage");
   var idleMs = Number(app.dataset.idleTimeout) * 1000;
+  // Signing up takes longer than glancing at a balance: its screens have the chain's own, longer time-out.
+  var enrolMs = Number(app.dataset.enrolTimeout) * 1000 || idleMs;
+  var ENROL = ["t-phone", "t-code", "t-existing", "t-names", "t-extras", "t-consent", "t-bind"];
   var lang = app.dataset.lang;
   var defaultLang = app.dataset.defaultLang;
   var csrf = app.dataset.csrf;
@@ -73,6 +76,9 @@
     stage.replaceChildren(node);
     stage.dataset.screen = templateId;
     stage.dataset.tone = TONES[templateId] || "";
+    // Every touch on this screen restarts its own time-out, not the shortest one.
+    ms = ms || (ENROL.indexOf(templateId) >= 0 ? enrolMs : idleMs);
+    stage.dataset.ms = String(ms);
     closeAsk();
     show("stage");
     armIdle(ms);
@@ -214,6 +220,7 @@
   socket.on("staff_enter", function () { if (K.enterStaffByCard) { K.enterStaffByCard(); } });
   socket.on("error", function (data) { notice(msg("error"), msg((data && data.reason) || "try_again")); });
 
+  function screenMs() { return Number(stage.dataset.ms) || idleMs; }
   function clearAfterShort() { armIdle(Math.min(idleMs, 8000)); }
 
   document.addEventListener("click", function (e) {
@@ -230,7 +237,7 @@
   document.addEventListener("pointerdown", function (e) {
     if (stillThere.contains(e.target)) { return; }  // its button's own click answers (and staff renew there)
     if (stage.dataset.screen === "t-balance" && stage.contains(e.target)) { state.touched = true; }
-    if (stage.dataset.screen) { armIdle(stage.dataset.staff ? Number(app.dataset.staffTimeout) * 1000 : undefined); }
+    if (stage.dataset.screen) { armIdle(screenMs()); }
     else { app.classList.add("awake"); armIdle(); }
   });
   // The attract loop: alternate "tap your card" and "join the club" while nobody is using the kiosk.
@@ -241,13 +248,18 @@
     slide = (slide + 1) % slides.length;
     slides.forEach(function (el, i) { el.hidden = i !== slide; });
   }, 5000);
+  // The loop's campaigns and the brand are the server's as of this page load: an idle page renews them hourly.
+  var loadedAt = Date.now();
+  setInterval(function () {
+    if (!stage.dataset.screen && Date.now() - loadedAt > 3600 * 1000) { window.location.replace("/"); }
+  }, 60 * 1000);
 
   // A freshly loaded page (e.g. after a language change) has no sign-up or receipt in progress: release any
   // card claim an earlier page left, so the next tap is not bound to a flow nobody sees (a till purchase stays).
   post("/api/reset", {});
 
   K.notice = notice; K.signed = signed; K.locale = locale; K.idleMs = idleMs;
-  K.clearAfterShort = clearAfterShort;
+  K.clearAfterShort = clearAfterShort; K.screenMs = screenMs;
   K.begin = function (s) { state = s; return s; };
   K.render = render; K.post = post; K.msg = msg; K.fill = fill; K.fmt = fmt; K.setError = setError;
   K.clear = clearShopper; K.armIdle = armIdle; K.explain = explain; K.stage = stage; K.app = app;

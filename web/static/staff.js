@@ -122,6 +122,7 @@
       list.appendChild(item);
     });
     K.stage.querySelector('[data-none="cards"]').hidden = m.cards.length > 0;
+    K.stage.querySelector("[data-action=staff-consent-open]").hidden = !m.sms_consent;
   }
   K.handlers["staff-member"] = function () { reloadMember(); };
 
@@ -169,6 +170,8 @@
   };
 
   K.handlers["staff-leave"] = function () { K.clear(); };
+  // For the other staff tasks (staff_tasks.js): the token stays in this closure, only the calls are shared.
+  K.staffCall = call; K.staffScreen = screen; K.staffReload = reloadMember; K.staffOk = ok;
 
   // "I'm still here" in staff mode also renews the staff token, which the server times out on its own.
   var stillHere = K.handlers["still-here"];
