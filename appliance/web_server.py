@@ -48,7 +48,9 @@ class WebServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> "WebServer":
-        self._thread.start()
+        """Serve from now on; a server already started (then entered with `with`) is left as it is."""
+        if not self._thread.is_alive() and not self._closed:
+            self._thread.start()
         return self
 
     def close(self) -> None:
