@@ -85,13 +85,13 @@ def drain(args: argparse.Namespace) -> None:
     """Child process: drain the backlog and report figures as JSON on stdout."""
     from kiosk.sync.worker import SyncWorker
     from kiosk.sync.client import CloudClient
-    from kiosk.sync.policy import Backoff
+    from drivers.backoff import Backoff
 
     with Store(args.db, device_id="bench-kiosk") as store:
         depth = store.outbox_depth()
         client = CloudClient(args.cloud, device_id=args.device_id, device_key=args.device_key)
         worker = SyncWorker(store, client, clock=lambda: datetime.now(timezone.utc), rng=random.Random(1),
-                            backoff=Backoff(base=0.05, cap=1.0), batch_events=args.batch_events,
+                            backoff=Backoff(initial_s=0.05, cap_s=1.0, jitter=True), batch_events=args.batch_events,
                             batch_bytes=args.batch_bytes)
         started = time.perf_counter()
         rounds = 0

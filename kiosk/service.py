@@ -497,14 +497,20 @@ class KioskService:
         if points > allowance:
             raise OfflineRedemptionCap(allowance, self.rules.offline_daily_redeem_cap)
 
+    def joined_by_sms(self, phone_e164: str) -> str | None:
+        """The member id of the chain's record for a phone that joined by SMS (the kiosk then completes it), or
+        None: no such join, no cloud, or offline."""
+        if self.chain_join_lookup is None or self.link == "offline":
+            return None
+        return self.chain_join_lookup(phone_e164)
+
     def enroll(self, phone_e164: str, first_name: str, last_name: str = "", *, birthday: str | None = None,
                consent: bool = False, language: str | None = None, referred_by: str | None = None,
                member_id: str | None = None, bonuses: Sequence[Bonus] = (), card: NewCard | None = None) -> Member:
         """The member with the enrolment bonus, any further ``bonuses`` and its first ``card``: one transaction.
 
         A phone that joined the chain by SMS keeps that record's id, so the kiosk completes it."""
-        if member_id is None and self.chain_join_lookup is not None and self.link != "offline":
-            member_id = self.chain_join_lookup(phone_e164)
+        member_id = member_id or self.joined_by_sms(phone_e164)
         welcome = rules.enrollment_bonus(self.rules)
         return self.store.add_member(
             phone_e164, first_name, last_name, birthday=birthday,

@@ -170,7 +170,8 @@ class Enrollment:
         referrer = store.member_by_referral_code(app.referral_code) if app.referral_code else None
         if app.referral_code and referrer is None:
             raise EnrollmentError("referral", "no member has that referral code; check it or leave it empty")
-        member_id = new_event_id()
+        # A phone that joined by SMS keeps the chain's member id, so the cloud completes that record.
+        member_id = self._service.joined_by_sms(app.phone) or new_event_id()
         bonuses = list(self._profile_bonuses(member_id, bool(app.birthday), bool(app.last_name), already_given=False))
         if referrer is not None:
             to_referrer, to_new = rules_bonus.referral_bonuses(rules)

@@ -124,7 +124,7 @@ def test_a_new_complaint_gets_its_tracking_code_by_text_message_once(cloud):
     from cloud.messages.settings import MessageSettings
 
     file(cloud, "tehran-01", "ABCDE12345")
-    engine = engine_for(cloud.store.path)
+    engine = engine_for(cloud.store.db)
     try:
         queue = MessageQueue(engine, MessageSettings(club="Golestan"), clock=cloud.clock)
         assert complaints.queue_tracking_texts(engine, queue, "Golestan", "fa") == 1

@@ -299,7 +299,7 @@ def test_a_coupon_text_with_a_variable_it_cannot_have_is_refused_when_the_settin
 
 
 def consent_of(chain: Chain, member_id: str) -> bool:
-    with engine_for(chain.db).connect() as conn:
+    with engine_for(chain.store.db).connect() as conn:
         return conn.execute(sa.select(t.contacts.c.marketing_consent)
                             .where(t.contacts.c.member_id == member_id)).scalar()
 
@@ -307,7 +307,7 @@ def consent_of(chain: Chain, member_id: str) -> bool:
 @pytest.mark.parametrize("contact_built_first", [True, False], ids=["contact-then-withdrawal", "withdrawal-first"])
 def test_consent_withdrawn_at_a_kiosk_stops_the_members_texts_whenever_the_contact_is_built(chain, contact_built_first):
     member_id = chain.enrol("+989125550177")
-    engine = engine_for(chain.db)
+    engine = engine_for(chain.store.db)
     if contact_built_first:
         import_enrolments(engine)
         assert consent_of(chain, member_id) is True
