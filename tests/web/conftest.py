@@ -114,7 +114,7 @@ def shop(tmp_path_factory) -> Iterator[Shop]:
 def ready(page, url: str, lang: str = "fa") -> None:
     page.goto(url + f"?lang={lang}")
     # Not page.wait_for_function: its polling evals a string, which the page's CSP (rightly) forbids.
-    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), timeout_s=15, what="the socket to connect")
 
 
 def tap_unique(shop: Shop, page) -> str:
