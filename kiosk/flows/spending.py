@@ -202,6 +202,7 @@ class TillDesk:
         with self._lock:
             self._quotes = {k: v for k, v in self._quotes.items() if v[1] > now}  # forget expired quotes
             self._refused = {k: v for k, v in self._refused.items() if k in self._quotes}
+            self._approved = {k: v for k, v in self._approved.items() if k in self._quotes}
             self._quotes[quote.quote_id] = (quote, now + self._ttl)
         return quote
 
@@ -289,12 +290,13 @@ class TillDesk:
         if not quote.needs_staff:
             raise SpendRefused("staff_not_needed", f"quote {quote_id} needs no staff approval", 409)
         with self._lock:
-            if quote_id in self._approved:
-                return {"quote_id": quote_id, "state": "approved", "approved_by": self._approved[quote_id]}
-            self._awaiting = quote_id
-        self._service.emit(UiEvent.TILL_APPROVAL, {"state": "waiting", "discount_rial": quote.bill_rial -
-                                                   quote.to_pay_rial})
-        return {"quote_id": quote_id, "state": "awaiting_staff_card"}
+            asked = quote_id not in self._approved
+            if asked:
+                self._awaiting = quote_id
+        if asked:
+            self._service.emit(UiEvent.TILL_APPROVAL, {"state": "waiting", "discount_rial": quote.bill_rial -
+                                                       quote.to_pay_rial})
+        return self.approval(quote_id)
 
     def approval(self, quote_id: str) -> dict[str, Any]:
         """Where a quote's staff approval stands: approved (by whom), awaiting the card, or not asked."""
