@@ -15,3 +15,7 @@ class UnknownBranch(CloudError):
 
 class BadConfig(CloudError):
     """A config file that cannot be served to devices."""
+
+
+class ConfigConflict(BadConfig):
+    """A branch config saved from an older version than the one stored (someone else saved meanwhile)."""

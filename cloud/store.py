@@ -24,7 +24,7 @@ from sqlalchemy import Connection, case, func, select, text, update
 from cloud import audit, engagement_ingest
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
-from cloud.errors import BadConfig, TokenError
+from cloud.errors import BadConfig, ConfigConflict, TokenError
 from cloud.names import fold_name
 from kiosk import protocol
 from kiosk.clock import utcnow
@@ -401,8 +401,14 @@ class CloudStore:
 
     # -- config -----------------------------------------------------------------------
 
-    def set_config(self, branch: str, document: Any, *, actor: str | None = None) -> BranchConfig:
-        """Store a branch's config (the kiosks pull it by ETag); with `actor`, audited in the same transaction."""
+    def set_config(self, branch: str, document: Any, *, actor: str | None = None, expected_etag: str | None = None,
+                   action: str = "config.set", audited: Callable[[Any], Any] | None = None) -> BranchConfig:
+        """Store a branch's config (the kiosks pull it by ETag); with `actor`, audited in the same transaction.
+
+        With `expected_etag` the config is only replaced if it is still the version the editor started from
+        (ConfigConflict otherwise), so two people editing one branch never silently undo each other.
+        `audited` picks what the audit log keeps of the before and after documents (all of it by default).
+        """
         try:
             protocol.validate_config(document)
         except protocol.InvalidConfig as exc:
@@ -410,16 +416,26 @@ class CloudStore:
         body = protocol.canonical_json(document)
         config = BranchConfig(branch, body, protocol.config_etag(document), protocol.format_time(self.clock()))
         upsert = self.db.insert(configs).values(**config.__dict__)
+        view = audited or (lambda d: d)
         with self.db.write() as conn:
+            before = conn.execute(select(configs.c.body).where(configs.c.branch == branch)).scalar()
+            if expected_etag is not None:
+                # One conditional UPDATE: atomic on both engines, whatever the isolation level.
+                changed = conn.execute(update(configs).where(configs.c.branch == branch,
+                                                             configs.c.etag == expected_etag)
+                                       .values(body=body, etag=config.etag, updated_at=config.updated_at)).rowcount
+                if changed != 1:
+                    raise ConfigConflict(f"the config of branch {branch!r} was changed by someone else meanwhile: "
+                                         "open the page again and redo the change")
+            else:
+                conn.execute(upsert.on_conflict_do_update(
+                    index_elements=[configs.c.branch],
+                    set_={"body": upsert.excluded.body, "etag": upsert.excluded.etag,
+                          "updated_at": upsert.excluded.updated_at},
+                ))
             if actor is not None:
-                before = conn.execute(select(configs.c.body).where(configs.c.branch == branch)).scalar()
-                audit.record(conn, at=config.updated_at, actor=actor, action="config.set", target=branch,
-                             before=None if before is None else json.loads(before), after=document)
-            conn.execute(upsert.on_conflict_do_update(
-                index_elements=[configs.c.branch],
-                set_={"body": upsert.excluded.body, "etag": upsert.excluded.etag,
-                      "updated_at": upsert.excluded.updated_at},
-            ))
+                audit.record(conn, at=config.updated_at, actor=actor, action=action, target=branch,
+                             before=None if before is None else view(json.loads(before)), after=view(document))
         return config
 
     def branches(self) -> list[str]:
