@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 
 from cloud import brand_setup, club_setup
 from cloud.console import sessions
@@ -25,25 +25,32 @@ VIEWERS = ("admin", "marketer")
 RULES_EDITORS = ("admin",)
 CATALOGUE_EDITORS = ("admin", "marketer")
 
+
+
+def N_(message: str) -> str:
+    """Marks a label for the catalogue (babel extracts N_); the page translates it when it shows it."""
+    return message
+
+
 RULE_LABELS = {
-    "rial_per_point": _l("Rial spent per point"),
-    "tier_window_days": _l("Days counted for the tier"),
-    "point_value_rial": _l("Rial of credit per point"),
-    "cashback_basis_points": _l("Cashback (hundredths of a percent)"),
-    "enrollment_bonus": _l("Joining bonus (points)"),
-    "profile_completion_bonus": _l("Profile completion bonus (points)"),
-    "birthday_bonus": _l("Birthday bonus (points)"),
-    "birthday_mode": _l("Birthday bonus on"),
-    "referral_bonus": _l("Bonus for referring a friend (points)"),
-    "referred_bonus": _l("Bonus for the referred friend (points)"),
-    "expiry_days": _l("Days until points expire (0: never)"),
-    "streak_bonus": _l("Visit streak bonus (points, 0: none)"),
-    "streak_periods": _l("Periods in a streak"),
-    "streak_period_days": _l("Days in a streak period"),
-    "offline_daily_redeem_cap": _l("Points a member may redeem per day offline"),
-    "max_points_percent": _l("Most of a bill paid with points (percent)"),
-    "staff_approval_rial": _l("Staff approve discounts above (rial, 0: never)"),
-    "calendar": _l("Calendar of birthdays and years"),
+    "rial_per_point": N_("Rial spent per point"),
+    "tier_window_days": N_("Days counted for the tier"),
+    "point_value_rial": N_("Rial of credit per point"),
+    "cashback_basis_points": N_("Cashback (hundredths of a percent)"),
+    "enrollment_bonus": N_("Joining bonus (points)"),
+    "profile_completion_bonus": N_("Profile completion bonus (points)"),
+    "birthday_bonus": N_("Birthday bonus (points)"),
+    "birthday_mode": N_("Birthday bonus on"),
+    "referral_bonus": N_("Bonus for referring a friend (points)"),
+    "referred_bonus": N_("Bonus for the referred friend (points)"),
+    "expiry_days": N_("Days until points expire (0: never)"),
+    "streak_bonus": N_("Visit streak bonus (points, 0: none)"),
+    "streak_periods": N_("Periods in a streak"),
+    "streak_period_days": N_("Days in a streak period"),
+    "offline_daily_redeem_cap": N_("Points a member may redeem per day offline"),
+    "max_points_percent": N_("Most of a bill paid with points (percent)"),
+    "staff_approval_rial": N_("Staff approve discounts above (rial, 0: never)"),
+    "calendar": N_("Calendar of birthdays and years"),
 }
 DEFAULTS = LoyaltyRules()
 

@@ -22,16 +22,18 @@ def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     log_in(page, cloud, "admin")
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کمپین‌ها", "نظرسنجی‌ها",
-                                                           "شکایت‌ها", "قرعه‌کشی و بازی", "کاربران"]
+                                                           "شکایت‌ها", "قرعه‌کشی و بازی", "تنظیمات باشگاه", "کاربران"]
     assert "shiraz-02" in page.inner_text("table.devices") and "tehran-01" in page.inner_text("table.devices")
     page.click("text=خروج")
     page.wait_for_selector("form.login")
 
     log_in(page, cloud, "marketer", "en")
     assert page.locator("header nav a").all_inner_texts() == ["Branches and devices", "Members", "Segments", "Campaigns",
-                                                           "Surveys", "Complaints", "Draws and games"]
+                                                           "Surveys", "Complaints", "Draws and games", "Club setup"]
     page.goto(f"{cloud.url}/users")
     assert page.inner_text("h1") == "You may not open this page."
+    page.goto(f"{cloud.url}/setup/rules")
+    assert page.inner_text("h1") == "Tiers and earn rules" and page.locator("form.rules button[type=submit]").count() == 0
     page.click("text=Log out")
 
     log_in(page, cloud, "tehran-manager", "ar")
@@ -40,6 +42,8 @@ def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     devices = page.inner_text("table.devices")
     assert "tehran-01" in devices and "shiraz-02" not in devices
     page.goto(f"{cloud.url}/members/m-sara")
+    assert page.inner_text("h1") == "لا يحق لك فتح هذه الصفحة."
+    page.goto(f"{cloud.url}/setup/brand")
     assert page.inner_text("h1") == "لا يحق لك فتح هذه الصفحة."
 
 
