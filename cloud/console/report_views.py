@@ -81,7 +81,7 @@ def blueprint(store: CloudStore) -> Blueprint:
                 for r in report.rows]
         return csv_download(f"weekly-{report.weeks[-1].starts_on.isoformat()}.csv", header, rows)
 
-    @pages.get("/reports/campaigns")
+    @pages.get("/reports/campaign-results")
     @login_required()
     def campaign_list() -> str:
         with store.db.read() as conn:
@@ -97,7 +97,7 @@ def blueprint(store: CloudStore) -> Blueprint:
             abort(404)
         return found
 
-    @pages.get("/reports/campaigns/<campaign_id>")
+    @pages.get("/reports/campaign-results/<campaign_id>")
     @login_required()
     def campaign_page(campaign_id: str) -> str:
         listed, rows = campaign(campaign_id)
@@ -105,7 +105,7 @@ def blueprint(store: CloudStore) -> Blueprint:
         return render_template("console/campaign_result.html", campaign=listed, rows=rows,
                                figures=campaign_results.FIGURES, day=lambda d: day_label(d, lang))
 
-    @pages.get("/reports/campaigns/<campaign_id>.csv")
+    @pages.get("/reports/campaign-results/<campaign_id>.csv")
     @login_required()
     def campaign_csv(campaign_id: str) -> Response:
         listed, rows = campaign(campaign_id)

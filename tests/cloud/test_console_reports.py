@@ -43,7 +43,8 @@ def test_weeks_out_of_range_are_answered_400_with_the_limit(console, cloud):
 
 
 def test_the_reports_need_a_login(console, cloud):
-    for path in ("/reports/weekly", "/reports/weekly.csv", "/reports/campaigns", "/reports/campaigns/spring.csv"):
+    for path in ("/reports/weekly", "/reports/weekly.csv", "/reports/campaign-results",
+                 "/reports/campaign-results/spring.csv"):
         assert console(None).get(path).status_code == 302
 
 
@@ -58,17 +59,17 @@ def test_a_campaign_that_a_kiosk_applied_shows_its_points_and_buyers_and_exports
     with cloud.registered_client("tehran-01") as client:
         client.send_batch([json.dumps(purchase)])
     marketer = console("marketer")
-    assert "بهار دوبرابر" in marketer.get("/reports/campaigns").text
-    page = marketer.get("/reports/campaigns/spring?lang=en")
+    assert "بهار دوبرابر" in marketer.get("/reports/campaign-results").text
+    page = marketer.get("/reports/campaign-results/spring?lang=en")
     assert page.status_code == 200 and 'data-figure="points_given">10<' in page.text
-    rows = rows_of(marketer.get("/reports/campaigns/spring.csv"))
+    rows = rows_of(marketer.get("/reports/campaign-results/spring.csv"))
     assert [(r["branch"], r["reached"], r["took_part"], r["points_given"], r["buyers"], r["spend_during"])
             for r in rows] == [("tehran-01", "2", "1", "10", "1", "1000000"), ("all", "2", "1", "10", "1", "1000000")]
     cashback = rows_of(marketer.get("/reports/weekly.csv?weeks=1"))
     assert {r["branch"]: r["cashback"] for r in cashback}["tehran-01"] == "5000"
     # The shiraz manager's branch does not run it: no such campaign for them.
     UserStore(cloud.store.db, cloud.clock).add("shiraz-manager", PASSWORD, "branch_manager", ["shiraz-02"])
-    assert console("shiraz-manager").get("/reports/campaigns/spring").status_code == 404
+    assert console("shiraz-manager").get("/reports/campaign-results/spring").status_code == 404
 
 
 def test_a_malformed_applied_campaign_list_is_refused_and_nothing_of_it_is_kept(cloud):
