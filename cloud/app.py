@@ -16,6 +16,7 @@ from cloud.console import localize, security, sessions
 from cloud.console.engagement import blueprint as engagement_pages
 from cloud.console.engagement_views import blueprint as draws_games_pages
 from cloud.console.setup_views import blueprint as setup_pages
+from cloud.console.report_views import blueprint as report_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
 from cloud import engagement
@@ -325,6 +326,7 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
     app.register_blueprint(engagement_pages(store))  # surveys and complaints
     app.register_blueprint(draws_games_pages(store))  # draws and games
     app.register_blueprint(setup_pages(store))  # tiers, earn rules, rewards, brand
+    app.register_blueprint(report_pages(store))  # weekly report, campaign results
 
 
 def _etags(header: str) -> set[str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, text, update
 
-from cloud import audit, engagement_ingest
+from cloud import audit, engagement_ingest, purchase_effects
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, ConfigConflict, TokenError
@@ -266,6 +266,7 @@ class CloudStore:
                                                     for member_id, (points, count) in sums.items()])
         if enrolments:
             conn.execute(self._sql.insert_member, enrolments)
+        purchase_effects.apply(conn, device.branch, [e for e in stored if e["kind"] == "earn"])
 
     @staticmethod
     def _member_row(device: Device, event: dict[str, Any]) -> dict[str, Any]:

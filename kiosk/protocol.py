@@ -72,6 +72,9 @@ _KEYS_BY_KIND = {
         kind: _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id"}
         for kind in LEDGER_KINDS
     },
+    # A purchase also says which campaigns added points to it and the purchase credit (cashback) it gave:
+    # what the console's campaign results and weekly reports count (cloud/campaign_results.py, cloud/reports.py).
+    "earn": _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id", "campaigns", "cashback"},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
@@ -308,9 +311,30 @@ def _validate_ledger(event: Mapping[str, Any]) -> None:
                  f"reason must be text of at most {TEXT_LIMITS['reason']} characters")
     _optional_text(event, "receipt_id")
     _optional_text(event, "staff_id")
+    if "campaigns" in event:
+        _validate_applied_campaigns(event["campaigns"])
+    if "cashback" in event:
+        _require(_is_int(event["cashback"]) and event["cashback"] >= 0, "cashback must be an integer >= 0 (rial)")
     origin = event.get("origin", "device")
     _require(origin in ORIGINS, f"origin must be one of {sorted(ORIGINS)}")
     _require(origin == "device" or kind == "adjust", "only an adjust event can have origin cloud_correction")
+
+
+MAX_APPLIED_CAMPAIGNS = 20
+
+
+def _validate_applied_campaigns(applied: Any) -> None:
+    """[{"id": "yalda", "points": 120}, ...]: each campaign once, with the points it added (0 for a points cap)."""
+    _require(isinstance(applied, list) and len(applied) <= MAX_APPLIED_CAMPAIGNS,
+             f"campaigns must be a list of at most {MAX_APPLIED_CAMPAIGNS} {{id, points}} objects")
+    seen = set()
+    for item in applied:
+        _require(isinstance(item, Mapping) and set(item) == {"id", "points"},
+                 "each applied campaign is an object with exactly id and points")
+        _require(isinstance(item["id"], str) and 0 < len(item["id"]) <= 64, "an applied campaign id is 1-64 chars")
+        _require(_is_int(item["points"]) and item["points"] >= 0, "an applied campaign's points are an integer >= 0")
+        _require(item["id"] not in seen, f"campaign {item['id']!r} is listed twice")
+        seen.add(item["id"])
 
 
 def _validate_enrollment(event: Mapping[str, Any]) -> None:
@@ -447,6 +471,12 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         for key in ("amount", "reason", "receipt_id", "staff_id"):
             if raw.get(key) not in (None, ""):
                 event[key] = raw[key]
+        if kind == "earn":
+            if raw.get("campaigns"):
+                event["campaigns"] = [{"id": c[0], "points": c[1]} if isinstance(c, list) else c
+                                      for c in raw["campaigns"]]
+            if raw.get("cashback"):
+                event["cashback"] = raw["cashback"]
         if kind == "adjust" and str(raw.get("reason", "")).startswith(CLOUD_CORRECTION_REASON):
             event["origin"] = "cloud_correction"
     elif kind == "member_enrolled":

@@ -57,6 +57,8 @@ events = Table(
     UniqueConstraint("event_id", name="uq_events_event_id"),
     Index("ix_events_member_id", "member_id"),
     Index("ix_events_device_id", "device_id"),
+    # Revision 0007: a report's weeks and a campaign's days are a range of one branch's ledger.
+    Index("ix_events_branch_created_at", "branch", "created_at"),
 )
 
 members = Table(
@@ -396,4 +398,30 @@ games = Table(
     Column("budget_id", Text, nullable=False),
     Column("active", Integer, nullable=False, server_default="1"),
     Column("created_at", Text, nullable=False),
+)
+
+
+# -- campaign results and weekly reports (revision 0007; cloud/campaign_results.py, cloud/reports.py) ------
+
+# The campaigns a kiosk applied to a purchase (the earn event's "campaigns"), with the points each added.
+event_campaigns = Table(
+    "event_campaigns", metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("campaign_id", Text, primary_key=True),
+    Column("branch", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Index("ix_event_campaigns_campaign", "campaign_id", "branch"),
+)
+
+# The purchase credit (rial) a purchase gave back as cashback (the earn event's "cashback").
+cashback_entries = Table(
+    "cashback_entries", metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("branch", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Index("ix_cashback_entries_branch_created_at", "branch", "created_at"),
 )

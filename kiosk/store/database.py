@@ -474,8 +474,10 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         bal = db.execute("SELECT points FROM balances WHERE member_id = ?", [old.member_id]).fetchone()[0]
         return Recorded(old, False, bal)
 
-    def _append(self, db: sqlite_utils.Database, row: LedgerRow) -> int:
-        """Insert a new ledger row, move the balance and queue it for the cloud (inside a write); the new balance."""
+    def _append(self, db: sqlite_utils.Database, row: LedgerRow, wire: dict[str, Any] | None = None) -> int:
+        """Insert a new ledger row, move the balance and queue it for the cloud (inside a write); the new balance.
+
+        `wire` adds to the outbox payload only (a purchase's applied campaigns and cashback), not to the row."""
         bal_row = db.execute("SELECT points FROM balances WHERE member_id = ?", [row.member_id]).fetchone()
         if bal_row is None:
             raise UnknownMember(f"no member with id {row.member_id}")
@@ -489,7 +491,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
             [new_balance, max(row.points, 0) if row.kind in CREDIT_KINDS else 0,
              row.amount if row.kind == LedgerKind.EARN else 0, row.created_at, row.member_id],
         )
-        self._enqueue(db, row.kind, asdict(row), row.created_at, event_id=row.event_id)
+        self._enqueue(db, row.kind, {**asdict(row), **(wire or {})}, row.created_at, event_id=row.event_id)
         return new_balance
 
     def balance(self, member_id: str) -> Balance:

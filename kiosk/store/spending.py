@@ -76,7 +76,9 @@ class SpendingMixin:
             known = self._known(db, row.event_id, receipt_id)
             if known is not None:
                 return known
-            balance = self._append(db, row)
+            wire = {key: value for key, value in (("campaigns", [[c, n] for c, n in campaigns]),
+                                                  ("cashback", cashback_rial)) if value}
+            balance = self._append(db, row, wire)
             for campaign_id, added in campaigns:
                 db["purchase_campaigns"].insert({"event_id": row.event_id, "member_id": member_id,
                                                  "campaign_id": campaign_id, "points": added})
