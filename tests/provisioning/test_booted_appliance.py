@@ -154,7 +154,7 @@ class Lab:
 
     def journal(self) -> str:
         try:
-            return self.sh("journalctl -b -u kiosk --no-pager -n 40", check=False)
+            return self.sh("journalctl -b -u kiosk -u kiosk-ui --no-pager -n 60", check=False)
         except (RuntimeError, OSError):
             return "(no journal: the container is not running)"
 
@@ -271,7 +271,7 @@ def write_inventory(path: Path, network: lab.Network, cloud_url: str, key: Path,
 
 def test_the_first_run_provisions_the_fresh_card_and_reboots_it_for_the_firmware(appliance, figure):
     first = appliance.first
-    assert first.returncode == 0, first.output[-6000:]
+    assert first.returncode == 0, first.output[-6000:] + appliance.journal()
     assert first.recap()["failed"] == 0
     assert "rebooting now" in first.output and f"{HOST} is healthy" in first.output
     # The reboot really happened (nspawn exited 133 and booted again), and cleared the marker.
