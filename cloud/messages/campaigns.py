@@ -162,6 +162,8 @@ def preview(engine: Engine, campaign: Campaign, settings: MessageSettings, now: 
     with engine.connect() as conn:
         done = set(conn.execute(sa.select(t.messages.c.dedupe_key)
                                 .where(t.messages.c.dedupe_key.in_(list(keys)))).scalars()) if keys else set()
+        refused = set(conn.execute(sa.select(t.contacts.c.member_id)
+                                   .where(t.contacts.c.marketing_consent.is_(False))).scalars()) & chosen
     fresh = [p for key, p in keys.items() if key not in done]
     messages = _messages(campaign, fresh, settings, preview_links(settings))
     start = max(now, at) if at else now
@@ -175,7 +177,7 @@ def preview(engine: Engine, campaign: Campaign, settings: MessageSettings, now: 
     parts = sum(sms_parts(m.text) for m in messages)
     known = members_by_phone(engine, campaign.phones) if campaign.phones else {}
     return Preview(len(messages), parts, None if cost_per_part_rial is None else parts * cost_per_part_rial,
-                   without_consent=len(chosen) - len(people), already_sent=len(people) - len(fresh),
+                   without_consent=len(refused), already_sent=len(people) - len(fresh),
                    quiet_held=held, by_language=tuple(by_language),
                    unknown_phones=tuple(p for p in campaign.phones if p not in known))
 
