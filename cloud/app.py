@@ -41,6 +41,7 @@ def create_app(
     sms_sender: SmsSender | None = None,
     make_code: Callable[[], str] | None = None,
     silent_after: timedelta = DEFAULT_SILENT_AFTER,
+    messages_config: Path | None = None,
 ) -> Flask:
     """The reference cloud as a WSGI app: the device API (/v1/...) and the console (every other page).
 
@@ -48,7 +49,8 @@ def create_app(
     (the console's login is a signed cookie whose key lives in the database), so any number of
     processes can serve one PostgreSQL. `sms_sender` delivers one-time codes; without one they wait
     in the `sms_outbox` table (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
-    The console flags a device not heard from for longer than `silent_after`.
+    The console flags a device not heard from for longer than `silent_after`. `messages_config` is the
+    message settings file the console's text campaigns use (None: the built-in settings).
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -57,6 +59,9 @@ def create_app(
     users = UserStore(store.db, clock)
     app.extensions["cloud_users"] = users
     _init_console(app, store, users, clock, silent_after)
+    from cloud.console.message_campaigns import blueprint_for as text_campaign_pages
+
+    app.register_blueprint(text_campaign_pages(store.db, messages_config, clock))  # text campaigns (issue 13)
     if sms_sender is None:
         sms_sender = OutboxSender(store)
         app.extensions["cloud_sms_outbox"] = sms_sender

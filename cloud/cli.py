@@ -237,7 +237,8 @@ def _serve(args: argparse.Namespace) -> int:
     # webhook secret (docs/messages.md).
     with CloudStore(args.db) as sender_store:
         sms_sender = messages_cli.otp_sender(sender_store, args.messages_config, args.secrets)
-    app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes), sms_sender=sms_sender)
+    app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes), sms_sender=sms_sender,
+                     messages_config=args.messages_config)
     engine = messages_cli.engine_for(app.extensions["cloud_store"].db)
     hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)
     if hooks is not None:

@@ -425,3 +425,20 @@ cashback_entries = Table(
     Column("amount", BigInteger, nullable=False),
     Index("ix_cashback_entries_branch_created_at", "branch", "created_at"),
 )
+
+# Campaign sends composed in the console (issue 13): the audience and texts as written, kept until `jobs run`
+# queues them when due ("scheduled" -> "queued" with how many it queued) or a marketer cancels them.
+message_campaigns = Table(
+    "message_campaigns", metadata,
+    Column("campaign_id", Serial, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("audience", Text, nullable=False),
+    Column("texts", Text, nullable=False),
+    Column("send_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("queued", Integer),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("queued_at", Text),
+    Index("ix_message_campaigns_due", "state", "send_at"),
+)

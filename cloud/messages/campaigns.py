@@ -1,4 +1,5 @@
-"""Campaign sends: one text (fa/ar/en) to an RFM segment or a list of members, counted and costed first.
+"""Campaign sends: one text (fa/ar/en) to an RFM segment, a tier or a list of members or phones, counted and
+costed first (`kiosk-cloud messages campaign` and the console's message campaign page both come here).
 
 The segment of each member comes from kiosk.rules.segments over the cloud's ledger (the ``earn`` events the
 kiosks sent, with their rial amounts), the same rules a kiosk applies to its own ledger. Only contacts with
@@ -13,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cloud.errors import CloudError
 from cloud.messages import tables as t
 from cloud.messages.queue import MessageQueue, Outgoing
-from cloud.messages.rules import MARKETING, TemplateError, check_template, dedupe_key
+from cloud.messages.audiences import member_tiers, members_by_phone
+from cloud.messages.rules import MARKETING, TemplateError, check_template, dedupe_key, encoding, send_not_before
 from cloud.messages.rules import segments as sms_parts
 from cloud.messages.settings import LANGUAGES, MEMBER_VARIABLES, MessageSettings
 from cloud.messages.values import LinkMaker, link_maker, preview_links, render_for
@@ -46,10 +48,25 @@ class Recipient:
 
 
 @dataclass(frozen=True)
-class Preview:
+class LanguageParts:
+    """What the text of one language costs: its recipients, their parts in all, and the encoding."""
+
+    language: str
     recipients: int
     parts: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    recipients: int  # who would be queued now: with consent, not already sent this campaign
+    parts: int
     cost_rial: int | None
+    without_consent: int = 0
+    already_sent: int = 0  # the campaign's name already texted them (the queue's dedupe skips them)
+    quiet_held: int = 0  # of the recipients, those whose shop is in quiet hours then: they get it at its end
+    by_language: tuple[LanguageParts, ...] = ()
+    unknown_phones: tuple[str, ...] = ()  # listed numbers that are no member's
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,8 @@ class Campaign:
     texts: Mapping[str, str]
     segment: str | None = None
     member_ids: Sequence[str] = ()
+    tier: str | None = None
+    phones: Sequence[str] = ()  # E.164
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -69,8 +88,14 @@ class Campaign:
                 check_template(text, MEMBER_VARIABLES)
             except TemplateError as exc:
                 raise BadCampaign(f"text ({language}): {exc}") from None
-        if (self.segment is None) == (not self.member_ids):
-            raise BadCampaign("choose a segment or a list of members, not both")
+        chosen = [self.segment is not None, bool(self.member_ids), self.tier is not None, bool(self.phones)]
+        if sum(chosen) != 1:
+            raise BadCampaign("choose one audience: a segment, a tier, a list of members or a list of phones")
+        if self.tier is not None and not self.tier.strip():
+            raise BadCampaign("name the tier")
+        bad = [p for p in self.phones if not protocol.is_e164(p)]
+        if bad:
+            raise BadCampaign(f"not E.164 phone numbers: {', '.join(bad)}")
         if self.segment is not None and self.segment not in SEGMENTS:
             raise BadCampaign(f"segment {self.segment!r}: use one of {', '.join(SEGMENTS)}")
 
@@ -88,14 +113,21 @@ def member_segments(engine: Engine, now: datetime, rules: RfmRules) -> dict[str,
                            protocol.parse_time(at) if at else None).segment for member_id, at in enrolled}
 
 
-def recipients(engine: Engine, campaign: Campaign, settings: MessageSettings, now: datetime,
-               rules: RfmRules = RfmRules()) -> list[Recipient]:
-    """The consenting contacts the campaign reaches, in member id order."""
+def chosen_members(engine: Engine, campaign: Campaign, now: datetime, rules: RfmRules = RfmRules()) -> set[str]:
+    """The member ids of the campaign's audience, with or without consent."""
     if campaign.segment is not None:
-        by_segment = member_segments(engine, now, rules)
-        chosen = {m for m, segment in by_segment.items() if segment == campaign.segment}
-    else:
-        chosen = set(campaign.member_ids)
+        return {m for m, segment in member_segments(engine, now, rules).items() if segment == campaign.segment}
+    if campaign.tier is not None:
+        return {m for m, tier in member_tiers(engine, now).items() if tier == campaign.tier}
+    if campaign.phones:
+        return set(members_by_phone(engine, campaign.phones).values())
+    return set(campaign.member_ids)
+
+
+def recipients(engine: Engine, campaign: Campaign, settings: MessageSettings, now: datetime,
+               rules: RfmRules = RfmRules(), chosen: set[str] | None = None) -> list[Recipient]:
+    """The consenting contacts the campaign reaches, in member id order."""
+    chosen = chosen_members(engine, campaign, now, rules) if chosen is None else chosen
     with engine.connect() as conn:
         points = dict(conn.execute(_POINTS).all())
         rows = conn.execute(sa.select(t.contacts).where(t.contacts.c.marketing_consent.is_(True))
@@ -121,11 +153,33 @@ def _messages(campaign: Campaign, people: Iterable[Recipient], settings: Message
 
 
 def preview(engine: Engine, campaign: Campaign, settings: MessageSettings, now: datetime,
-            cost_per_part_rial: int | None = None) -> Preview:
-    """How many members it reaches and how many SMS parts (UCS-2 for Persian) that costs."""
-    messages = _messages(campaign, recipients(engine, campaign, settings, now), settings, preview_links(settings))
+            cost_per_part_rial: int | None = None, at: datetime | None = None) -> Preview:
+    """Whom the queue would text (consent and dedupe applied as it applies them), how many of them quiet hours
+    hold at `at` (or now), and the SMS parts (GSM-7 or UCS-2 per language) and cost that makes."""
+    chosen = chosen_members(engine, campaign, now)
+    people = recipients(engine, campaign, settings, now, chosen=chosen)
+    keys = {dedupe_key("campaign", p.member_id, campaign.name): p for p in people}
+    with engine.connect() as conn:
+        done = set(conn.execute(sa.select(t.messages.c.dedupe_key)
+                                .where(t.messages.c.dedupe_key.in_(list(keys)))).scalars()) if keys else set()
+        refused = set(conn.execute(sa.select(t.contacts.c.member_id)
+                                   .where(t.contacts.c.marketing_consent.is_(False))).scalars()) & chosen
+    fresh = [p for key, p in keys.items() if key not in done]
+    messages = _messages(campaign, fresh, settings, preview_links(settings))
+    start = max(now, at) if at else now
+    held = sum(send_not_before(start, MARKETING, settings.quiet, settings.zone_for(p.branch)) > start for p in fresh)
+    by_language = []
+    for language in LANGUAGES:
+        mine = [m for p, m in zip(fresh, messages) if p.language == language]
+        if mine:
+            by_language.append(LanguageParts(language, len(mine), sum(sms_parts(m.text) for m in mine),
+                                             "UCS-2" if any(encoding(m.text) == "UCS-2" for m in mine) else "GSM-7"))
     parts = sum(sms_parts(m.text) for m in messages)
-    return Preview(len(messages), parts, None if cost_per_part_rial is None else parts * cost_per_part_rial)
+    known = members_by_phone(engine, campaign.phones) if campaign.phones else {}
+    return Preview(len(messages), parts, None if cost_per_part_rial is None else parts * cost_per_part_rial,
+                   without_consent=len(refused), already_sent=len(people) - len(fresh),
+                   quiet_held=held, by_language=tuple(by_language),
+                   unknown_phones=tuple(p for p in campaign.phones if p not in known))
 
 
 def send(engine: Engine, queue: MessageQueue, campaign: Campaign, settings: MessageSettings, now: datetime,
@@ -133,5 +187,11 @@ def send(engine: Engine, queue: MessageQueue, campaign: Campaign, settings: Mess
     """Queue the campaign (for `at`, or now); a member already queued for it is skipped. How many queued."""
     people = recipients(engine, campaign, settings, now)
     with engine.begin() as conn:
-        messages = _messages(campaign, people, settings, link_maker(conn, settings, at or now))
-        return queue.enqueue(messages, conn=conn, not_before=at)
+        return enqueue_for(conn, queue, campaign, people, settings, at or now, at)
+
+
+def enqueue_for(conn: Connection, queue: MessageQueue, campaign: Campaign, people: Iterable[Recipient],
+                settings: MessageSettings, now: datetime, at: datetime | None = None) -> int:
+    """Queue the campaign's texts to `people` in the caller's transaction; how many were new."""
+    messages = _messages(campaign, people, settings, link_maker(conn, settings, now))
+    return queue.enqueue(messages, conn=conn, not_before=at)

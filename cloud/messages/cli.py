@@ -1,6 +1,7 @@
 """`kiosk-cloud jobs run` and `kiosk-cloud messages ...`, registered by cloud/cli.py.
 
-    kiosk-cloud jobs run            import new enrolments, queue today's greetings, send what is due
+    kiosk-cloud jobs run            import new enrolments, queue today's greetings, draw winners' texts and the
+                                    console's campaigns now due, send what is due
     kiosk-cloud messages status     queue counts by state and the gateway's pause, if any
     kiosk-cloud messages drain      send what is due now (without the automations)
 
@@ -60,10 +61,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     who = campaign.add_mutually_exclusive_group(required=True)
     who.add_argument("--segment", help="an RFM segment (kiosk/rules/segments.py), e.g. champions, at_risk")
     who.add_argument("--members", help="comma-separated member ids")
+    who.add_argument("--tier", help="a tier name of the branch configs, e.g. gold")
+    who.add_argument("--phones", help="comma-separated mobile numbers of members (09..., +98...)")
     campaign.add_argument("--text", action="append", required=True, metavar="LANG=TEXT",
                           help="the text per language (fa, ar, en), with {first_name}, {points}, {club}")
     campaign.add_argument("--at", help="send at this ISO 8601 time with offset (default: now)")
-    campaign.add_argument("--cost-per-part", type=int, help="rial per SMS part, for the estimate")
+    campaign.add_argument("--cost-per-part", type=int,
+                          help="rial per SMS part, for the estimate (default: messages.cost_per_part_rial)")
     campaign.add_argument("--send", action="store_true", help="queue it (without: only count and cost)")
 
 
@@ -130,6 +134,11 @@ def run(args: argparse.Namespace, store: "CloudStore") -> int:
         print(f"birthday_queued={report.birthday}\noccasions_queued={report.occasions}\n"
               f"anniversary_queued={report.anniversary}\nlapsed_queued={report.lapsed}\n"
               f"tier_queued={report.tier}\nexpiring_queued={report.expiring}\ncoupon_queued={report.coupon}")
+        from cloud.messages.draw_texts import queue_winner_texts
+        from cloud.messages.scheduled import queue_due
+
+        print(f"draw_win_queued={queue_winner_texts(engine, queue, settings, store.clock())}")
+        print(f"campaign_queued={queue_due(engine, queue, settings, store.clock())}")
     from cloud.complaints import queue_tracking_texts  # complaints' tracking codes (docs/engagement.md)
 
     print(f"complaint_texts_queued={queue_tracking_texts(engine, queue, settings.club, settings.default_language)}")
@@ -152,7 +161,12 @@ def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, set
         if not sep:
             raise campaigns.BadCampaign(f"--text {item!r}: write LANG=TEXT, e.g. fa=سلام {{first_name}}")
         texts[language.strip()] = text
-    campaign = campaigns.Campaign(args.name, texts, segment=args.segment,
+    from cloud.messages.audiences import parse_phones
+
+    phones, bad = parse_phones((args.phones or "").split(","))
+    if bad:
+        raise campaigns.BadCampaign(f"--phones: not mobile numbers: {', '.join(bad)}")
+    campaign = campaigns.Campaign(args.name, texts, segment=args.segment, tier=args.tier, phones=tuple(phones),
                                   member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()))
     at = None
     if args.at:
@@ -162,7 +176,8 @@ def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, set
             raise campaigns.BadCampaign(f"--at: {exc}") from None
     import_enrolments(engine)  # count today's members, not those of the last `jobs run`
     now = store.clock()
-    shown = campaigns.preview(engine, campaign, settings, now, args.cost_per_part)
+    price = args.cost_per_part if args.cost_per_part is not None else settings.cost_per_part_rial
+    shown = campaigns.preview(engine, campaign, settings, now, price, at)
     print(f"recipients={shown.recipients}\nparts={shown.parts}")
     if shown.cost_rial is not None:
         print(f"cost_rial={shown.cost_rial}")

@@ -103,9 +103,14 @@ def dedupe_key(kind: str, member_id: str, period: str) -> str:
     return hashlib.sha256(f"{kind}\x1f{member_id}\x1f{period}".encode()).hexdigest()[:40]
 
 
+def encoding(text: str) -> str:
+    """"GSM-7" when every character is in the GSM 03.38 set, else "UCS-2" (Persian, Arabic, emoji)."""
+    return "GSM-7" if all(ch in _GSM or ch in _GSM_EXT for ch in text) else "UCS-2"
+
+
 def segments(text: str) -> int:
     """SMS parts the text costs: GSM-7 160/153, UCS-2 (Persian, Arabic) 70/67 characters."""
-    if all(ch in _GSM or ch in _GSM_EXT for ch in text):
+    if encoding(text) == "GSM-7":
         length = sum(2 if ch in _GSM_EXT else 1 for ch in text)
         single, part = GSM_SINGLE, GSM_PART
     else:

@@ -26,7 +26,8 @@ from cloud.messages.rules import QuietHours, TemplateError, check_template
 LANGUAGES = ("fa", "ar", "en")
 MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
 # Texts with a variable of their own: {tier} is the tier reached ({points} in "expiring" is the points expiring).
-KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}, "coupon": MEMBER_VARIABLES | {"coupon"}}
+KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}, "coupon": MEMBER_VARIABLES | {"coupon"},
+                  "draw_win": MEMBER_VARIABLES | {"draw", "prize"}}
 
 DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "birthday": {"fa": "{first_name} عزیز، تولدت مبارک! از طرف {club}",
@@ -47,6 +48,9 @@ DEFAULT_TEXTS: dict[str, dict[str, str]] = {
     "coupon": {"fa": "{first_name} عزیز، کد کوپن شما در {club}: {coupon}",
                "ar": "{first_name}، رمز قسيمتك في {club}: {coupon}",
                "en": "{first_name}, your coupon code at {club}: {coupon}"},
+    "draw_win": {"fa": "{first_name} عزیز، در قرعه‌کشی {draw} برنده شدید: {prize}. {club}",
+                 "ar": "{first_name}، لقد فزت في سحب {draw}: {prize}. {club}",
+                 "en": "{first_name}, you won the {draw} draw: {prize}. {club}"},
     "welcome": {"fa": "به باشگاه {club} خوش آمدید. در مراجعه بعدی عضویت خود را در فروشگاه کامل کنید.",
                 "ar": "مرحباً بك في نادي {club}. أكمل عضويتك في زيارتك القادمة للمتجر.",
                 "en": "Welcome to the {club} club. Complete your membership at the shop on your next visit."},
@@ -96,6 +100,7 @@ class MessageSettings:
     tier_greeting: bool = True  # a member whose last purchase is older gets one "we miss you"; 0 = off
     max_attempts: int = 8
     concurrency: int = 1
+    cost_per_part_rial: int | None = None  # the provider's price of one SMS part, for campaign estimates
     delivery_report_hours: float = 48.0  # a sent message without a report after this is "unconfirmed"; 0 = never
     # Each shop's own zone for quiet hours (branch name -> zone); a branch not named keeps `zone`.
     branch_zones: Mapping[str, ZoneInfo] = field(default_factory=dict)
@@ -194,6 +199,10 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
     if isinstance(lapsed_days, bool) or not isinstance(lapsed_days, int) or lapsed_days < 0:
         raise MessageSettingsError(f"messages.lapsed_days = {lapsed_days!r}: give whole days without a purchase"
                                    " before the \"we miss you\" text, 0 = never")
+    price = base.get("cost_per_part_rial")
+    if price is not None and (isinstance(price, bool) or not isinstance(price, int) or price < 0):
+        raise MessageSettingsError(f"messages.cost_per_part_rial = {price!r}: give the rial one SMS part costs,"
+                                   " a whole number like 1200")
     calendar = base.get("calendar", "jalali")
     if calendar not in ("jalali", "gregorian"):
         raise MessageSettingsError(f"messages.calendar = {calendar!r}: use \"jalali\" or \"gregorian\"")
@@ -224,7 +233,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         expiry_warning_days=warning_days, tier_greeting=bool(base.get("tier_greeting", True)),
         coupon_notice=bool(base.get("coupon_notice", True)),
         link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
-        delivery_report_hours=float(report_hours), branch_zones=branch_zones,
+        delivery_report_hours=float(report_hours), branch_zones=branch_zones, cost_per_part_rial=price,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from kiosk.clock import iso, parse_iso
+from kiosk.protocol import game_reason
 from kiosk.errors import EngagementRefused, InsufficientPoints, UnknownMember
 from kiosk.rules.budgets import Grant, spendable
 from kiosk.rules.draws import check_entry, check_open, entry_cost
@@ -187,16 +188,16 @@ class DrawsGamesMixin:
                                                           f"to give; try again after it syncs with the cloud")
             if balance[0] < game.cost_points:
                 raise InsufficientPoints(game.cost_points, balance[0])
-            left = self._append(db, LedgerRow(
-                event_id=event_id, member_id=member_id, kind=LedgerKind.REDEEM, points=-game.cost_points,
-                amount=0, reason=f"game {game.game_id}", receipt_id=None, staff_id=None,
-                device_id=self.device_id, created_at=stamp))
             reward_id = outcome(game.odds, roll())
             if reward_id is not None and db.execute("SELECT 1 FROM rewards WHERE id = ?", [reward_id]).fetchone() is None:
                 reward_id = None  # a prize the catalogue does not hold cannot be given
-            code = None
+            code = coupon_code() if reward_id is not None else None
+            # The reason names the coupon won, so the cloud texts its code as it does a redeemed reward's.
+            left = self._append(db, LedgerRow(
+                event_id=event_id, member_id=member_id, kind=LedgerKind.REDEEM, points=-game.cost_points,
+                amount=0, reason=game_reason(game.game_id, (reward_id, code) if code else None), receipt_id=None,
+                staff_id=None, device_id=self.device_id, created_at=stamp))
             if reward_id is not None:
-                code = coupon_code()
                 db.execute("UPDATE grants SET used = used + 1 WHERE grant_id = ?", [grant.grant_id])
                 db["coupons"].insert({"code": code, "reward_id": reward_id, "member_id": member_id,
                                       "event_id": event_id, "created_at": stamp, "used_at": None})

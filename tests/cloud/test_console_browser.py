@@ -21,17 +21,17 @@ def log_in(page, cloud, username: str, lang: str = "fa") -> None:
 def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     log_in(page, cloud, "admin")
     assert page.get_attribute("html", "dir") == "rtl"
-    assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کمپین‌ها", "نظرسنجی‌ها",
-                                                           "شکایت‌ها", "قرعه‌کشی و بازی", "تنظیمات باشگاه", "گزارش هفتگی",
-                                                           "نتایج کمپین‌ها", "کاربران"]
+    assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کمپین‌ها", "کمپین‌های پیامکی",
+                                                           "نظرسنجی‌ها", "شکایت‌ها", "قرعه‌کشی و بازی", "تنظیمات باشگاه",
+                                                           "گزارش هفتگی", "نتایج کمپین‌ها", "کاربران"]
     assert "shiraz-02" in page.inner_text("table.devices") and "tehran-01" in page.inner_text("table.devices")
     page.click("text=خروج")
     page.wait_for_selector("form.login")
 
     log_in(page, cloud, "marketer", "en")
     assert page.locator("header nav a").all_inner_texts() == ["Branches and devices", "Members", "Segments", "Campaigns",
-                                                           "Surveys", "Complaints", "Draws and games", "Club setup",
-                                                           "Weekly report", "Campaign results"]
+                                                           "Text campaigns", "Surveys", "Complaints", "Draws and games",
+                                                           "Club setup", "Weekly report", "Campaign results"]
     page.goto(f"{cloud.url}/users")
     assert page.inner_text("h1") == "You may not open this page."
     page.goto(f"{cloud.url}/setup/rules")

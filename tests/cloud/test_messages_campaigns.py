@@ -98,7 +98,9 @@ def test_persian_campaign_parts_are_counted_in_ucs2_for_the_estimate(chain, caps
     ({"texts": {"fa": "hi {coupon}"}, "segment": "champions"}, "{coupon}"),
     ({"texts": {"de": "hallo"}, "segment": "champions"}, "fa, ar, en"),
     ({"texts": {"fa": "hi"}, "segment": "vip"}, "segment 'vip'"),
-    ({"texts": {"fa": "hi"}}, "a segment or a list"),
+    ({"texts": {"fa": "hi"}}, "choose one audience"),
+    ({"texts": {"fa": "hi"}, "segment": "champions", "tier": "gold"}, "choose one audience"),
+    ({"texts": {"fa": "hi"}, "phones": ("09121234567",)}, "not E.164"),
 ])
 def test_a_campaign_written_wrong_is_refused_before_anything_is_queued(kwargs, words):
     with pytest.raises(BadCampaign, match=words.replace("{", r"\{").replace("}", r"\}")):

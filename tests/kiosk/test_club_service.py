@@ -16,6 +16,7 @@ from kiosk.config import load, load_secrets
 from kiosk.errors import ConfigError
 from kiosk.flows import build_flows, coupons
 from kiosk.flows.enrollment import EnrollmentError
+from kiosk.protocol import coupon_in_reason
 from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.conftest import ROOT, write_config
@@ -275,6 +276,9 @@ def test_a_points_cap_issues_a_free_purchase_coupon_once_the_balance_reaches_it(
     earned = club.earn(m.id, 1_000_000)  # 300: the cap
     held = club.store.member_snapshot(m.id).coupons
     assert [c["reward_id"] for c in held] == ["coffee"] and earned.balance == 300 - 100
+    # Its redeem event names the coupon, which is what the cloud texts (cloud/messages/automations.py).
+    redeems = [json.loads(r["payload"]) for r in club.store.query("SELECT payload FROM outbox")]
+    assert [coupon_in_reason(e["reason"]) for e in redeems if e["kind"] == "redeem"] == [("coffee", held[0]["code"])]
     club.earn(m.id, 3_000_000)  # over the cap again, but the campaign's limit is one coupon per member
     assert len(club.store.member_snapshot(m.id).coupons) == 1
     with pytest.raises(ConfigError, match="reward_id = 'nothing' is not a reward"):

@@ -1,0 +1,58 @@
+"""A coupon won at a kiosk's instant-win game is texted like a redeemed reward's: its code, once, by `jobs run`.
+
+Points-cap coupons need nothing of their own: the kiosk issues them through redeem_reward (kiosk/service.py),
+whose redeem event already names the coupon (tests/kiosk/test_club_service.py checks that event).
+"""
+
+from __future__ import annotations
+
+import os
+
+from cloud import cli, engagement
+from kiosk.protocol import coupon_in_reason
+from kiosk.rules.games import game_from_mapping
+from tests.cloud.test_draws_games_cloud import Kiosk, at_ten_utc
+from tests.support.sms_providers import FakeProvider
+
+
+def test_a_game_win_texts_its_coupon_code_once_in_the_members_language_and_a_loss_texts_nothing(cloud, tmp_path,
+                                                                                                capsys):
+    at_ten_utc(cloud)
+    kiosk = Kiosk(cloud, tmp_path, "north")
+    try:
+        with FakeProvider("kavenegar") as provider:
+            config = tmp_path / "messages.toml"
+            config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\nlapsed_days = 0\n'
+                              f'anniversary = false\n[gateway]\nkind = "kavenegar"\nbase_url = "{provider.url}"\n',
+                              encoding="utf-8")
+            secrets = tmp_path / "secrets.toml"
+            secrets.write_text('[gateway]\napi_key = "good-key"\n')
+            os.chmod(secrets, 0o600)
+            member = kiosk.store.add_member("+989120000007", "Sam", consent_version="2026-01", language="en")
+            kiosk.store.record(member.id, "bonus", 100, reason="welcome")
+            with cloud.store.db.write() as conn:
+                engagement.create_game(conn, game_id="spin", name="Spin", cost_points=10,
+                                       odds=[{"reward_id": "coffee", "chance": 5_000}], daily_limit=None,
+                                       total_limit=None, per_kiosk=3, lease_minutes=60, actor="test",
+                                       now=cloud.clock())
+            kiosk.sync()
+            game = game_from_mapping(kiosk.store.games()[0])
+            won = kiosk.store.play_game(member.id, game, "play-1", lambda: 0, lambda: "CPNWIN1")
+            lost = kiosk.store.play_game(member.id, game, "play-2", lambda: 9_999, lambda: "CPNNOPE")
+            assert won["coupon"] == "CPNWIN1" and lost["coupon"] is None
+            kiosk.sync()
+
+            def jobs_run() -> dict[str, str]:
+                capsys.readouterr()
+                assert cli.main(["--db", cloud.database, "jobs", "run", "--messages-config", str(config),
+                                 "--secrets", str(secrets)]) == 0
+                return dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line)
+
+            assert jobs_run()["coupon_queued"] == "1"
+            assert jobs_run()["coupon_queued"] == "0"
+        assert [(s.receptor, s.message) for s in provider.sent] == [
+            ("989120000007", "Sam, your coupon code at Kafe: CPNWIN1")]
+        assert coupon_in_reason("game spin; reward coffee: coupon CPNWIN1") == ("coffee", "CPNWIN1")
+        assert coupon_in_reason("game spin") is None
+    finally:
+        kiosk.close()
