@@ -1,9 +1,10 @@
 """Instant-win games and the kiosks' engagement exchange: draws, games, wins and budget grants in one call.
 
 ``POST /v1/devices/{id}/engagement`` (signed like every device request) carries the kiosk's use of its
-grants, ``{"grants": [{"grant_id", "used", "release"}]}``; the reply lists the draws (with their seed hash,
-and seed and winners once run), the active games, the winners to tell and the kiosk's grants after
-topping each game's budget up to its per-kiosk allocation. See docs/draws.md.
+grants, ``{"grants": [{"grant_id", "used", "release"}], "settled": [ref]}``; the reply lists the draws (with
+their seed hash, and seed and winners once run), the active games, the winners to tell, the kiosk's grants
+after topping each game's budget up to its per-kiosk allocation, and the reversals it is to apply
+(``[{"ref", "kind"}]``, kiosk.rules.reversals) until it lists them as settled. See docs/draws.md.
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from cloud import allocations, audit, draws
-from cloud.db.schema import budgets, games
+from cloud.db.schema import budgets, engagement_reversals, games
 from cloud.errors import BadConfig
 from kiosk import protocol
 from kiosk.rules.games import game_from_mapping
@@ -53,6 +54,25 @@ def listing(conn: Connection, now: datetime) -> list[dict[str, Any]]:
              "usage": allocations.usage(conn, r["budget_id"], now)} for r in rows]
 
 
+def _settled(body: dict[str, Any]) -> list[str]:
+    settled = body.get("settled", [])
+    if not isinstance(settled, list) or not all(isinstance(r, str) for r in settled) or len(settled) > 1000:
+        raise BadConfig('"settled" is a list of at most 1000 reversal refs the kiosk applied')
+    return settled
+
+
+def reversals(conn: Connection, device_id: str, settled: list[str], now: datetime) -> list[dict[str, Any]]:
+    """Mark the refs the kiosk applied; the reversals it still has to apply (kiosk.rules.reversals)."""
+    if settled:
+        conn.execute(update(engagement_reversals).where(
+            engagement_reversals.c.device_id == device_id, engagement_reversals.c.ref.in_(settled),
+            engagement_reversals.c.settled_at.is_(None)).values(settled_at=protocol.format_time(now)))
+    rows = conn.execute(select(engagement_reversals.c.ref, engagement_reversals.c.kind).where(
+        engagement_reversals.c.device_id == device_id, engagement_reversals.c.settled_at.is_(None))
+        .order_by(engagement_reversals.c.ref).limit(200))
+    return [{"ref": ref, "kind": kind} for ref, kind in rows]
+
+
 def _reports(body: Any) -> list[dict[str, Any]]:
     if not isinstance(body, dict) or not isinstance(body.get("grants", []), list):
         raise BadConfig('send JSON {"grants": [{"grant_id": "...", "used": 0, "release": false}]}')
@@ -68,6 +88,7 @@ def _reports(body: Any) -> list[dict[str, Any]]:
 def exchange(db: Any, device_id: str, body: Any, now: datetime) -> dict[str, Any]:
     """One kiosk's round: record its grant use, top its grants up, and say what it should show."""
     reports = _reports(body)
+    settled = _settled(body)
     with db.write() as conn:
         allocations.report_use(conn, device_id, reports, now)
         active = [dict(r) for r in conn.execute(select(games).where(games.c.active == 1)
@@ -82,4 +103,5 @@ def exchange(db: Any, device_id: str, body: Any, now: datetime) -> dict[str, Any
                       for g in active],
             "wins": draws.wins_for_kiosks(conn),
             "grants": allocations.device_grants(conn, device_id, kinds, {r["grant_id"] for r in reports}),
+            "reversals": reversals(conn, device_id, settled, now),
         }
