@@ -26,7 +26,7 @@ GAME_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 def create_game(conn: Connection, *, game_id: str, name: str, cost_points: int, odds: list[dict[str, Any]],
                 daily_limit: int | None, total_limit: int | None, per_kiosk: int, lease_minutes: int,
-                actor: str, now: datetime) -> None:
+                actor: str, now: datetime, time_zone: str = allocations.DEFAULT_ZONE) -> None:
     """A game with its prize budget (kind game_prizes): the odds are checked as the kiosks will read them."""
     if not GAME_ID.fullmatch(game_id):
         raise BadConfig("a game id is 1-64 lowercase letters, digits and '-', for example spin-spring")
@@ -39,7 +39,8 @@ def create_game(conn: Connection, *, game_id: str, name: str, cost_points: int, 
     if conn.execute(select(games.c.game_id).where(games.c.game_id == game_id)).first() is not None:
         raise BadConfig(f"there is already a game {game_id!r}")
     allocations.create_budget(conn, budget_id=budget_id, kind="game_prizes", daily_limit=daily_limit,
-                              total_limit=total_limit, per_kiosk=per_kiosk, lease_minutes=lease_minutes, now=now)
+                              total_limit=total_limit, per_kiosk=per_kiosk, lease_minutes=lease_minutes, now=now,
+                              time_zone=time_zone)
     row = {"game_id": game_id, "name": name.strip()[:100] or game_id, "cost_points": cost_points,
            "odds": json.dumps(odds), "budget_id": budget_id, "active": 1, "created_at": protocol.format_time(now)}
     conn.execute(games.insert().values(**row))
