@@ -26,14 +26,16 @@ GAME_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 def create_game(conn: Connection, *, game_id: str, name: str, cost_points: int, odds: list[dict[str, Any]],
                 daily_limit: int | None, total_limit: int | None, per_kiosk: int, lease_minutes: int,
-                actor: str, now: datetime, time_zone: str = allocations.DEFAULT_ZONE) -> None:
-    """A game with its prize budget (kind game_prizes): the odds are checked as the kiosks will read them."""
+                actor: str, now: datetime, time_zone: str = allocations.DEFAULT_ZONE,
+                earn_over_rial: int | None = None) -> None:
+    """A game with its prize budget (kind game_prizes): the odds are checked as the kiosks will read them.
+    With `earn_over_rial`, a purchase of at least that many rial also earns one free play (kiosk.rules.games)."""
     if not GAME_ID.fullmatch(game_id):
         raise BadConfig("a game id is 1-64 lowercase letters, digits and '-', for example spin-spring")
     budget_id = f"game:{game_id}"
     try:
         game_from_mapping({"game_id": game_id, "name": name, "cost_points": cost_points, "odds": odds,
-                           "budget_id": budget_id})
+                           "budget_id": budget_id, "earn_over_rial": earn_over_rial})
     except (KeyError, TypeError, ValueError) as exc:
         raise BadConfig(f"this game cannot be played: {exc}") from None
     if conn.execute(select(games.c.game_id).where(games.c.game_id == game_id)).first() is not None:
@@ -42,7 +44,8 @@ def create_game(conn: Connection, *, game_id: str, name: str, cost_points: int, 
                               total_limit=total_limit, per_kiosk=per_kiosk, lease_minutes=lease_minutes, now=now,
                               time_zone=time_zone)
     row = {"game_id": game_id, "name": name.strip()[:100] or game_id, "cost_points": cost_points,
-           "odds": json.dumps(odds), "budget_id": budget_id, "active": 1, "created_at": protocol.format_time(now)}
+           "odds": json.dumps(odds), "budget_id": budget_id, "active": 1, "created_at": protocol.format_time(now),
+           "earn_over_rial": earn_over_rial}
     conn.execute(games.insert().values(**row))
     audit.record(conn, at=row["created_at"], actor=actor, action="game.create", target=game_id,
                  after={**row, "daily_limit": daily_limit, "total_limit": total_limit, "per_kiosk": per_kiosk})
@@ -100,7 +103,8 @@ def exchange(db: Any, device_id: str, body: Any, now: datetime) -> dict[str, Any
         return {
             "draws": [{k: v for k, v in d.items() if k != "winners"} for d in draws.listing(conn, now)],
             "games": [{"game_id": g["game_id"], "name": g["name"], "names": json.loads(g["names"]),
-                       "cost_points": g["cost_points"], "odds": json.loads(g["odds"]), "budget_id": g["budget_id"]}
+                       "cost_points": g["cost_points"], "odds": json.loads(g["odds"]), "budget_id": g["budget_id"],
+                       "earn_over_rial": g["earn_over_rial"], "since": g["created_at"]}
                       for g in active],
             "wins": draws.wins_for_kiosks(conn),
             "grants": allocations.device_grants(conn, device_id, kinds, {r["grant_id"] for r in reports}),

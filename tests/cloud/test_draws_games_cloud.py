@@ -150,6 +150,21 @@ def test_a_budgets_day_ends_at_midnight_in_tehran_not_at_midnight_utc(cloud, kio
                                   per_kiosk=1, lease_minutes=60, now=cloud.clock(), time_zone="Mars/Olympus")
 
 
+def test_a_games_purchase_amount_reaches_the_kiosks_with_the_games_start(cloud, kiosks):
+    north, _ = kiosks
+    with cloud.store.db.write() as conn:
+        engagement.create_game(conn, game_id="spin", name="Spin", cost_points=10,
+                               odds=[{"reward_id": "coffee", "chance": 10_000}], daily_limit=None, total_limit=5,
+                               per_kiosk=2, lease_minutes=60, actor="test", now=cloud.clock(), earn_over_rial=5_000_000)
+        with pytest.raises(BadConfig, match="at least 1 rial"):
+            engagement.create_game(conn, game_id="bad", name="Bad", cost_points=10, odds=[], daily_limit=None,
+                                   total_limit=5, per_kiosk=2, lease_minutes=60, actor="test", now=cloud.clock(),
+                                   earn_over_rial=0)
+    north.sync()
+    game = game_from_mapping(north.store.games()[0])
+    assert game.earn_over_rial == 5_000_000 and game.since is not None and game.since <= cloud.clock()
+
+
 def test_a_game_refuses_before_charging_a_member_without_enough_points(cloud, kiosks):
     north, _ = kiosks
     make_game(cloud, daily=None, total=10, per_kiosk=3)

@@ -62,3 +62,52 @@ def test_a_survey_gives_no_entries_when_no_open_draw_offers_them(club):
     body = {"session": session_of(club), "survey_id": "service", "answer_id": str(uuid.uuid4()), "answers": {"q1": 4}}
     assert club.post("/api/surveys/answer", body).get_json()["free_entries"] == 0
     assert club.service.store.draw_entries_of(club.sara) == {} and queued_entries(club) == []
+
+
+def open_game(club, **extra) -> None:
+    now = club.service.now()
+    club.service.store.replace_engagement(
+        draws=[], wins=[],
+        games=[{"game_id": "spin", "name": "Spin", "names": {}, "cost_points": 30, "budget_id": "game:spin",
+                "odds": [{"reward_id": "coffee", "chance": 10_000}], "since": iso(now),
+                **extra}],
+        grants=[{"grant_id": "g1", "budget_id": "game:spin", "kind": "game_prizes", "units": 5,
+                 "expires_at": iso(now + timedelta(hours=1))}])
+
+
+def offers(club) -> dict:
+    (game,) = club.post("/api/engagement/offers", {"session": session_of(club)}).get_json()["games"]
+    return game
+
+
+def test_a_purchase_over_the_chains_amount_earns_one_free_spin_that_costs_no_points_and_keeps_verify_clean(club):
+    open_game(club, earn_over_rial=5_000_000)
+    assert offers(club)["free_plays"] == 0  # the fixture's purchase came before the game started
+    club.service.earn(club.sara, 4_000_000)  # under the amount: no spin
+    bought = club.service.earn(club.sara, 6_000_000)
+    assert offers(club)["free_plays"] == 1
+    before = club.service.store.balance(club.sara).points
+    ledger_rows = len(club.service.store.history(club.sara))
+    played = club.post("/api/engagement/games/play", {"session": session_of(club), "game_id": "spin",
+                                                      "play_id": "free-play-0001", "earned": True})
+    assert played.status_code == 200 and played.get_json()["won"] and played.get_json()["balance"] == before
+    assert club.service.store.balance(club.sara).points == before
+    assert len(club.service.store.history(club.sara)) == ledger_rows  # no ledger row: the purchase is the event
+    (coupon,) = club.service.store.query("SELECT event_id FROM coupons WHERE code = ?", (played.get_json()["code"],))
+    assert coupon["event_id"] == bought.row.event_id
+    again = club.post("/api/engagement/games/play", {"session": session_of(club), "game_id": "spin",
+                                                     "play_id": "free-play-0002", "earned": True})
+    assert again.status_code == 409 and again.get_json()["error"] == "no_free_play"
+    assert offers(club)["free_plays"] == 0 and club.service.store.verify() == []
+    paid = club.post("/api/engagement/games/play", {"session": session_of(club), "game_id": "spin",
+                                                    "play_id": "paid-play-0001"}).get_json()
+    assert paid["balance"] == before - 30  # a play not earned still costs its points
+
+
+def test_a_game_without_a_purchase_amount_earns_no_free_spin(club):
+    open_game(club)
+    club.service.earn(club.sara, 60_000_000)
+    assert offers(club)["free_plays"] == 0
+    refused = club.post("/api/engagement/games/play", {"session": session_of(club), "game_id": "spin",
+                                                       "play_id": "free-play-0003", "earned": True})
+    assert refused.status_code == 409 and refused.get_json()["error"] == "no_free_play"
