@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk.clock import parse_iso
 from kiosk.rules.ledger import require_int
 
 ODDS_SCALE = 10_000
@@ -56,7 +55,9 @@ def game_from_mapping(raw: Mapping[str, Any]) -> Game:
         require_int("earn_over_rial", earn)
         if earn < 1:
             raise ValueError(f"a purchase that earns a play is at least 1 rial, got {earn}")
-    since = parse_iso(raw["since"]) if raw.get("since") else None
+    since = datetime.fromisoformat(str(raw["since"])) if raw.get("since") else None
+    if since is not None and since.tzinfo is None:
+        raise ValueError(f"a game's start needs its time zone, got {raw['since']!r}")
     names = raw.get("names") or {}
     return Game(str(raw["game_id"]), str(raw.get("name") or raw["game_id"]), dict(names), cost,
                 odds, str(raw["budget_id"]), earn, since)
