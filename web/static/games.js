@@ -85,12 +85,13 @@
   handlers["game-open"] = function (button) {
     var g = st().offers.games[Number(button.dataset.index)];
     st().game = g;
-    st().earned = button.dataset.earned === "1";
+    st().earned = button.dataset.action === "game-open-free";
     st().playKey = newKey();
     var root = render("t-game", { name: named(g), cost_points: g.cost_points });
     root.querySelector(".paid").hidden = st().earned;
     root.querySelector(".earned").hidden = !st().earned;
   };
+  handlers["game-open-free"] = function (button) { handlers["game-open"](button); };  // a spin a purchase earned
   handlers["game-spin"] = function (button) {
     var wheel = K.stage.querySelector(".wheel");
     button.disabled = true;
