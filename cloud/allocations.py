@@ -3,15 +3,17 @@
 Generic over a budget's kind: the instant-win game's prizes use kind ``game_prizes``; a chain-wide
 campaign budget would be another kind on the same tables and the same exchange. The arithmetic is
 kiosk.rules.budgets (an open grant counts in full, a closed one only for what was used); this module is
-the SQL. A grant expires at the end of the UTC day it was granted on (or sooner, after lease_minutes),
-so a day's prizes always come from that day's grants and the daily limit holds offline too.
+the SQL. A grant expires at the end of the day it was granted on, in the budget's time zone (the chain's,
+Asia/Tehran unless set), or sooner, after lease_minutes: a day's prizes always come from that day's grants,
+the daily limit holds offline too, and the day turns at the shops' midnight, not at UTC's.
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, func, select, update
 
@@ -21,8 +23,22 @@ from kiosk import protocol
 from kiosk.rules.budgets import BUDGET_KINDS, grantable
 
 
+DEFAULT_ZONE = "Asia/Tehran"
+
+
+def local_day(now: datetime, zone: str) -> tuple[date, datetime]:
+    """The budget's day at `now` in `zone`, and the instant that day ends (the next local midnight)."""
+    here = now.astimezone(ZoneInfo(zone))
+    day = here.date()
+    return day, datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(zone))
+
+
 def create_budget(conn: Connection, *, budget_id: str, kind: str, daily_limit: int | None, total_limit: int | None,
-                  per_kiosk: int, lease_minutes: int, now: datetime) -> None:
+                  per_kiosk: int, lease_minutes: int, now: datetime, time_zone: str = DEFAULT_ZONE) -> None:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadConfig(f"time zone {time_zone!r} is unknown; use a zone like Asia/Tehran") from None
     if kind not in BUDGET_KINDS:
         raise BadConfig(f"budget kind {kind!r} is not one of {sorted(BUDGET_KINDS)}")
     for name, value in (("daily limit", daily_limit), ("total limit", total_limit)):
@@ -32,7 +48,7 @@ def create_budget(conn: Connection, *, budget_id: str, kind: str, daily_limit: i
         raise BadConfig("a kiosk holds 1..1000 units at a time, leased for 1..1440 minutes")
     conn.execute(budgets.insert().values(budget_id=budget_id, kind=kind, daily_limit=daily_limit,
                                          total_limit=total_limit, per_kiosk=per_kiosk, lease_minutes=lease_minutes,
-                                         created_at=protocol.format_time(now)))
+                                         created_at=protocol.format_time(now), time_zone=time_zone))
 
 
 def _committed(conn: Connection, budget_id: str, day: str | None = None) -> int:
@@ -65,7 +81,7 @@ def top_up(conn: Connection, device_id: str, budget_id: str, now: datetime) -> N
     budget = conn.execute(select(budgets).where(budgets.c.budget_id == budget_id).with_for_update()).mappings().first()
     if budget is None:
         return
-    day = now.astimezone(timezone.utc).date()
+    day, end_of_day = local_day(now, budget["time_zone"])
     held = sum(units - used for units, used in conn.execute(
         select(budget_grants.c.units, budget_grants.c.used).where(
             budget_grants.c.budget_id == budget_id, budget_grants.c.device_id == device_id,
@@ -75,11 +91,11 @@ def top_up(conn: Connection, device_id: str, budget_id: str, now: datetime) -> N
                       committed_total=_committed(conn, budget_id))
     if units <= 0:
         return
-    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc)
     expires = min(now + timedelta(minutes=budget["lease_minutes"]), end_of_day)
     conn.execute(budget_grants.insert().values(
         grant_id=str(uuid.uuid4()), budget_id=budget_id, device_id=device_id, units=units, used=0,
-        day=day.isoformat(), granted_at=protocol.format_time(now), expires_at=protocol.format_time(expires)))
+        day=day.isoformat(), granted_at=protocol.format_time(now),
+        expires_at=protocol.format_time(expires)))
 
 
 def device_grants(conn: Connection, device_id: str, kinds: dict[str, str], reported: set[str]) -> list[dict[str, Any]]:
@@ -97,5 +113,6 @@ def usage(conn: Connection, budget_id: str, now: datetime) -> dict[str, int]:
     """What the console shows: units committed today and in total, and units reported used."""
     used = conn.execute(select(func.coalesce(func.sum(budget_grants.c.used), 0))
                         .where(budget_grants.c.budget_id == budget_id)).scalar_one()
-    return {"today": _committed(conn, budget_id, now.astimezone(timezone.utc).date().isoformat()),
+    zone = conn.execute(select(budgets.c.time_zone).where(budgets.c.budget_id == budget_id)).scalar() or DEFAULT_ZONE
+    return {"today": _committed(conn, budget_id, local_day(now, zone)[0].isoformat()),
             "total": _committed(conn, budget_id), "used": int(used)}

@@ -21,7 +21,9 @@ from kiosk import protocol
 from kiosk.rules.draws import draw_winners, seed_hash, tickets
 
 DRAW_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+# Entries in by the run; a late one (kiosk.rules.reversals) is left out even in a race with the run's clock.
 _ENTRIES = text("SELECT event_id, member_id, payload FROM events WHERE kind = 'draw_entry' AND received_at <= :by "
+                "AND event_id NOT IN (SELECT ref FROM engagement_reversals WHERE kind = 'late_entry') "
                 "ORDER BY event_id")
 
 

@@ -252,8 +252,6 @@ class CloudStore:
                 total[1] += 1
             elif kind == "member_enrolled":
                 enrolments.append(self._member_row(device, event))
-            elif kind == "draw_entry":
-                pass  # kept in events only: cloud/draws.py reads a draw's entries from there
             elif kind == "consent_withdrawn":
                 pass  # kept in events: the message jobs apply it to the contacts (cloud/messages/contacts.py)
             elif kind in protocol.ENGAGEMENT_KINDS:

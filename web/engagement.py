@@ -46,7 +46,8 @@ def survey_answer() -> ResponseReturnValue:
         return fail("already_answered", str(exc), 409)
     except AnswerRefused as exc:
         return fail("invalid_answer", str(exc), 422, field=exc.field)
-    return jsonify({"reward_points": recorded.reward_points, "balance": recorded.balance, "repeat": recorded.repeat})
+    return jsonify({"reward_points": recorded.reward_points, "balance": recorded.balance, "repeat": recorded.repeat,
+                    "free_entries": recorded.free_entries})
 
 
 @blueprint.post("/complaints/subjects")

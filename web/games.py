@@ -44,4 +44,5 @@ def enter_draw() -> ResponseReturnValue:
 @blueprint.post("/games/play")
 def play_game() -> ResponseReturnValue:
     data = body()
-    return jsonify(desk().play(member_from(data), data.get("game_id"), data.get("play_id")))
+    return jsonify(desk().play(member_from(data), data.get("game_id"), data.get("play_id"),
+                               earned=data.get("earned") is True))

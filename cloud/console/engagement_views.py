@@ -99,6 +99,7 @@ def blueprint(store: CloudStore) -> Blueprint:
                                        odds=odds, daily_limit=_whole("daily_limit", optional=True),
                                        total_limit=_whole("total_limit", optional=True),
                                        per_kiosk=_whole("per_kiosk"), lease_minutes=_whole("lease_minutes"),
+                                       earn_over_rial=_whole("earn_over_rial", optional=True),
                                        actor=g.user.username, now=store.clock())
         except BadConfig as exc:
             return page(str(exc), 422)

@@ -371,6 +371,7 @@ budgets = Table(
     Column("per_kiosk", Integer, nullable=False),
     Column("lease_minutes", Integer, nullable=False),
     Column("created_at", Text, nullable=False),
+    Column("time_zone", Text, nullable=False, server_default="Asia/Tehran"),  # whose midnight ends a budget's day
 )
 
 budget_grants = Table(
@@ -398,6 +399,21 @@ games = Table(
     Column("budget_id", Text, nullable=False),
     Column("active", Integer, nullable=False, server_default="1"),
     Column("created_at", Text, nullable=False),
+    Column("earn_over_rial", BigInteger),  # a purchase of at least this earns one free play; NULL = none
+)
+
+# Claims refused after the fact (kiosk.rules.reversals): listed to the kiosk that made them until it says it
+# applied them (settled_at).
+engagement_reversals = Table(
+    "engagement_reversals", metadata,
+    Column("ref", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("device_id", Text, nullable=False),
+    Column("member_id", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("settled_at", Text),
+    Index("ix_engagement_reversals_device", "device_id", "settled_at"),
 )
 
 

@@ -52,6 +52,7 @@ class EngagementDesk:
                       for d in self._open_draws()],
             "games": [{"game_id": g["game_id"], "name": g["name"], "names": g.get("names") or {},
                        "cost_points": g["cost_points"],
+                       "free_plays": len(store.free_plays(member_id, game_from_mapping(g))),
                        "prizes_left": sum(x.left(now) for x in grants if x.budget_id == g["budget_id"])}
                       for g in store.games()],
         }
@@ -77,8 +78,8 @@ class EngagementDesk:
                     member_id, draw, draw[field], f"{source}:{draw['draw_id']}:{key}", source=source, free=True))
         return given
 
-    def play(self, member_id: str, game_id: Any, play_id: Any) -> dict[str, Any]:
-        """One paid play; a win's coupon (code and QR) comes back with the result."""
+    def play(self, member_id: str, game_id: Any, play_id: Any, earned: bool = False) -> dict[str, Any]:
+        """One paid play, or with `earned` one a purchase earned; a win's coupon (code and QR) comes back."""
         play_id = _key(play_id)
         raw = next((g for g in self._service.store.games() if g["game_id"] == game_id), None)
         if raw is None:
@@ -86,7 +87,7 @@ class EngagementDesk:
         game = game_from_mapping(raw)
         self._service.settle(member_id)
         played = self._service.store.play_game(member_id, game, play_id, lambda: secrets.randbelow(ODDS_SCALE),
-                                               lambda: coupon_code(secrets.token_bytes(8)))
+                                               lambda: coupon_code(secrets.token_bytes(8)), earned=earned)
         won = played["reward_id"] is not None
         reward = self._service.store.reward(played["reward_id"]) if won else None
         self._service.emit(UiEvent.REDEEMED, {"game_id": game.game_id, "won": won})

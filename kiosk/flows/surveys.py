@@ -6,6 +6,8 @@ hold are kiosk.rules.surveys; the store writes the answer, its reward and their 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -23,8 +25,11 @@ JUST_BOUGHT = timedelta(minutes=10)
 
 
 class SurveyDesk:
-    def __init__(self, service: KioskService) -> None:
+    def __init__(self, service: KioskService,
+                 free_entries: Callable[[str, str, str], list[dict[str, Any]]] | None = None) -> None:
         self._service = service
+        # EngagementDesk.free_entries: the draws' free entries for an answered survey, once per answer id.
+        self._free_entries = free_entries
 
     def offer(self, member_id: str, language: str | None) -> dict[str, Any] | None:
         """The survey to offer this member now, as the page shows it, or None."""
@@ -60,5 +65,11 @@ class SurveyDesk:
             raise AnswerRefused("answer_id", "answer_id must be a UUID chosen by the page") from None
         survey = self.survey(survey_id)
         clean = check_answers(survey, answers)
-        return self._service.store.record_survey_answer(answer_id, member_id, survey.survey_id, clean,
-                                                        reward_points=survey.reward_points, language=language)
+        recorded = self._service.store.record_survey_answer(answer_id, member_id, survey.survey_id, clean,
+                                                            reward_points=survey.reward_points, language=language)
+        if self._free_entries is not None:
+            # Also on a resend: a kiosk that died between the answer and its entries gives them now (keyed by
+            # the answer id, so never twice).
+            given = self._free_entries(member_id, "survey", answer_id)
+            recorded = replace(recorded, free_entries=sum(e["entries"] for e in given))
+        return recorded

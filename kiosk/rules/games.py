@@ -2,11 +2,16 @@
 
 Odds are chances per 10,000 plays for each prize (a reward of the catalogue, whose coupon the winner
 gets); what is left to 10,000 loses. Pure: the caller passes the random draw (0..9999).
+
+A play costs points, or is earned: a purchase of at least ``earn_over_rial`` made since the game started
+earns one play of it. The earned play's ledger event is that purchase's earn row (no new row, no points), so
+a prize coupon always has a ledger event behind it and every balance still sums to its ledger.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kiosk.rules.ledger import require_int
@@ -22,6 +27,14 @@ class Game:
     cost_points: int
     odds: tuple[tuple[str, int], ...]  # (reward_id, chances per ODDS_SCALE)
     budget_id: str
+    earn_over_rial: int | None = None  # a purchase of at least this earns one free play; None: plays cost points
+    since: datetime | None = None  # only purchases from the game's start earn plays
+
+
+def earns_play(game: Game, amount_rial: int, at: datetime) -> bool:
+    """Whether a purchase of `amount_rial` at `at` earns one play of `game`."""
+    return (game.earn_over_rial is not None and amount_rial >= game.earn_over_rial
+            and (game.since is None or at >= game.since))
 
 
 def game_from_mapping(raw: Mapping[str, Any]) -> Game:
@@ -37,9 +50,17 @@ def game_from_mapping(raw: Mapping[str, Any]) -> Game:
     require_int("cost_points", cost)
     if cost < 1:
         raise ValueError(f"a play costs at least 1 point, got {cost}")
+    earn = raw.get("earn_over_rial")
+    if earn is not None:
+        require_int("earn_over_rial", earn)
+        if earn < 1:
+            raise ValueError(f"a purchase that earns a play is at least 1 rial, got {earn}")
+    since = datetime.fromisoformat(str(raw["since"])) if raw.get("since") else None
+    if since is not None and since.tzinfo is None:
+        raise ValueError(f"a game's start needs its time zone, got {raw['since']!r}")
     names = raw.get("names") or {}
     return Game(str(raw["game_id"]), str(raw.get("name") or raw["game_id"]), dict(names), cost,
-                odds, str(raw["budget_id"]))
+                odds, str(raw["budget_id"]), earn, since)
 
 
 def outcome(odds: Sequence[tuple[str, int]], roll: int) -> str | None:

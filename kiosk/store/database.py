@@ -37,6 +37,7 @@ from kiosk.store.draws_games import DrawsGamesMixin
 from kiosk.store.engagement import EngagementMixin
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
+from kiosk.store.reversals import ReversalsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
 from kiosk.store.staff_records import StaffRecordsMixin
 from kiosk.store.records import (Balance, Bonus, Card, LedgerRow, Member, MemberSnapshot, NewCard, Recorded,
@@ -61,7 +62,8 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError(f"database error on {path}: {text}")
 
 
-class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGamesMixin, StaffRecordsMixin):
+class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGamesMixin, StaffRecordsMixin,
+            ReversalsMixin):
     """The kiosk's SQLite database. Use as a context manager or call :meth:`close`."""
 
     def __init__(self, path: Path | str, *, device_id: str, clock: Callable[[], datetime] = utcnow,

@@ -22,6 +22,14 @@ from kiosk.store.records import LedgerRow
 from kiosk.store.spending import derived_id
 
 DRAW_ENTRY_KIND = "draw_entry"
+# Purchases (earn rows) that earned a play of a game and have no play of it yet (kiosk.rules.games).
+_FREE_PLAYS = ("SELECT l.event_id FROM ledger l WHERE l.member_id = ? AND l.kind = 'earn' AND l.amount >= ? "
+               "AND l.created_at >= ? AND NOT EXISTS (SELECT 1 FROM game_plays p WHERE p.event_id = l.event_id "
+               "AND p.game_id = ?) ORDER BY l.created_at, l.event_id")
+
+
+def _free_play_args(member_id: str, game: Game) -> list[Any]:
+    return [member_id, game.earn_over_rial, iso(game.since) if game.since else "", game.game_id]
 
 
 def _grant(row: Sequence[Any]) -> Grant:
@@ -159,19 +167,28 @@ class DrawsGamesMixin:
 
     # --- the game --------------------------------------------------------------------
 
+    def free_plays(self, member_id: str, game: Game) -> list[str]:
+        """The member's purchases that earned a play of `game` not played yet (their earn event ids, oldest first)."""
+        if game.earn_over_rial is None:
+            return []
+        return [r[0] for r in self.query(_FREE_PLAYS, tuple(_free_play_args(member_id, game)))]
+
     def play_game(self, member_id: str, game: Game, play_id: str, roll: Callable[[], int],
-                  coupon_code: Callable[[], str]) -> dict[str, Any]:
+                  coupon_code: Callable[[], str], *, earned: bool = False) -> dict[str, Any]:
         """Pay for one play and settle it, once per play id: (play row with balance and applied).
 
         Refused (EngagementRefused "no_prizes_left") before anything is paid when this kiosk holds no
         prize of the game's budget that it may still give away; a win spends one unit of that grant and
-        issues the reward's coupon in the same transaction.
+        issues the reward's coupon in the same transaction. `earned` plays one the member's purchases
+        earned (kiosk.rules.games): no points, and the purchase's earn event is the play's ledger event;
+        EngagementRefused "no_free_play" when none is left.
         """
         now = self._clock()
         stamp = iso(now)
-        event_id = derived_id("game-pay", member_id, play_id)
+        pay_id = derived_id("game-pay", member_id, play_id)
 
         def tx(db: sqlite_utils.Database) -> dict[str, Any]:
+            event_id = pay_id  # the play's ledger event: its redeem row, or the earning purchase's
             balance = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()
             if balance is None:
                 raise UnknownMember(f"no member with id {member_id}")
@@ -186,17 +203,24 @@ class DrawsGamesMixin:
             if grant is None:
                 raise EngagementRefused("no_prizes_left", f"this kiosk has no prize of game {game.game_id} left "
                                                           f"to give; try again after it syncs with the cloud")
-            if balance[0] < game.cost_points:
+            if earned:
+                unused = db.execute(_FREE_PLAYS, _free_play_args(member_id, game)).fetchall() \
+                    if game.earn_over_rial is not None else []
+                if not unused:
+                    raise EngagementRefused("no_free_play", f"no purchase earned a play of game {game.game_id}")
+                event_id, left = unused[0][0], balance[0]
+            elif balance[0] < game.cost_points:
                 raise InsufficientPoints(game.cost_points, balance[0])
             reward_id = outcome(game.odds, roll())
             if reward_id is not None and db.execute("SELECT 1 FROM rewards WHERE id = ?", [reward_id]).fetchone() is None:
                 reward_id = None  # a prize the catalogue does not hold cannot be given
             code = coupon_code() if reward_id is not None else None
-            # The reason names the coupon won, so the cloud texts its code as it does a redeemed reward's.
-            left = self._append(db, LedgerRow(
-                event_id=event_id, member_id=member_id, kind=LedgerKind.REDEEM, points=-game.cost_points,
-                amount=0, reason=game_reason(game.game_id, (reward_id, code) if code else None), receipt_id=None,
-                staff_id=None, device_id=self.device_id, created_at=stamp))
+            if not earned:
+                # The reason names the coupon won, so the cloud texts its code as it does a redeemed reward's.
+                left = self._append(db, LedgerRow(
+                    event_id=event_id, member_id=member_id, kind=LedgerKind.REDEEM, points=-game.cost_points,
+                    amount=0, reason=game_reason(game.game_id, (reward_id, code) if code else None),
+                    receipt_id=None, staff_id=None, device_id=self.device_id, created_at=stamp))
             if reward_id is not None:
                 db.execute("UPDATE grants SET used = used + 1 WHERE grant_id = ?", [grant.grant_id])
                 db["coupons"].insert({"code": code, "reward_id": reward_id, "member_id": member_id,

@@ -25,6 +25,7 @@ class AnswerRecorded:
     reward_points: int
     balance: int
     repeat: bool  # True: this answer id was recorded before (a resend); nothing new was written
+    free_entries: int = 0  # draw entries this answer gave (kiosk.flows.surveys)
 
 
 @dataclass(frozen=True)

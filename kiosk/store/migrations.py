@@ -248,4 +248,22 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         );
         """,
     ),
+    (
+        7,
+        """
+        -- Claims the cloud refused after the fact (issue 14, kiosk.rules.reversals): a draw entry that reached it
+        -- after the draw ran, a survey rewarded at two branches. One row per ref, with the adjust that undid it.
+        CREATE TABLE engagement_reversals (
+            ref TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            event_id TEXT REFERENCES ledger(event_id),
+            points INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            acked_at TEXT
+        );
+        -- A purchase earns one play of a game (kiosk.rules.games); finding the unused ones reads plays by event.
+        CREATE INDEX game_plays_event ON game_plays(event_id, game_id);
+        """,
+    ),
 )

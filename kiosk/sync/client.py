@@ -277,9 +277,10 @@ class CloudClient:
             return None
         return self._json(response, "card look-up")
 
-    def engagement(self, reports: list[dict[str, Any]]) -> dict[str, Any]:
-        """Report the use of this kiosk's budget grants; the cloud's draws, games, wins and grants."""
-        body = json.dumps({"grants": reports}).encode()
+    def engagement(self, reports: list[dict[str, Any]], settled: list[str] | None = None) -> dict[str, Any]:
+        """Report the use of this kiosk's budget grants and the reversals it applied; the cloud's draws, games,
+        wins, grants and the reversals it asks for."""
+        body = json.dumps({"grants": reports, "settled": settled or []}).encode()
         return self._json(self._request("POST", f"/v1/devices/{self.device_id}/engagement", body), "engagement")
 
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------

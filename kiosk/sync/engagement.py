@@ -10,14 +10,19 @@ from typing import Any
 from kiosk import protocol
 from kiosk.rules.draws import SEED_HEX, seed_hash
 from kiosk.rules.games import game_from_mapping
+from kiosk.rules.reversals import REVERSAL_KINDS
 from kiosk.store import Store
 from kiosk.sync.client import CloudClient
 from kiosk.sync.errors import MalformedAnswer
 
 
-def _checked(reply: dict[str, Any]) -> tuple[list, list, list, list]:
+def _checked(reply: dict[str, Any]) -> tuple[list, list, list, list, list]:
     try:
         draws, games, wins, grants = (list(reply[k]) for k in ("draws", "games", "wins", "grants"))
+        reversals = list(reply.get("reversals", []))
+        for r in reversals:
+            if not isinstance(r["ref"], str) or r["kind"] not in REVERSAL_KINDS:
+                raise ValueError(f"a reversal is {{ref, kind}} with kind one of {sorted(REVERSAL_KINDS)}")
         for d in draws:
             protocol.parse_time(d["starts_at"]), protocol.parse_time(d["ends_at"])
             if not SEED_HEX.fullmatch(d["seed_hash"]) or not isinstance(d["price_points"], int):
@@ -35,10 +40,15 @@ def _checked(reply: dict[str, Any]) -> tuple[list, list, list, list]:
                 raise ValueError("a grant is {grant_id, budget_id, kind, units >= 0, expires_at}")
     except (KeyError, TypeError, ValueError, protocol.ProtocolError) as exc:
         raise MalformedAnswer(f"the cloud's engagement reply cannot be used: {exc}", status=200) from None
-    return draws, games, wins, grants
+    return draws, games, wins, grants, reversals
 
 
 def exchange_engagement(store: Store, client: CloudClient) -> None:
-    """One round: tell the cloud what the grants gave, store its draws, games, wins and grants."""
-    reply = client.engagement(store.grant_reports())
-    store.replace_engagement(*_checked(reply))
+    """One round: tell the cloud what the grants gave and which reversals were applied, store its draws, games,
+    wins and grants, and apply the reversals it asks for (acknowledged at the next round)."""
+    settled = store.reversals_to_ack()
+    reply = client.engagement(store.grant_reports(), settled)
+    draws, games, wins, grants, reversals = _checked(reply)
+    store.replace_engagement(draws, games, wins, grants)
+    store.reversals_acked(settled)
+    store.apply_reversals(reversals)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cloud import draws, engagement
+from cloud import allocations, draws, engagement
+from cloud.errors import BadConfig
 from kiosk.errors import EngagementRefused, InsufficientPoints
 from kiosk.rules.games import game_from_mapping
 from kiosk.store import Store
@@ -124,6 +125,44 @@ def test_a_grant_that_expires_unused_goes_back_to_the_budget_and_the_day_limit_h
     cloud.clock.advance(timedelta(days=1))  # a new day, a new daily budget
     north.sync()
     assert north.play(10) == 3
+
+
+def test_a_budgets_day_ends_at_midnight_in_tehran_not_at_midnight_utc(cloud, kiosks):
+    north, _ = kiosks
+    cloud.clock.advance(timedelta(hours=10))  # 20:00 UTC, 23:30 in Tehran (UTC+3:30)
+    with cloud.store.db.write() as conn:
+        engagement.create_game(conn, game_id="spin", name="Spin", cost_points=10,
+                               odds=[{"reward_id": "coffee", "chance": 10_000}], daily_limit=2, total_limit=None,
+                               per_kiosk=2, lease_minutes=60, actor="test", now=cloud.clock(), time_zone="Asia/Tehran")
+    north.sync()
+    (grant,) = north.store.grants()
+    # Tehran's midnight (20:30 UTC), within the 60 minute lease
+    assert grant.expires_at == cloud.clock().replace(hour=20, minute=30, second=0, microsecond=0)
+    assert north.play(10) == 2
+    cloud.clock.advance(timedelta(minutes=40))  # 00:10 in Tehran: a new day there, still the same UTC day
+    north.sync()
+    assert north.play(10) == 2
+    north.sync()  # reports the new day's plays
+    with cloud.store.db.read() as conn:
+        assert allocations.usage(conn, "game:spin", cloud.clock()) == {"today": 2, "total": 4, "used": 4}
+    with cloud.store.db.write() as conn, pytest.raises(BadConfig, match="time zone"):
+        allocations.create_budget(conn, budget_id="x", kind="game_prizes", daily_limit=1, total_limit=None,
+                                  per_kiosk=1, lease_minutes=60, now=cloud.clock(), time_zone="Mars/Olympus")
+
+
+def test_a_games_purchase_amount_reaches_the_kiosks_with_the_games_start(cloud, kiosks):
+    north, _ = kiosks
+    with cloud.store.db.write() as conn:
+        engagement.create_game(conn, game_id="spin", name="Spin", cost_points=10,
+                               odds=[{"reward_id": "coffee", "chance": 10_000}], daily_limit=None, total_limit=5,
+                               per_kiosk=2, lease_minutes=60, actor="test", now=cloud.clock(), earn_over_rial=5_000_000)
+        with pytest.raises(BadConfig, match="at least 1 rial"):
+            engagement.create_game(conn, game_id="bad", name="Bad", cost_points=10, odds=[], daily_limit=None,
+                                   total_limit=5, per_kiosk=2, lease_minutes=60, actor="test", now=cloud.clock(),
+                                   earn_over_rial=0)
+    north.sync()
+    game = game_from_mapping(north.store.games()[0])
+    assert game.earn_over_rial == 5_000_000 and game.since is not None and game.since <= cloud.clock()
 
 
 def test_a_game_refuses_before_charging_a_member_without_enough_points(cloud, kiosks):

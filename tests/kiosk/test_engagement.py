@@ -166,3 +166,39 @@ def test_a_kiosk_killed_between_recording_an_answer_and_replying_loses_nothing_a
         assert resent.repeat and resent.balance == 20
         assert store.balance(member.id).points == 20 and store.verify() == []
         assert store.surveys_answered(member.id) == {"service"}
+
+
+KILLED_AFTER_PAYING = textwrap.dedent("""
+    import os, signal, sys
+    from kiosk.store import Store
+    store = Store(sys.argv[1], device_id="k1")
+    member = store.member_by_phone("+989121234567")
+    append = store._append
+    def pay_then_die(db, row):
+        append(db, row)  # the entry's points are debited in the open transaction...
+        os.kill(os.getpid(), signal.SIGKILL)  # ...and the kiosk dies before the entry is written
+    store._append = pay_then_die
+    draw = {"draw_id": "spring", "price_points": 50, "starts_at": "2000-01-01T00:00:00.000000Z",
+            "ends_at": "2999-01-01T00:00:00.000000Z"}
+    store.buy_draw_entries(member.id, draw, 2, sys.argv[2])
+""")
+
+
+def test_a_kiosk_killed_between_paying_for_an_entry_and_recording_it_charged_nothing_and_a_resend_buys_once(tmp_path):
+    path = tmp_path / "kiosk.db"
+    with Store(path, device_id="k1") as store:
+        member = store.add_member("+989121234567", "Sara")
+        store.record(member.id, "bonus", 1000, reason="welcome")
+        queued = store.outbox_depth()
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_PAYING, str(path), "entry-key-0001"],
+                            cwd=os.getcwd(), capture_output=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr.decode()
+    with Store(path, device_id="k1") as store:  # the restarted kiosk: neither the debit nor the entry is there
+        assert store.balance(member.id).points == 1000 and store.draw_entries_of(member.id) == {}
+        assert store.outbox_depth() == queued and store.verify() == []
+        draw = {"draw_id": "spring", "price_points": 50, "starts_at": "2000-01-01T00:00:00.000000Z",
+                "ends_at": "2999-01-01T00:00:00.000000Z"}
+        bought = store.buy_draw_entries(member.id, draw, 2, "entry-key-0001")  # the page sends its key again
+        again = store.buy_draw_entries(member.id, draw, 2, "entry-key-0001")
+        assert bought["applied"] and not again["applied"] and store.balance(member.id).points == 900
+        assert store.draw_entries_of(member.id) == {"spring": 2} and store.verify() == []

@@ -50,10 +50,13 @@
         draws.appendChild(item);
       });
       r.data.games.forEach(function (g, i) {
-        var item = fill(document.getElementById("t-game-item").content.cloneNode(true), { name: named(g), cost_points: g.cost_points });
-        var b = item.querySelector("button");
-        b.dataset.index = String(i);
-        b.disabled = !g.prizes_left;
+        var item = fill(document.getElementById("t-game-item").content.cloneNode(true),
+                        { name: named(g), cost_points: g.cost_points, free_plays: g.free_plays || 0 });
+        item.querySelectorAll("button").forEach(function (b) {
+          b.dataset.index = String(i);
+          b.disabled = !g.prizes_left;
+        });
+        item.querySelector(".free-play").hidden = !g.free_plays;  // plays earned by purchases, free of points
         games.appendChild(item);
       });
       root.querySelector('[data-none="engage"]').hidden = (r.data.draws.length + r.data.games.length) > 0;
@@ -82,13 +85,18 @@
   handlers["game-open"] = function (button) {
     var g = st().offers.games[Number(button.dataset.index)];
     st().game = g;
+    st().earned = button.dataset.action === "game-open-free";
     st().playKey = newKey();
-    render("t-game", { name: named(g), cost_points: g.cost_points });
+    var root = render("t-game", { name: named(g), cost_points: g.cost_points });
+    root.querySelector(".paid").hidden = st().earned;
+    root.querySelector(".earned").hidden = !st().earned;
   };
+  handlers["game-open-free"] = function (button) { handlers["game-open"](button); };  // a spin a purchase earned
   handlers["game-spin"] = function (button) {
     var wheel = K.stage.querySelector(".wheel");
     button.disabled = true;
-    post("/api/engagement/games/play", { session: st().session, game_id: st().game.game_id, play_id: st().playKey })
+    post("/api/engagement/games/play", { session: st().session, game_id: st().game.game_id, play_id: st().playKey,
+                                         earned: st().earned === true })
       .then(function (r) {
         if (!r.ok) { button.disabled = false; why(r.data); return; }
         wheel.classList.add("spinning");
