@@ -11,22 +11,33 @@ from kiosk.errors import ConfigError
 from kiosk.receipts import Receipt, ReceiptRefused, sign_receipt, verify_receipt
 from kiosk.flows.staff import PinLock, StaffLocked, WrongPin, hash_pin, verify_pin
 from tests.conftest import write_config
+from tests.support.branches import Branches
 from web.localize import format_date, jalali_to_iso
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-@settings(max_examples=60, deadline=None)
-@given(receipt_id=st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True), amount=st.integers(1, 10**12),
-       flip=st.integers(0, 200))
-def test_a_receipt_verifies_as_signed_and_any_changed_character_is_refused(receipt_id, amount, flip):
-    code = sign_receipt(KEY, Receipt("b1", receipt_id, amount, int(NOW.timestamp())))
-    assert verify_receipt(KEY, code, now=NOW, max_age_s=3600, branch="b1").amount_rial == amount
-    i = flip % len(code)
-    changed = code[:i] + ("A" if code[i] != "A" else "B") + code[i + 1:]
-    with pytest.raises(ReceiptRefused):
-        verify_receipt(KEY, changed, now=NOW, max_age_s=3600, branch="b1")
+def test_a_receipt_verifies_as_signed_and_any_changed_character_is_refused():
+    branches = Branches()
+
+    @settings(max_examples=60, deadline=None)
+    @given(receipt_id=st.from_regex(r"[A-Za-z0-9-]{1,20}", fullmatch=True), amount=st.integers(1, 10**12),
+           flip=st.integers(0, 200), in_signature=st.booleans())
+    def example(receipt_id, amount, flip, in_signature):
+        code = sign_receipt(KEY, Receipt("b1", receipt_id, amount, int(NOW.timestamp())))
+        assert verify_receipt(KEY, code, now=NOW, max_age_s=3600, branch="b1").amount_rial == amount
+        signature_at = code.rindex(".") + 1
+        # Half the changes land in the signature (43 characters, its last one with unused bits), half anywhere.
+        i = signature_at + flip % (len(code) - signature_at) if in_signature else flip % len(code)
+        changed = code[:i] + ("A" if code[i] != "A" else "B") + code[i + 1:]
+        with pytest.raises(ReceiptRefused) as refused:
+            verify_receipt(KEY, changed, now=NOW, max_age_s=3600, branch="b1")
+        where = "signature" if i >= signature_at else "body" if i > code.index(".") else "prefix"
+        branches.took(f"{where} {refused.value.reason}")
+
+    example()
+    branches.require(**{"signature forged": 0.33, "body forged": 0.07, "prefix malformed": 0.09})
 
 
 @pytest.mark.parametrize("key, issued, branch, reason", [
