@@ -140,7 +140,7 @@ def test_frames_separated_by_line_noise_are_all_found():
         branches.took("no frame" if not pieces else "frames among noise" if noisy else "frames back to back")
 
     example()
-    branches.require(**{"frames among noise": 0.4, "frames back to back": 0.06})
+    branches.require(**{"frames among noise": 0.4, "frames back to back": 0.025})
 
 
 def test_any_bytes_on_the_line_never_raise_and_the_tail_is_a_suffix_of_the_input():

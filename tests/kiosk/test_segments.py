@@ -25,8 +25,9 @@ from kiosk.rules.segments import (
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RULES = RfmRules()
-# Every segment is reached by some score combination (the rarest by 4 of 100 examples), "new" by a third.
-SEGMENT_SHARES = {**{segment: 0.02 for segment in SEGMENTS}, "new": 0.18}
+# Every segment is reached by some score combination (the rarest by about 4 % of the examples, depending on the
+# constants hypothesis mixes in from the modules loaded before), "new" by a third or more.
+SEGMENT_SHARES = {**{segment: 0.015 for segment in SEGMENTS}, "new": 0.18}
 
 
 def ago(days: float) -> datetime:
@@ -163,7 +164,7 @@ def test_a_recently_enrolled_member_is_new_whatever_the_scores():
 def test_every_score_combination_has_a_known_segment():
     branches = Branches()
 
-    @settings(deadline=None)  # no timing assertions, also not per example
+    @settings(max_examples=300, deadline=None)  # no timing assertions, also not per example
     @given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(0, 1000))
     def example(r, f, m, age):
         segment = segment_for(RfmScores(r, f, m), age, RULES)
