@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloud.messages.rules import (
@@ -25,32 +25,66 @@ from cloud.messages.rules import (
     segments,
     send_not_before,
 )
+from tests.support.branches import Branches
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(timezone.utc))
 clock_times = st.times().map(lambda t: t.replace(microsecond=0, second=0))
 
 
-@given(moments)
-def test_marketing_never_goes_out_in_quiet_hours_and_waits_no_longer_than_their_end(now):
-    quiet = QuietHours()
-    at = send_not_before(now, MARKETING, quiet, TEHRAN)
-    local = at.astimezone(TEHRAN).time()
-    assert at >= now
-    assert not quiet.contains(local)
-    assert at - now <= timedelta(hours=10, minutes=1)  # 22:00 -> 08:00 (+ a DST hour at most)
-    if not quiet.contains(now.astimezone(TEHRAN).time()):
-        assert at == now
+def test_marketing_never_goes_out_in_quiet_hours_and_waits_no_longer_than_their_end():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(moments)
+    def example(now):
+        quiet = QuietHours()
+        at = send_not_before(now, MARKETING, quiet, TEHRAN)
+        local = at.astimezone(TEHRAN).time()
+        assert at >= now
+        assert not quiet.contains(local)
+        assert at - now <= timedelta(hours=10, minutes=1)  # 22:00 -> 08:00 (+ a DST hour at most)
+        if quiet.contains(now.astimezone(TEHRAN).time()):
+            assert at > now
+            branches.took("held back")
+        else:
+            assert at == now
+            branches.took("sent now")
+
+    example()
+    branches.require(**{"held back": 0.22, "sent now": 0.27})
 
 
-@given(moments, clock_times, clock_times)
-def test_transactional_messages_ignore_quiet_hours(now, start, end):
-    assert send_not_before(now, TRANSACTIONAL, QuietHours(start, end), TEHRAN) == now
+def test_transactional_messages_ignore_quiet_hours():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(moments, clock_times, clock_times)
+    def example(now, start, end):
+        assert send_not_before(now, TRANSACTIONAL, QuietHours(start, end), TEHRAN) == now
+        quiet = QuietHours(start, end).contains(now.astimezone(TEHRAN).time())
+        branches.took("in quiet hours" if quiet else "outside quiet hours")
+
+    example()
+    branches.require(**{"in quiet hours": 0.1, "outside quiet hours": 0.4})
 
 
-@given(moments, clock_times)
-def test_equal_quiet_hour_bounds_mean_no_quiet_hours(now, bound):
-    assert send_not_before(now, MARKETING, QuietHours(bound, bound), TEHRAN) == now
+def test_equal_quiet_hour_bounds_mean_no_quiet_hours():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(moments, st.integers(0, 3 * 60), st.booleans())
+    def example(now, minutes_before, shortly_before):
+        # The bound is (often) just before now's local time: quiet hours from there would hold marketing back.
+        local = now.astimezone(TEHRAN).replace(second=0, microsecond=0)
+        bound = (local - timedelta(minutes=minutes_before if shortly_before else 12 * 60)).time()
+        assert send_not_before(now, MARKETING, QuietHours(bound, bound), TEHRAN) == now
+        later = (datetime.combine(date(2000, 1, 1), bound) + timedelta(hours=4)).time()
+        held = send_not_before(now, MARKETING, QuietHours(bound, later), TEHRAN) > now
+        branches.took("four quiet hours from the bound would hold it" if held else "would not")
+
+    example()
+    branches.require(**{"four quiet hours from the bound would hold it": 0.23, "would not": 0.27})
 
 
 def test_quiet_hours_at_2300_tehran_resume_at_0800_the_next_morning():
@@ -58,10 +92,20 @@ def test_quiet_hours_at_2300_tehran_resume_at_0800_the_next_morning():
     assert send_not_before(now, MARKETING, QuietHours(), TEHRAN) == datetime(2026, 3, 2, 8, 0, tzinfo=TEHRAN)
 
 
-@given(st.integers(min_value=1, max_value=200))
-def test_backoff_grows_and_is_capped(attempt):
-    assert timedelta(seconds=30) <= backoff(attempt) <= timedelta(hours=1)
-    assert backoff(attempt + 1) >= backoff(attempt)
+def test_backoff_grows_and_is_capped():
+    branches = Branches()
+
+    # 30 s doubles past the hour's cap after 7 retries: small attempts grow, larger ones are capped. Only 7
+    # attempts grow, and hypothesis does not repeat an example, so their share is small by nature.
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.integers(min_value=1, max_value=7) | st.integers(min_value=8, max_value=200))
+    def example(attempt):
+        assert timedelta(seconds=30) <= backoff(attempt) <= timedelta(hours=1)
+        assert backoff(attempt + 1) >= backoff(attempt)
+        branches.took("growing" if backoff(attempt + 1) > backoff(attempt) else "capped")
+
+    example()
+    branches.require(growing=0.03, capped=0.45)
 
 
 def test_backoff_refuses_attempt_zero():
@@ -69,30 +113,64 @@ def test_backoff_refuses_attempt_zero():
         backoff(0)
 
 
-@given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=50), st.floats(min_value=1, max_value=1000))
-def test_rate_slots_are_never_closer_than_one_over_the_rate(gaps, per_second):
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    last = None
-    for gap in gaps:
-        now += timedelta(seconds=gap)
-        slot = rate_slot(last, now, per_second)
-        assert slot >= now
-        if last is not None:
-            assert (slot - last).total_seconds() >= 1 / per_second - 1e-6
-        last = slot
+def test_rate_slots_are_never_closer_than_one_over_the_rate():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=50),
+           st.floats(min_value=1, max_value=1000))
+    def example(gaps, per_second):
+        now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        last = None
+        throttled = False
+        for gap in gaps:
+            now += timedelta(seconds=gap)
+            slot = rate_slot(last, now, per_second)
+            assert slot >= now
+            if last is not None:
+                assert (slot - last).total_seconds() >= 1 / per_second - 1e-6
+            throttled |= slot > now
+            last = slot
+        branches.took("throttled" if throttled else "every slot at once")
+
+    example()
+    branches.require(throttled=0.27, **{"every slot at once": 0.23})
 
 
-@given(st.text(min_size=1), st.text(min_size=1), st.text(min_size=1), st.text(min_size=1))
-def test_dedupe_keys_are_equal_only_for_the_same_kind_member_and_period(kind, member, period, other):
-    assert dedupe_key(kind, member, period) == dedupe_key(kind, member, period)
-    if other != period:
-        assert dedupe_key(kind, member, other) != dedupe_key(kind, member, period)
+def test_dedupe_keys_are_equal_only_for_the_same_kind_member_and_period():
+    branches = Branches()
+    words = st.text(min_size=1) | st.sampled_from(["birthday", "2026", "j1405", "m-1"])
+    triples = st.tuples(words, words, words)
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(triples, st.none() | triples)
+    def example(first, second):
+        (kind, member, period), (other_kind, other_member, other_period) = first, second or first
+        same = (kind, member, period) == (other_kind, other_member, other_period)
+        assert (dedupe_key(kind, member, period) == dedupe_key(other_kind, other_member, other_period)) == same
+        branches.took("same" if same else "different")
+
+    example()
+    branches.require(same=0.27, different=0.22)
 
 
-@given(st.text(alphabet="ابپتثجچحخدذرزسشصضطظعغفقکگلمنوهی ", min_size=0, max_size=400))
-def test_persian_text_is_counted_in_ucs2_parts_of_70_then_67(text):
-    expected = 1 if len(text) <= 70 else -(-len(text) // 67)
-    assert segments(text) == expected
+PERSIAN = "ابپتثجچحخدذرزسشصضطظعغفقکگلمنوهی "
+
+
+def test_persian_text_is_counted_in_ucs2_parts_of_70_then_67():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.text(alphabet=PERSIAN, min_size=0, max_size=400)
+           | st.text(alphabet=PERSIAN.strip(), min_size=1).flatmap(lambda t: st.sampled_from([69, 70, 71, 134, 135, 136])
+                                                         .map(lambda n: (t * n)[:n])))
+    def example(text):
+        expected = 1 if len(text) <= 70 else -(-len(text) // 67)
+        assert segments(text) == expected
+        branches.took("one part" if expected == 1 else "several parts")
+
+    example()
+    branches.require(**{"one part": 0.3, "several parts": 0.18})
 
 
 def test_latin_text_is_counted_in_gsm_parts_of_160_then_153():
@@ -124,12 +202,33 @@ def test_an_esfand_30_birthday_is_greeted_on_esfand_29_in_a_common_jalali_year()
     assert greeting_period(date(2026, 3, 21), "jalali") == "j1405"
 
 
-@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)))
-def test_every_day_greets_its_own_calendar_day(day):
+def test_every_day_greets_its_own_calendar_day_and_a_months_last_day_the_days_the_year_lacks():
     import jdatetime
-    j = jdatetime.date.fromgregorian(date=day)
-    assert (j.month, j.day) in birthday_keys_for(day, "jalali")
-    assert (day.month, day.day) in birthday_keys_for(day, "gregorian")
+
+    branches = Branches()
+    years = st.integers(2000, 2040)
+    # Random days seldom hit the two days that greet a missing day too: Feb 28 and Esfand 29.
+    days = st.one_of(
+        st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
+        years.map(lambda y: date(y, 2, 28)),
+        years.map(lambda y: jdatetime.date(y - 621, 12, 29).togregorian()),
+    )
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(days)
+    def example(day):
+        j = jdatetime.date.fromgregorian(date=day)
+        jalali, gregorian = birthday_keys_for(day, "jalali"), birthday_keys_for(day, "gregorian")
+        assert (j.month, j.day) in jalali
+        assert (day.month, day.day) in gregorian
+        gregorian_lacks_feb_29 = (day.month, day.day) == (2, 28) and (day + timedelta(days=1)).day != 29
+        jalali_lacks_esfand_30 = (j.month, j.day) == (12, 29) and (j + jdatetime.timedelta(days=1)).day != 30
+        assert ((2, 29) in gregorian) == gregorian_lacks_feb_29
+        assert ((12, 30) in jalali) == jalali_lacks_esfand_30
+        branches.took("greets a missing day too" if gregorian_lacks_feb_29 or jalali_lacks_esfand_30 else "own day")
+
+    example()
+    branches.require(**{"greets a missing day too": 0.25, "own day": 0.24})
 
 
 @pytest.mark.parametrize("text", ["لغو", " 11 ", "۱۱", "STOP", "stop"])

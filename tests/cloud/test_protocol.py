@@ -7,23 +7,35 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk import protocol
+from tests.support.branches import Branches
 
 KEY = "00" * 31 + "01"
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
 
 
-@given(body=st.binary(max_size=300), position=st.integers(min_value=0), flip=st.integers(1, 255))
-def test_changing_any_byte_of_the_body_breaks_the_signature(body, position, flip):
-    header = protocol.sign(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", body)
-    assert protocol.signature_matches(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", body, header)
-    if body:
-        i = position % len(body)
-        tampered = body[:i] + bytes([body[i] ^ flip]) + body[i + 1:]
-        assert not protocol.signature_matches(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", tampered, header)
+def test_changing_any_byte_of_the_body_breaks_the_signature():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(body=st.binary(max_size=300), position=st.integers(min_value=0), flip=st.integers(1, 255))
+    def example(body, position, flip):
+        header = protocol.sign(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", body)
+        assert protocol.signature_matches(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", body, header)
+        if body:
+            i = position % len(body)
+            tampered = body[:i] + bytes([body[i] ^ flip]) + body[i + 1:]
+            assert not protocol.signature_matches(KEY, 1_700_000_000, "POST", "/v1/devices/d/events", tampered,
+                                                  header)
+            branches.took("tampered" if i < len(body) - 1 else "last byte tampered")
+        else:
+            branches.took("empty body")
+
+    example()
+    branches.require(tampered=0.23, **{"last byte tampered": 0.2, "empty body": 0.06})
 
 
 def test_the_signature_covers_timestamp_method_and_path():
@@ -56,9 +68,27 @@ def test_the_window_is_five_minutes_either_side():
     assert not protocol.within_window(ts + 301, NOW) and not protocol.within_window(ts - 301, NOW)
 
 
-@given(st.datetimes(timezones=st.just(timezone.utc)))
-def test_times_round_trip_through_their_wire_format(at):
-    assert protocol.parse_time(protocol.format_time(at)) == at
+def test_times_round_trip_through_their_wire_format_in_utc_and_a_naive_time_is_refused():
+    branches = Branches()
+    zones = st.none() | st.just(timezone.utc) | st.sampled_from(
+        [timezone(timedelta(hours=3, minutes=30)), timezone(timedelta(hours=-5)), timezone(timedelta(hours=14))])
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=zones))
+    def example(at):
+        if at.tzinfo is None:
+            with pytest.raises(protocol.ProtocolError, match="time zone"):
+                protocol.format_time(at)
+            branches.took("naive")
+            return
+        wire = protocol.format_time(at)
+        assert wire.endswith("Z")
+        back = protocol.parse_time(wire)
+        assert back == at and back.tzinfo == timezone.utc
+        branches.took("utc" if at.utcoffset() == timedelta(0) else "other zone")
+
+    example()
+    branches.require(naive=0.15, utc=0.2, **{"other zone": 0.13})
 
 
 def test_a_naive_time_is_refused_because_its_zone_is_unknown():

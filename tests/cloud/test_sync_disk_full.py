@@ -3,11 +3,10 @@ nothing is half-written, sync keeps its promises, and all recovers when space re
 
 from __future__ import annotations
 
-import time
 
 from kiosk.errors import StoreError
 
-from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
+from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, past_retry, seed
 
 
 def page_limit(store, pages: int | None) -> None:
@@ -73,7 +72,7 @@ def test_a_database_failure_after_the_cloud_committed_is_a_failed_round_and_the_
     assert store.outbox_depth() == 6  # nothing marked delivered, nothing lost
     assert len(cloud.store.event_ids(device.device_id)) == 6  # but the cloud has them
     store.write(lambda db: db.execute("DROP TRIGGER full_disk"))
-    time.sleep(0.06)
+    past_retry(worker.clock, result.retry_in)
     drain_to_empty(worker, store)
     assert worker.status.delivered_total == 6  # answered "duplicate": delivered, once
     assert_cloud_holds_exactly_the_kiosk_events(cloud, store, device)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from datetime import timedelta
 
 import pytest
 
 from tests.support import faultproxy
 from kiosk.sync.policy import LinkState
 
-from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
+from .conftest import assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, past_retry, seed
 
 FAULT_PLANS = {
     "http 500": [faultproxy.status(500), faultproxy.PASS, faultproxy.status(500)],
@@ -52,8 +50,7 @@ def test_a_503_with_retry_after_is_honoured_before_the_next_try(cloud, proxy, st
     assert worker.drain().batches == 0
     attempts = {row["attempts"] for row in store.outbox_pending()}
     assert attempts == {1}
-    time.sleep(1.05)
-    cloud.clock.advance(timedelta(seconds=1.05))
+    past_retry(cloud.clock, first.retry_in)  # the worker's (and the cloud's) clock moves past the server's time
     drain_to_empty(worker, store)
     assert_cloud_holds_exactly_the_kiosk_events(cloud, store, device)
 
@@ -69,9 +66,9 @@ def test_one_miss_degrades_the_link_repeated_misses_make_it_offline_and_success_
     proxy.plan(faultproxy.RESET, faultproxy.RESET, faultproxy.RESET)
     states = []
     for _ in range(3):
-        worker.drain()
+        result = worker.drain()
         states.append(worker.status.link)
-        time.sleep(0.06)  # past the (tiny) backoff so the row is due again
+        past_retry(cloud.clock, result.retry_in)  # past the backoff so the row is due again
     assert states == [LinkState.DEGRADED, LinkState.OFFLINE, LinkState.OFFLINE]
     assert worker.status.consecutive_failures == 3
     drain_to_empty(worker, store)

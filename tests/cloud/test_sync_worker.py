@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from kiosk import protocol
+from tests.conftest import wait_until
 from tests.support import faultproxy
 from kiosk.errors import KioskError
 from kiosk.rules.config import LoyaltyRules
@@ -20,7 +20,7 @@ from kiosk.sync.files import ConfigCache, StatusFile
 from kiosk.sync.policy import LinkState
 from kiosk.rules.cloud_config import rules_from_cloud
 
-from .conftest import FAST_BACKOFF, assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, seed
+from .conftest import FAST_BACKOFF, assert_cloud_holds_exactly_the_kiosk_events, drain_to_empty, past_retry, seed
 
 GOOD_CONFIG = {
     "rules": {"rial_per_point": 5_000, "enrollment_bonus": 150},
@@ -55,7 +55,7 @@ def test_a_device_clock_hours_behind_is_reported_and_syncs_once_set_right(cloud,
             assert "behind" in status.last_error and "NTP" in status.last_error
             assert cloud.store.event_ids() == []
             offset[0] = timedelta(0)  # staff (or NTP) set the clock
-            time.sleep(0.06)
+            past_retry(cloud.clock, result.retry_in)  # the device clock is the cloud's plus the offset
             drain_to_empty(worker, store)
             assert worker.status.clock_error is False
             assert worker.status.clock_skew_seconds == pytest.approx(0, abs=5)
@@ -206,13 +206,10 @@ def test_the_worker_thread_sends_new_events_when_woken_and_writes_its_status_fil
     worker = make_worker(idle_poll=30.0, status_file=status_file, on_status=seen.append).start()
     (member_id,) = seed(store, members=1, earns=0)
     worker.wake()
-    deadline = time.monotonic() + 10
-    while store.outbox_depth() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: store.outbox_depth() == 0, timeout_s=10, what="the woken worker to send the enrolment")
     store.record(member_id, "earn", 3, amount=30_000)
     worker.wake()
-    while store.outbox_depth() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: store.outbox_depth() == 0, timeout_s=10, what="the woken worker to send the earn")
     worker.close()
     assert store.outbox_depth() == 0
     assert_cloud_holds_exactly_the_kiosk_events(cloud, store, device)

@@ -2,10 +2,11 @@
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.backoff import Backoff
+from tests.support.branches import Branches
 
 
 def test_backoff_doubles_up_to_its_cap_and_starts_over_after_reset():
@@ -15,12 +16,22 @@ def test_backoff_doubles_up_to_its_cap_and_starts_over_after_reset():
     assert backoff.next_delay() == pytest.approx(0.1)
 
 
-@given(st.integers(min_value=1, max_value=200), st.integers(min_value=0, max_value=2**32))
-def test_a_jittered_delay_is_drawn_between_zero_and_the_capped_doubling(failures, seed):
-    backoff = Backoff(initial_s=1.0, cap_s=300.0, jitter=True)
-    ceiling = Backoff(initial_s=1.0, cap_s=300.0).delay(failures)
-    assert ceiling == min(300.0, 2.0 ** (failures - 1))
-    assert 0 <= backoff.delay(failures, random.Random(seed)) <= ceiling
+def test_a_jittered_delay_is_drawn_between_zero_and_the_capped_doubling():
+    branches = Branches()
+
+    # 2 ** 8 = 256 s is the last doubling below the 300 s cap: a run of up to 12 failures reaches both sides.
+    @settings(max_examples=200)
+    @given(st.integers(min_value=1, max_value=12) | st.integers(min_value=1, max_value=200),
+           st.integers(min_value=0, max_value=2**32))
+    def example(failures, seed):
+        backoff = Backoff(initial_s=1.0, cap_s=300.0, jitter=True)
+        ceiling = Backoff(initial_s=1.0, cap_s=300.0).delay(failures)
+        assert ceiling == min(300.0, 2.0 ** (failures - 1))
+        assert 0 <= backoff.delay(failures, random.Random(seed)) <= ceiling
+        branches.took("capped" if 2.0 ** (failures - 1) >= 300.0 else "doubling")
+
+    example()
+    branches.require(capped=0.25, doubling=0.25)
 
 
 def test_jitter_spreads_kiosks_that_failed_together_over_the_whole_window():

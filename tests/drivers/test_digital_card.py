@@ -8,6 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from drivers.digital_card import TokenRefused, issue_token, verify_token
 from drivers.errors import DriverError, RefusedCardError
+from tests.support.branches import Branches
 
 KEY = b"k" * 32
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
@@ -71,15 +72,48 @@ def test_refusal_messages_never_carry_the_card_id():
     assert "000123" not in str(caught.value)
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.text(max_size=200) | st.text(alphabet="LC1.abcdefABCDEF0123456789-_", max_size=120).map(lambda t: "LC1." + t))
-def test_any_text_is_refused_with_a_reason_and_never_raises_anything_else(text):
-    with pytest.raises(TokenRefused):
-        verify_token(text, KEY, now=NOW)
+card_ids = st.text(min_size=1, max_size=40)
+# Tokens that are not good: random text, token-shaped junk, tokens of another key, expired ones (past the leeway).
+bad_tokens = st.one_of(
+    st.text(max_size=200),
+    st.text(alphabet="LC1.abcdefABCDEF0123456789-_", max_size=120).map(lambda t: "LC1." + t),
+    st.builds(lambda card, ttl: issue_token(card, b"x" * 32, expires_at=NOW + timedelta(seconds=ttl)),
+              card_ids, st.integers(0, 600)),
+    st.builds(lambda card, age: issue_token(card, KEY, expires_at=NOW - timedelta(seconds=age)),
+              card_ids, st.integers(31, 10**6)),
+)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(min_size=1, max_size=40), st.integers(0, 10**6))
-def test_issue_then_verify_round_trips_any_card_id(card_id, ttl_s):
-    token = issue_token(card_id, KEY, expires_at=NOW + timedelta(seconds=ttl_s))
-    assert verify_token(token, KEY, now=NOW) == card_id
+def test_any_text_is_refused_with_a_reason_and_never_raises_anything_else():
+    branches = Branches()
+
+    @settings(max_examples=500, deadline=None)
+    @given(bad_tokens)
+    def example(text):
+        with pytest.raises(TokenRefused) as refused:
+            verify_token(text, KEY, now=NOW)
+        assert refused.value.code in {"malformed", "forged", "expired"}
+        branches.took(refused.value.code)
+
+    example()
+    branches.require(malformed=0.2, forged=0.12, expired=0.12)
+
+
+def test_issue_then_verify_round_trips_any_card_id_until_the_token_expires():
+    branches = Branches()
+
+    @settings(max_examples=200, deadline=None)
+    @given(card_ids, st.integers(0, 10**6), st.integers(-600, 600))
+    def example(card_id, ttl_s, late_s):
+        token = issue_token(card_id, KEY, expires_at=NOW + timedelta(seconds=ttl_s))
+        at = NOW + timedelta(seconds=ttl_s + late_s)  # late_s after the expiry (before it when negative)
+        if late_s > 30:  # past the expiry and its 30 s leeway
+            with pytest.raises(TokenRefused, match="expired"):
+                verify_token(token, KEY, now=at)
+            branches.took("expired")
+        else:
+            assert verify_token(token, KEY, now=at) == card_id
+            branches.took("read")
+
+    example()
+    branches.require(read=0.3, expired=0.18)

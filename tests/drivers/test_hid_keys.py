@@ -10,6 +10,7 @@ from drivers.evdev_transport import EvdevTransport
 from drivers.hid_keys import KEY_DOWN, KEY_HOLD, KEY_UP, KeyTranslator, char_for, key_events_for
 from drivers.line_decoder import LineDecoder
 from drivers.magstripe import MagstripeFormat, card_id_from_swipe, format_swipe
+from tests.support.branches import Branches
 
 
 def test_shift_turns_digit_keys_into_the_magstripe_sentinels():
@@ -46,16 +47,40 @@ def test_keypad_digits_and_keypad_enter_type_digits_and_a_line_end():
 printable = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60)
 
 
-@settings(max_examples=300, deadline=None)
-@given(printable)
-def test_any_printable_ascii_round_trips_through_key_events(text):
-    assert KeyTranslator().translate(key_events_for(text + "\n")) == text + "\n"
+UNSHIFTED = set("abcdefghijklmnopqrstuvwxyz0123456789-=[];'`\\,./ ")
+TYPEABLE = set(chr(c) for c in range(0x20, 0x7F)) | {"\n", "\t"}
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 767), st.integers(0, 2)), max_size=80))
-def test_any_key_events_translate_to_text_without_raising(events):
-    assert isinstance(KeyTranslator().translate(events), str)
+def test_any_printable_ascii_round_trips_through_key_events():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(printable)
+    def example(text):
+        assert KeyTranslator().translate(key_events_for(text + "\n")) == text + "\n"
+        branches.took("shifted" if set(text) - UNSHIFTED else "unshifted" if text else "empty")
+
+    example()
+    branches.require(shifted=0.4, unshifted=0.08)
+
+
+# Random key codes mostly type nothing; the keys a wedge uses (letters, digits, shift, caps lock) do.
+keys = st.integers(0, 767) | st.sampled_from([e.KEY_A, e.KEY_Z, e.KEY_1, e.KEY_5, e.KEY_SLASH, e.KEY_KP7,
+                                              e.KEY_LEFTSHIFT, e.KEY_RIGHTSHIFT, e.KEY_CAPSLOCK])
+
+
+def test_any_key_events_translate_to_typeable_text_without_raising():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.tuples(keys, st.integers(0, 2)), max_size=80))
+    def example(events):
+        typed = KeyTranslator().translate(events)
+        assert set(typed) <= TYPEABLE
+        branches.took("shifted" if set(typed) - UNSHIFTED - {"\n", "\t"} else "plain" if typed else "nothing")
+
+    example()
+    branches.require(shifted=0.07, plain=0.2, nothing=0.2)
 
 
 class ScriptedInputDevice:

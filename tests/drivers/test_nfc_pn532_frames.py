@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nfc.clf.device import Device
 
+from tests.support.branches import Branches
 from drivers.nfc.pn532_frames import (
     ACK,
     ERROR_FRAME,
@@ -20,7 +21,8 @@ from drivers.nfc.pn532_frames import (
     split_host_frames,
 )
 
-payloads = st.binary(min_size=1, max_size=MAX_PAYLOAD)
+# Short frames and extended ones (more than 255 bytes), which a plain st.binary would almost never draw.
+payloads = st.binary(min_size=1, max_size=255) | st.binary(min_size=256, max_size=MAX_PAYLOAD)
 # Noise that cannot form a start code, also not with the 00 postamble before it.
 noise = st.binary(max_size=12).filter(
     lambda b: b"\x00\xff" not in b and not b.startswith(b"\xff") and not b.endswith(b"\x00")
@@ -91,50 +93,104 @@ def test_an_empty_payload_cannot_be_encoded():
         encode_information(b"")
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(payloads)
-def test_any_payload_survives_encoding_and_parsing(payload):
-    items, tail = split_host_frames(encode_information(payload))
-
-    assert items == [Information(payload, extended=len(payload) > 255)]
-    assert tail in (b"", b"\x00")
+def corrupt(frame: bytes, at: int) -> bytes:
+    """The frame with one byte after its start code changed (length, checksum, payload or postamble)."""
+    i = 3 + at % (len(frame) - 3)
+    return frame[:i] + bytes([frame[i] ^ 0x01]) + frame[i + 1:]
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(st.lists(st.tuples(noise, payloads), max_size=5))
-def test_frames_separated_by_line_noise_are_all_found(pieces):
-    stream = b"".join(junk + encode_information(payload) for junk, payload in pieces)
-
-    items, _ = split_host_frames(stream)
-
-    assert [item.payload for item in items] == [payload for _, payload in pieces]
-
-
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(st.binary(max_size=600))
-def test_arbitrary_bytes_never_raise_and_the_tail_is_a_suffix_of_the_input(data):
-    items, tail = split_host_frames(data)
-
-    assert data.endswith(tail)
-    assert all(isinstance(item, (Ack, Nack, Information, BadFrame)) for item in items)
+# What the chip's line carries: random bytes, but also whole, corrupted and cut-off frames, ACKs and NACKs.
+wire = st.one_of(
+    st.binary(max_size=600),
+    st.builds(lambda junk, p: junk + encode_information(p), noise, payloads),
+    st.builds(lambda p, at: corrupt(encode_information(p), at), payloads, st.integers(0, 600)),
+    st.builds(lambda p, cut: encode_information(p)[:cut], payloads, st.integers(4, 20)),
+    st.lists(st.sampled_from([ACK, NACK, ERROR_FRAME]), min_size=1, max_size=3).map(b"".join),
+)
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(st.lists(payloads, min_size=1, max_size=4), st.data())
-def test_feeding_a_stream_in_chunks_gives_the_same_frames_as_feeding_it_whole(frame_payloads, data):
-    stream = b"".join(encode_information(p) for p in frame_payloads)
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+def test_any_payload_survives_encoding_and_parsing():
+    branches = Branches()
 
-    items, pending, previous = [], b"", 0
-    for cut in cuts + [len(stream)]:
-        found, pending = split_host_frames(pending + stream[previous:cut])
-        items.extend(found)
-        previous = cut
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(payloads)
+    def example(payload):
+        items, tail = split_host_frames(encode_information(payload))
 
-    assert items == split_host_frames(stream)[0]
+        assert items == [Information(payload, extended=len(payload) > 255)]
+        assert tail in (b"", b"\x00")
+        branches.took("extended" if len(payload) > 255 else "short")
+
+    example()
+    branches.require(short=0.25, extended=0.24)
 
 
-@settings(deadline=None)  # no timing assertions, also not per example
-@given(st.binary(max_size=64))
-def test_crc_a_matches_nfcpys_own_implementation(data):
-    assert crc_a(data) == bytes(Device.add_crc_a(bytearray(data))[-2:])
+def test_frames_separated_by_line_noise_are_all_found():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(st.tuples(noise, payloads), max_size=5))
+    def example(pieces):
+        stream = b"".join(junk + encode_information(payload) for junk, payload in pieces)
+
+        items, _ = split_host_frames(stream)
+
+        assert [item.payload for item in items] == [payload for _, payload in pieces]
+        noisy = any(junk for junk, _ in pieces)
+        branches.took("no frame" if not pieces else "frames among noise" if noisy else "frames back to back")
+
+    example()
+    branches.require(**{"frames among noise": 0.4, "frames back to back": 0.025})
+
+
+def test_any_bytes_on_the_line_never_raise_and_the_tail_is_a_suffix_of_the_input():
+    branches = Branches()
+
+    @settings(deadline=None, max_examples=300)  # no timing assertions, also not per example
+    @given(wire)
+    def example(data):
+        items, tail = split_host_frames(data)
+
+        assert data.endswith(tail)
+        assert all(isinstance(item, (Ack, Nack, Information, BadFrame)) for item in items)
+        kinds = {type(item) for item in items}
+        branches.took("bad frame" if BadFrame in kinds else "frame" if kinds else
+                      "waiting for more" if len(tail) > 1 else "nothing")
+
+    example()
+    branches.require(**{"bad frame": 0.08, "frame": 0.25, "waiting for more": 0.07, "nothing": 0.1})
+
+
+def test_feeding_a_stream_in_chunks_gives_the_same_frames_as_feeding_it_whole():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(payloads, min_size=1, max_size=4), st.data())
+    def example(frame_payloads, data):
+        stream = b"".join(encode_information(p) for p in frame_payloads)
+        cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+
+        items, pending, previous = [], b"", 0
+        for cut in cuts + [len(stream)]:
+            found, pending = split_host_frames(pending + stream[previous:cut])
+            items.extend(found)
+            previous = cut
+
+        assert items == split_host_frames(stream)[0]
+        branches.took("cut" if any(0 < cut < len(stream) for cut in cuts) else "whole")
+
+    example()
+    branches.require(cut=0.35, whole=0.14)
+
+
+def test_crc_a_matches_nfcpys_own_implementation():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.binary(max_size=64))
+    def example(data):
+        assert crc_a(data) == bytes(Device.add_crc_a(bytearray(data))[-2:])
+        branches.took("bytes" if data else "empty")
+
+    example()
+    branches.require(bytes=0.5)

@@ -16,6 +16,7 @@ from drivers.gpio.pins import GpioConfigError
 from drivers.wiegand.frames import encode_frame
 from drivers.emulated.wiegand import WiegandEmulator
 from drivers.wiegand.reader import WiegandReader
+from tests.support.branches import Branches
 from tests.support.waiting import wait_past
 
 D0_PIN, D1_PIN = 17, 27
@@ -281,31 +282,39 @@ def test_the_reader_thread_ends_with_close(factory, events):
     assert {t.name for t in threading.enumerate()} <= before
 
 
-@settings(max_examples=12, deadline=None)
-@given(st.one_of(
-    st.lists(st.integers(0, 1), min_size=1, max_size=40),
-    st.builds(lambda f, n: list(encode_frame(f, n, 26)), st.integers(0, 255), st.integers(0, 0xFFFF)),
-))
-def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on(bits):
-    factory = MockFactory()
-    events = queue.Queue()
-    try:
-        with WiegandReader(D0_PIN, D1_PIN, events, reader_id="fuzz", pin_factory=factory, **LOADED,
-                           debounce_s=0) as reader:
-            next_event(events)  # connected
-            emu = WiegandEmulator(factory, D0_PIN, D1_PIN, interval_s=0.0003)
-            emu.send_bits(bits)
-            outcome = next_event(events)
-            if isinstance(outcome, CardRead):
-                assert len(bits) in (26, 34)
-            else:
-                assert outcome.state is ReaderState.ERROR and outcome.detail
-            processed(reader, 1)
-            emu.present(3, 4, 26)
-            assert next_event(events, CardRead).uid == "26:3:00004"
-    finally:
-        factory.reset()
-        factory.close()
+def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on():
+    branches = Branches()
+
+    @settings(max_examples=12, deadline=None)
+    @given(st.one_of(
+        st.lists(st.integers(0, 1), min_size=1, max_size=40),
+        st.builds(lambda f, n: list(encode_frame(f, n, 26)), st.integers(0, 255), st.integers(0, 0xFFFF)),
+    ))
+    def example(bits):
+        factory = MockFactory()
+        events = queue.Queue()
+        try:
+            with WiegandReader(D0_PIN, D1_PIN, events, reader_id="fuzz", pin_factory=factory, **LOADED,
+                               debounce_s=0) as reader:
+                next_event(events)  # connected
+                emu = WiegandEmulator(factory, D0_PIN, D1_PIN, interval_s=0.0003)
+                emu.send_bits(bits)
+                outcome = next_event(events)
+                if isinstance(outcome, CardRead):
+                    assert len(bits) in (26, 34)
+                    branches.took("read")
+                else:
+                    assert outcome.state is ReaderState.ERROR and outcome.detail
+                    branches.took("error")
+                processed(reader, 1)
+                emu.present(3, 4, 26)
+                assert next_event(events, CardRead).uid == "26:3:00004"
+        finally:
+            factory.reset()
+            factory.close()
+
+    example()
+    branches.require(read=0.25, error=0.2)
 
 
 class NoBackendFactory(MockFactory):

@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.rules.campaigns import (
@@ -15,6 +15,7 @@ from kiosk.rules.campaigns import (
     is_running,
 )
 from kiosk.errors import ConfigError
+from tests.support.branches import Branches
 from kiosk.rules import LoyaltyRules, earn_points
 from kiosk.rules.segments import SEGMENTS
 
@@ -122,31 +123,56 @@ def test_a_campaign_percent_below_100_is_refused():
         earn_points(10_000, BRONZE, RULES, campaign_percent=50)
 
 
-@given(
-    st.integers(0, 10**12),
-    st.sampled_from(RULES.tiers),
-    st.integers(100, 500),
-    st.integers(100, 500),
-)
-def test_a_bigger_campaign_multiplier_never_gives_fewer_points(amount, tier, p1, p2):
-    low, high = sorted((p1, p2))
-    assert earn_points(amount, tier, RULES) == earn_points(
-        amount, tier, RULES, campaign_percent=100
+def test_a_bigger_campaign_multiplier_never_gives_fewer_points():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(
+        st.integers(0, 10**12),
+        st.sampled_from(RULES.tiers),
+        st.integers(100, 500),
+        st.integers(100, 500),
     )
-    assert earn_points(amount, tier, RULES, campaign_percent=low) <= earn_points(
-        amount, tier, RULES, campaign_percent=high
-    )
+    def example(amount, tier, p1, p2):
+        low, high = sorted((p1, p2))
+        assert earn_points(amount, tier, RULES) == earn_points(
+            amount, tier, RULES, campaign_percent=100
+        )
+        earned = earn_points(amount, tier, RULES, campaign_percent=low), earn_points(
+            amount, tier, RULES, campaign_percent=high
+        )
+        assert earned[0] <= earned[1]
+        branches.took("more points" if earned[0] < earned[1] else "as many points")
+
+    example()
+    branches.require(**{"more points": 0.18, "as many points": 0.32})
 
 
-@given(
-    st.dates(date(2025, 1, 1), date(2027, 12, 31)),
-    st.dates(date(2025, 1, 1), date(2027, 12, 31)),
-    st.dates(date(2024, 12, 1), date(2028, 1, 31)),
-)
-def test_running_means_between_the_dates_inclusive(d1, d2, today):
-    start, end = sorted((d1, d2))
-    campaign = Campaign("c", "C", start, end)
-    assert is_running(campaign, today) == (start <= today <= end)
+def test_running_means_between_the_dates_inclusive():
+    branches = Branches()
+    # The days at and beside the bounds, where an off-by-one shows, the middle day, and any day.
+    near_a_bound = st.sampled_from(["start", "end", "middle"]).flatmap(
+        lambda bound: st.integers(-1, 1).map(lambda shift: (bound, shift)))
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(
+        st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+        st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+        st.dates(date(2024, 12, 1), date(2028, 1, 31)) | near_a_bound,
+    )
+    def example(d1, d2, today):
+        start, end = sorted((d1, d2))
+        if isinstance(today, tuple):
+            bound, shift = today
+            middle = start + (end - start) / 2
+            today = {"start": start, "end": end, "middle": middle}[bound] + timedelta(days=shift)
+        campaign = Campaign("c", "C", start, end)
+        assert is_running(campaign, today) == (start <= today <= end)
+        branches.took("first or last day" if today in (start, end) else "running" if start < today < end
+                      else "not running")
+
+    example()
+    branches.require(**{"first or last day": 0.2, "running": 0.08, "not running": 0.21})
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -286,18 +312,32 @@ def test_a_campaign_with_hours_is_not_running_when_the_caller_gives_no_time_of_d
     assert is_running(HAPPY, date(2026, 3, 20), time(18))
 
 
-@given(st.times(), st.times(), st.times(), st.dates(date(2026, 3, 10), date(2026, 4, 6)))
-def test_hours_admit_exactly_the_times_of_their_window_on_the_days_the_campaign_covers(start, until, now, today):
-    if start == until:
-        return
-    c = Campaign("w", "Window", date(2026, 3, 14), date(2026, 4, 2), earn_multiplier_percent=200, hours=(start, until))
-    if start < until:
-        expected = date(2026, 3, 14) <= today <= date(2026, 4, 2) and start <= now < until
-    elif now >= start:
-        expected = date(2026, 3, 14) <= today <= date(2026, 4, 2)
-    else:  # the small hours belong to the evening before
-        expected = now < until and date(2026, 3, 14) <= today - timedelta(days=1) <= date(2026, 4, 2)
-    assert is_running(c, today, now) is expected
+def test_hours_admit_exactly_the_times_of_their_window_on_the_days_the_campaign_covers():
+    kinds, outcomes = Branches(), Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.times(), st.times(), st.times(), st.dates(date(2026, 3, 10), date(2026, 4, 6))
+           | st.sampled_from([date(2026, 3, 14), date(2026, 4, 2), date(2026, 4, 3)]))
+    def example(start, until, now, today):
+        if start == until:
+            return
+        c = Campaign("w", "Window", date(2026, 3, 14), date(2026, 4, 2), earn_multiplier_percent=200,
+                     hours=(start, until))
+        if start < until:
+            expected = date(2026, 3, 14) <= today <= date(2026, 4, 2) and start <= now < until
+            kinds.took("same-day window")
+        elif now >= start:
+            expected = date(2026, 3, 14) <= today <= date(2026, 4, 2)
+            kinds.took("overnight, evening")
+        else:  # the small hours belong to the evening before
+            expected = now < until and date(2026, 3, 14) <= today - timedelta(days=1) <= date(2026, 4, 2)
+            kinds.took("overnight, small hours")
+        assert is_running(c, today, now) is expected
+        outcomes.took("running" if expected else "not running")
+
+    example()
+    kinds.require(**{"same-day window": 0.24, "overnight, evening": 0.05, "overnight, small hours": 0.2})
+    outcomes.require(running=0.1, **{"not running": 0.4})
 
 
 def test_hours_in_a_cloud_table_are_read_as_shop_local_times():

@@ -1,11 +1,13 @@
 """Bonus rules: enrollment, profile completion, referral and the yearly birthday bonus."""
 
+import calendar
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.branches import Branches
 from kiosk.rules import (
     Entry,
     LoyaltyRules,
@@ -108,35 +110,55 @@ def test_a_datetime_instead_of_a_date_is_refused():
         birthday_bonus(date(1990, 5, 1), datetime(2026, 5, 1, 9, 0), None, MONTH)
 
 
-@given(
-    st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
-    st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)),
-)
-def test_day_mode_gives_exactly_one_bonus_day_per_year(born, some_day):
-    year = some_day.year
-    days = [
-        date.fromordinal(o)
-        for o in range(date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal())
-    ]
-    assert sum(1 for t in days if birthday_bonus(born, t, None, DAY)) == 1
+births = st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)) | st.sampled_from(
+    [date(1988, 2, 29), date(2000, 2, 29), date(1996, 2, 29), date(1990, 2, 28), date(1990, 12, 31)])
 
 
-@given(
-    st.dates(min_value=date(1920, 1, 1), max_value=date(2020, 12, 31)),
-    st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)),
-)
-def test_walking_through_a_year_the_bonus_is_paid_once(born, start):
+def test_day_mode_gives_exactly_one_bonus_day_per_year():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(births, st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31)))
+    def example(born, some_day):
+        year = some_day.year
+        days = [
+            date.fromordinal(o)
+            for o in range(date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal())
+        ]
+        leap = calendar.isleap(year)
+        # The birthday itself; a Feb 29 birthday on Feb 28 in a common year.
+        celebrated = date(year, 2, 28) if (born.month, born.day) == (2, 29) and not leap else born.replace(year=year)
+        assert [t for t in days if birthday_bonus(born, t, None, DAY)] == [celebrated]
+        branches.took("feb 29 in a common year" if (born.month, born.day) == (2, 29) and not leap else
+                      "feb 29 in a leap year" if (born.month, born.day) == (2, 29) else "another day")
+
+    example()
+    branches.require(**{"feb 29 in a common year": 0.07, "feb 29 in a leap year": 0.03, "another day": 0.4})
+
+
+def test_walking_through_a_year_the_bonus_is_paid_once():
     """Simulate a member who visits every day and is credited whenever eligible."""
-    last_given = None
-    paid = 0
-    for offset in range(365):
-        today = date.fromordinal(start.toordinal() + offset)
-        if birthday_bonus(born, today, last_given, MONTH):
-            paid += 1
-            last_given = today
-    assert 1 <= paid <= 2  # a 365-day walk can span two calendar years' birth months
-    if start.month == 1 and start.day == 1:
-        assert paid == 1
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(births, st.dates(min_value=date(2021, 1, 1), max_value=date(2060, 12, 31))
+           | st.integers(2021, 2060).map(lambda y: date(y, 1, 1)))
+    def example(born, start):
+        last_given = None
+        paid = 0
+        for offset in range(365):
+            today = date.fromordinal(start.toordinal() + offset)
+            if birthday_bonus(born, today, last_given, MONTH):
+                paid += 1
+                last_given = today
+        assert 1 <= paid <= 2  # a 365-day walk can span two calendar years' birth months
+        if start.month == 1 and start.day == 1:
+            assert paid == 1
+        branches.took("paid twice" if paid == 2 else "paid once from new year" if start.timetuple().tm_yday == 1
+                      else "paid once")
+
+    example()
+    branches.require(**{"paid once": 0.14, "paid once from new year": 0.22, "paid twice": 0.13})
 
 
 # --- birthday, jalali -------------------------------------------------------------------------
@@ -225,14 +247,22 @@ def test_the_streak_bonus_is_off_by_default():
     assert streak_bonus(ledger, NOW, None, LoyaltyRules()) == 0
 
 
-@given(st.lists(st.integers(0, 60 * 24), max_size=25), st.integers(1, 10))
-def test_the_streak_never_exceeds_the_periods_with_purchases(hours_ago, period_days):
-    rules = LoyaltyRules(streak_period_days=period_days)
-    ledger = [
-        Entry(f"p{i}", "earn", 1, 1, NOW - timedelta(hours=h)) for i, h in enumerate(hours_ago)
-    ]
-    streak = visit_streak(ledger, NOW, None, rules)
-    periods = {h // (24 * period_days) for h in hours_ago}
-    assert streak <= len(periods)
-    assert all(k in periods for k in range(streak))
-    assert streak not in periods
+def test_the_streak_never_exceeds_the_periods_with_purchases():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(st.integers(0, 60 * 24), max_size=25), st.integers(1, 10))
+    def example(hours_ago, period_days):
+        rules = LoyaltyRules(streak_period_days=period_days)
+        ledger = [
+            Entry(f"p{i}", "earn", 1, 1, NOW - timedelta(hours=h)) for i, h in enumerate(hours_ago)
+        ]
+        streak = visit_streak(ledger, NOW, None, rules)
+        periods = {h // (24 * period_days) for h in hours_ago}
+        assert streak <= len(periods)
+        assert all(k in periods for k in range(streak))
+        assert streak not in periods
+        branches.took("no streak" if streak == 0 else "one period" if streak == 1 else "several periods")
+
+    example()
+    branches.require(**{"no streak": 0.29, "one period": 0.035, "several periods": 0.17})

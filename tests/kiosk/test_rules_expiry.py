@@ -4,10 +4,11 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import InsufficientPoints
+from tests.support.branches import Branches
 from kiosk.rules import (
     Entry,
     LoyaltyRules,
@@ -20,6 +21,7 @@ from kiosk.rules import (
 
 UTC = UTC
 RULES = LoyaltyRules()  # expiry_days = 365
+NO_DEADLINE = settings(deadline=None)  # no timing assertions, also not per example
 
 
 def d(y: int, m: int, day: int, hour: int = 12) -> datetime:
@@ -173,40 +175,101 @@ def reference_fifo(ledger, now, rules):
     return sum(1 for t in tokens if t + timedelta(days=rules.expiry_days) <= now)
 
 
-@given(ledgers(), st.integers(0, 1500), st.integers(0, 400))
-def test_expiring_points_never_exceed_the_balance(ledger, day, expiry):
-    rules = LoyaltyRules(expiry_days=expiry)
-    due = expiring_points(ledger, T0 + timedelta(days=day), rules)
-    assert 0 <= due <= balance_of(ledger)
+# Any day, and days after the ledger's last entries (0..900) have had a year to expire, where points fall due.
+days = st.integers(0, 1500) | st.integers(400, 1300)
 
 
-@given(ledgers(), st.integers(0, 1500), st.integers(1, 400))
-def test_expiry_matches_a_point_by_point_fifo_model(ledger, day, expiry):
-    rules = LoyaltyRules(expiry_days=expiry)
-    now = T0 + timedelta(days=day)
-    assert expiring_points(ledger, now, rules) == reference_fifo(ledger, now, rules)
+def due_branch(due: int, balance: int) -> str:
+    return "nothing due" if due == 0 else "all due" if due == balance else "some due"
 
 
-@given(ledgers(), st.integers(0, 1500))
-def test_recording_the_due_expiry_leaves_nothing_due(ledger, day):
-    now = T0 + timedelta(days=day)
-    due = expiring_points(ledger, now, RULES)
-    if due:
-        ledger = apply(ledger, Entry("expiry", "expire", -due, 0, now))
-    assert expiring_points(ledger, now, RULES) == 0
+def test_expiring_points_never_exceed_the_balance():
+    branches = Branches()
+
+    @NO_DEADLINE
+    @given(ledgers(), days, st.integers(0, 400))
+    def example(ledger, day, expiry):
+        rules = LoyaltyRules(expiry_days=expiry)
+        due = expiring_points(ledger, T0 + timedelta(days=day), rules)
+        assert 0 <= due <= balance_of(ledger)
+        branches.took(due_branch(due, balance_of(ledger)))
+
+    example()
+    branches.require(**{"nothing due": 0.3, "all due": 0.1, "some due": 0.1})
 
 
-@given(ledgers(), st.integers(0, 1500), st.integers(0, 1500))
-def test_more_points_become_due_as_time_passes_without_new_entries(ledger, a, b):
-    early, late = sorted((a, b))
-    assert expiring_points(ledger, T0 + timedelta(days=early), RULES) <= expiring_points(
-        ledger, T0 + timedelta(days=late), RULES
-    )
+def test_expiry_matches_a_point_by_point_fifo_model():
+    branches = Branches()
+
+    anniversaries = Branches()
+
+    @NO_DEADLINE
+    @given(ledgers(), days, st.integers(1, 400), st.data())
+    def example(ledger, day, expiry, data):
+        rules = LoyaltyRules(expiry_days=expiry)
+        now = T0 + timedelta(days=day)
+        # Half the time the very moment an entry turns expiry_days old: the bound where < and <= differ.
+        if ledger and data.draw(st.booleans()):
+            now = data.draw(st.sampled_from(ledger)).created_at + timedelta(days=expiry)
+            anniversaries.took("at an entry's expiry moment")
+        else:
+            anniversaries.took("any moment")
+        due = expiring_points(ledger, now, rules)
+        assert due == reference_fifo(ledger, now, rules)
+        branches.took(due_branch(due, balance_of(ledger)))
+
+    example()
+    branches.require(**{"nothing due": 0.28, "all due": 0.07, "some due": 0.15})
+    anniversaries.require(**{"at an entry's expiry moment": 0.19})
 
 
-@given(ledgers(), st.integers(0, 1500))
-def test_open_lots_add_up_to_the_balance_and_the_schedule_plus_due_too(ledger, day):
-    now = T0 + timedelta(days=day)
-    assert sum(p for _, p in open_lots(ledger)) == balance_of(ledger)
-    scheduled = sum(p for _, p in expiry_schedule(ledger, now, RULES))
-    assert scheduled + expiring_points(ledger, now, RULES) == balance_of(ledger)
+def test_recording_the_due_expiry_leaves_nothing_due():
+    branches = Branches()
+
+    @NO_DEADLINE
+    @given(ledgers(), days)
+    def example(ledger, day):
+        now = T0 + timedelta(days=day)
+        due = expiring_points(ledger, now, RULES)
+        if due:
+            ledger = apply(ledger, Entry("expiry", "expire", -due, 0, now))
+        assert expiring_points(ledger, now, RULES) == 0
+        branches.took("expired" if due else "nothing was due")
+
+    example()
+    branches.require(expired=0.19, **{"nothing was due": 0.31})
+
+
+def test_more_points_become_due_as_time_passes_without_new_entries():
+    branches = Branches()
+
+    @NO_DEADLINE
+    @given(ledgers(), st.integers(0, 1500), st.integers(0, 1500))
+    def example(ledger, a, b):
+        early, late = sorted((a, b))
+        due = expiring_points(ledger, T0 + timedelta(days=early), RULES), expiring_points(
+            ledger, T0 + timedelta(days=late), RULES
+        )
+        assert due[0] <= due[1]
+        branches.took("more due later" if due[0] < due[1] else "as much due")
+
+    example()
+    branches.require(**{"more due later": 0.2, "as much due": 0.29})
+
+
+def test_open_lots_add_up_to_the_balance_and_the_schedule_plus_due_too():
+    branches = Branches()
+
+    @NO_DEADLINE
+    @given(ledgers(), days)
+    def example(ledger, day):
+        now = T0 + timedelta(days=day)
+        assert sum(p for _, p in open_lots(ledger)) == balance_of(ledger)
+        scheduled = sum(p for _, p in expiry_schedule(ledger, now, RULES))
+        due = expiring_points(ledger, now, RULES)
+        assert scheduled + due == balance_of(ledger)
+        branches.took("no points" if not balance_of(ledger) else "scheduled and due" if scheduled and due
+                      else "all scheduled" if scheduled else "all due")
+
+    example()
+    branches.require(**{"no points": 0.06, "scheduled and due": 0.09, "all scheduled": 0.29, "all due": 0.05})

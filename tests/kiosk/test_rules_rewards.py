@@ -3,10 +3,11 @@
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import ConfigError, InsufficientPoints, InvalidCouponCode, RewardNotAvailable
+from tests.support.branches import Branches
 from kiosk.rules import LoyaltyRules
 from kiosk.rules.rewards import (
     Reward,
@@ -107,14 +108,25 @@ def test_the_catalogue_hides_rewards_not_on_offer_and_lists_the_rest_cheapest_fi
     ]
 
 
-@given(st.integers(1, 10**6), st.integers(0, 10**6), st.integers(0, 5), st.integers(1, 5))
-def test_more_points_never_lock_a_reward(cost, balance, taken, limit):
-    reward = Reward("r", "R", cost, per_member_limit=limit)
-    poorer = offer(reward, balance=balance, taken=taken)
-    richer = offer(reward, balance=balance + cost, taken=taken)
-    assert set(richer.blockers) <= set(poorer.blockers)
-    assert "points" not in richer.blockers
-    assert poorer.points_short == max(cost - balance, 0)
+def test_more_points_never_lock_a_reward():
+    points, limits = Branches(), Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.integers(1, 10**6), st.integers(0, 10**6), st.integers(0, 5), st.integers(1, 5))
+    def example(cost, balance, taken, limit):
+        reward = Reward("r", "R", cost, per_member_limit=limit)
+        poorer = offer(reward, balance=balance, taken=taken)
+        richer = offer(reward, balance=balance + cost, taken=taken)
+        assert set(richer.blockers) <= set(poorer.blockers)
+        assert "points" not in richer.blockers
+        assert poorer.points_short == max(cost - balance, 0)
+        assert ("member_limit" in richer.blockers) == (taken >= limit)
+        points.took("short of points" if "points" in poorer.blockers else "affordable")
+        limits.took("limit reached" if taken >= limit else "within the limit")
+
+    example()
+    points.require(**{"short of points": 0.2, "affordable": 0.3})
+    limits.require(**{"limit reached": 0.27, "within the limit": 0.22})
 
 
 # --- check_reward -----------------------------------------------------------------------------
@@ -267,34 +279,76 @@ def test_a_code_that_is_not_text_is_refused():
         parse_coupon_code(1234)  # type: ignore[arg-type]
 
 
-@given(st.binary(min_size=8, max_size=8))
-def test_every_generated_code_parses_back_to_itself_and_fits_qr_alphanumeric(raw):
-    code = coupon_code(raw)
-    assert parse_coupon_code(code) == code
-    assert set(code) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-@given(st.binary(min_size=8, max_size=8), st.integers(0, 12), st.integers(1, 31))
-def test_changing_any_one_symbol_is_detected(raw, position, shift):
-    code = coupon_code(raw).replace("-", "")
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    wrong = alphabet[(alphabet.index(code[position]) + shift) % 32]
-    typo = code[:position] + wrong + code[position + 1 :]
-    with pytest.raises(InvalidCouponCode):
-        parse_coupon_code(typo)
+def test_every_generated_code_parses_back_to_itself_and_fits_qr_alphanumeric_and_typed_junk_is_refused():
+    branches = Branches()
+    junk = st.text(CODE_ALPHABET + "OIL- u", min_size=12, max_size=16) | st.text(max_size=20)
+
+    def as_typed(code: str, spaced: bool) -> str:  # how a shopper types it: lower case, O for 0, I for 1
+        typed = code.lower().replace("0", "o").replace("1", "I")
+        return typed.replace("-", " ") if spaced else typed.replace("-", "")
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.binary(min_size=8, max_size=8), st.none() | junk, st.booleans())
+    def example(raw, text, spaced):
+        code = coupon_code(raw)
+        assert parse_coupon_code(code) == code
+        assert set(code) <= set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+        if text is None:
+            assert parse_coupon_code(as_typed(code, spaced)) == code
+            branches.took("typed code read")
+            return
+        try:
+            read = parse_coupon_code(text)
+        except InvalidCouponCode:
+            branches.took("junk refused")
+            return
+        assert parse_coupon_code(read) == read and len(read.replace("-", "")) == 13
+        branches.took("junk with a valid check symbol")
+
+    example()
+    branches.require(**{"junk refused": 0.33, "typed code read": 0.16})
 
 
-@given(st.binary(min_size=8, max_size=8), st.integers(0, 11))
-def test_swapping_two_neighbouring_symbols_is_mostly_detected(raw, position):
-    code = coupon_code(raw).replace("-", "")
-    a, b = code[position], code[position + 1]
-    swapped = code[:position] + b + a + code[position + 2 :]
-    # Luhn mod N misses only swaps of the two symbols whose values sum to N - 1 (0 and Z
-    # here), like Luhn's 09 <-> 90; equal neighbours are no change at all.
-    if a == b or {a, b} == {"0", "Z"}:
-        return
-    with pytest.raises(InvalidCouponCode):
-        parse_coupon_code(swapped)
+def test_changing_any_one_symbol_is_detected():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.binary(min_size=8, max_size=8), st.integers(0, 11) | st.just(12), st.integers(1, 31))
+    def example(raw, position, shift):
+        code = coupon_code(raw).replace("-", "")
+        wrong = CODE_ALPHABET[(CODE_ALPHABET.index(code[position]) + shift) % 32]
+        typo = code[:position] + wrong + code[position + 1 :]
+        with pytest.raises(InvalidCouponCode, match="check symbol"):
+            parse_coupon_code(typo)
+        branches.took("check symbol changed" if position == 12 else "data symbol changed")
+
+    example()
+    branches.require(**{"check symbol changed": 0.12, "data symbol changed": 0.38})
+
+
+def test_swapping_two_neighbouring_symbols_is_mostly_detected():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.binary(min_size=8, max_size=8), st.integers(0, 11))
+    def example(raw, position):
+        code = coupon_code(raw).replace("-", "")
+        a, b = code[position], code[position + 1]
+        swapped = code[:position] + b + a + code[position + 2 :]
+        # Luhn mod N misses only swaps of the two symbols whose values sum to N - 1 (0 and Z
+        # here), like Luhn's 09 <-> 90; equal neighbours are no change at all.
+        if a == b or {a, b} == {"0", "Z"}:
+            branches.took("undetectable swap")
+            return
+        with pytest.raises(InvalidCouponCode):
+            parse_coupon_code(swapped)
+        branches.took("swap detected")
+
+    example()
+    branches.require(**{"swap detected": 0.5})
 
 
 def test_distinct_random_bytes_give_distinct_codes():

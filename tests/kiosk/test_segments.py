@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import ConfigError
+from tests.support.branches import Branches
 from kiosk.rules import Entry
 from kiosk.rules.segments import (
     SEGMENTS,
@@ -24,6 +25,9 @@ from kiosk.rules.segments import (
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 RULES = RfmRules()
+# Every segment is reached by some score combination (the rarest by about 4 % of the examples, depending on the
+# constants hypothesis mixes in from the modules loaded before), "new" by a third or more.
+SEGMENT_SHARES = {**{segment: 0.015 for segment in SEGMENTS}, "new": 0.18}
 
 
 def ago(days: float) -> datetime:
@@ -91,23 +95,38 @@ def test_monetary_scores_rise_with_the_rial_spent(rial, score):
     assert rfm_scores(RfmValues(1, 1, rial), RULES).monetary == score
 
 
-@given(
-    st.one_of(st.none(), st.integers(0, 5000)),
-    st.integers(0, 100),
-    st.integers(0, 10**9),
-    st.integers(0, 5000),
-    st.integers(0, 100),
-    st.integers(0, 10**9),
-)
-def test_scores_stay_in_1_to_5_and_better_figures_never_score_lower(r1, f1, m1, r2, f2, m2):
-    s1 = rfm_scores(RfmValues(r1, f1, m1), RULES)
-    for s in (s1.recency, s1.frequency, s1.monetary):
-        assert 1 <= s <= 5
-    if r1 is not None and r1 <= r2:
-        assert s1.recency >= rfm_scores(RfmValues(r2, 0, 0), RULES).recency
-    if f1 <= f2 and m1 <= m2:
-        s2 = rfm_scores(RfmValues(0, f2, m2), RULES)
-        assert s1.frequency <= s2.frequency and s1.monetary <= s2.monetary
+def test_scores_stay_in_1_to_5_and_better_figures_never_score_lower():
+    recency, spend = Branches(), Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(
+        st.one_of(st.none(), st.integers(0, 5000)),
+        st.integers(0, 100),
+        st.integers(0, 10**9),
+        st.integers(0, 5000),
+        st.integers(0, 100),
+        st.integers(0, 10**9),
+    )
+    def example(r1, f1, m1, r2, f2, m2):
+        s1 = rfm_scores(RfmValues(r1, f1, m1), RULES)
+        for s in (s1.recency, s1.frequency, s1.monetary):
+            assert 1 <= s <= 5
+        if r1 is not None and r1 <= r2:
+            later = rfm_scores(RfmValues(r2, 0, 0), RULES).recency
+            assert s1.recency >= later
+            recency.took("more recent scores higher" if s1.recency > later else "same recency score")
+        else:
+            recency.took("not compared")
+        if f1 <= f2 and m1 <= m2:
+            s2 = rfm_scores(RfmValues(0, f2, m2), RULES)
+            assert s1.frequency <= s2.frequency and s1.monetary <= s2.monetary
+            spend.took("compared")
+        else:
+            spend.took("not compared")
+
+    example()
+    recency.require(**{"more recent scores higher": 0.06, "same recency score": 0.05})
+    spend.require(compared=0.18)
 
 
 # --- segments ------------------------------------------------------------------------------
@@ -142,9 +161,18 @@ def test_a_recently_enrolled_member_is_new_whatever_the_scores():
     assert segment_for(RfmScores(5, 5, 5), 0, RfmRules(new_member_days=0)) == "champions"
 
 
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(0, 1000))
-def test_every_score_combination_has_a_known_segment(r, f, m, age):
-    assert segment_for(RfmScores(r, f, m), age, RULES) in SEGMENTS
+def test_every_score_combination_has_a_known_segment():
+    branches = Branches()
+
+    @settings(max_examples=300, deadline=None)  # no timing assertions, also not per example
+    @given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5), st.integers(0, 1000))
+    def example(r, f, m, age):
+        segment = segment_for(RfmScores(r, f, m), age, RULES)
+        assert segment in SEGMENTS
+        branches.took(segment)
+
+    example()
+    branches.require(**SEGMENT_SHARES)
 
 
 def test_a_frequent_big_spender_who_came_last_week_is_a_champion():
@@ -213,16 +241,32 @@ def test_quintile_thresholds_need_data():
         quintile_thresholds([])
 
 
-@given(st.lists(st.integers(0, 10**8), min_size=1, max_size=300))
-def test_quintile_thresholds_are_always_valid_rfm_thresholds(values):
-    bounds = quintile_thresholds(values)
-    RfmRules(monetary_rial=bounds)  # raises if not 4 increasing whole numbers
+def test_quintile_thresholds_are_always_valid_rfm_thresholds():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(st.integers(0, 10**8), min_size=1, max_size=300) | st.lists(st.integers(0, 3), min_size=1))
+    def example(values):
+        bounds = quintile_thresholds(values)
+        RfmRules(monetary_rial=bounds)  # raises if not 4 increasing whole numbers
+        branches.took("fewer than five amounts" if len(set(values)) < 5 else "five amounts or more")
+
+    example()
+    branches.require(**{"fewer than five amounts": 0.4, "five amounts or more": 0.1})
 
 
-@given(st.lists(st.integers(0, 10**8), min_size=5, max_size=300, unique=True))
-def test_quintile_thresholds_of_distinct_values_use_every_score(values):
-    rules = RfmRules(monetary_rial=quintile_thresholds(values))
-    scores = [rfm_scores(RfmValues(0, 0, v), rules).monetary for v in values]
-    assert set(scores) == {1, 2, 3, 4, 5}
-    sizes = [scores.count(s) for s in range(1, 6)]
-    assert max(sizes) - min(sizes) <= 1
+def test_quintile_thresholds_of_distinct_values_use_every_score():
+    branches = Branches()
+
+    @settings(deadline=None)  # no timing assertions, also not per example
+    @given(st.lists(st.integers(0, 10**8), min_size=5, max_size=300, unique=True))
+    def example(values):
+        rules = RfmRules(monetary_rial=quintile_thresholds(values))
+        scores = [rfm_scores(RfmValues(0, 0, v), rules).monetary for v in values]
+        assert set(scores) == {1, 2, 3, 4, 5}
+        sizes = [scores.count(s) for s in range(1, 6)]
+        assert max(sizes) - min(sizes) <= 1
+        branches.took("equal fifths" if len(values) % 5 == 0 else "uneven fifths")
+
+    example()
+    branches.require(**{"equal fifths": 0.18, "uneven fifths": 0.3})

@@ -5,11 +5,12 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import given, settings as hsettings, strategies as st
 
 from kiosk.errors import CardAlreadyBound, DuplicateMember, InsufficientPoints, StoreError
 from kiosk.store.migrations import MIGRATIONS
 from kiosk.store import Store, iso
+from tests.support.branches import Branches
 
 
 @pytest.fixture
@@ -227,21 +228,40 @@ operations = st.lists(
 )
 
 
-@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ops=operations)
-def test_property_the_stored_balance_is_the_ledger_sum_never_negative_and_repeats_are_no_ops(tmp_path_factory, ops):
-    path = tmp_path_factory.mktemp("prop") / "k.db"
-    with Store(path, device_id="d") as store:
-        m = store.add_member("+989121234567", "P")
-        for kind, size, event_id in ops:
-            points = size if kind in ("earn", "bonus", "adjust") else -size
-            try:
-                store.record(m.id, kind, points, event_id=event_id)
-            except InsufficientPoints:
-                pass
-            balance = store.balance(m.id).points
-            assert balance >= 0
-            assert balance == sum(r.points for r in store.history(m.id))
-        assert store.verify() == []
-        ids = [r.event_id for r in store.history(m.id)]
-        assert len(ids) == len(set(ids))
+def test_property_the_stored_balance_is_the_ledger_sum_never_negative_and_repeats_are_no_ops(tmp_path_factory):
+    refusals, repeats = Branches(), Branches()
+
+    @hsettings(max_examples=40, deadline=None)
+    @given(ops=operations)
+    def example(ops):
+        path = tmp_path_factory.mktemp("prop") / "k.db"
+        refused = repeated = False
+        with Store(path, device_id="d") as store:
+            m = store.add_member("+989121234567", "P")
+            recorded: set[str] = set()
+            for kind, size, event_id in ops:
+                points = size if kind in ("earn", "bonus", "adjust") else -size
+                before = store.balance(m.id).points
+                try:
+                    store.record(m.id, kind, points, event_id=event_id)
+                except InsufficientPoints:
+                    refused = True
+                    assert store.balance(m.id).points == before
+                    continue
+                balance = store.balance(m.id).points
+                if event_id in recorded:
+                    repeated = True
+                    assert balance == before  # the repeat of an event already recorded changes nothing
+                elif event_id is not None:
+                    recorded.add(event_id)
+                assert balance >= 0
+                assert balance == sum(r.points for r in store.history(m.id))
+            assert store.verify() == []
+            ids = [r.event_id for r in store.history(m.id)]
+            assert len(ids) == len(set(ids))
+        refusals.took("a debit refused" if refused else "no refusal")
+        repeats.took("an event repeated" if repeated else "no repeat")
+
+    example()
+    refusals.require(**{"a debit refused": 0.26, "no refusal": 0.23})
+    repeats.require(**{"an event repeated": 0.23, "no repeat": 0.26})
