@@ -19,6 +19,28 @@ from kiosk.config import Secrets, Settings, load, load_secrets, write_secrets
 hypothesis_settings.register_profile("suite", derandomize=True, print_blob=True)
 hypothesis_settings.load_profile("suite")
 
+
+def _no_constants_from_loaded_modules() -> None:
+    """Keep a derandomised test's examples its own: the same whichever test modules ran before it.
+
+    Hypothesis 6.1xx also draws constants it collects from every project module imported so far, so
+    under xdist (where each worker imports a different set) or after an edit anywhere, one test's
+    examples changed and branch shares moved (a receipt branch fell from 15 % to 1.7 %). There is no
+    public setting for it: replace the private collector with an empty pool, and fail loudly if a
+    hypothesis upgrade renames it rather than silently going back to examples that depend on order.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if not hasattr(providers, "_get_local_constants"):
+        raise RuntimeError("hypothesis no longer has providers._get_local_constants: see tests/conftest.py")
+    empty = type(providers._local_constants)(
+        integers=providers.SortedSet(), floats=providers.SortedSet(key=providers.float_to_int),
+        bytes=providers.SortedSet(), strings=providers.SortedSet())
+    providers._get_local_constants = lambda: empty
+
+
+_no_constants_from_loaded_modules()
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

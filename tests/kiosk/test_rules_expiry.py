@@ -186,7 +186,7 @@ def due_branch(due: int, balance: int) -> str:
 def test_expiring_points_never_exceed_the_balance():
     branches = Branches()
 
-    @NO_DEADLINE
+    @settings(deadline=None, max_examples=400)  # "some due" is a narrow window: enough examples to reach it
     @given(ledgers(), days, st.integers(0, 400))
     def example(ledger, day, expiry):
         rules = LoyaltyRules(expiry_days=expiry)
@@ -195,7 +195,7 @@ def test_expiring_points_never_exceed_the_balance():
         branches.took(due_branch(due, balance_of(ledger)))
 
     example()
-    branches.require(**{"nothing due": 0.3, "all due": 0.1, "some due": 0.1})
+    branches.require(**{"nothing due": 0.3, "all due": 0.1, "some due": 0.09})
 
 
 def test_expiry_matches_a_point_by_point_fifo_model():
@@ -260,7 +260,7 @@ def test_more_points_become_due_as_time_passes_without_new_entries():
 def test_open_lots_add_up_to_the_balance_and_the_schedule_plus_due_too():
     branches = Branches()
 
-    @NO_DEADLINE
+    @settings(deadline=None, max_examples=400)  # as above, for "scheduled and due"
     @given(ledgers(), days)
     def example(ledger, day):
         now = T0 + timedelta(days=day)
@@ -272,4 +272,4 @@ def test_open_lots_add_up_to_the_balance_and_the_schedule_plus_due_too():
                       else "all scheduled" if scheduled else "all due")
 
     example()
-    branches.require(**{"no points": 0.06, "scheduled and due": 0.09, "all scheduled": 0.29, "all due": 0.05})
+    branches.require(**{"no points": 0.06, "scheduled and due": 0.1, "all scheduled": 0.29, "all due": 0.05})
