@@ -59,7 +59,16 @@ class SpendingMixin:
                                     "device_id": self.device_id, "created_at": now})
         db.execute("UPDATE balances SET credit_rial = credit_rial + ?, updated_at = ? WHERE member_id = ?",
                    [amount_rial, now, member_id])
+        if kind != "correction":  # a correction mirrors what the cloud already counts: never sent back
+            self._enqueue(db, "credit_moved", {"member_id": member_id, "amount_rial": amount_rial, "move": kind,
+                                               "receipt_id": receipt_id, "reason": reason}, now, event_id=event_id)
         return row[0] + amount_rial
+
+    def correct_credit(self, member_id: str, amount_rial: int, reason: str) -> int:
+        """Move the wallet to the chain's figure (kiosk.sync.reconcile): a 'correction' row; the new balance."""
+        now = iso(self._clock())
+        return self.write(lambda db: self._credit(db, member_id, "correction", amount_rial, event_id=new_event_id(),
+                                                  receipt_id=None, reason=reason, now=now))
 
     # --- purchases ---------------------------------------------------------------
 
@@ -125,12 +134,15 @@ class SpendingMixin:
 
     # --- till commits ----------------------------------------------------------------
 
-    def commit_spend(self, commit: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def commit_spend(self, commit: dict[str, Any], *,
+                     chain_coupon: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
         """Apply a till quote once: (the commit row, True), or (the first commit under that key, False).
 
         ``commit`` has idempotency_key, quote_id, member_id, bill_rial, points, points_rial,
         credit_rial, discount_rial, coupon, to_pay_rial. The coupon must still be the member's and unused,
-        and the points and credit still there (SpendRefused otherwise; nothing written).
+        and the points and credit still there (SpendRefused otherwise; nothing written). ``chain_coupon`` is
+        a coupon of another branch that the cloud let this commit claim (code, member_id, reward_id, branch,
+        issued_at); its use is kept in chain_coupons. Either way the use goes to the cloud (coupon_used).
         """
         now = iso(self._clock())
         key, member_id = commit["idempotency_key"], commit["member_id"]
@@ -142,12 +154,7 @@ class SpendingMixin:
                 return dict(zip(cols, known)), False
             code = commit["coupon"]
             if code is not None:
-                row = db.execute("SELECT member_id, used_at FROM coupons WHERE code = ?", [code]).fetchone()
-                if row is None or row[0] != member_id:
-                    raise SpendRefused("coupon_other_member", f"coupon {code} is not this member's")
-                if row[1] is not None:
-                    raise SpendRefused("coupon_used", f"coupon {code} was already used at {row[1]}")
-                db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ?", [now, key, code])
+                self._use_coupon(db, code, member_id, key, chain_coupon, now)
             if commit["points"]:
                 balance = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()[0]
                 if balance < commit["points"]:
@@ -164,6 +171,43 @@ class SpendingMixin:
             return saved, True
 
         return self.write(tx)
+
+    def _use_coupon(self, db: sqlite_utils.Database, code: str, member_id: str, key: str,
+                    chain_coupon: dict[str, Any] | None, now: str) -> None:
+        row = db.execute("SELECT member_id, used_at, used_by FROM coupons WHERE code = ?", [code]).fetchone()
+        table = "coupons"
+        if row is None and chain_coupon is not None:
+            table = "chain_coupons"
+            row = db.execute("SELECT member_id, used_at, used_by FROM chain_coupons WHERE code = ?", [code]).fetchone()
+            if row is None:
+                db["chain_coupons"].insert({k: chain_coupon[k] for k in ("code", "member_id", "reward_id", "branch",
+                                                                          "issued_at")})
+                row = (chain_coupon["member_id"], None, None)
+        if row is None or row[0] != member_id:
+            raise SpendRefused("coupon_other_member", f"coupon {code} is not this member's")
+        if row[1] is not None:
+            raise SpendRefused("coupon_used", f"coupon {code} was already used at {row[1]}")
+        db.execute(f"UPDATE {table} SET used_at = ?, used_by = ? WHERE code = ?", [now, key, code])
+        self._enqueue(db, "coupon_used", {"member_id": member_id, "code": code, "use_key": key}, now,
+                      event_id=derived_id("coupon-used", key, code))
+
+    def _release(self, db: sqlite_utils.Database, code: str, member_id: str, key: str, now: str) -> None:
+        self._enqueue(db, "coupon_released", {"member_id": member_id, "code": code, "use_key": key}, now,
+                      event_id=derived_id("coupon-released", key, code, now))
+
+    def release_coupon_claim(self, code: str, member_id: str, key: str) -> None:
+        """Give back in the cloud a coupon claimed for a commit that then failed here (nothing was used)."""
+        now = iso(self._clock())
+        self.write(lambda db: self._release(db, code, member_id, key, now))
+
+    def coupon_used_elsewhere(self, code: str, used_at: str, branch: str) -> None:
+        """The cloud says this kiosk's coupon was used at another branch: it leaves the member's wallet here."""
+        self.write(lambda db: db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ? AND "
+                                         "used_at IS NULL", [used_at, f"chain:{branch}"[:100], code]))
+
+    def chain_coupon(self, code: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM chain_coupons WHERE code = ?", (code,))
+        return dict(rows[0]) if rows else None
 
     def till_commit(self, key: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM till_commits WHERE idempotency_key = ?", (key,))
@@ -191,8 +235,11 @@ class SpendingMixin:
                              event_id=derived_id("till-void-credit", key), receipt_id=None,
                              reason=f"till commit {key} voided", now=now)
             if commit["coupon"]:
-                db.execute("UPDATE coupons SET used_at = NULL, used_by = NULL WHERE code = ? AND used_by = ?",
-                           [commit["coupon"], key])
+                freed = sum(db.execute(f"UPDATE {table} SET used_at = NULL, used_by = NULL WHERE code = ? AND "
+                                       "used_by = ?", [commit["coupon"], key]).rowcount
+                            for table in ("coupons", "chain_coupons"))
+                if freed:
+                    self._release(db, commit["coupon"], member_id, key, now)
             db.execute("UPDATE till_commits SET voided_at = ? WHERE idempotency_key = ?", [now, key])
             return {**commit, "voided_at": now}
 
