@@ -107,6 +107,8 @@ class KioskService:
         # Asks the cloud about a card this kiosk does not know (kiosk.sync.lookup.ChainCardLookup);
         # set by the runtime once the sync worker exists.
         self.chain_lookup = chain_lookup
+        # The chain's coupons for the till (kiosk.sync.coupons.ChainCoupons: find, claim), set with it.
+        self.chain_coupons: Any = None
         # The chain's member id for a phone that joined by SMS (ChainCardLookup.joined_by_sms), set with it.
         self.chain_join_lookup: Callable[[str], str | None] | None = None
         self.zone = ZoneInfo(settings.device.timezone)
