@@ -196,10 +196,11 @@ def create_app(
 
     @app.post("/v1/devices/<device_id>/engagement")
     def engagement_exchange(device_id: str) -> tuple[Response, int]:
-        """Draws, games, wins and this kiosk's budget grants (cloud/engagement.py)."""
+        """Draws, games, wins and this kiosk's budget grants: prizes and campaign points (cloud/engagement.py)."""
         device = signed_device(device_id)
         try:
-            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock())
+            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock(),
+                                        branch=device.branch)
         except BadConfig as exc:
             return _error(400, "bad_request", str(exc))
         return jsonify({**reply, "server_time": server_time()}), 200

@@ -137,6 +137,10 @@ class CasesRateLimited(KioskError):
         self.retry_after_s = retry_after_s
 
 
+class BudgetSpent(KioskError):
+    """A campaign's grant no longer holds the points a purchase was planned with (another earn took them)."""
+
+
 class EngagementRefused(KioskError):
     """A draw entry or a game play that cannot be had; `reason` is a code the page translates."""
 

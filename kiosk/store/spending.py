@@ -8,12 +8,14 @@ is edited: a void or a refund is a new ledger row (and a new credit-ledger row).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Sequence
 
 import sqlite_utils
 
-from kiosk.clock import iso
-from kiosk.errors import SpendRefused, UnknownMember
+from kiosk.clock import iso, parse_iso
+from kiosk.errors import BudgetSpent, SpendRefused, UnknownMember
+from kiosk.rules.budgets import Grant, left_of
 from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 
@@ -74,10 +76,15 @@ class SpendingMixin:
 
     def record_purchase(self, member_id: str, amount_rial: int, points: int, *, reason: str,
                         campaigns: Sequence[tuple[str, int]] = (), cashback_rial: int = 0,
-                        receipt_id: str | None = None, event_id: str | None = None) -> Recorded:
+                        receipt_id: str | None = None, event_id: str | None = None,
+                        grant_spends: Sequence[tuple[str, int]] = ()) -> Recorded:
         """An earn row (points include what the campaigns added), the campaigns that applied and the
-        cashback, in one transaction; idempotent by event id or receipt id like :meth:`record`."""
-        now = iso(self._clock())
+        cashback, in one transaction; idempotent by event id or receipt id like :meth:`record`.
+
+        ``grant_spends`` (budget id, points) are taken from this kiosk's grants of those chain-wide campaign
+        budgets in the same transaction; BudgetSpent (nothing written) when the grants no longer hold them."""
+        at = self._clock()
+        now = iso(at)
         row = self._row(member_id, LedgerKind.EARN, points, amount=amount_rial, reason=reason,
                         receipt_id=receipt_id, event_id=event_id, now=now)
 
@@ -85,6 +92,8 @@ class SpendingMixin:
             known = self._known(db, row.event_id, receipt_id)
             if known is not None:
                 return known
+            for budget_id, units in grant_spends:
+                self._spend_grants(db, budget_id, units, at)
             balance = self._append(db, row)
             for campaign_id, added in campaigns:
                 db["purchase_campaigns"].insert({"event_id": row.event_id, "member_id": member_id,
@@ -95,6 +104,25 @@ class SpendingMixin:
             return Recorded(row, True, balance, tuple(campaigns), cashback_rial)
 
         return self.write(tx)
+
+    def _spend_grants(self, db: sqlite_utils.Database, budget_id: str, units: int, at: datetime) -> None:
+        rows = db.execute("SELECT grant_id, budget_id, units, used, expires_at, closed_at FROM grants "
+                          "WHERE budget_id = ? ORDER BY expires_at, grant_id", [budget_id]).fetchall()
+        for grant_id, _budget, held, used, expires_at, closed_at in rows:
+            take = 0 if closed_at or at >= parse_iso(expires_at) else min(held - used, units)
+            if take > 0:
+                db.execute("UPDATE grants SET used = used + ? WHERE grant_id = ?", [take, grant_id])
+                units -= take
+        if units > 0:
+            raise BudgetSpent(f"this kiosk's grants of {budget_id} hold {units} points fewer than planned")
+
+    def grants_left(self, budget_ids: Sequence[str]) -> dict[str, int]:
+        """Points (units) this kiosk may still give of each budget, over its open grants, now."""
+        now = self._clock()
+        rows = self.query("SELECT grant_id, budget_id, units, used, expires_at, closed_at FROM grants "
+                          "WHERE closed_at IS NULL")
+        grants = [Grant(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
+        return {b: left_of(grants, b, now) for b in budget_ids}
 
     def campaigns_taken(self, member_id: str) -> dict[str, int]:
         """How many of the member's purchases each campaign applied to (for per-member limits)."""

@@ -285,8 +285,8 @@ def test_a_campaign_stops_once_its_budget_of_points_is_given(club):
     club.apply_config(config(campaign("gift", "bonus", bonus_points=30, budget_points=50)))
     a, b = member(club), member(club, "+989121111111")
     assert club.earn(a.id, 1_000_000).campaigns == (("gift", 30),)
-    assert club.earn(b.id, 1_000_000).campaigns == (("gift", 30),)  # 30 < 50 before it: crosses the budget
-    assert club.earn(a.id, 1_000_000).campaigns == ()  # 60 given: spent
+    assert club.earn(b.id, 1_000_000).campaigns == (("gift", 20),)  # what the budget has left, not a point more
+    assert club.earn(a.id, 1_000_000).campaigns == ()  # 50 given: spent
     with pytest.raises(ConfigError, match="budget_points = 0 is not allowed"):
         club.apply_config(config(campaign("gift", "bonus", budget_points=0)))
 
