@@ -269,3 +269,38 @@ def _used_key(cloud: RunningCloud, code: str) -> str:
     from cloud.db.schema import coupons as table
     with cloud.store.db.read() as conn:
         return conn.execute(select(table.c.used_key).where(table.c.code == code)).scalar_one()
+
+
+def test_the_coupon_endpoints_refuse_bad_requests_other_members_and_unsigned_callers(cloud, branches):
+    import requests
+
+    from kiosk.sync.errors import CloudRefused
+
+    a = branches("kiosk-a", "tehran-01")
+    sara = sara_at(a)
+    code = coupons.redeem(a.service, sara, "coffee").code
+    a.sync()
+    client = a.worker.client
+    assert client.coupon("7K3M-Q9XD-2HVB-R") is None  # well formed, never issued
+    assert a.coupons.claim("7K3M-Q9XD-2HVB-R", sara, "T-1") is None
+    with pytest.raises(CloudRefused) as bad_code:
+        client.coupon("7k3m q9xd")
+    assert (bad_code.value.status, bad_code.value.code) == (400, "bad_request")
+    with pytest.raises(CloudRefused) as bad_key:
+        client.use_coupon(code, sara, "no spaces allowed")
+    assert bad_key.value.status == 400
+    with pytest.raises(SpendRefused) as other:
+        a.coupons.claim(code, "someone-else", "T-1")
+    assert other.value.reason == "coupon_other_member"
+    unsigned = requests.post(f"{cloud.url}/v1/devices/{client.device_id}/coupons/{code}/use",
+                             json={"member_id": sara, "use_key": "T-1"}, timeout=5)
+    assert unsigned.status_code == 401
+    assert _used_key_or_none(cloud, code) is None  # none of it claimed the coupon
+
+
+def _used_key_or_none(cloud: RunningCloud, code: str) -> str | None:
+    from sqlalchemy import select
+
+    from cloud.db.schema import coupons as table
+    with cloud.store.db.read() as conn:
+        return conn.execute(select(table.c.used_key).where(table.c.code == code)).scalar()
