@@ -165,6 +165,12 @@ class Runtime:
         self._closers.append(lookup.close)
         service.chain_lookup = lookup
         service.chain_join_lookup = lookup.joined_by_sms
+        # Coupons of other branches at this till, and this kiosk's own claimed chain-wide before they are used.
+        from kiosk.sync.coupons import ChainCoupons
+
+        chain_coupons = ChainCoupons(self.sync.client.clone())
+        self._closers.append(chain_coupons.close)
+        service.chain_coupons = chain_coupons
 
     def _phone_codes(self) -> Any:
         """One-time enrolment codes through the cloud's SMS hook, when the chain turned them on."""

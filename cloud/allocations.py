@@ -1,7 +1,8 @@
 """Budgets shared by the chain's kiosks, enforced by grants (leases) of a few units per kiosk.
 
-Generic over a budget's kind: the instant-win game's prizes use kind ``game_prizes``; a chain-wide
-campaign budget would be another kind on the same tables and the same exchange. The arithmetic is
+Generic over a budget's kind: the instant-win game's prizes use kind ``game_prizes``, a campaign's
+chain-wide ``budget_points`` kind ``campaign_points`` (cloud/campaign_budgets.py), on the same tables and
+the same exchange. The arithmetic is
 kiosk.rules.budgets (an open grant counts in full, a closed one only for what was used); this module is
 the SQL. A grant expires at the end of the day it was granted on, in the budget's time zone (the chain's,
 Asia/Tehran unless set), or sooner, after lease_minutes: a day's prizes always come from that day's grants,
@@ -44,8 +45,9 @@ def create_budget(conn: Connection, *, budget_id: str, kind: str, daily_limit: i
     for name, value in (("daily limit", daily_limit), ("total limit", total_limit)):
         if value is not None and value < 0:
             raise BadConfig(f"the {name} cannot be negative")
-    if not 1 <= per_kiosk <= 1000 or not 1 <= lease_minutes <= 24 * 60:
-        raise BadConfig("a kiosk holds 1..1000 units at a time, leased for 1..1440 minutes")
+    most = 10**9 if kind == "campaign_points" else 1000  # points come in hundreds a purchase; prizes one by one
+    if not 1 <= per_kiosk <= most or not 1 <= lease_minutes <= 24 * 60:
+        raise BadConfig(f"a kiosk holds 1..{most} units at a time, leased for 1..1440 minutes")
     conn.execute(budgets.insert().values(budget_id=budget_id, kind=kind, daily_limit=daily_limit,
                                          total_limit=total_limit, per_kiosk=per_kiosk, lease_minutes=lease_minutes,
                                          created_at=protocol.format_time(now), time_zone=time_zone))

@@ -19,7 +19,7 @@ from cloud.console.setup_views import blueprint as setup_pages
 from cloud.console.report_views import blueprint as report_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud import engagement
+from cloud import engagement, wallet
 from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
@@ -203,13 +203,40 @@ def create_app(
 
     @app.post("/v1/devices/<device_id>/engagement")
     def engagement_exchange(device_id: str) -> tuple[Response, int]:
-        """Draws, games, wins and this kiosk's budget grants (cloud/engagement.py)."""
+        """Draws, games, wins and this kiosk's budget grants: prizes and campaign points (cloud/engagement.py)."""
         device = signed_device(device_id)
         try:
-            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock())
+            reply = engagement.exchange(store.db, device.device_id, request.get_json(silent=True), clock(),
+                                        branch=device.branch)
         except BadConfig as exc:
             return _error(400, "bad_request", str(exc))
         return jsonify({**reply, "server_time": server_time()}), 200
+
+    @app.get("/v1/devices/<device_id>/coupons/<code>")
+    def coupon_find(device_id: str, code: str) -> tuple[Response, int]:
+        """The chain's coupon by code: whose, which reward, issued where, used where (docs/protocol.md)."""
+        signed_device(device_id)
+        if not protocol.is_coupon_code(code):
+            return _error(400, "bad_request", "code must be a coupon code in its canonical form (XXXX-XXXX-XXXX-X)")
+        found = wallet.find(store.db, code)
+        if found is None:
+            return _error(404, "coupon_unknown", f"the chain has no coupon {code}", server_time=server_time())
+        return jsonify({**found, "server_time": server_time()}), 200
+
+    @app.post("/v1/devices/<device_id>/coupons/<code>/use")
+    def coupon_use(device_id: str, code: str) -> tuple[Response, int]:
+        """Claim a coupon for one till commit, atomically: of two tills, one gets it (cloud/wallet.py)."""
+        device = signed_device(device_id)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not protocol.is_receipt_id(body.get("use_key")) \
+                or not isinstance(body.get("member_id", ""), str) or not protocol.is_coupon_code(code):
+            return _error(400, "bad_request", 'send JSON {"member_id": "...", "use_key": "<the till\'s idempotency '
+                                              'key>"} to /coupons/<canonical code>/use')
+        try:
+            claimed = wallet.claim(store.db, device, code, body.get("member_id"), body["use_key"], clock())
+        except wallet.CouponRefused as exc:
+            return _error(exc.status, exc.code, str(exc), server_time=server_time(), **exc.extra)
+        return jsonify({**claimed, "server_time": server_time()}), 200
 
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
@@ -281,7 +308,7 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange):
+    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from cloud import allocations, audit, draws
+from cloud import allocations, audit, campaign_budgets, draws
 from cloud.db.schema import budgets, engagement_reversals, games
 from cloud.errors import BadConfig
 from kiosk import protocol
@@ -89,8 +89,9 @@ def _reports(body: Any) -> list[dict[str, Any]]:
     return reports
 
 
-def exchange(db: Any, device_id: str, body: Any, now: datetime) -> dict[str, Any]:
-    """One kiosk's round: record its grant use, top its grants up, and say what it should show."""
+def exchange(db: Any, device_id: str, body: Any, now: datetime, branch: str | None = None) -> dict[str, Any]:
+    """One kiosk's round: record its grant use, top its grants up (its games', and its branch's campaign
+    budgets'), and say what it should show."""
     reports = _reports(body)
     settled = _settled(body)
     with db.write() as conn:
@@ -99,6 +100,8 @@ def exchange(db: Any, device_id: str, body: Any, now: datetime) -> dict[str, Any
                                                 .order_by(games.c.game_id)).mappings()]
         for game in active:
             allocations.top_up(conn, device_id, game["budget_id"], now)
+        if branch is not None:
+            campaign_budgets.top_up(conn, device_id, branch, now)
         kinds = dict(conn.execute(select(budgets.c.budget_id, budgets.c.kind)).all())
         return {
             "draws": [{k: v for k, v in d.items() if k != "winners"} for d in draws.listing(conn, now)],

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, text, update
 
-from cloud import audit, engagement_ingest, purchase_effects
+from cloud import audit, engagement_ingest, purchase_effects, wallet
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
 from cloud.errors import BadConfig, ConfigConflict, TokenError
@@ -250,6 +250,10 @@ class CloudStore:
                 total = sums.setdefault(event["member_id"], [0, 0])
                 total[0] += protocol.counts_toward_balance(event)
                 total[1] += 1
+                if kind == "redeem":
+                    wallet.coupon_issued(conn, self.db, device, event)
+            elif kind in protocol.WALLET_KINDS:
+                wallet.apply(conn, self.db, device, event)
             elif kind == "member_enrolled":
                 enrolments.append(self._member_row(device, event))
             elif kind == "consent_withdrawn":
@@ -388,6 +392,7 @@ class CloudStore:
             balance = conn.execute(
                 select(balances.c.points, balances.c.events).where(balances.c.member_id == member_id)
             ).first()
+            credit = wallet.credit_of(conn, member_id) if member_id else 0
         if member is None and balance is None and card is None:
             return None
         return {
@@ -396,6 +401,7 @@ class CloudStore:
             "card": None if card is None else dict(card),
             "balance": balance[0] if balance else 0,
             "ledger_events": balance[1] if balance else 0,
+            "credit_rial": credit,
         }
 
     # -- config -----------------------------------------------------------------------

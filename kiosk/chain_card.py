@@ -20,6 +20,7 @@ class ChainCard:
     enrolled_at: str
     branch: str
     balance: int
+    credit_rial: int = 0  # the chain-wide purchase credit (0 from a cloud that does not keep it)
 
     @property
     def active(self) -> bool:
@@ -43,6 +44,9 @@ def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
     balance = reply.get("balance")
     need(isinstance(balance, int) and not isinstance(balance, bool) and balance >= 0,
          f"balance {balance!r} is not a whole number of points >= 0")
+    credit = reply.get("credit_rial", 0)
+    need(isinstance(credit, int) and not isinstance(credit, bool) and credit >= 0,
+         f"credit_rial {credit!r} is not a whole number of rial >= 0")
     for key in ("phone_e164", "name", "enrolled_at"):
         need(isinstance(member.get(key), str) and member[key].strip() != "", f"member {key} is missing")
     need(isinstance(card.get("changed_at"), str), "card changed_at is missing")
@@ -55,4 +59,5 @@ def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
         card_ref=card_ref, card_state=card["state"], card_changed_at=card["changed_at"],
         member_id=member["member_id"], phone_e164=member["phone_e164"], name=member["name"].strip(),
         enrolled_at=member["enrolled_at"], branch=str(member.get("branch") or ""), balance=balance,
+        credit_rial=credit,
     )

@@ -107,12 +107,16 @@ class CodesRateLimited(KioskError):
     """The cloud sent this phone too many codes lately."""
 
 
+class ChainUnreachable(KioskError):
+    """The chain's cloud could not be asked in time (offline, slow, or answering nonsense)."""
+
+
 class SpendRefused(KioskError):
     """A till quote, commit, void or refund that cannot go ahead; ``reason`` is a stable code for the till.
 
     Codes: coupon_used, coupon_other_member, coupon_unknown, quote_expired, quote_changed, quote_unknown,
     replay_mismatch, staff_required, staff_not_needed, quote_pending, refund_too_large, already_spent,
-    not_earned, unknown_commit.
+    not_earned, unknown_commit, coupon_offline (another branch's coupon while the cloud cannot be asked).
     """
 
     def __init__(self, reason: str, message: str, status: int = 409) -> None:
@@ -131,6 +135,10 @@ class CasesRateLimited(KioskError):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class BudgetSpent(KioskError):
+    """A campaign's grant no longer holds the points a purchase was planned with (another earn took them)."""
 
 
 class EngagementRefused(KioskError):

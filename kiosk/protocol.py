@@ -39,7 +39,11 @@ MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state", "consen
 # entries in a draw, whose points travel as a separate redeem ledger event.
 ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"})
 DRAW_ENTRY_SOURCES = frozenset({"points", "purchase", "survey"})
-KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS
+# The wallet across branches (issue 11): a coupon used or given back at a till, and every move of the purchase
+# credit (cashback in, till spending out, reversals), so the cloud holds coupons and credit chain-wide.
+WALLET_KINDS = frozenset({"coupon_used", "coupon_released", "credit_moved"})
+CREDIT_MOVES = frozenset({"cashback", "spend", "reversal"})
+KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS | WALLET_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
 CARD_STATES = frozenset({"active", "blocked", "lost"})
 # The kiosk's store has no origin column: a correction is an adjust whose reason
@@ -88,6 +92,9 @@ _KEYS_BY_KIND = {
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text", "language"},
     "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
     "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
+    "coupon_used": _COMMON_KEYS | {"code", "use_key"},
+    "coupon_released": _COMMON_KEYS | {"code", "use_key"},
+    "credit_moved": _COMMON_KEYS | {"amount_rial", "move", "receipt_id", "reason"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
@@ -98,10 +105,15 @@ _REQUIRED_BY_KIND = {
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text"},
     "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
     "consent_withdrawn": _COMMON_KEYS,
+    "coupon_used": _COMMON_KEYS | {"code", "use_key"},
+    "coupon_released": _COMMON_KEYS | {"code", "use_key"},
+    "credit_moved": _COMMON_KEYS | {"amount_rial", "move"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CARD_REF = re.compile(r"[0-9a-f]{64}")
+# A coupon code in its canonical form (kiosk.rules.rewards.coupon_code): four groups of Crockford base 32.
+COUPON_CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]")
 _BIRTHDAY = re.compile(r"(?:[0-9]{4}-)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])")
 
 # One set of limits, shared: every edge that takes one of these fields (the till's API, the shopper's and
@@ -120,6 +132,11 @@ def is_card_ref(value: Any) -> bool:
 def is_e164(value: Any) -> bool:
     """True for a whole E.164 phone number ("+989121234567"), nothing after it."""
     return isinstance(value, str) and _E164.fullmatch(value) is not None
+
+
+def is_coupon_code(value: Any) -> bool:
+    """True for a whole coupon code in its canonical form (parse a typed one with kiosk.rules.rewards first)."""
+    return isinstance(value, str) and COUPON_CODE.fullmatch(value) is not None
 
 
 def is_receipt_id(value: Any) -> bool:
@@ -289,6 +306,8 @@ def validate_event(event: Any) -> dict[str, Any]:
         _validate_engagement(event)
     elif kind == "consent_withdrawn":
         _optional_text(event, "staff_id")
+    elif kind in WALLET_KINDS:
+        _validate_wallet(event)
     else:
         card_ref = event["card_ref"]
         _require(
@@ -341,6 +360,24 @@ def _validate_applied_campaigns(applied: Any) -> None:
         _require(_is_int(item["points"]) and item["points"] >= 0, "an applied campaign's points are an integer >= 0")
         _require(item["id"] not in seen, f"campaign {item['id']!r} is listed twice")
         seen.add(item["id"])
+
+
+def _validate_wallet(event: Mapping[str, Any]) -> None:
+    if event["kind"] == "credit_moved":
+        _require(_is_int(event["amount_rial"]) and event["amount_rial"] != 0,
+                 "amount_rial must be a whole number of rial other than 0 (+ into the wallet, - out of it)")
+        _require(event["move"] in CREDIT_MOVES, f"move must be one of {sorted(CREDIT_MOVES)}")
+        # A reversal goes either way (a voided spend comes back, a refunded purchase's cashback goes out).
+        _require(event["move"] == "reversal" or (event["amount_rial"] > 0) == (event["move"] == "cashback"),
+                 "cashback moves credit into the wallet (amount_rial > 0), spend out of it (amount_rial < 0)")
+        _optional_text(event, "receipt_id")
+        if "reason" in event:
+            _require(text_problem("reason", event["reason"]) is None,
+                     f"reason must be text of at most {TEXT_LIMITS['reason']} characters")
+        return
+    _require(is_coupon_code(event["code"]), "code must be a coupon code such as 7K3M-Q9XD-2HVB-R")
+    _require(is_receipt_id(event["use_key"]),
+             "use_key must be the till's idempotency key: 1-64 letters, digits, '.', '_', ':' or '-'")
 
 
 def _validate_enrollment(event: Mapping[str, Any]) -> None:
@@ -510,6 +547,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         event = {**base, "member_id": raw.get("member_id")}
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
+    elif kind in WALLET_KINDS:
+        event = {**base, **{k: raw[k] for k in _KEYS_BY_KIND[kind] - base.keys() if raw.get(k) not in (None, "")}}
     else:
         raise InvalidEvent(f"outbox payload has unknown kind {kind!r}")
     return validate_event(event)

@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
-from kiosk.errors import (CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints, KioskError,
-                          OfflineRedemptionCap, RewardNotAvailable, StoreError, UnknownCard)
+from kiosk.errors import (BudgetSpent, CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints,
+                          KioskError, OfflineRedemptionCap, RewardNotAvailable, StoreError, UnknownCard)
 from kiosk.identity import card_ref, mask_uid
 from kiosk.clock import parse_iso, utcnow
 from kiosk.rules.campaigns import Campaign, MemberDays, cap_coupons, eligible_campaigns, purchase_effects
 from kiosk.rules.rewards import coupon_code
 from kiosk.rules.branding import Branding
+from kiosk.rules.budgets import campaign_budget_id
 from kiosk.rules.cloud_config import BranchConfig, branch_config_from_cloud
 from kiosk.rules.config import Tier
 from kiosk.rules.ledger import LedgerKind
@@ -107,6 +108,8 @@ class KioskService:
         # Asks the cloud about a card this kiosk does not know (kiosk.sync.lookup.ChainCardLookup);
         # set by the runtime once the sync worker exists.
         self.chain_lookup = chain_lookup
+        # The chain's coupons for the till (kiosk.sync.coupons.ChainCoupons: find, claim), set with it.
+        self.chain_coupons: Any = None
         # The chain's member id for a phone that joined by SMS (ChainCardLookup.joined_by_sms), set with it.
         self.chain_join_lookup: Callable[[str], str | None] | None = None
         self.zone = ZoneInfo(settings.device.timezone)
@@ -382,16 +385,23 @@ class KioskService:
             raise KioskError(f"the purchase amount must be a positive whole number of rial, not {amount_rial!r}")
         snapshot = snapshot or self.store.member_snapshot(member_id)
         tier = member_view.tier_progress(snapshot, self._clock(), self.rules).tier
-        eligible = self.campaigns_for(snapshot, tier)
-        base, applied = purchase_effects(eligible, amount_rial, tier, self.rules)
-        extra = [(a.campaign, a.points) for a in applied if a.points]
-        points = base + sum(n for _, n in extra)
-        caps = cap_coupons(eligible, snapshot.balance.points + points)
-        reason = f"purchase at {tier.name} rate" + "".join(f"; {c.name} +{n}" for c, n in extra)
-        recorded = self.store.record_purchase(
-            member_id, amount_rial, points, reason=reason,
-            campaigns=[(c.campaign_id, n) for c, n in extra] + [(c.campaign_id, 0) for c in caps],
-            cashback_rial=rules.cashback_rial(amount_rial, self.rules, tier), receipt_id=receipt_id, event_id=event_id)
+        for attempt in (1, 2):  # a second plan when another earn took the campaign grant's last points meanwhile
+            eligible = self.campaigns_for(snapshot, tier)
+            base, applied = purchase_effects(eligible, amount_rial, tier, self.rules)
+            extra, spends = self._within_budgets([(a.campaign, a.points) for a in applied if a.points])
+            points = base + sum(n for _, n in extra)
+            caps = cap_coupons(eligible, snapshot.balance.points + points)
+            reason = f"purchase at {tier.name} rate" + "".join(f"; {c.name} +{n}" for c, n in extra)
+            try:
+                recorded = self.store.record_purchase(
+                    member_id, amount_rial, points, reason=reason, grant_spends=spends,
+                    campaigns=[(c.campaign_id, n) for c, n in extra] + [(c.campaign_id, 0) for c in caps],
+                    cashback_rial=rules.cashback_rial(amount_rial, self.rules, tier), receipt_id=receipt_id,
+                    event_id=event_id)
+                break
+            except BudgetSpent:
+                if attempt == 2:
+                    raise
         if recorded.applied:
             for campaign in caps:
                 recorded = self._cap_coupon(recorded, campaign)
@@ -430,11 +440,32 @@ class KioskService:
         last = max((e.created_at for e in snapshot.entries if e.kind == LedgerKind.EARN), default=None)
         days = MemberDays(date.fromisoformat(member.birthday) if member.birthday else None,
                           last.astimezone(self.zone).date() if last else None)
-        given = (self.store.campaigns_given()
-                 if with_limits and any(c.budget_points for c in self.campaigns) else {})
+        given = self._budget_given() if with_limits else {}
         local = self._clock().astimezone(self.zone)
         return eligible_campaigns(self.campaigns, local.date(), tier, segment, member.id, taken, days, self.rules,
                                   given, now=local.time().replace(tzinfo=None))
+
+    def _budget_given(self) -> dict[str, int]:
+        """Points each campaign with a budget counts as given: at this kiosk alone when there is no cloud; with
+        one, its budget less what this kiosk's grants of the chain-wide budget still hold (none: all given)."""
+        budgeted = [c for c in self.campaigns if c.budget_points]
+        if not budgeted:
+            return {}
+        if self.link is None:
+            return self.store.campaigns_given()
+        left = self.store.grants_left([campaign_budget_id(c.campaign_id) for c in budgeted])
+        return {c.campaign_id: c.budget_points - left[campaign_budget_id(c.campaign_id)] for c in budgeted}
+
+    def _within_budgets(self, extra: list[tuple[Campaign, int]]) -> tuple[list[tuple[Campaign, int]],
+                                                                            list[tuple[str, int]]]:
+        """What each campaign adds, cut to what its budget has left; and the grant spends that pays for it."""
+        if not any(c.budget_points for c, _ in extra):
+            return extra, []
+        given = self._budget_given()
+        cut = [(c, min(n, c.budget_points - given.get(c.campaign_id, 0)) if c.budget_points else n) for c, n in extra]
+        cut = [(c, n) for c, n in cut if n > 0]
+        spends = [(campaign_budget_id(c.campaign_id), n) for c, n in cut if c.budget_points and self.link is not None]
+        return cut, spends
 
     def campaign_lines(self, applied: Iterable[tuple[str, int]], language: str | None) -> Iterator[dict[str, Any]]:
         """What each campaign added to a purchase, named in `language` ("double points: +200"); a campaign the

@@ -458,3 +458,31 @@ message_campaigns = Table(
     Column("queued_at", Text),
     Index("ix_message_campaigns_due", "state", "send_at"),
 )
+
+# -- coupons and purchase credit across branches (issue 11, revision 0007) ----------------------------------
+
+# Every coupon a kiosk issued (from the redeem event that names it) and its one use anywhere in the chain:
+# a till claims it here (POST /v1/devices/{id}/coupons/{code}/use) before it commits, so two branches cannot
+# both take it; used_key is the claiming till's idempotency key, so a retried claim is the same claim.
+coupons = Table(
+    "coupons", metadata,
+    Column("code", Text, primary_key=True),
+    Column("member_id", Text, nullable=False),
+    Column("reward_id", Text, nullable=False),
+    Column("device_id", Text, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("issued_at", Text, nullable=False),
+    Column("used_at", Text),
+    Column("used_device", Text),
+    Column("used_branch", Text),
+    Column("used_key", Text),
+    Index("ix_coupons_member_id", "member_id"),
+)
+
+# Each member's chain-wide purchase credit (rial): the sum of the kiosks' credit_moved events.
+credit_balances = Table(
+    "credit_balances", metadata,
+    Column("member_id", Text, primary_key=True),
+    Column("credit_rial", BigInteger, nullable=False),
+    Column("moves", BigInteger, nullable=False),
+)

@@ -22,7 +22,8 @@ from typing import Any
 
 from kiosk import rules
 from kiosk.clock import iso
-from kiosk.errors import CardNotActive, InvalidCouponCode, KioskError, SpendRefused, UnknownCard, UnknownMember
+from kiosk.errors import (ChainUnreachable, CardNotActive, InvalidCouponCode, KioskError, SpendRefused, UnknownCard,
+                          UnknownMember)
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.staff import PinLock
 from kiosk.member_view import coupon_names, tier_progress
@@ -174,6 +175,9 @@ class TillDesk:
         try:
             snapshot = service.settle(member_id)  # expired points are gone before anything is quoted
         except UnknownMember:
+            if code is not None:  # another branch's coupon, for a member this kiosk has not met yet
+                raise SpendRefused("unknown_member", f"coupon {code} belongs to a member of another branch not seen "
+                                                     'here yet: quote with "member": "tap" and the coupon', 404) from None
             raise SpendRefused("unknown_member", f"no member with id {member_id}", 404) from None
         if code is not None:
             reward_name = coupon_names(coupon, snapshot.member.language)
@@ -207,9 +211,7 @@ class TillDesk:
         return quote
 
     def _usable_coupon(self, code: str, member_id: str | None) -> dict[str, Any]:
-        coupon = self._service.store.coupon(code)
-        if coupon is None:
-            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued here", 404)
+        coupon = self._service.store.coupon(code) or self._chain_coupon(code)
         if member_id is not None and coupon["member_id"] != member_id:
             raise SpendRefused("coupon_other_member", f"coupon {code} belongs to another member")
         if coupon["used_at"] is not None:
@@ -222,12 +224,69 @@ class TillDesk:
             code = parse_coupon_code(text)
         except InvalidCouponCode as exc:
             raise SpendRefused("bad_request", str(exc), 400) from None
-        coupon = self._service.store.coupon(code)
-        if coupon is None:
-            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued here", 404)
+        coupon = self._service.store.coupon(code) or self._chain_coupon(code)
         return {"code": code, "valid": coupon["used_at"] is None, "used_at": coupon["used_at"],
                 "reward_id": coupon["reward_id"], "reward": coupon_names(coupon, None),
-                "member_id": coupon["member_id"], "issued_at": coupon["created_at"]}
+                "member_id": coupon["member_id"], "issued_at": coupon["created_at"],
+                "branch": coupon.get("branch", self._service.settings.device.branch)}
+
+    # --- coupons of other branches (kiosk.sync.coupons through service.chain_coupons) -------------
+
+    def _offline_refusal(self, code: str, why: str) -> SpendRefused:
+        return SpendRefused("coupon_offline", f"coupon {code} was not issued at this kiosk and the chain cannot be "
+                                              f"asked now ({why}); it can be used once the kiosk is online again", 503)
+
+    def _chain_coupon(self, code: str) -> dict[str, Any]:
+        """A coupon another branch issued, as the chain knows it (with its reward's names if sold here too)."""
+        service = self._service
+        if service.chain_coupons is None:
+            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued here", 404)
+        if service.offline():
+            raise self._offline_refusal(code, "the kiosk is offline")
+        try:
+            found = service.chain_coupons.find(code)
+        except ChainUnreachable as exc:
+            raise self._offline_refusal(code, str(exc)) from None
+        if found is None:
+            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued in the chain", 404)
+        reward = service.store.reward(found["reward_id"]) or {"name": found["reward_id"], "names": None}
+        return {**found, "name": reward["name"], "names": reward["names"], "created_at": found["issued_at"]}
+
+    def _claim(self, code: str, member_id: str, key: str) -> tuple[dict[str, Any] | None, bool]:
+        """Claim the coupon chain-wide for commit `key` before it is used here: (the other branch's coupon to
+        record, or None for this kiosk's own; whether the chain holds a claim). This kiosk's own coupon goes by
+        its own ledger when the chain cannot be asked or has not heard of it yet (the outbox tells it later);
+        another branch's coupon is refused then."""
+        service = self._service
+        own = service.store.coupon(code) is not None
+        if service.chain_coupons is None or (own and service.offline()):
+            return None, False
+        if service.offline():
+            raise self._offline_refusal(code, "the kiosk is offline")
+        try:
+            found = service.chain_coupons.claim(code, member_id, key)
+        except ChainUnreachable as exc:
+            if own:
+                return None, False
+            raise self._offline_refusal(code, str(exc)) from None
+        except SpendRefused as exc:
+            if own and exc.reason == "coupon_used":
+                self._used_elsewhere(code)
+            raise
+        if found is None:
+            if own:
+                return None, False
+            raise SpendRefused("coupon_unknown", f"no coupon {code} was issued in the chain", 404)
+        return (None if own else found), True
+
+    def _used_elsewhere(self, code: str) -> None:
+        """This kiosk's coupon was used at another branch: it leaves the member's wallet here too."""
+        try:
+            found = self._service.chain_coupons.find(code)
+        except (ChainUnreachable, SpendRefused):
+            return
+        if found is not None and found["used_at"]:
+            self._service.store.coupon_used_elsewhere(code, found["used_at"], found["used_branch"] or "")
 
     # --- commit, void --------------------------------------------------------------------
 
@@ -265,11 +324,17 @@ class TillDesk:
             allowance = service.offline_allowance(quote.member_id)
             if quote.points > allowance:
                 raise SpendRefused("quote_changed", f"offline, only {allowance} more points may be spent today")
-        row, created = service.store.commit_spend({
-            "idempotency_key": key, "quote_id": quote_id, "member_id": quote.member_id, "bill_rial": bill,
-            "points": quote.points, "points_rial": quote.points_rial, "credit_rial": quote.credit_rial,
-            "discount_rial": quote.discount_rial, "coupon": quote.coupon, "to_pay_rial": quote.to_pay_rial,
-            "approved_by": approved_by if quote.needs_staff else None})
+        chain_coupon, claimed = self._claim(quote.coupon, quote.member_id, key) if quote.coupon else (None, False)
+        try:
+            row, created = service.store.commit_spend({
+                "idempotency_key": key, "quote_id": quote_id, "member_id": quote.member_id, "bill_rial": bill,
+                "points": quote.points, "points_rial": quote.points_rial, "credit_rial": quote.credit_rial,
+                "discount_rial": quote.discount_rial, "coupon": quote.coupon, "to_pay_rial": quote.to_pay_rial,
+                "approved_by": approved_by if quote.needs_staff else None}, chain_coupon=chain_coupon)
+        except SpendRefused:
+            if claimed:  # nothing was used here: the chain gets the coupon back
+                service.store.release_coupon_claim(quote.coupon, quote.member_id, key)
+            raise
         if not created:  # the same key committed meanwhile by another request
             return self._replayed(row, quote_id, bill), False
         with self._lock:

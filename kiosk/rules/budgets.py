@@ -1,6 +1,7 @@
 """Budgets shared by many kiosks, enforced by allocations (grants) the cloud leases to each kiosk.
 
-A budget has a kind (``game_prizes`` today; a chain-wide campaign budget could be ``campaign_points``) and
+A budget has a kind (``game_prizes``: a game's prizes; ``campaign_points``: the points a campaign with a
+``budget_points`` may add to purchases chain-wide, budget ``campaign:<campaign id>``) and
 limits per day and in total. The cloud grants a kiosk a few units that it may spend offline until the
 grant expires; a grant counts against the budget as all its units until the kiosk reports how many it
 used (then only those), so however the kiosks go offline the budget is never overspent. Pure functions.
@@ -13,7 +14,25 @@ from datetime import datetime
 
 from kiosk.rules.ledger import require_aware, require_int
 
-BUDGET_KINDS = frozenset({"game_prizes"})
+BUDGET_KINDS = frozenset({"game_prizes", "campaign_points"})
+CAMPAIGN_BUDGET_PREFIX = "campaign:"
+
+
+def campaign_budget_id(campaign_id: str) -> str:
+    """The chain-wide budget of a campaign's budget_points (the same id at every branch that runs it)."""
+    return CAMPAIGN_BUDGET_PREFIX + campaign_id
+
+
+def campaign_share(budget_points: int) -> int:
+    """Points a kiosk holds at a time of a campaign budget: a tenth, so ten kiosks can give at once, and a kiosk
+    offline keeps at most that much from the others."""
+    require_int("budget_points", budget_points)
+    return max(budget_points // 10, 1)
+
+
+def left_of(grants: Iterable[Grant], budget_id: str, now: datetime) -> int:
+    """Units of `budget_id` this kiosk may still give at `now`, over all its open grants."""
+    return sum(g.left(now) for g in grants if g.budget_id == budget_id)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ Types (`kind`) and the precedence of overlapping campaigns (see purchase_effects
 - "discount": percent off the bill at the till; they do not stack, the highest applies.
 - "birthday": percent off the bill on the member's birthday or in their birth month (the rules'
   birthday_mode and calendar, Jalali aware); a discount like the others.
+- "birthday_gift": fixed points (`bonus_points`) on a purchase on the member's birthday or in their birth
+  month (as "birthday"); a bonus like the others. Set per_member_limit 1 for one gift per member.
 - "second_purchase": percent off the member's next purchase within `within_days` days of their
   last one; a discount like the others.
 - "points_cap": once a purchase brings the balance to `cap_points`, a coupon for `reward_id` (a
@@ -35,11 +37,14 @@ from kiosk.rules.ledger import is_plain_date
 from kiosk.rules.names import parse_names, pick_name
 from kiosk.rules.segments import SEGMENTS
 
-KINDS = ("multiplier", "bonus", "discount", "birthday", "second_purchase", "points_cap")
+KINDS = ("multiplier", "bonus", "discount", "birthday", "birthday_gift", "second_purchase", "points_cap")
 DISCOUNT_KINDS = frozenset({"discount", "birthday", "second_purchase"})
+BONUS_KINDS = frozenset({"bonus", "birthday_gift"})  # fixed points on a purchase
+BIRTHDAY_KINDS = frozenset({"birthday", "birthday_gift"})  # only in the member's birthday period
 # The one field that gives each type its effect; a field of another type is refused.
 _EFFECT = {"multiplier": "earn_multiplier_percent", "bonus": "bonus_points", "discount": "discount_percent",
-           "birthday": "discount_percent", "second_purchase": "discount_percent", "points_cap": "cap_points"}
+           "birthday": "discount_percent", "birthday_gift": "bonus_points", "second_purchase": "discount_percent",
+           "points_cap": "cap_points"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,8 @@ class Campaign:
             if isinstance(v, bool) or not isinstance(v, int) or v < low or (high and v > high):
                 raise ConfigError(f"{label} {field} = {v!r} is not allowed: use a whole number "
                                   f"from {low}{f' to {high}' if high else ' up'}")
-        if self.kind == "bonus" and self.bonus_points < 1:
-            raise ConfigError(f"{label} of type 'bonus' needs bonus_points of at least 1")
+        if self.kind in BONUS_KINDS and self.bonus_points < 1:
+            raise ConfigError(f"{label} of type {self.kind!r} needs bonus_points of at least 1")
         if self.kind in DISCOUNT_KINDS and self.discount_percent < 1:
             raise ConfigError(f"{label} of type {self.kind!r} needs discount_percent from 1 to 100")
         w = self.within_days
@@ -204,7 +209,7 @@ class MemberDays:
 
 
 def _occasion(campaign: Campaign, today: date, days: MemberDays, rules: LoyaltyRules | None) -> bool:
-    if campaign.kind == "birthday":
+    if campaign.kind in BIRTHDAY_KINDS:
         return rules is not None and is_birthday_period(days.birthday, today, rules)
     if campaign.kind == "second_purchase":
         last = days.last_purchase_on
@@ -263,7 +268,7 @@ def purchase_effects(eligible: Sequence[Campaign], amount_rial: int, tier: Tier,
         best = max(multipliers, key=lambda c: c.earn_multiplier_percent)
         extra = earn_points(amount_rial, tier, rules, best.earn_multiplier_percent) - base
         applied.append(Applied(best, points=extra))
-    applied += [Applied(c, points=c.bonus_points) for c in eligible if c.kind == "bonus"]
+    applied += [Applied(c, points=c.bonus_points) for c in eligible if c.kind in BONUS_KINDS]
     discounts = [c for c in eligible if c.kind in DISCOUNT_KINDS]
     if discounts:
         best = max(discounts, key=lambda c: c.discount_percent)

@@ -28,4 +28,5 @@ def import_chain_card(store: Store, found: ChainCard, *, tech: str, label: str) 
     """Copy the chain's member, card and balance into the local store (no re-enrolment sent)."""
     card = Card(card_ref=found.card_ref, member_id=found.member_id, tech=tech, label=label,
                 state=found.card_state, bound_at=iso(protocol.parse_time(found.card_changed_at)))
-    return store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON)
+    return store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON,
+                               credit_rial=found.credit_rial)

@@ -352,7 +352,8 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         return card
 
     def import_member(self, member: Member, card: Card, balance_points: int,
-                      *, reason: str = f"{CLOUD_CORRECTION_REASON} imported from the chain") -> Card:
+                      *, reason: str = f"{CLOUD_CORRECTION_REASON} imported from the chain",
+                      credit_rial: int = 0) -> Card:
         """Copy a member and card the chain already knows, in one transaction.
 
         Unlike add_member/bind_card nothing about the member or card goes to the outbox:
@@ -360,9 +361,10 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         arrives as one ``adjust`` (``reason`` must mark it as a cloud correction, which the
         cloud keeps out of the chain balance), so the local ledger still sums to the
         balance. A member already known here keeps its ledger; only the card is added
-        (the sync worker's reconcile corrects its balance).
+        (the sync worker's reconcile corrects its balance). The chain's purchase credit arrives the same way,
+        as one 'correction' row of the credit ledger (never sent back).
         """
-        if balance_points < 0:
+        if balance_points < 0 or credit_rial < 0:
             raise ValueError(f"an imported balance cannot be negative ({balance_points})")
         if not reason.startswith(CLOUD_CORRECTION_REASON):
             raise ValueError(f"an imported balance is a cloud correction; its reason must start with "
@@ -391,6 +393,9 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
                                     device_id=self.device_id, created_at=now)
                     db["ledger"].insert(asdict(row))
                     self._enqueue(db, LedgerKind.ADJUST, asdict(row), now, event_id=event_id)
+                if credit_rial:
+                    self._credit(db, member.id, "correction", credit_rial, event_id=new_event_id(), receipt_id=None,
+                                 reason=reason, now=now)
             if db.execute("SELECT 1 FROM cards WHERE card_ref = ?", [card.card_ref]).fetchone():
                 raise CardAlreadyBound(f"card {card.label} is already bound to a member")
             db["cards"].insert(asdict(card))

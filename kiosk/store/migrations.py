@@ -266,4 +266,41 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX game_plays_event ON game_plays(event_id, game_id);
         """,
     ),
+    (
+        8,
+        """
+        -- Coupons and purchase credit across branches (issue 11). A coupon issued at another branch and used
+        -- at this kiosk's till, claimed in the cloud first: what the commit used, so a void can give it back.
+        CREATE TABLE chain_coupons (
+            code TEXT PRIMARY KEY,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            reward_id TEXT NOT NULL,
+            branch TEXT NOT NULL DEFAULT '',
+            issued_at TEXT NOT NULL,
+            used_at TEXT,
+            used_by TEXT
+        );
+        -- The wallet gains a 'correction' kind: the chain's credit copied here (an import, a reconcile), which
+        -- is never sent back (the cloud already counts it). SQLite cannot alter a CHECK: the table is rebuilt.
+        CREATE TABLE credit_ledger_v8 (
+            event_id TEXT PRIMARY KEY,
+            member_id TEXT NOT NULL REFERENCES members(id),
+            kind TEXT NOT NULL CHECK (kind IN ('cashback', 'spend', 'reversal', 'correction')),
+            amount_rial INTEGER NOT NULL,
+            receipt_id TEXT,
+            reason TEXT NOT NULL DEFAULT '',
+            device_id TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO credit_ledger_v8 SELECT event_id, member_id, kind, amount_rial, receipt_id, reason, device_id,
+            created_at FROM credit_ledger;
+        DROP TABLE credit_ledger;
+        ALTER TABLE credit_ledger_v8 RENAME TO credit_ledger;
+        CREATE INDEX credit_ledger_member ON credit_ledger(member_id, created_at);
+        CREATE TRIGGER credit_ledger_is_append_only_update BEFORE UPDATE ON credit_ledger
+            BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+        CREATE TRIGGER credit_ledger_is_append_only_delete BEFORE DELETE ON credit_ledger
+            BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+        """,
+    ),
 )

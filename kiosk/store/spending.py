@@ -8,12 +8,14 @@ is edited: a void or a refund is a new ledger row (and a new credit-ledger row).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any, Sequence
 
 import sqlite_utils
 
-from kiosk.clock import iso
-from kiosk.errors import SpendRefused, UnknownMember
+from kiosk.clock import iso, parse_iso
+from kiosk.errors import BudgetSpent, SpendRefused, UnknownMember
+from kiosk.rules.budgets import Grant, left_of
 from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 
@@ -59,16 +61,30 @@ class SpendingMixin:
                                     "device_id": self.device_id, "created_at": now})
         db.execute("UPDATE balances SET credit_rial = credit_rial + ?, updated_at = ? WHERE member_id = ?",
                    [amount_rial, now, member_id])
+        if kind != "correction":  # a correction mirrors what the cloud already counts: never sent back
+            self._enqueue(db, "credit_moved", {"member_id": member_id, "amount_rial": amount_rial, "move": kind,
+                                               "receipt_id": receipt_id, "reason": reason}, now, event_id=event_id)
         return row[0] + amount_rial
+
+    def correct_credit(self, member_id: str, amount_rial: int, reason: str) -> int:
+        """Move the wallet to the chain's figure (kiosk.sync.reconcile): a 'correction' row; the new balance."""
+        now = iso(self._clock())
+        return self.write(lambda db: self._credit(db, member_id, "correction", amount_rial, event_id=new_event_id(),
+                                                  receipt_id=None, reason=reason, now=now))
 
     # --- purchases ---------------------------------------------------------------
 
     def record_purchase(self, member_id: str, amount_rial: int, points: int, *, reason: str,
                         campaigns: Sequence[tuple[str, int]] = (), cashback_rial: int = 0,
-                        receipt_id: str | None = None, event_id: str | None = None) -> Recorded:
+                        receipt_id: str | None = None, event_id: str | None = None,
+                        grant_spends: Sequence[tuple[str, int]] = ()) -> Recorded:
         """An earn row (points include what the campaigns added), the campaigns that applied and the
-        cashback, in one transaction; idempotent by event id or receipt id like :meth:`record`."""
-        now = iso(self._clock())
+        cashback, in one transaction; idempotent by event id or receipt id like :meth:`record`.
+
+        ``grant_spends`` (budget id, points) are taken from this kiosk's grants of those chain-wide campaign
+        budgets in the same transaction; BudgetSpent (nothing written) when the grants no longer hold them."""
+        at = self._clock()
+        now = iso(at)
         row = self._row(member_id, LedgerKind.EARN, points, amount=amount_rial, reason=reason,
                         receipt_id=receipt_id, event_id=event_id, now=now)
 
@@ -76,6 +92,8 @@ class SpendingMixin:
             known = self._known(db, row.event_id, receipt_id)
             if known is not None:
                 return known
+            for budget_id, units in grant_spends:
+                self._spend_grants(db, budget_id, units, at)
             wire = {key: value for key, value in (("campaigns", [[c, n] for c, n in campaigns]),
                                                   ("cashback", cashback_rial)) if value}
             balance = self._append(db, row, wire)
@@ -88,6 +106,25 @@ class SpendingMixin:
             return Recorded(row, True, balance, tuple(campaigns), cashback_rial)
 
         return self.write(tx)
+
+    def _spend_grants(self, db: sqlite_utils.Database, budget_id: str, units: int, at: datetime) -> None:
+        rows = db.execute("SELECT grant_id, budget_id, units, used, expires_at, closed_at FROM grants "
+                          "WHERE budget_id = ? ORDER BY expires_at, grant_id", [budget_id]).fetchall()
+        for grant_id, _budget, held, used, expires_at, closed_at in rows:
+            take = 0 if closed_at or at >= parse_iso(expires_at) else min(held - used, units)
+            if take > 0:
+                db.execute("UPDATE grants SET used = used + ? WHERE grant_id = ?", [take, grant_id])
+                units -= take
+        if units > 0:
+            raise BudgetSpent(f"this kiosk's grants of {budget_id} hold {units} points fewer than planned")
+
+    def grants_left(self, budget_ids: Sequence[str]) -> dict[str, int]:
+        """Points (units) this kiosk may still give of each budget, over its open grants, now."""
+        now = self._clock()
+        rows = self.query("SELECT grant_id, budget_id, units, used, expires_at, closed_at FROM grants "
+                          "WHERE closed_at IS NULL")
+        grants = [Grant(r[0], r[1], r[2], r[3], parse_iso(r[4])) for r in rows]
+        return {b: left_of(grants, b, now) for b in budget_ids}
 
     def campaigns_taken(self, member_id: str) -> dict[str, int]:
         """How many of the member's purchases each campaign applied to (for per-member limits)."""
@@ -127,12 +164,15 @@ class SpendingMixin:
 
     # --- till commits ----------------------------------------------------------------
 
-    def commit_spend(self, commit: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def commit_spend(self, commit: dict[str, Any], *,
+                     chain_coupon: dict[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
         """Apply a till quote once: (the commit row, True), or (the first commit under that key, False).
 
         ``commit`` has idempotency_key, quote_id, member_id, bill_rial, points, points_rial,
         credit_rial, discount_rial, coupon, to_pay_rial. The coupon must still be the member's and unused,
-        and the points and credit still there (SpendRefused otherwise; nothing written).
+        and the points and credit still there (SpendRefused otherwise; nothing written). ``chain_coupon`` is
+        a coupon of another branch that the cloud let this commit claim (code, member_id, reward_id, branch,
+        issued_at); its use is kept in chain_coupons. Either way the use goes to the cloud (coupon_used).
         """
         now = iso(self._clock())
         key, member_id = commit["idempotency_key"], commit["member_id"]
@@ -144,12 +184,7 @@ class SpendingMixin:
                 return dict(zip(cols, known)), False
             code = commit["coupon"]
             if code is not None:
-                row = db.execute("SELECT member_id, used_at FROM coupons WHERE code = ?", [code]).fetchone()
-                if row is None or row[0] != member_id:
-                    raise SpendRefused("coupon_other_member", f"coupon {code} is not this member's")
-                if row[1] is not None:
-                    raise SpendRefused("coupon_used", f"coupon {code} was already used at {row[1]}")
-                db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ?", [now, key, code])
+                self._use_coupon(db, code, member_id, key, chain_coupon, now)
             if commit["points"]:
                 balance = db.execute("SELECT points FROM balances WHERE member_id = ?", [member_id]).fetchone()[0]
                 if balance < commit["points"]:
@@ -166,6 +201,43 @@ class SpendingMixin:
             return saved, True
 
         return self.write(tx)
+
+    def _use_coupon(self, db: sqlite_utils.Database, code: str, member_id: str, key: str,
+                    chain_coupon: dict[str, Any] | None, now: str) -> None:
+        row = db.execute("SELECT member_id, used_at, used_by FROM coupons WHERE code = ?", [code]).fetchone()
+        table = "coupons"
+        if row is None and chain_coupon is not None:
+            table = "chain_coupons"
+            row = db.execute("SELECT member_id, used_at, used_by FROM chain_coupons WHERE code = ?", [code]).fetchone()
+            if row is None:
+                db["chain_coupons"].insert({k: chain_coupon[k] for k in ("code", "member_id", "reward_id", "branch",
+                                                                          "issued_at")})
+                row = (chain_coupon["member_id"], None, None)
+        if row is None or row[0] != member_id:
+            raise SpendRefused("coupon_other_member", f"coupon {code} is not this member's")
+        if row[1] is not None:
+            raise SpendRefused("coupon_used", f"coupon {code} was already used at {row[1]}")
+        db.execute(f"UPDATE {table} SET used_at = ?, used_by = ? WHERE code = ?", [now, key, code])
+        self._enqueue(db, "coupon_used", {"member_id": member_id, "code": code, "use_key": key}, now,
+                      event_id=derived_id("coupon-used", key, code))
+
+    def _release(self, db: sqlite_utils.Database, code: str, member_id: str, key: str, now: str) -> None:
+        self._enqueue(db, "coupon_released", {"member_id": member_id, "code": code, "use_key": key}, now,
+                      event_id=derived_id("coupon-released", key, code, now))
+
+    def release_coupon_claim(self, code: str, member_id: str, key: str) -> None:
+        """Give back in the cloud a coupon claimed for a commit that then failed here (nothing was used)."""
+        now = iso(self._clock())
+        self.write(lambda db: self._release(db, code, member_id, key, now))
+
+    def coupon_used_elsewhere(self, code: str, used_at: str, branch: str) -> None:
+        """The cloud says this kiosk's coupon was used at another branch: it leaves the member's wallet here."""
+        self.write(lambda db: db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ? AND "
+                                         "used_at IS NULL", [used_at, f"chain:{branch}"[:100], code]))
+
+    def chain_coupon(self, code: str) -> dict[str, Any] | None:
+        rows = self.query("SELECT * FROM chain_coupons WHERE code = ?", (code,))
+        return dict(rows[0]) if rows else None
 
     def till_commit(self, key: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM till_commits WHERE idempotency_key = ?", (key,))
@@ -193,8 +265,11 @@ class SpendingMixin:
                              event_id=derived_id("till-void-credit", key), receipt_id=None,
                              reason=f"till commit {key} voided", now=now)
             if commit["coupon"]:
-                db.execute("UPDATE coupons SET used_at = NULL, used_by = NULL WHERE code = ? AND used_by = ?",
-                           [commit["coupon"], key])
+                freed = sum(db.execute(f"UPDATE {table} SET used_at = NULL, used_by = NULL WHERE code = ? AND "
+                                       "used_by = ?", [commit["coupon"], key]).rowcount
+                            for table in ("coupons", "chain_coupons"))
+                if freed:
+                    self._release(db, commit["coupon"], member_id, key, now)
             db.execute("UPDATE till_commits SET voided_at = ? WHERE idempotency_key = ?", [now, key])
             return {**commit, "voided_at": now}
 

@@ -202,7 +202,7 @@ class CloudClient:
             reply = {}
         if not isinstance(reply, dict):
             reply = {}
-        if status == 404 and reply.get("error") in ("unknown_member", "no_config"):
+        if status == 404 and reply.get("error") in ("unknown_member", "no_config", "coupon_unknown"):
             return  # answers, not failures: the caller reads them
         message = str(reply.get("message") or response.reason or f"HTTP {status}")
         code = str(reply.get("error") or "")
@@ -282,6 +282,20 @@ class CloudClient:
         wins, grants and the reversals it asks for."""
         body = json.dumps({"grants": reports, "settled": settled or []}).encode()
         return self._json(self._request("POST", f"/v1/devices/{self.device_id}/engagement", body), "engagement")
+
+    # -- the chain's coupons (docs/protocol.md) ---------------------------------------------
+
+    def coupon(self, code: str) -> dict[str, Any] | None:
+        """The chain's coupon by its canonical code (whose, which reward, used where), or None if unknown."""
+        response = self._request("GET", f"/v1/devices/{self.device_id}/coupons/{code}")
+        return None if response.status_code == 404 else self._json(response, "coupon look-up")
+
+    def use_coupon(self, code: str, member_id: str, use_key: str) -> dict[str, Any] | None:
+        """Claim the coupon for the till commit `use_key`; None if the chain does not know it. CloudRefused with
+        code coupon_used or coupon_other_member when it cannot be had."""
+        body = json.dumps({"member_id": member_id, "use_key": use_key}).encode()
+        response = self._request("POST", f"/v1/devices/{self.device_id}/coupons/{code}/use", body)
+        return None if response.status_code == 404 else self._json(response, "coupon claim")
 
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from kiosk import protocol
-from kiosk.errors import InsufficientPoints, UnknownMember
+from kiosk.errors import InsufficientPoints, SpendRefused, UnknownMember
 from kiosk.store import Store
 from kiosk.sync.client import CloudClient
 from kiosk.rules.ledger import LedgerKind
@@ -60,6 +60,7 @@ def reconcile_member(store: Store, client: CloudClient, member_id: str) -> Corre
     found = client.lookup(member_id=member_id)
     if found is None:
         return None  # the cloud has not heard of the member yet: nothing to correct against
+    _reconcile_credit(store, member_id, found.get("credit_rial"))
     cloud_balance = int(found["balance"])
     local_balance, pending = local_position(store, member_id)
     points = correction_points(cloud_balance, local_balance, pending)
@@ -74,3 +75,33 @@ def reconcile_member(store: Store, client: CloudClient, member_id: str) -> Corre
     log.info("cloud correction for member %s: %+d points (cloud %d, local %d, pending %d)",
              member_id, points, cloud_balance, local_balance, pending)
     return Correction(member_id, points, cloud_balance, local_balance)
+
+
+def local_credit_position(store: Store, member_id: str) -> tuple[int, int]:
+    """(local purchase credit, rial of this member's credit moves still waiting in the outbox), in one SELECT."""
+    row = store.query(
+        "SELECT b.credit_rial AS credit, COALESCE(("
+        "  SELECT SUM(c.amount_rial) FROM credit_ledger c JOIN outbox o ON o.event_id = c.event_id"
+        "  WHERE c.member_id = b.member_id AND o.sent_at IS NULL AND o.rejected_at IS NULL), 0) AS pending"
+        " FROM balances b WHERE b.member_id = ?", (member_id,))
+    if not row:
+        raise UnknownMember(f"no member with id {member_id} on this kiosk")
+    return int(row[0]["credit"]), int(row[0]["pending"])
+
+
+def _reconcile_credit(store: Store, member_id: str, cloud_credit: object) -> None:
+    """The purchase credit follows the chain like the points: credit earned or spent at another branch is
+    corrected here with a 'correction' row (never sent back). A cloud without credit figures changes nothing."""
+    if not isinstance(cloud_credit, int) or isinstance(cloud_credit, bool) or cloud_credit < 0:
+        return
+    local, pending = local_credit_position(store, member_id)
+    rial = correction_points(cloud_credit, local, pending)
+    if rial == 0:
+        return
+    try:
+        store.correct_credit(member_id, rial, f"{protocol.CLOUD_CORRECTION_REASON} chain credit {cloud_credit}")
+    except SpendRefused as exc:  # spent here meanwhile below the chain's figure: the next reconcile tries again
+        log.error("cannot apply cloud credit correction of %d rial to %s: %s", rial, member_id, exc)
+        return
+    log.info("cloud credit correction for member %s: %+d rial (cloud %d, local %d, pending %d)",
+             member_id, rial, cloud_credit, local, pending)

@@ -140,9 +140,12 @@ def test_well_formed_events_of_every_kind_pass():
         protocol.make_event("survey_answered", "m", NOW, survey_id="service", answers={"q1": 5}),
         protocol.make_event("complaint_filed", "guest", NOW, code="ABCDE12345", phone_e164="+989121234567",
                             subject="service", text="The queue was long"),
+        protocol.make_event("coupon_used", "m", NOW, code="7K3M-Q9XD-2HVB-R", use_key="T-1"),
+        protocol.make_event("coupon_released", "m", NOW, code="7K3M-Q9XD-2HVB-R", use_key="T-1"),
+        protocol.make_event("credit_moved", "m", NOW, amount_rial=-20_000, move="spend", reason="paid"),
     ]
     assert {e["kind"] for e in events} == protocol.KINDS
-    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     uuid.UUID(events[0]["event_id"])
 
 

@@ -221,8 +221,8 @@ def test_a_profile_completed_after_joining_pays_its_bonus_once(club):
 
 def test_the_documented_example_config_runs_one_campaign_of_each_type(club):
     applied = club.apply_config(copy.deepcopy(EXAMPLE))
-    assert {c.kind for c in applied.campaigns} == {"multiplier", "bonus", "discount", "birthday", "second_purchase",
-                                                       "points_cap"}
+    assert {c.kind for c in applied.campaigns} == {"multiplier", "bonus", "discount", "birthday", "birthday_gift",
+                                                       "second_purchase", "points_cap"}
     assert any(c.target_members for c in applied.campaigns)  # a personal offer
 
 
@@ -289,8 +289,8 @@ def test_a_campaign_stops_once_its_budget_of_points_is_given(club):
     club.apply_config(config(campaign("gift", "bonus", bonus_points=30, budget_points=50)))
     a, b = member(club), member(club, "+989121111111")
     assert club.earn(a.id, 1_000_000).campaigns == (("gift", 30),)
-    assert club.earn(b.id, 1_000_000).campaigns == (("gift", 30),)  # 30 < 50 before it: crosses the budget
-    assert club.earn(a.id, 1_000_000).campaigns == ()  # 60 given: spent
+    assert club.earn(b.id, 1_000_000).campaigns == (("gift", 20),)  # what the budget has left, not a point more
+    assert club.earn(a.id, 1_000_000).campaigns == ()  # 50 given: spent
     with pytest.raises(ConfigError, match="budget_points = 0 is not allowed"):
         club.apply_config(config(campaign("gift", "bonus", budget_points=0)))
 
@@ -326,3 +326,23 @@ def test_a_till_idempotency_key_or_refund_id_with_a_trailing_newline_is_refused_
         assert club.store.balance(m.id).points == 100  # nothing spent
     finally:
         flows.close()
+
+
+def test_a_birthday_gift_adds_its_points_to_one_purchase_in_the_birth_month_and_says_so(club):
+    gift = campaign("gift", "birthday_gift", bonus_points=500, per_member_limit=1, starts_on="2020-01-01",
+                    ends_on="2099-12-31")
+    gift.pop("discount_percent")  # the helper's default effect for types it does not know
+    club.apply_config(config(gift, birthday_mode="month"))
+    born_in_december, born_in_june = member(club, birthday="1990-12-05"), member(club, "+989121111111",
+                                                                                   birthday="1990-06-05")
+    earned = club.earn(born_in_december.id, 1_000_000)
+    assert earned.campaigns == (("gift", 500),) and earned.row.points == 100 + 500
+    assert earned.row.reason.endswith("; gift fa +500")  # the ledger keeps the shop language's name
+    assert list(club.campaign_lines(earned.campaigns, "en")) == [
+        {"id": "gift", "name": "gift en", "names": {"fa": "gift fa", "en": "gift en"}, "points": 500}]
+    assert club.earn(born_in_december.id, 1_000_000).campaigns == ()  # one gift per member
+    assert club.earn(born_in_june.id, 1_000_000).campaigns == ()  # not their month
+    with pytest.raises(ConfigError, match="'birthday_gift' needs bonus_points of at least 1"):
+        club.apply_config(config({**gift, "bonus_points": 0}))
+    with pytest.raises(ConfigError, match="discount_percent"):
+        club.apply_config(config({**gift, "discount_percent": 10}))

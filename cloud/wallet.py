@@ -1,0 +1,97 @@
+"""Coupons and purchase credit across branches (issue 11): what the kiosks' events say, and a till's claim.
+
+Kiosks send a coupon's issue (the redeem event whose reason names it, kiosk.protocol.coupon_reason), its use
+and give-back (coupon_used, coupon_released) and every move of the purchase credit (credit_moved) through
+their outbox; ingest applies them here. A till about to use a coupon claims it first (:func:`claim`): one
+conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
+Two tills that both used one coupon offline are both kept in the events table; the coupon row keeps the first.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from cloud.db import Database
+from cloud.db.schema import coupons, credit_balances
+from kiosk import protocol
+
+
+class CouponRefused(Exception):
+    """A claim the cloud cannot grant; ``code`` is the till's reason code (docs/protocol.md)."""
+
+    def __init__(self, code: str, message: str, status: int, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.status, self.extra = code, status, extra
+
+
+def coupon_issued(conn: Connection, db: Database, device: Any, event: dict[str, Any]) -> None:
+    """A redeem event that issued a coupon: the coupon, unused, known chain-wide from now on."""
+    found = protocol.coupon_in_reason(event.get("reason"))
+    if found is None:
+        return
+    reward_id, code = found
+    conn.execute(db.insert(coupons).values(
+        code=code, member_id=event["member_id"], reward_id=reward_id, device_id=device.device_id,
+        branch=device.branch, issued_at=protocol.format_time(protocol.parse_time(event["created_at"])),
+    ).on_conflict_do_nothing())
+
+
+def apply(conn: Connection, db: Database, device: Any, event: dict[str, Any]) -> None:
+    """One wallet event (protocol.WALLET_KINDS) just stored."""
+    kind, at = event["kind"], protocol.format_time(protocol.parse_time(event["created_at"]))
+    if kind == "credit_moved":
+        upsert = db.insert(credit_balances).values(member_id=event["member_id"], credit_rial=event["amount_rial"],
+                                                   moves=1)
+        conn.execute(upsert.on_conflict_do_update(index_elements=[credit_balances.c.member_id], set_={
+            "credit_rial": credit_balances.c.credit_rial + upsert.excluded.credit_rial,
+            "moves": credit_balances.c.moves + 1}))
+    elif kind == "coupon_used":
+        # Already claimed by this very commit (the usual case), or used offline: the first use stays.
+        conn.execute(update(coupons).where(coupons.c.code == event["code"], coupons.c.used_at.is_(None)).values(
+            used_at=at, used_device=device.device_id, used_branch=device.branch, used_key=event["use_key"]))
+    else:  # coupon_released: only the commit that used it can give it back
+        conn.execute(update(coupons).where(
+            coupons.c.code == event["code"], coupons.c.used_key == event["use_key"],
+            coupons.c.used_device == device.device_id).values(
+            used_at=None, used_device=None, used_branch=None, used_key=None))
+
+
+def _shown(row: Any) -> dict[str, Any]:
+    return {"code": row.code, "member_id": row.member_id, "reward_id": row.reward_id, "branch": row.branch,
+            "issued_at": row.issued_at, "used_at": row.used_at, "used_branch": row.used_branch}
+
+
+def find(db: Database, code: str) -> dict[str, Any] | None:
+    """The chain's coupon by its code, with where it was used if it was."""
+    with db.read() as conn:
+        row = conn.execute(select(coupons).where(coupons.c.code == code)).first()
+    return None if row is None else _shown(row)
+
+
+def claim(db: Database, device: Any, code: str, member_id: str | None, use_key: str, now: datetime) -> dict[str, Any]:
+    """Mark the coupon used by this device's commit `use_key` (again: the same answer); CouponRefused otherwise."""
+    with db.write() as conn:
+        row = conn.execute(select(coupons).where(coupons.c.code == code)).first()
+        if row is None:
+            raise CouponRefused("coupon_unknown", f"the chain has no coupon {code} (not issued, or its kiosk has "
+                                                  "not sent it yet)", 404)
+        if member_id is not None and row.member_id != member_id:
+            raise CouponRefused("coupon_other_member", f"coupon {code} belongs to another member", 409)
+        if row.used_at is not None and (row.used_device, row.used_key) != (device.device_id, use_key):
+            raise CouponRefused("coupon_used", f"coupon {code} was already used at branch {row.used_branch} at "
+                                               f"{row.used_at}", 409, used_at=row.used_at, used_branch=row.used_branch)
+        if row.used_at is None:
+            stamp = protocol.format_time(now)
+            taken = conn.execute(update(coupons).where(coupons.c.code == code, coupons.c.used_at.is_(None)).values(
+                used_at=stamp, used_device=device.device_id, used_branch=device.branch, used_key=use_key)).rowcount
+            if taken != 1:  # another till's claim committed between our read and this update
+                raise CouponRefused("coupon_used", f"coupon {code} was just used at another till", 409)
+        row = conn.execute(select(coupons).where(coupons.c.code == code)).first()
+    return {**_shown(row), "state": "claimed"}
+
+
+def credit_of(conn: Connection, member_id: str) -> int:
+    return int(conn.execute(select(credit_balances.c.credit_rial)
+                            .where(credit_balances.c.member_id == member_id)).scalar() or 0)
