@@ -1,6 +1,6 @@
 """Coupons and purchase credit across branches (issue 11): what the kiosks' events say, and a till's claim.
 
-Kiosks send a coupon's issue (the redeem event whose reason names it, kiosk.protocol.coupon_reason), its use
+Kiosks send a coupon's issue (the redeem event whose reason names it, kiosk.rules.coupon_reasons.coupon_reason), its use
 and give-back (coupon_used, coupon_released) and every move of the purchase credit (credit_moved) through
 their outbox; ingest applies them here. A till about to use a coupon claims it first (:func:`claim`): one
 conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select, update
 from cloud.db import Database
 from cloud.db.schema import coupons, credit_balances
 from kiosk import protocol
+from kiosk.rules import coupon_reasons
 
 
 class CouponRefused(Exception):
@@ -28,7 +29,7 @@ class CouponRefused(Exception):
 
 def coupon_issued(conn: Connection, db: Database, device: Any, event: dict[str, Any]) -> None:
     """A redeem event that issued a coupon: the coupon, unused, known chain-wide from now on."""
-    found = protocol.coupon_in_reason(event.get("reason"))
+    found = coupon_reasons.coupon_in_reason(event.get("reason"))
     if found is None:
         return
     reward_id, code = found

@@ -25,6 +25,7 @@ from cloud.messages.rules import MARKETING, birthday_keys_for, dedupe_key, greet
 from cloud.messages.settings import LANGUAGES, MessageSettings
 from cloud.messages.values import LinkMaker, link_maker, render_for
 from kiosk import protocol
+from kiosk.rules import coupon_reasons
 
 CHUNK = 5000
 
@@ -142,7 +143,7 @@ def run_coupons(engine: Engine, queue: MessageQueue, settings: MessageSettings, 
 
     def make(rows: Iterator[sa.Row], links: LinkMaker) -> Iterator[Outgoing]:
         for row in rows:
-            issued = protocol.coupon_in_reason(json.loads(row.payload).get("reason"))
+            issued = coupon_reasons.coupon_in_reason(json.loads(row.payload).get("reason"))
             if issued is None:
                 continue
             language = row.language if row.language in LANGUAGES else settings.default_language

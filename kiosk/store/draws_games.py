@@ -12,7 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from kiosk.clock import iso, parse_iso
-from kiosk.protocol import game_reason
+from kiosk.rules.coupon_reasons import game_reason
 from kiosk.errors import EngagementRefused, InsufficientPoints, UnknownMember
 from kiosk.rules.budgets import Grant, spendable
 from kiosk.rules.draws import check_entry, check_open, entry_cost

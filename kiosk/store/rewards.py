@@ -12,7 +12,7 @@ import sqlite_utils
 
 from kiosk.clock import iso
 from kiosk.errors import InsufficientPoints, RewardNotAvailable, UnknownMember
-from kiosk.protocol import coupon_reason
+from kiosk.rules.coupon_reasons import coupon_reason
 from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from cloud import cli, engagement
-from kiosk.protocol import coupon_in_reason
+from kiosk.rules.coupon_reasons import coupon_in_reason
 from kiosk.rules.games import game_from_mapping
 from tests.cloud.test_draws_games_cloud import Kiosk, at_ten_utc
 from tests.support.sms_providers import FakeProvider

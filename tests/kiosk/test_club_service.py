@@ -16,7 +16,7 @@ from kiosk.config import load, load_secrets
 from kiosk.errors import ConfigError
 from kiosk.flows import build_flows, coupons
 from kiosk.flows.enrollment import EnrollmentError
-from kiosk.protocol import coupon_in_reason
+from kiosk.rules.coupon_reasons import coupon_in_reason
 from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.conftest import ROOT, write_config

@@ -8,6 +8,7 @@ import secrets
 import pytest
 
 from kiosk import protocol
+from kiosk.rules import coupon_reasons
 from kiosk.errors import SpendRefused
 from kiosk.rules.rewards import coupon_code
 from kiosk.store import Store
@@ -65,7 +66,7 @@ def test_a_coupon_used_and_given_back_at_the_till_is_told_to_the_cloud(tmp_path)
         assert [(e["kind"], e["code"], e["use_key"]) for e in wire(store, "coupon_used") + wire(store, "coupon_released")] \
             == [("coupon_used", code, "T-1"), ("coupon_released", code, "T-1")]
         # The coupon's issue reaches the cloud as its redeem event, whose reason names it.
-        assert [protocol.coupon_in_reason(e.get("reason")) for e in wire(store, "redeem")] == [("coffee", code)]
+        assert [coupon_reasons.coupon_in_reason(e.get("reason")) for e in wire(store, "redeem")] == [("coffee", code)]
 
 
 def test_the_wire_refuses_wallet_events_that_break_the_schema():
