@@ -95,7 +95,7 @@ class MemberSnapshot:
     def entries(self) -> tuple[Entry, ...]:
         """The history as the rules' entries, converted once per snapshot (expiry, tier, segment and streak
         all read them; a long ledger made that the cost of a tap)."""
-        return tuple(Entry(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
+        return tuple(Entry.stored(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
 
     def with_recorded(self, recorded: "Recorded") -> "MemberSnapshot":
         """The snapshot after a ledger row this process just wrote (no read needed)."""

@@ -299,3 +299,12 @@ def test_the_offline_allowance_is_what_is_left_of_the_daily_cap():
 def test_a_negative_redeemed_today_is_refused():
     with pytest.raises(ValueError, match="redeemed_today must be >= 0"):
         offline_redeem_allowance(-1, RULES)
+
+
+def test_an_entry_read_back_from_the_ledger_equals_the_checked_entry_it_was_written_as():
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+    checked = Entry("e-1", "redeem", -40, 0, at)
+    assert Entry.stored("e-1", "redeem", -40, 0, at) == checked
+    assert hash(Entry.stored("e-1", "redeem", -40, 0, at)) == hash(checked)
+    with pytest.raises(ValueError, match="debits points"):
+        Entry("e-1", "redeem", 40, 0, at)  # the checked constructor still refuses what the ledger never holds
