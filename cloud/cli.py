@@ -130,10 +130,13 @@ def _command(args: argparse.Namespace, store: "CloudStore") -> int:
     elif args.command == "token":
         print(store.create_token(args.branch, timedelta(hours=args.valid_hours)))
     elif args.command == "config" and args.config_command == "set":
-        document = load_config_file(args.file)
+        from cloud import surveys
+
+        document = surveys.with_chain_surveys(store, load_config_file(args.file))
         _check_like_a_kiosk(document)
         saved = store.set_config(args.branch, document, actor="kiosk-cloud")
-        print(f"config for branch {saved.branch} saved, ETag {saved.etag}")
+        print(f"config for branch {saved.branch} saved, ETag {saved.etag}, "
+              f"with the chain's {len(document.get('surveys', []))} survey(s)")
     elif args.command == "config":
         shown = store.config(args.branch)
         if shown is None:

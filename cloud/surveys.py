@@ -76,6 +76,19 @@ def find(store: CloudStore, survey_id: str) -> Survey | None:
     return next((s for s in all_surveys(store) if s.survey_id == survey_id), None)
 
 
+def with_chain_surveys(store: CloudStore, document: Mapping[str, Any]) -> dict[str, Any]:
+    """A branch config set as a whole (``kiosk-cloud config set``) with the chain's surveys in it.
+
+    Surveys are the chain's, kept in the console; a branch's config carries a copy. Without this, a branch
+    whose config was first set after a survey was saved, or whose config was set again from a file without
+    them, would have no surveys until the next survey save. With no survey in the chain, the document is
+    left as given."""
+    chain = all_surveys(store)
+    if not chain:
+        return dict(document)
+    return {**document, "surveys": [s.as_document() for s in chain]}
+
+
 def save(store: CloudStore, document: Mapping[str, Any], actor: str) -> tuple[Survey, list[str]]:
     """Add or replace a survey and copy the chain's surveys into every branch config; the branches updated."""
     try:

@@ -134,3 +134,22 @@ def test_a_new_complaint_gets_its_tracking_code_by_text_message_once(cloud):
         assert row.phone_e164 == "+989121234567" and "ABCDE-12345" in row.text and row.category == "transactional"
     finally:
         engine.dispose()
+
+
+def test_a_branch_whose_config_is_set_after_a_survey_was_saved_gets_the_chains_surveys(cloud, console, tmp_path,
+                                                                                        capsys):
+    from cloud import cli
+    from kiosk.rules.cloud_config import branch_config_from_cloud
+
+    cloud.store.set_config("tehran-01", BASE)
+    marketer = console("marketer")
+    assert marketer.post("/surveys/edit", FORM, csrf_from="/surveys/edit").status_code == 302
+    assert cloud.store.config("shiraz-02") is None  # no config yet when the survey was saved
+    config_file = tmp_path / "branch.json"
+    config_file.write_text(json.dumps(BASE))
+    for branch in ("shiraz-02", "tehran-01"):  # a new branch's first config, and one set again from a file
+        assert cli.main(["--db", cloud.database, "config", "set", "--branch", branch, "--file", str(config_file)]) == 0
+        assert "with the chain's 1 survey(s)" in capsys.readouterr().out
+        document = json.loads(cloud.store.config(branch).body)
+        assert [s["id"] for s in document["surveys"]] == ["service"]
+        assert branch_config_from_cloud(protocol.validate_config(document)).surveys[0].survey_id == "service"
