@@ -282,6 +282,11 @@ class CloudClient:
         body = json.dumps({"grants": reports}).encode()
         return self._json(self._request("POST", f"/v1/devices/{self.device_id}/engagement", body), "engagement")
 
+    def heartbeat(self, report: dict[str, Any]) -> None:
+        """Tell the cloud this kiosk's version, outbox backlog and readers (kiosk/rules/fleet.py)."""
+        self._json(self._request("POST", f"/v1/devices/{self.device_id}/heartbeat", json.dumps(report).encode()),
+                   "heartbeat")
+
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 
     def request_otp(self, phone: str, purpose: str) -> None:
