@@ -162,7 +162,7 @@ class Runtime:
         heartbeat = HeartbeatSender(store, sync.client, lambda: {rid: st.state.value for rid, st in
                                                                  list(service.reader_status.items())},
                                     software_version(), clock=self._clock)
-        sync.after_drain.append(heartbeat)
+        sync.before_drain.append(heartbeat)
         service.subscribe(lambda name, payload: (heartbeat.due_now(), sync.wake())
                           if name == UiEvent.READER_STATUS else None)
         self.sync.start()

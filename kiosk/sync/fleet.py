@@ -1,7 +1,8 @@
 """The kiosk's heartbeat to the cloud's fleet page: version, outbox backlog and each reader's state.
 
-It rides the sync worker's rounds (after the outbox drained) at most once per ``interval_s``, and at once on the
-next round after a reader changes state, so an unplugged reader reaches the console within one round.
+It rides the sync worker's rounds (before the drain, while the cloud is reachable, so a backlog the drain cannot
+send is still reported) at most once per ``interval_s``, and at once on the next round after a reader changes
+state, so an unplugged reader reaches the console within one round.
 """
 from __future__ import annotations
 

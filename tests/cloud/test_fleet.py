@@ -149,3 +149,22 @@ def test_the_sender_reports_the_outbox_backlog_and_waits_its_interval_unless_a_r
         sender.due_now()
         sender()
         assert readers_of(cloud, client.device_id) == {"counter": "disconnected"}
+
+
+def test_a_backlog_the_drain_cannot_send_is_still_reported_before_each_drain(cloud, proxy, make_worker, store, console):
+    from tests.cloud.conftest import seed
+    from tests.support import faultproxy
+
+    seed(store, members=1, earns=2)
+    worker = make_worker(proxy.url)
+    sender = HeartbeatSender(store, worker.client, lambda: {"counter": "connected"}, "9.9.9", clock=cloud.clock,
+                             interval_s=0)
+    worker.before_drain.append(sender)
+    proxy.plan(*[faultproxy.status(503, 0)] * 3)  # the cloud refuses the batches (only /events), not the heartbeat
+    worker.step()
+    assert worker.store.outbox_depth() > 0 and proxy.faults_applied
+    health = fleet.latest(cloud.store.db, [worker.client.device_id])[worker.client.device_id]
+    assert health.outbox_count == store.outbox_depth()
+    cloud.clock.advance(timedelta(minutes=31))
+    page = console("admin").get("/").text
+    assert 'data-alert="backlog"' in page and "flagged" in device_row(page, worker.client.device_id)
