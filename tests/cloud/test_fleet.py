@@ -168,3 +168,21 @@ def test_a_backlog_the_drain_cannot_send_is_still_reported_before_each_drain(clo
     cloud.clock.advance(timedelta(minutes=31))
     page = console("admin").get("/").text
     assert 'data-alert="backlog"' in page and "flagged" in device_row(page, worker.client.device_id)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_console_in_chromium_shows_the_kiosk_with_its_reader_unplugged(kiosk, cloud, console, page):
+    from tests.cloud.test_console_browser import log_in
+    from tests.conftest import save_screenshot
+
+    device_id = kiosk.sync.client.device_id
+    kiosk.emulators["counter"].unplug()
+    wait_until(lambda: readers_of(cloud, device_id) == {"counter": "disconnected"}, timeout_s=15,
+               what="the heartbeat to carry the unplugged reader")
+    log_in(page, cloud, "admin")
+    row = page.locator(f'tr[data-device="{device_id}"]')
+    assert "flagged" in row.get_attribute("class")
+    assert row.locator('.reader[data-reader="counter"]').inner_text() == "counter جدا شده"
+    assert page.locator('[data-alert="reader"]').inner_text() == "۱ دستگاه کارت‌خوانشان کار نمی‌کند."
+    save_screenshot(page, "console-fleet-reader-unplugged-fa")

@@ -41,6 +41,14 @@ def test_unplugging_the_reader_shows_the_notice_with_what_still_works_and_replug
         assert page.locator("#attract.active [data-action=receipt]").is_visible()
         assert page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight")
         save_screenshot(page, "reader-down-fa-800x480")
+        # What still works stays usable beside the banner: the sign-up's phone keypad fits without scrolling.
+        page.click("#attract [data-action=join]")
+        page.locator("#stage.active[data-screen=t-phone]").wait_for()
+        assert notice.is_visible()
+        assert page.evaluate("(() => { const s = document.getElementById('stage');"
+                             " return s.scrollHeight <= s.clientHeight + 1; })()")
+        save_screenshot(page, "reader-down-join-fa-800x480")
+        page.click("#stage [data-action=done]")
 
         rt.emulators["counter"].replug()
         wait_until(lambda: reader_state(rt) is ReaderState.CONNECTED, what="the driver to reopen the pty")
