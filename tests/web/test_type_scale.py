@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+from tests.web.conftest import ALI, SARA, ready
 
 STATIC = ROOT / "web" / "static"
 STEP = re.compile(r"--type-(\d+)\s*:\s*([^;}]+)")
@@ -66,3 +69,30 @@ def test_the_check_catches_a_raw_size_a_step_that_does_not_exist_and_a_sized_fon
           ".d { font: 700 14px sans-serif; } .e { font: inherit; } .f { font-size:clamp(1rem, 4vh, 2rem) }"
     assert raw_font_sizes(css, steps) == ["font-size: 1.2rem", "font-size: var(--type-9)",
                                           "font-size: clamp(1rem, 4vh, 2rem)", "font: 700 14px sans-serif"]
+
+
+def step_px(step: tuple[float, float, float], height: int) -> float:
+    floor, slope, cap = step
+    return min(max(floor, slope * height / 100), cap)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, height", [(800, 480), (1920, 1080)])
+def test_in_chromium_every_visible_text_on_the_attract_and_balance_screens_is_set_in_a_step(shop, page, width, height):
+    allowed = sorted(step_px(step, height) for step in scale().values())
+    page.set_viewport_size({"width": width, "height": height})
+    ready(page, shop.url, "en")
+    sizes_js = ("Array.from(document.querySelectorAll('body *')).filter(e => e.offsetParent !== null &&"
+                " e.childNodes.length && Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.trim()))"
+                ".map(e => [e.tagName + '.' + e.className, parseFloat(getComputedStyle(e).fontSize)])")
+
+    def off_scale() -> list:
+        return [(what, px) for what, px in page.evaluate(sizes_js) if not any(abs(px - a) < 0.1 for a in allowed)]
+
+    assert off_scale() == []
+    shop.tap(SARA if width == 800 else ALI)
+    page.locator("#stage.active .balance").wait_for(timeout=10_000)
+    assert off_scale() == []
+    # The points are the largest text of the balance screen.
+    points = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.figure.main strong')).fontSize)")
+    assert points == max(px for _, px in page.evaluate(sizes_js))
