@@ -156,6 +156,15 @@ class Runtime:
 
         sync = self.sync
         sync.after_drain.append(lambda: exchange_engagement(store, sync.client))  # draws, games, prize grants
+        # The fleet page's heartbeat: version, outbox backlog, readers; a reader that changes is reported at once.
+        from kiosk.sync.fleet import HeartbeatSender, software_version
+
+        heartbeat = HeartbeatSender(store, sync.client, lambda: {rid: st.state.value for rid, st in
+                                                                 list(service.reader_status.items())},
+                                    software_version(), clock=self._clock)
+        sync.before_drain.append(heartbeat)
+        service.subscribe(lambda name, payload: (heartbeat.due_now(), sync.wake())
+                          if name == UiEvent.READER_STATUS else None)
         self.sync.start()
         self._closers.append(self.sync.close)
         # Members enrolled at other branches: an unknown card is looked up in the cloud.

@@ -19,15 +19,17 @@ from cloud.console.setup_views import blueprint as setup_pages
 from cloud.console.report_views import blueprint as report_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud import engagement, wallet
+from cloud import engagement, fleet, wallet
 from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
 from cloud.store import Clock, CloudStore, Device
 from kiosk.clock import utcnow
 from kiosk import protocol
+from kiosk.rules.fleet import HeartbeatError, parse_heartbeat
 
 DEFAULT_SILENT_AFTER = timedelta(minutes=30)
+DEFAULT_BACKLOG_AFTER = timedelta(minutes=30)
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"error": code, "message": message, **extra}), status
@@ -42,6 +44,7 @@ def create_app(
     make_code: Callable[[], str] | None = None,
     silent_after: timedelta = DEFAULT_SILENT_AFTER,
     messages_config: Path | None = None,
+    backlog_after: timedelta = DEFAULT_BACKLOG_AFTER,
 ) -> Flask:
     """The reference cloud as a WSGI app: the device API (/v1/...) and the console (every other page).
 
@@ -49,8 +52,9 @@ def create_app(
     (the console's login is a signed cookie whose key lives in the database), so any number of
     processes can serve one PostgreSQL. `sms_sender` delivers one-time codes; without one they wait
     in the `sms_outbox` table (`kiosk-cloud sms outbox`), which is where a real SMS gateway plugs in.
-    The console flags a device not heard from for longer than `silent_after`. `messages_config` is the
-    message settings file the console's text campaigns use (None: the built-in settings).
+    The console flags a device not heard from for longer than `silent_after`, one with a failing card reader,
+    and one whose oldest undelivered event is older than `backlog_after`. `messages_config` is the message
+    settings file the console's text campaigns use (None: the built-in settings).
     """
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
@@ -58,7 +62,7 @@ def create_app(
     app.extensions["cloud_store"] = store
     users = UserStore(store.db, clock)
     app.extensions["cloud_users"] = users
-    _init_console(app, store, users, clock, silent_after)
+    _init_console(app, store, users, clock, silent_after, backlog_after)
     from cloud.console.message_campaigns import blueprint_for as text_campaign_pages
 
     app.register_blueprint(text_campaign_pages(store.db, messages_config, clock))  # text campaigns (issue 13)
@@ -263,6 +267,18 @@ def create_app(
             return _error(404, "unknown_member", "the cloud has no member for this card", server_time=server_time())
         return jsonify({**found, "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/heartbeat")
+    def heartbeat(device_id: str) -> tuple[Response, int]:
+        """The kiosk's version, outbox backlog and readers for the fleet page (kiosk/rules/fleet.py)."""
+        device = signed_device(device_id)
+        try:
+            beat = parse_heartbeat(request.get_json(silent=True))
+        except HeartbeatError as exc:
+            return _error(400, "bad_heartbeat", str(exc), server_time=server_time())
+        fleet.record(store.db, device.device_id, beat, clock())
+        store.touch(device.device_id)
+        return jsonify({"server_time": server_time()}), 200
+
     @app.get("/v1/devices/<device_id>/config")
     def config(device_id: str) -> Response | tuple[Response, int]:
         device = signed_device(device_id)
@@ -308,13 +324,15 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use):
+    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use,
+                 heartbeat):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app
 
 
-def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock, silent_after: timedelta) -> None:
+def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock, silent_after: timedelta,
+                  backlog_after: timedelta) -> None:
     """Sessions, languages, CSRF and headers for the console pages, and the pages themselves."""
     app.secret_key = sessions.shared_secret(store.db)
     app.config.update(
@@ -354,7 +372,8 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
             "digits": lambda value: localize.digits(value, lang),
         }
 
-    app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after))
+    app.register_blueprint(console_blueprint(store, users, lambda: clock().timestamp(), silent_after,
+                                             backlog_after))
     app.register_blueprint(engagement_pages(store))  # surveys and complaints
     app.register_blueprint(draws_games_pages(store))  # draws and games
     app.register_blueprint(setup_pages(store))  # tiers, earn rules, rewards, brand

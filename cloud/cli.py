@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--silent-after-minutes", type=float, default=30,
                        help="the console flags a device not heard from for longer (default 30)")
+    serve.add_argument("--backlog-after-minutes", type=float, default=30,
+                       help="the console flags a device whose oldest undelivered event is older (default 30)")
 
     commands.add_parser("migrate", help="bring the database to the newest schema (safe to run twice)")
 
@@ -240,7 +242,8 @@ def _serve(args: argparse.Namespace) -> int:
     # webhook secret (docs/messages.md).
     with CloudStore(args.db) as sender_store:
         sms_sender = messages_cli.otp_sender(sender_store, args.messages_config, args.secrets)
-    app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes), sms_sender=sms_sender,
+    app = create_app(args.db, silent_after=timedelta(minutes=args.silent_after_minutes),
+                     backlog_after=timedelta(minutes=args.backlog_after_minutes), sms_sender=sms_sender,
                      messages_config=args.messages_config)
     engine = messages_cli.engine_for(app.extensions["cloud_store"].db)
     hooks = messages_cli.hooks_for(engine, args.messages_config, args.secrets, utcnow)

@@ -33,6 +33,9 @@ def connect(service: KioskService, socketio: SocketIO, admit: Admit, decorate: D
         join_room(PAGE_ROOM)
         # A page that loaded while the link changed hears where it stands now, once.
         emit(UiEvent.LINK_STATE.value, {"link": service.link})
+        # ... and each card reader's state, so a reader that failed before the page loaded is announced too.
+        for reader_id, status in list(service.reader_status.items()):
+            emit(UiEvent.READER_STATUS.value, {"reader_id": reader_id, "state": status.state.value})
         return True
 
     # The sync worker reports after every exchange with the cloud; the page shows only online/offline, so it

@@ -47,6 +47,7 @@ def index() -> str:
         this_year=today.year,
         consent_version=settings.members.consent_version,
         reader_position=settings.web.reader_position,
+        digital_cards=settings.cards.digital_cards,
         offers=offers,
         link=service.link,
         socket_token=page_socket_token(),

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 
-from cloud import analytics, audit
+from cloud import analytics, audit, fleet
 from cloud import campaigns as campaign_setup
 from cloud import members as member_queries
 from cloud.console import localize, sessions
@@ -46,7 +46,8 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], silent_after: timedelta) -> Blueprint:
+def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], silent_after: timedelta,
+              backlog_after: timedelta) -> Blueprint:
     console = Blueprint("console", __name__)
     login_required = sessions.login_required
 
@@ -79,8 +80,11 @@ def blueprint(store: CloudStore, users: UserStore, now_s: Callable[[], float], s
         # Never seen counts from registration: a kiosk registered and never heard from again is silent too.
         silent = {d.device_id for d in devices
                   if now - protocol.parse_time(d.last_seen_at or d.registered_at) > silent_after}
+        health = fleet.latest(store.db, (d.device_id for d in devices))
         return render_template("console/overview.html", devices=devices, counts=store.counts(), silent=silent,
-                               silent_minutes=int(silent_after.total_seconds() // 60))
+                               silent_minutes=int(silent_after.total_seconds() // 60), health=health,
+                               flagged=fleet.flagged(health, now, backlog_after), now=now,
+                               backlog_minutes=int(backlog_after.total_seconds() // 60))
 
     @console.get("/members")
     @login_required()

@@ -486,3 +486,14 @@ credit_balances = Table(
     Column("credit_rial", BigInteger, nullable=False),
     Column("moves", BigInteger, nullable=False),
 )
+
+# Each device's latest heartbeat (kiosk/rules/fleet.py): one row a device, replaced by the next heartbeat.
+device_health = Table(
+    "device_health", metadata,
+    Column("device_id", Text, primary_key=True),
+    Column("reported_at", Text, nullable=False),
+    Column("software_version", Text, nullable=False),
+    Column("outbox_count", BigInteger, nullable=False),
+    Column("outbox_oldest_at", Text),  # when the oldest waiting event was made (report time minus its age)
+    Column("readers", Text, nullable=False),  # JSON {reader id: state}
+)

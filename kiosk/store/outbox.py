@@ -70,6 +70,12 @@ class OutboxMixin:
     def outbox_depth(self) -> int:
         return self.query("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL")[0][0]
 
+    def outbox_backlog(self) -> tuple[int, str | None]:
+        """Undelivered events and the creation time (ISO) of the oldest of them; (0, None) when none waits."""
+        count, oldest = self.query(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE sent_at IS NULL AND rejected_at IS NULL")[0]
+        return count, oldest
+
     def outbox_rejected(self, rejections: dict[str, str], at: datetime) -> None:
         """Park events the cloud refused for good, with its reason; they are not retried."""
         stamp = iso(at)

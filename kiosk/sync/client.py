@@ -297,6 +297,11 @@ class CloudClient:
         response = self._request("POST", f"/v1/devices/{self.device_id}/coupons/{code}/use", body)
         return None if response.status_code == 404 else self._json(response, "coupon claim")
 
+    def heartbeat(self, report: dict[str, Any]) -> None:
+        """Tell the cloud this kiosk's version, outbox backlog and readers (kiosk/rules/fleet.py)."""
+        self._json(self._request("POST", f"/v1/devices/{self.device_id}/heartbeat", json.dumps(report).encode()),
+                   "heartbeat")
+
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 
     def request_otp(self, phone: str, purpose: str) -> None:

@@ -143,6 +143,9 @@ class SyncWorker:
         self._idle = False
         # More exchanges for a round once the outbox is drained (the engagement sync); each may raise SyncError.
         self.after_drain: list[Callable[[], None]] = []
+        # Exchanges before the drain, while the cloud is reachable (the fleet heartbeat: it reports the backlog
+        # the drain is about to send, or cannot); each may raise SyncError, which never stops the drain.
+        self.before_drain: list[Callable[[], None]] = []
 
     # -- status -----------------------------------------------------------------------
 
@@ -445,16 +448,22 @@ class SyncWorker:
         now = self.clock()
         if self._config_due is None or now >= self._config_due:
             self.pull_config()
+        if self.status.link is not LinkState.OFFLINE:
+            self._exchange(self.before_drain)
         result = self.drain()
         if result.failed:
             return max(result.retry_in, 0.0)
         self.reconcile_pending()
-        for extra in self.after_drain:
+        self._exchange(self.after_drain)
+        return self.idle_poll
+
+    @staticmethod
+    def _exchange(extras: list[Callable[[], None]]) -> None:
+        for extra in extras:
             try:
                 extra()
             except SyncError as exc:
                 log.info("%s postponed: %s", getattr(extra, "__name__", "an exchange"), exc)
-        return self.idle_poll
 
     def run(self) -> None:
         self.load_cached_config()
