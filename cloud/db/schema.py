@@ -459,7 +459,7 @@ message_campaigns = Table(
     Index("ix_message_campaigns_due", "state", "send_at"),
 )
 
-# -- coupons and purchase credit across branches (issue 11, revision 0007) ----------------------------------
+# -- coupons and purchase credit across branches (issue 11, revision 0010) ----------------------------------
 
 # Every coupon a kiosk issued (from the redeem event that names it) and its one use anywhere in the chain:
 # a till claims it here (POST /v1/devices/{id}/coupons/{code}/use) before it commits, so two branches cannot
