@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from cloud import cli
+from cloud.db.schema import message_campaigns
+from cloud.messages import contacts, scheduled
 from cloud.messages.campaigns import BadCampaign, Campaign
+from cloud.messages.cli import engine_for
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.clock import utcnow
@@ -66,7 +69,8 @@ def test_a_segment_send_reaches_exactly_the_consenting_members_of_the_segment(ch
     capsys.readouterr()
     run(db, config, secrets, "campaign", "--name", "spring", "--segment", "champions",
         "--text", "fa={first_name} عزیز، {points} امتیاز دارید", "--cost-per-part", "1200")
-    assert figures(capsys) == {"recipients": "1", "parts": "1", "cost_rial": "1200"}
+    assert figures(capsys) == {"recipients": "1", "parts": "1", "cost_rial": "1200",
+                               "recipients_fa": "1", "parts_fa": "1", "encoding_fa": "UCS-2"}
     run(db, config, secrets, "campaign", "--name", "spring", "--segment", "champions",
         "--text", "fa={first_name} عزیز، {points} امتیاز دارید", "--send")
     assert figures(capsys)["queued"] == "1"
@@ -76,22 +80,49 @@ def test_a_segment_send_reaches_exactly_the_consenting_members_of_the_segment(ch
     assert figures(capsys)["queued"] == "0"
 
 
-def test_a_scheduled_campaign_waits_for_its_time(chain, capsys):
+def jobs_run(db: str, config: Path, secrets: Path, capsys) -> dict[str, str]:
+    capsys.readouterr()
+    assert cli.main(["--db", str(db), "jobs", "run", "--messages-config", str(config), "--secrets", str(secrets)]) == 0
+    return figures(capsys)
+
+
+def test_a_campaign_sent_at_a_later_time_is_saved_for_the_jobs_run_after_it_and_skips_who_opted_out(
+        chain, capsys):
     store, db, config, secrets, provider = chain
-    member(store, "+989120000001", consent=True, buys=10, days_ago=3, name="Champ")
-    at = protocol.format_time(utcnow() + timedelta(hours=2))
+    member(store, "+989120000001", consent=True, buys=10, days_ago=3, name="Champ", language="en")
+    member(store, "+989120000002", consent=True, buys=10, days_ago=3, name="Quitter", language="en")
+    at = utcnow() + timedelta(hours=2)
     run(db, config, secrets, "campaign", "--name", "later", "--segment", "champions", "--text", "en=Hi {first_name}",
-        "--at", at, "--send")
-    run(db, config, secrets, "drain")
-    assert figures(capsys)["queued"] == "1" and provider.sent == []
+        "--at", protocol.format_time(at), "--send")
+    shown = figures(capsys)
+    assert shown["recipients"] == "2" and "queued" not in shown
+    engine = engine_for(store.db)
+    [saved] = scheduled.listing(engine)
+    assert (saved.campaign_id, saved.name, saved.state) == (int(shown["scheduled"]), "later", "scheduled")
+    assert saved.send_at == shown["send_at"] == protocol.format_time(at)
+    assert jobs_run(db, config, secrets, capsys)["campaign_queued"] == "0" and provider.sent == []
+    with engine.begin() as conn:
+        assert contacts.opt_out(conn, "+989120000002", utcnow(), via="sms")
+        # Two hours pass: the saved time is now behind us.
+        conn.execute(message_campaigns.update().values(send_at=protocol.format_time(utcnow() - timedelta(seconds=1))))
+    assert jobs_run(db, config, secrets, capsys)["campaign_queued"] == "1"
+    assert [(s.receptor, s.message) for s in provider.sent] == [("989120000001", "Hi Champ")]
+    assert jobs_run(db, config, secrets, capsys)["campaign_queued"] == "0" and len(provider.sent) == 1
+    assert cli.main(["--db", str(db), "messages", "campaign", "--name", "later", "--segment", "champions",
+                     "--text", "en=again", "--at", protocol.format_time(at), "--send",
+                     "--messages-config", str(config), "--secrets", str(secrets)]) == 1
+    assert "exists already" in capsys.readouterr().err
 
 
 def test_persian_campaign_parts_are_counted_in_ucs2_for_the_estimate(chain, capsys):
     store, db, config, secrets, _ = chain
     member(store, "+989120000001", consent=True, buys=10, days_ago=3, name="Champ")
+    member(store, "+989120000002", consent=True, buys=10, days_ago=3, name="Champ", language="en")
     run(db, config, secrets, "campaign", "--name", "long", "--segment", "champions", "--text", "fa=" + "س" * 71,
-        "--cost-per-part", "1000")
-    assert figures(capsys) == {"recipients": "1", "parts": "2", "cost_rial": "2000"}
+        "--text", "en=" + "a" * 161, "--cost-per-part", "1000")
+    assert figures(capsys) == {"recipients": "2", "parts": "4", "cost_rial": "4000",
+                               "recipients_fa": "1", "parts_fa": "2", "encoding_fa": "UCS-2",
+                               "recipients_en": "1", "parts_en": "2", "encoding_en": "GSM-7"}
 
 
 @pytest.mark.parametrize(("kwargs", "words"), [
