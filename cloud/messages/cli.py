@@ -67,6 +67,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                           help="the text per language (fa, ar, en), with {first_name}, {points}, {club}")
     campaign.add_argument("--at", help="send at this ISO 8601 time with offset (default: now); with --send the"
                           " campaign is saved and the first `jobs run` after that time queues it")
+    campaign.add_argument("--coupon", help="the coupon code the campaign gives, for {coupon} in the text")
     campaign.add_argument("--cost-per-part", type=int,
                           help="rial per SMS part, for the estimate (default: messages.cost_per_part_rial)")
     campaign.add_argument("--send", action="store_true", help="queue it (without: only count and cost)")
@@ -168,7 +169,8 @@ def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, set
     if bad:
         raise campaigns.BadCampaign(f"--phones: not mobile numbers: {', '.join(bad)}")
     campaign = campaigns.Campaign(args.name, texts, segment=args.segment, tier=args.tier, phones=tuple(phones),
-                                  member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()))
+                                  member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()),
+                                  coupon=args.coupon)
     at = None
     if args.at:
         try:
