@@ -103,14 +103,13 @@ def main() -> int:
 
         load_members(db, args.members, rng)
         birthday_queue = MessageQueue(engine, settings, clock=lambda: now)
-        today = now.astimezone(settings.zone).date()
         started = time.perf_counter()
-        queued = run_birthdays(engine, birthday_queue, settings, today)
+        queued = run_birthdays(engine, birthday_queue, settings, now)
         print(f"members={args.members}")
         print(f"birthday_queued={queued}")
         print(f"birthday_job_s={time.perf_counter() - started:.2f}")
         started = time.perf_counter()
-        print(f"birthday_rerun_queued={run_birthdays(engine, birthday_queue, settings, today)}")
+        print(f"birthday_rerun_queued={run_birthdays(engine, birthday_queue, settings, now)}")
         print(f"birthday_rerun_s={time.perf_counter() - started:.2f}")
         store.close()
     return 0
