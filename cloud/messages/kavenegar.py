@@ -67,7 +67,7 @@ class KavenegarGateway:
         self._timeout_s = timeout_s
 
     def send(self, phone: str, text: str, *, reference: str) -> Accepted:
-        form = {"receptor": phone.removeprefix("+"), "message": text, "localid": reference}
+        form = {"receptor": phone.removeprefix("+"), "message": text, "localid": local_id(reference)}
         if self._sender:
             form["sender"] = self._sender
         entries = self._post(self._url, form)
@@ -85,7 +85,7 @@ class KavenegarGateway:
         form = {"receptor": _array(phone.removeprefix("+") for phone, _, _ in messages),
                 "message": _array(text for _, text, _ in messages),
                 "sender": _array(self._sender for _ in messages),
-                "localmessageids": _array(reference for _, _, reference in messages)}
+                "localmessageids": _array(local_id(reference) for _, _, reference in messages)}
         try:
             entries = self._post(self._bulk_url, form)
         except GatewayError as exc:
@@ -124,6 +124,13 @@ class KavenegarGateway:
             raise GatewayError(f"kavenegar {status}: {_MESSAGE_FAULTS[status]} ({said})", message_fault=True)
         meaning = _GATEWAY_FAULTS.get(status, "error")
         raise GatewayError(f"kavenegar {status}: {meaning} ({said})", message_fault=False, retry_after_s=retry_after)
+
+
+def local_id(reference: str) -> str:
+    """The local id Kavenegar keeps for a message: a queue reference "m<id>" as the number Kavenegar documents
+    (localid and localmessageids are Long), the same on both calls so a chunk resent alone is still known."""
+    number = reference.removeprefix("m")
+    return number if number.isdigit() else reference
 
 
 def _accepted(entry: object, reference: str) -> Accepted:

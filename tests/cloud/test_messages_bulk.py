@@ -44,6 +44,7 @@ def test_three_messages_go_in_one_bulk_call_each_with_its_own_provider_id(provid
     assert [(s.receptor, s.message, s.sender) for s in provider.sent] == [
         ("989120000001", "یک", "10004346"), ("989120000002", "two", "10004346"), ("989120000003", "سه", "10004346")]
     assert outcomes == [Accepted(str(s.provider_id), 120) for s in provider.sent]
+    assert sorted(provider.state.by_local_id) == ["1", "2", "3"]  # Kavenegar's local ids are numbers
 
 
 def test_a_bad_number_in_a_chunk_fails_alone_and_a_retried_chunk_texts_nobody_twice(provider):
