@@ -22,7 +22,7 @@ from cloud.messages import campaigns, scheduled
 from cloud.messages.audiences import parse_phones, tier_names
 from cloud.messages.contacts import import_enrolments
 from cloud.messages.queue import MessageQueue
-from cloud.messages.settings import LANGUAGES, MEMBER_VARIABLES, MessageSettings
+from cloud.messages.settings import CAMPAIGN_VARIABLES, LANGUAGES, MessageSettings
 from cloud.names import ascii_digits
 from kiosk.rules.segments import SEGMENTS
 
@@ -46,7 +46,8 @@ def campaign_from_form(form: Any) -> campaigns.Campaign:
         form.get("name", "").strip(), texts,
         segment=form.get("segment") if kind == "segment" else None,
         tier=form.get("tier", "") if kind == "tier" else None,
-        member_ids=tuple(m.strip() for m in listed) if kind == "members" else (), phones=tuple(phones))
+        member_ids=tuple(m.strip() for m in listed) if kind == "members" else (), phones=tuple(phones),
+        coupon=form.get("coupon", "").strip() or None)
 
 
 def send_time(form: Any, settings: MessageSettings, now: datetime) -> datetime | None:
@@ -71,7 +72,7 @@ def blueprint(engine: Engine, settings: MessageSettings, clock: Callable[[], dat
              status: int = 200) -> Any:
         return render_template("console/message_campaigns.html", form=form, preview=preview, error=error,
                                saved=scheduled.listing(engine), segments=SEGMENTS, tiers=tier_names(engine),
-                               audiences=AUDIENCES, variables=sorted(MEMBER_VARIABLES), zone=settings.zone.key,
+                               audiences=AUDIENCES, variables=sorted(CAMPAIGN_VARIABLES), zone=settings.zone.key,
                                price=settings.cost_per_part_rial), status
 
     @pages.get("/messages/campaigns")

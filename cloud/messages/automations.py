@@ -76,14 +76,38 @@ def _queue_all(engine: Engine, queue: MessageQueue, query: sa.Select, make: Call
     return queued
 
 
-def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date) -> int:
+def run_birthdays(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> int:
+    """Greet the members whose birthday is today where they shop: each branch of messages.branch_time_zones on
+    its own zone's date (a shop in Dubai reaches the next day half an hour before one in Tehran), every other
+    member on the chain zone's date. The dedupe key is the calendar year, so a zone's date running ahead or
+    behind never greets anyone twice."""
+    c = t.contacts.c
+    queued = 0
+    for zone, today in _zone_dates(settings, now):
+        others = [b for b, z in settings.branch_zones.items() if z.key != zone]
+        if zone == settings.zone.key:
+            mine = sa.or_(c.branch.is_(None), c.branch.not_in(others)) if others else sa.true()
+        else:
+            mine = c.branch.in_([b for b, z in settings.branch_zones.items() if z.key == zone])
+        queued += _birthdays_on(engine, queue, settings, today, mine)
+    return queued
+
+
+def _zone_dates(settings: MessageSettings, now: datetime) -> list[tuple[str, date]]:
+    """(zone name, today's date there) for the chain's zone and every branch zone, each zone once."""
+    zones = {settings.zone.key: settings.zone, **{z.key: z for z in settings.branch_zones.values()}}
+    return [(key, now.astimezone(zone).date()) for key, zone in zones.items()]
+
+
+def _birthdays_on(engine: Engine, queue: MessageQueue, settings: MessageSettings, today: date,
+                  members: sa.ColumnElement[bool]) -> int:
     c = t.contacts.c
     calendar = sa.func.coalesce(c.calendar, settings.calendar)
     jalali = sa.or_(*(sa.and_(c.birth_j_month == m, c.birth_j_day == d) for m, d in birthday_keys_for(today, "jalali")))
     gregorian = sa.or_(*(sa.and_(c.birth_g_month == m, c.birth_g_day == d)
                          for m, d in birthday_keys_for(today, "gregorian")))
     query = (sa.select(*_columns(), calendar.label("calendar"))
-             .where(c.marketing_consent.is_(True),
+             .where(c.marketing_consent.is_(True), members,
                     sa.or_(sa.and_(calendar == "jalali", jalali), sa.and_(calendar == "gregorian", gregorian))))
     return _queue_all(engine, queue, query, lambda rows, links: _outgoing(
         rows, settings, "birthday", lambda lang: settings.text("birthday", lang),
@@ -157,9 +181,9 @@ def run_coupons(engine: Engine, queue: MessageQueue, settings: MessageSettings, 
 
 
 def run_automations(engine: Engine, queue: MessageQueue, settings: MessageSettings, now: datetime) -> JobReport:
-    """Queue today's greetings (today in the shop's time zone)."""
+    """Queue today's greetings (birthdays on each shop's own date, the others on the chain zone's)."""
     today = now.astimezone(settings.zone).date()
     tier, expiring = run_ledger_greetings(engine, queue, settings, now)
-    return JobReport(run_birthdays(engine, queue, settings, today), run_occasions(engine, queue, settings, today),
+    return JobReport(run_birthdays(engine, queue, settings, now), run_occasions(engine, queue, settings, today),
                      run_anniversaries(engine, queue, settings, today), run_lapsed(engine, queue, settings, now),
                      tier, expiring, run_coupons(engine, queue, settings, now))

@@ -9,6 +9,7 @@ marketing consent are counted and queued, and consent is checked again when each
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +21,10 @@ from cloud.errors import CloudError
 from cloud.messages import tables as t
 from cloud.messages.queue import MessageQueue, Outgoing
 from cloud.messages.audiences import member_tiers, members_by_phone
-from cloud.messages.rules import MARKETING, TemplateError, check_template, dedupe_key, encoding, send_not_before
+from cloud.messages.rules import (MARKETING, TemplateError, check_template, dedupe_key, encoding, send_not_before,
+                                  template_fields)
 from cloud.messages.rules import segments as sms_parts
-from cloud.messages.settings import LANGUAGES, MEMBER_VARIABLES, MessageSettings
+from cloud.messages.settings import CAMPAIGN_VARIABLES, LANGUAGES, MessageSettings
 from cloud.messages.values import LinkMaker, link_maker, preview_links, render_for
 from kiosk import protocol
 from kiosk.rules.ledger import Entry, LedgerKind
@@ -31,6 +33,7 @@ from kiosk.rules.segments import SEGMENTS, RfmRules, rfm
 # The cloud store's events table (cloud/store.py): the ledger the segments are computed from.
 _EARNS = sa.text("SELECT member_id, event_id, points, payload, created_at FROM events WHERE kind = 'earn'")
 _POINTS = sa.text("SELECT member_id, points FROM balances")
+_COUPON = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class BadCampaign(CloudError):
@@ -45,6 +48,7 @@ class Recipient:
     language: str
     points: int
     branch: str | None = None
+    tier: str = ""  # the tier's id (kiosk.rules), only looked up when a text uses {tier}
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,10 @@ class Campaign:
     member_ids: Sequence[str] = ()
     tier: str | None = None
     phones: Sequence[str] = ()  # E.164
+    coupon: str | None = None  # the code the campaign gives its audience, for {coupon}
+
+    def uses(self, variable: str) -> bool:
+        return any(variable in template_fields(text) for text in self.texts.values())
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -85,9 +93,14 @@ class Campaign:
             raise BadCampaign(f"give the text in one or more of {', '.join(LANGUAGES)}")
         for language, text in self.texts.items():
             try:
-                check_template(text, MEMBER_VARIABLES)
+                check_template(text, CAMPAIGN_VARIABLES)
             except TemplateError as exc:
                 raise BadCampaign(f"text ({language}): {exc}") from None
+        if self.coupon is not None and not _COUPON.fullmatch(self.coupon):
+            raise BadCampaign(f"coupon {self.coupon!r}: give the code as 1-32 letters, digits or - _")
+        if self.uses("coupon") and not self.coupon:
+            raise BadCampaign("the text uses {coupon} but the campaign gives no coupon: give its code or take"
+                              " {coupon} out")
         chosen = [self.segment is not None, bool(self.member_ids), self.tier is not None, bool(self.phones)]
         if sum(chosen) != 1:
             raise BadCampaign("choose one audience: a segment, a tier, a list of members or a list of phones")
@@ -132,9 +145,11 @@ def recipients(engine: Engine, campaign: Campaign, settings: MessageSettings, no
         points = dict(conn.execute(_POINTS).all())
         rows = conn.execute(sa.select(t.contacts).where(t.contacts.c.marketing_consent.is_(True))
                             .order_by(t.contacts.c.member_id)).all()
+    tiers = member_tiers(engine, now) if campaign.uses("tier") else {}
     return [Recipient(r.member_id, r.phone_e164, r.first_name,
                       r.language if r.language in LANGUAGES else settings.default_language,
-                      points.get(r.member_id, 0), r.branch) for r in rows if r.member_id in chosen]
+                      points.get(r.member_id, 0), r.branch, tiers.get(r.member_id, ""))
+            for r in rows if r.member_id in chosen]
 
 
 def _messages(campaign: Campaign, people: Iterable[Recipient], settings: MessageSettings,
@@ -146,7 +161,9 @@ def _messages(campaign: Campaign, people: Iterable[Recipient], settings: Message
         text = campaign.texts.get(person.language) or campaign.texts.get(settings.default_language) \
             or next(iter(campaign.texts.values()))
         body = render_for(text, settings, member_id=person.member_id, first_name=person.first_name,
-                          points=person.points, language=person.language, links=links)
+                          points=person.points, language=person.language, links=links,
+                          extra={"tier": settings.tier_name(person.tier, person.language),
+                                 "coupon": campaign.coupon or ""})
         out.append(Outgoing(person.phone_e164, body, f"campaign:{campaign.name}", MARKETING, person.member_id,
                             dedupe_key("campaign", person.member_id, campaign.name), person.branch))
     return out

@@ -65,7 +65,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     who.add_argument("--phones", help="comma-separated mobile numbers of members (09..., +98...)")
     campaign.add_argument("--text", action="append", required=True, metavar="LANG=TEXT",
                           help="the text per language (fa, ar, en), with {first_name}, {points}, {club}")
-    campaign.add_argument("--at", help="send at this ISO 8601 time with offset (default: now)")
+    campaign.add_argument("--at", help="send at this ISO 8601 time with offset (default: now); with --send the"
+                          " campaign is saved and the first `jobs run` after that time queues it")
+    campaign.add_argument("--coupon", help="the coupon code the campaign gives, for {coupon} in the text")
     campaign.add_argument("--cost-per-part", type=int,
                           help="rial per SMS part, for the estimate (default: messages.cost_per_part_rial)")
     campaign.add_argument("--send", action="store_true", help="queue it (without: only count and cost)")
@@ -167,7 +169,8 @@ def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, set
     if bad:
         raise campaigns.BadCampaign(f"--phones: not mobile numbers: {', '.join(bad)}")
     campaign = campaigns.Campaign(args.name, texts, segment=args.segment, tier=args.tier, phones=tuple(phones),
-                                  member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()))
+                                  member_ids=tuple(m.strip() for m in (args.members or "").split(",") if m.strip()),
+                                  coupon=args.coupon)
     at = None
     if args.at:
         try:
@@ -179,8 +182,18 @@ def _campaign(args: argparse.Namespace, engine: Engine, queue: MessageQueue, set
     price = args.cost_per_part if args.cost_per_part is not None else settings.cost_per_part_rial
     shown = campaigns.preview(engine, campaign, settings, now, price, at)
     print(f"recipients={shown.recipients}\nparts={shown.parts}")
+    for language in shown.by_language:  # the console's per-language split: each text's own parts and encoding
+        print(f"recipients_{language.language}={language.recipients}\nparts_{language.language}={language.parts}\n"
+              f"encoding_{language.language}={language.encoding}")
     if shown.cost_rial is not None:
         print(f"cost_rial={shown.cost_rial}")
-    if args.send:
-        print(f"queued={campaigns.send(engine, queue, campaign, settings, now, at)}")
+    if args.send and at is not None and at > now:
+        # Saved as the console saves it: the first `jobs run` after `at` picks the audience and queues it, so
+        # whoever opts out meanwhile is not texted.
+        from cloud.messages import scheduled
+
+        campaign_id = scheduled.save(engine, campaign, at, actor="kiosk-cloud messages campaign", now=now)
+        print(f"scheduled={campaign_id}\nsend_at={protocol.format_time(at)}")
+    elif args.send:
+        print(f"queued={campaigns.send(engine, queue, campaign, settings, now)}")
     return 0

@@ -3,6 +3,8 @@
 A gateway takes one message and either accepts it (with the provider's id, for delivery reports) or raises
 :class:`GatewayError` saying whether the message itself is bad (fail it: invalid number, text refused) or the
 gateway cannot send anything now (wrong key, no credit, rate limited, down: stop and retry later, in order).
+A gateway whose provider has a bulk call also has `batch_limit` (> 1) and `send_many` (Kavenegar's
+sendarray.json); the drain then hands it chunks, see MessageQueue._send_batch.
 Provider adapters: cloud/messages/kavenegar.py and cloud/messages/http_post.py.
 """
 

@@ -67,7 +67,8 @@ def run_ledger_greetings(engine: Engine, queue: MessageQueue, settings: MessageS
 
             tier = tier_for(window_points(entries, now, rules), rules)
             if settings.tier_greeting and tier != rules.tiers[0]:
-                tiers.append(Outgoing(contact.phone_e164, text("tier", balances.get(member_id, 0), {"tier": tier.name}),
+                tiers.append(Outgoing(contact.phone_e164, text("tier", balances.get(member_id, 0),
+                                                              {"tier": settings.tier_name(tier.name, language)}),
                                       "tier", MARKETING, member_id, dedupe_key("tier", member_id, tier.name),
                                       contact.branch))
             if settings.expiry_warning_days:

@@ -142,47 +142,62 @@ class MessageQueue:
 
     def _send_batch(self, pool: ThreadPoolExecutor, gateway: Gateway, batch: list[tuple[sa.Row, datetime]],
                     ) -> tuple[list[tuple[int, dict]], GatewayError | None]:
-        """Hand the batch to the gateway, each message at its slot; stop submitting at the first gateway fault."""
+        """Hand the batch to the gateway, each message no sooner than its slot; stop at the first gateway fault.
+
+        A gateway with a bulk call (`batch_limit` > 1) takes chunks of that many at the slot of the chunk's
+        last message, so the rate still holds for every message while a round trip carries many.
+        """
         stop = threading.Event()
         in_flight = threading.Semaphore(self.settings.concurrency)
+        size = max(1, int(getattr(gateway, "batch_limit", 1)))
 
-        def send(row: sa.Row) -> object:
+        def send(rows: list[sa.Row]) -> list[object]:
             try:
-                return gateway.send(row.phone_e164, row.text, reference=f"m{row.message_id}")
+                if size == 1:
+                    row = rows[0]
+                    outcomes: list[object] = [gateway.send(row.phone_e164, row.text, reference=f"m{row.message_id}")]
+                else:
+                    outcomes = list(gateway.send_many(  # type: ignore[attr-defined]
+                        [(row.phone_e164, row.text, f"m{row.message_id}") for row in rows]))
             except GatewayError as exc:
-                if not exc.message_fault:
-                    stop.set()
-                return exc
-            finally:
-                in_flight.release()
+                outcomes = [exc]
+            if any(isinstance(o, GatewayError) and not o.message_fault for o in outcomes):
+                stop.set()  # before the release below, so the submitting loop sees it
+            in_flight.release()
+            return outcomes
 
-        submitted: list[tuple[sa.Row, Future]] = []
-        for row, slot in batch:
+        submitted: list[tuple[list[sa.Row], Future]] = []
+        for first in range(0, len(batch), size):
+            chunk = batch[first:first + size]
             in_flight.acquire()
             if stop.is_set():
                 in_flight.release()
                 break
-            wait = (slot - self._clock()).total_seconds()
+            wait = (chunk[-1][1] - self._clock()).total_seconds()
             if wait > 0:
                 self._sleep(wait)
-            submitted.append((row, pool.submit(send, row) if self.settings.concurrency > 1 else _done(send(row))))
+            rows = [row for row, _ in chunk]
+            submitted.append((rows, pool.submit(send, rows) if self.settings.concurrency > 1 else _done(send(rows))))
         results: list[tuple[int, dict]] = []
         back: list[sa.Row] = []
         fault: GatewayError | None = None
-        for row, future in submitted:
-            outcome = future.result()
-            if isinstance(outcome, GatewayError) and outcome.message_fault:
-                results.append((row.message_id, {"state": t.FAILED, "reason": outcome.reason,
-                                                 "attempts": row.attempts + 1}))
-            elif isinstance(outcome, GatewayError):
-                fault = fault or outcome
-                back.append(row)
-            else:
-                results.append((row.message_id, {"state": t.SENT, "provider_id": outcome.provider_id,
-                                                 "attempts": row.attempts + 1}))
-        back += [row for row, _ in batch[len(submitted):]]
-        if fault is not None:
-            self._release(back, fault.reason)
+        for rows, future in submitted:
+            outcomes = future.result()
+            for index, row in enumerate(rows):
+                outcome = outcomes[index] if index < len(outcomes) else None
+                if isinstance(outcome, GatewayError) and outcome.message_fault:
+                    results.append((row.message_id, {"state": t.FAILED, "reason": outcome.reason,
+                                                     "attempts": row.attempts + 1}))
+                elif outcome is None or isinstance(outcome, GatewayError):
+                    if isinstance(outcome, GatewayError):
+                        fault = fault or outcome
+                    back.append(row)
+                else:
+                    results.append((row.message_id, {"state": t.SENT, "provider_id": outcome.provider_id,
+                                                     "attempts": row.attempts + 1}))
+        back += [row for row, _ in batch[sum(len(rows) for rows, _ in submitted):]]
+        if back:
+            self._release(back, fault.reason if fault else f"{gateway.name} gave no outcome for these messages")
         return results, fault
 
     def _resume_interrupted(self) -> None:

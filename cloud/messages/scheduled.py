@@ -40,18 +40,21 @@ class Saved:
 
 
 def audience_of(campaign: campaigns.Campaign) -> dict[str, Any]:
+    """Whom the campaign is for, and the coupon it gives them (kept with the audience: no column of its own)."""
+    given = {"coupon": campaign.coupon} if campaign.coupon else {}
     if campaign.segment is not None:
-        return {"segment": campaign.segment}
+        return {"segment": campaign.segment, **given}
     if campaign.tier is not None:
-        return {"tier": campaign.tier}
+        return {"tier": campaign.tier, **given}
     if campaign.phones:
-        return {"phones": list(campaign.phones)}
-    return {"members": list(campaign.member_ids)}
+        return {"phones": list(campaign.phones), **given}
+    return {"members": list(campaign.member_ids), **given}
 
 
 def campaign_of(name: str, audience: dict[str, Any], texts: dict[str, str]) -> campaigns.Campaign:
     return campaigns.Campaign(name, texts, segment=audience.get("segment"), tier=audience.get("tier"),
-                              member_ids=tuple(audience.get("members", ())), phones=tuple(audience.get("phones", ())))
+                              member_ids=tuple(audience.get("members", ())), phones=tuple(audience.get("phones", ())),
+                              coupon=audience.get("coupon"))
 
 
 def save(engine: Engine, campaign: campaigns.Campaign, send_at: datetime, *, actor: str, now: datetime) -> int:

@@ -26,6 +26,15 @@ from cloud.messages.rules import QuietHours, TemplateError, check_template
 LANGUAGES = ("fa", "ar", "en")
 MEMBER_VARIABLES = frozenset({"first_name", "points", "club", "link"})
 # Texts with a variable of their own: {tier} is the tier reached ({points} in "expiring" is the points expiring).
+# Campaigns also have the member's tier (named in the member's language) and the coupon the campaign gives.
+CAMPAIGN_VARIABLES = MEMBER_VARIABLES | {"tier", "coupon"}
+# The default tiers (kiosk.rules) as the kiosk screen names them (web/ catalogue); `[tier_names.ID]` names a
+# tier (or renames it) per language; a tier named nowhere is texted by its id.
+TIER_NAMES: dict[str, dict[str, str]] = {
+    "bronze": {"fa": "برنزی", "ar": "برونزي", "en": "Bronze"},
+    "silver": {"fa": "نقره‌ای", "ar": "فضي", "en": "Silver"},
+    "gold": {"fa": "طلایی", "ar": "ذهبي", "en": "Gold"},
+}
 KIND_VARIABLES = {"tier": MEMBER_VARIABLES | {"tier"}, "coupon": MEMBER_VARIABLES | {"coupon"},
                   "draw_win": MEMBER_VARIABLES | {"draw", "prize"}}
 
@@ -107,6 +116,12 @@ class MessageSettings:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: DEFAULT_TEXTS)
     occasions: tuple[Occasion, ...] = ()
     gateway: Mapping[str, Any] = field(default_factory=lambda: {"kind": "outbox"})
+    tier_names: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: TIER_NAMES)
+
+    def tier_name(self, tier: str, language: str) -> str:
+        """A tier as a member reads it: its name in the member's language, else in the chain's, else its id."""
+        names = self.tier_names.get(tier, {})
+        return names.get(language) or names.get(self.default_language) or tier
 
     def zone_for(self, branch: str | None) -> ZoneInfo:
         """The time zone of a member's shop: its branch's, else the chain's."""
@@ -214,6 +229,13 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         if kind not in DEFAULT_TEXTS:
             raise MessageSettingsError(f"texts.{kind}: unknown; the texts are {', '.join(DEFAULT_TEXTS)}")
         texts[kind] = _texts(f"texts.{kind}", by_language, KIND_VARIABLES.get(kind, MEMBER_VARIABLES))
+    tier_names = {tier: dict(names) for tier, names in TIER_NAMES.items()}
+    for tier, names in raw.get("tier_names", {}).items():
+        if not isinstance(names, Mapping) or not names or set(names) - set(LANGUAGES) \
+                or not all(isinstance(v, str) and v.strip() for v in names.values()):
+            raise MessageSettingsError(f"tier_names.{tier}: give the tier's name as text in one or more of"
+                                       f" {', '.join(LANGUAGES)}, like fa = \"طلایی\"")
+        tier_names[str(tier)] = {**TIER_NAMES.get(str(tier), {}), **names}
     occasions_raw = raw.get("occasions", list(PRESET_OCCASIONS))
     occasions = tuple(_occasion(f"occasions[{i}]", o) for i, o in enumerate(occasions_raw))
     if not base.get("status_url"):
@@ -234,6 +256,7 @@ def settings_from(raw: Mapping[str, Any]) -> MessageSettings:
         coupon_notice=bool(base.get("coupon_notice", True)),
         link_days=link_days, texts=texts, occasions=occasions, gateway=gateway,
         delivery_report_hours=float(report_hours), branch_zones=branch_zones, cost_per_part_rial=price,
+        tier_names=tier_names,
     )
 
 

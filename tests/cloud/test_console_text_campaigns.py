@@ -204,3 +204,19 @@ def test_a_branch_manager_may_not_send_and_a_form_without_its_csrf_token_is_refu
     assert forged.status_code == 400
     assert "No text campaigns yet." in marketer.get("/messages/campaigns?lang=en").text
     assert texting.jobs_run(capsys)["sent"] == "0"
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_console_campaign_names_the_tier_in_each_language_and_carries_its_coupon_through_the_jobs_run(
+        texting, capsys):
+    marketer = texting.session("marketer")
+    sent = marketer.post("/messages/campaigns?lang=en", form(
+        action="send", coupon="GOLD-25", text_fa="{first_name}، {tier} هستید: {coupon}",
+        text_ar="{first_name}، أنت {tier}: {coupon}", text_en="{first_name}, you are {tier}: {coupon}"),
+        csrf_from="/messages/campaigns")
+    assert sent.status_code == 302
+    assert texting.jobs_run(capsys)["sent"] == "3"
+    assert sorted((s.receptor, s.message) for s in texting.provider.sent) == [
+        ("989120000001", "Ali، طلایی هستید: GOLD-25"),
+        ("989120000002", "Huda، أنت ذهبي: GOLD-25"),
+        ("989120000003", "Sam, you are Gold: GOLD-25")]

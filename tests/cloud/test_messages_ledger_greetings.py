@@ -65,7 +65,7 @@ def test_a_member_who_reached_silver_is_told_once_with_the_tier_name(tmp_path):
     member(store, "+989120000003", [(2000, 10)], consent=False)
     assert run(engine, expiry_warning_days=0) == (1, 0)
     assert run(engine, expiry_warning_days=0) == (0, 0)
-    assert texts(engine) == ["Sara, you have reached silver at Club!"]
+    assert texts(engine) == ["Sara, you have reached Silver at Club!"]
 
 
 def test_points_about_to_expire_are_announced_with_the_amount_expiring(tmp_path):

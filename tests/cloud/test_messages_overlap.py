@@ -162,7 +162,7 @@ def test_the_birthday_job_queues_with_the_members_branch_so_its_zone_holds_the_g
                 calendar="gregorian")
     settings = settings_from(ZONES)
     clock = StepClock(datetime(2026, 5, 10, 18, 20, tzinfo=timezone.utc))
-    assert run_birthdays(engine, MessageQueue(engine, settings, clock=clock), settings, clock().date()) == 1
+    assert run_birthdays(engine, MessageQueue(engine, settings, clock=clock), settings, clock()) == 1
     with engine.connect() as conn:
         row = conn.execute(sa.select(t.messages.c.time_zone, t.messages.c.not_before)).one()
     assert row.time_zone == "Asia/Dubai" and row.not_before.startswith("2026-05-11T04:00")
@@ -171,3 +171,23 @@ def test_the_birthday_job_queues_with_the_members_branch_so_its_zone_holds_the_g
 def test_an_unknown_branch_time_zone_is_refused_naming_the_branch():
     with pytest.raises(MessageSettingsError, match="branch_time_zones.dubai-01"):
         settings_from({"messages": {"branch_time_zones": {"dubai-01": "Asia/Nowhere"}}})
+
+
+def test_birthdays_are_greeted_on_the_date_of_each_members_own_shop(engine):
+    for n, (member_id, branch, day) in enumerate([("dubai-11", "dubai-01", 11), ("tehran-11", None, 11),
+                                                  ("tehran-10", None, 10), ("dubai-10", "dubai-01", 10)]):
+        add_contact(engine, member_id, f"+98912000000{n}", branch=branch, birth_g_month=5, birth_g_day=day,
+                    calendar="gregorian")
+    settings = settings_from(ZONES)
+    clock = StepClock(datetime(2026, 5, 10, 20, 15, tzinfo=timezone.utc))  # 00:15 on the 11th in Dubai, 23:45 in Tehran
+    queue = MessageQueue(engine, settings, clock=clock)
+
+    def greeted() -> list[str]:
+        with engine.connect() as conn:
+            return sorted(conn.execute(sa.select(t.messages.c.member_id)).scalars())
+
+    assert run_birthdays(engine, queue, settings, clock()) == 2
+    assert greeted() == ["dubai-11", "tehran-10"]
+    clock.advance(timedelta(minutes=45))  # 00:30 on the 11th in Tehran too
+    assert run_birthdays(engine, queue, settings, clock()) == 1
+    assert greeted() == ["dubai-11", "tehran-10", "tehran-11"]
