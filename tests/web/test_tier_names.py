@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import save_screenshot
-from tests.web.conftest import ALI, SARA, open_shop, ready, seed
+from tests.web.conftest import ALI, POS_TOKEN, SARA, open_shop, ready, seed
 from tests.web.test_shop_screens import hang_up, nothing_scrolls
 
 DIAMOND = {"fa": "الماس", "ar": "ماسي", "en": "Diamond"}
@@ -72,3 +72,14 @@ def test_a_tier_name_falls_back_to_the_screens_word_then_to_the_tiers_own_name(t
         hang_up(page)
         context.close()
         rt.close()
+
+
+def test_the_tills_quote_carries_the_members_tier_with_the_chains_names_for_it(counter):
+    counter.service.apply_config(json.loads(json.dumps(CONFIG)))
+    till = {"Authorization": f"Bearer {POS_TOKEN}"}
+    quote = counter.client.post("/pos/v1/quotes", json={"bill_rial": 100_000, "member_id": counter.sara},
+                                headers=till).get_json()
+    assert (quote["tier"], quote["tier_names"]) == ("diamond", DIAMOND)
+    bronze = counter.client.post("/pos/v1/quotes", json={"bill_rial": 100_000, "member_id": counter.ali},
+                                 headers=till).get_json()
+    assert (bronze["tier"], bronze["tier_names"]) == ("bronze", {})  # unnamed: the till words it itself
