@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import Connection, func, select, update
 
@@ -27,6 +27,12 @@ from kiosk.rules.budgets import BUDGET_KINDS, grantable
 DEFAULT_ZONE = "Asia/Tehran"
 
 
+def time_zones() -> list[str]:
+    """The zones a budget's day may follow: the IANA names zoneinfo knows, less the server's own `localtime`
+    (a chain's day must not change with the machine serving it)."""
+    return sorted(available_timezones() - {"localtime"})
+
+
 def local_day(now: datetime, zone: str) -> tuple[date, datetime]:
     """The budget's day at `now` in `zone`, and the instant that day ends (the next local midnight)."""
     here = now.astimezone(ZoneInfo(zone))
@@ -36,10 +42,8 @@ def local_day(now: datetime, zone: str) -> tuple[date, datetime]:
 
 def create_budget(conn: Connection, *, budget_id: str, kind: str, daily_limit: int | None, total_limit: int | None,
                   per_kiosk: int, lease_minutes: int, now: datetime, time_zone: str = DEFAULT_ZONE) -> None:
-    try:
-        ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadConfig(f"time zone {time_zone!r} is unknown; use a zone like Asia/Tehran") from None
+    if time_zone not in time_zones():
+        raise BadConfig(f"time zone {time_zone!r} is unknown; choose an IANA zone like Asia/Tehran or Asia/Dubai")
     if kind not in BUDGET_KINDS:
         raise BadConfig(f"budget kind {kind!r} is not one of {sorted(BUDGET_KINDS)}")
     for name, value in (("daily limit", daily_limit), ("total limit", total_limit)):

@@ -29,7 +29,9 @@ CONTROL_FIELDS = frozenset({"csrf_token", "branch", "etag", "action"})
 # The loyalty settings the rules form shows, in the kiosk's own order; the tiers have their own table.
 RULE_FIELDS = tuple(f.name for f in fields(LoyaltyRules) if f.name != "tiers")
 RULE_CHOICES = {"birthday_mode": BIRTHDAY_MODES, "calendar": CALENDARS}
-TIER_COLUMNS = ("name", "min_points", "multiplier_percent", "cashback_basis_points")
+# name_<lang> columns are the tier's `names`, the word its screens show in that language.
+TIER_COLUMNS = ("name", *(f"name_{lang}" for lang in LANGUAGES), "min_points", "multiplier_percent",
+                "cashback_basis_points")
 REWARD_TEXT = ("id", "min_tier", "starts_on", "ends_on")
 EMPTY_TIER_ROWS = 2  # blank rows under the tiers, to add a tier without a second page
 
@@ -55,15 +57,33 @@ def rules_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 
 def tiers_from_form(form: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The `tiers` list from rows tier<i>_<column>, in row order; a row left all empty is no tier."""
+    """The `tiers` list from rows tier<i>_<column>, in row order; a row left all empty is no tier.
+
+    tier<i>_name_<lang> fields become the tier's `names`, as typed (the kiosk refuses an unknown language).
+    """
     rows: dict[int, dict[str, Any]] = {}
     for key, raw in form.items():
         head, _, column = key.partition("_")
-        if not head.startswith("tier") or not head[4:].isdigit() or not column:
+        if not head.startswith("tier") or not head[4:].isdigit() or not column or not raw.strip():
             continue
-        if raw.strip():
-            rows.setdefault(int(head[4:]), {})[column] = raw.strip() if column == "name" else number_or_text(raw)
+        row = rows.setdefault(int(head[4:]), {})
+        if column.startswith("name_"):
+            row.setdefault("names", {})[column.removeprefix("name_")] = raw.strip()
+        else:
+            row[column] = raw.strip() if column == "name" else number_or_text(raw)
     return [rows[i] for i in sorted(rows)]
+
+
+def tier_form(tiers: list[Mapping[str, Any]]) -> dict[str, str]:
+    """The tier table's fields for a config's tiers, the inverse of tiers_from_form."""
+    form: dict[str, str] = {}
+    for i, tier in enumerate(tiers):
+        for key, value in tier.items():
+            if key == "names" and isinstance(value, Mapping):
+                form.update({f"tier{i}_name_{lang}": str(text) for lang, text in value.items()})
+            else:
+                form[f"tier{i}_{key}"] = str(value)
+    return form
 
 
 def reward_from_form(form: Mapping[str, str]) -> dict[str, Any]:

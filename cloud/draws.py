@@ -19,12 +19,14 @@ from cloud.db.schema import draws
 from cloud.errors import BadConfig
 from kiosk import protocol
 from kiosk.rules.draws import draw_winners, seed_hash, tickets
+from kiosk.rules.reversals import ENTRY_REVERSALS
 
 DRAW_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-# Entries in by the run; a late one (kiosk.rules.reversals) is left out even in a race with the run's clock.
+# Entries in by the run; a late one or a repeated survey's (kiosk.rules.reversals ENTRY_REVERSALS) is left out,
+# a late one even in a race with the run's clock.
 _ENTRIES = text("SELECT event_id, member_id, payload FROM events WHERE kind = 'draw_entry' AND received_at <= :by "
-                "AND event_id NOT IN (SELECT ref FROM engagement_reversals WHERE kind = 'late_entry') "
-                "ORDER BY event_id")
+                "AND event_id NOT IN (SELECT ref FROM engagement_reversals "
+                f"WHERE kind IN ({', '.join(repr(k) for k in ENTRY_REVERSALS)})) ORDER BY event_id")
 
 
 def create(conn: Connection, *, draw_id: str, name: str, prizes: list[str], price_points: int, starts_at: datetime,

@@ -52,7 +52,8 @@ def create_game(conn: Connection, *, game_id: str, name: str, cost_points: int, 
 
 
 def listing(conn: Connection, now: datetime) -> list[dict[str, Any]]:
-    rows = conn.execute(select(games, budgets.c.daily_limit, budgets.c.total_limit, budgets.c.per_kiosk)
+    rows = conn.execute(select(games, budgets.c.daily_limit, budgets.c.total_limit, budgets.c.per_kiosk,
+                               budgets.c.time_zone)
                         .join(budgets, budgets.c.budget_id == games.c.budget_id).order_by(games.c.game_id)).mappings()
     return [{**dict(r), "odds": json.loads(r["odds"]), "names": json.loads(r["names"]),
              "usage": allocations.usage(conn, r["budget_id"], now)} for r in rows]

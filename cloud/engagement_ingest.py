@@ -1,8 +1,9 @@
 """What the ingest does with survey answers, complaints and draw entries (issue 14), inside the batch's transaction.
 
 Called by cloud.store.CloudStore._apply once the event row is new (a resend is a duplicate before it gets here).
-A claim that can only be judged now that it is in (an entry for a draw already run, a second answer to a survey)
-becomes a reversal for the kiosk that made it (kiosk.rules.reversals; listed by cloud/engagement.py).
+A claim that can only be judged now that it is in (an entry for a draw already run, a second answer to a survey
+and the free entries it gave) becomes a reversal for the kiosk that made it (kiosk.rules.reversals; listed by
+cloud/engagement.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from cloud.db.schema import complaint_history, complaints, draws, engagement_reversals, survey_answers
-from kiosk.rules.reversals import LATE_ENTRY, REPEAT_SURVEY
+from kiosk.rules.reversals import LATE_ENTRY, REPEAT_SURVEY, REPEAT_SURVEY_ENTRY
 
 
 def apply(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:
@@ -33,12 +34,17 @@ def _reverse(conn: Connection, kind: str, device: Any, event: dict[str, Any], su
 
 def _entry(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:
     """An entry is kept in events (cloud/draws.py reads a draw's entries there); one for a draw already run counts
-    for nothing, and its kiosk is asked to give the points back."""
+    for nothing, and its kiosk is asked to give the points back. A survey's free entry counts for nothing too when
+    its answer was not the member's first: the kiosk queues an answer before the entries it gives and sends its
+    outbox in order, so the answer has been judged by the time its entries arrive (in its batch or a later one)."""
     # FOR UPDATE waits for a run in progress, so an entry is either in that run's list or reversed, never lost.
     run_at = conn.execute(select(draws.c.run_at).where(draws.c.draw_id == event["draw_id"])
                           .with_for_update()).scalar()
     if run_at is not None:
         _reverse(conn, LATE_ENTRY, device, event, event["draw_id"], created_at)
+    elif event.get("answer_id") and conn.execute(select(survey_answers.c.counted).where(
+            survey_answers.c.event_id == event["answer_id"])).scalar() == 0:
+        _reverse(conn, REPEAT_SURVEY_ENTRY, device, event, event["draw_id"], created_at)
 
 
 def _answer(conn: Connection, device: Any, event: dict[str, Any], created_at: str) -> None:

@@ -47,6 +47,11 @@ def expiry_list(snapshot: MemberSnapshot, now: datetime, zone: tzinfo,
     return [{"points": points, "on": day} for day, points in by_day.items()]
 
 
+def tier_names(loyalty: rules.LoyaltyRules) -> dict[str, dict[str, str]]:
+    """{tier: {language: name}} for the tiers the chain named; the screen words the others itself."""
+    return {t.name: dict(t.names) for t in loyalty.tiers if t.names}
+
+
 def reward_names(row: Mapping[str, Any]) -> dict[str, str]:
     """A reward's names per language from a store row (JSON text, or the one name for every language)."""
     return json.loads(row["names"]) if row.get("names") else parse_names(row["name"], f"reward {row.get('reward_id', row.get('id'))!r}")
@@ -84,6 +89,8 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
         "campaigns": [{"id": c.campaign_id, "name": c.name_in(language), "names": dict(c.names or {}), "type": c.kind}
                       for c in campaigns],
         "tier": progress.tier.name,
+        # The chain's own names per language of every tier that has them (this one, the next, a reward's lowest).
+        "tier_names": tier_names(loyalty),
         "next_tier": progress.next_tier.name if progress.next_tier else None,
         "points_to_next": progress.points_to_next,
         "progress_percent": progress.percent,

@@ -71,7 +71,7 @@ _KEYS_BY_KIND = {
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
     "complaint_filed": _COMMON_KEYS | {"code", "phone_e164", "subject", "text", "language"},
-    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source"},
+    "draw_entry": _COMMON_KEYS | {"draw_id", "entries", "source", "answer_id"},  # answer_id: a survey's free entries
     "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
     "coupon_used": _COMMON_KEYS | {"code", "use_key"},
     "coupon_released": _COMMON_KEYS | {"code", "use_key"},
@@ -93,6 +93,7 @@ _REQUIRED_BY_KIND = {
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _CARD_REF = re.compile(r"[0-9a-f]{64}")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # canonical form, as str(uuid)
 # A coupon code in its canonical form (kiosk.rules.rewards.coupon_code): four groups of Crockford base 32.
 COUPON_CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]")
 _BIRTHDAY = re.compile(r"(?:[0-9]{4}-)?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])")
@@ -283,6 +284,9 @@ def validate_event(event: Any) -> dict[str, Any]:
         _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
         _require(_is_int(event["entries"]) and 0 < event["entries"] <= 1000, "entries must be an integer 1..1000")
         _require(event["source"] in DRAW_ENTRY_SOURCES, f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
+        _require(event.get("answer_id") is None or (event["source"] == "survey" and isinstance(
+            event["answer_id"], str) and bool(_UUID.fullmatch(event["answer_id"]))),
+                 "answer_id is the UUID of the survey answer that gave the entries, only with source survey")
     elif kind in ENGAGEMENT_KINDS:
         _validate_engagement(event)
     elif kind == "consent_withdrawn":
@@ -521,7 +525,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
         if raw.get("staff_id"):
             event["staff_id"] = raw["staff_id"]
     elif kind == "draw_entry":
-        event = {**base, **{k: raw.get(k) for k in ("member_id", "draw_id", "entries", "source")}}
+        event = {**base, **{k: raw.get(k) for k in ("member_id", "draw_id", "entries", "source", "answer_id")
+                            if k != "answer_id" or raw.get(k) is not None}}
     elif kind in ENGAGEMENT_KINDS:
         event = {**base, **{k: raw[k] for k in _KEYS_BY_KIND[kind] - base.keys() if raw.get(k) is not None}}
     elif kind == "consent_withdrawn":

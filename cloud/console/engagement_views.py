@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from cloud import draws, engagement
+from cloud import allocations, draws, engagement
 from cloud.console import sessions
 from cloud.errors import BadConfig
 from cloud.names import ascii_digits
@@ -44,7 +44,8 @@ def blueprint(store: CloudStore) -> Blueprint:
         with store.db.read() as conn:
             listed, games = draws.listing(conn, now), engagement.listing(conn, now)
         return render_template("console/engagement.html", draws=listed, games=games, error=error,
-                               form=request.form), status
+                               form=request.form, zones=allocations.time_zones(),
+                               default_zone=allocations.DEFAULT_ZONE), status
 
     @pages.get("/draws")
     @login_required(*CHAIN_ROLES)
@@ -100,6 +101,8 @@ def blueprint(store: CloudStore) -> Blueprint:
                                        total_limit=_whole("total_limit", optional=True),
                                        per_kiosk=_whole("per_kiosk"), lease_minutes=_whole("lease_minutes"),
                                        earn_over_rial=_whole("earn_over_rial", optional=True),
+                                       # The budget's day: a form without the field keeps the chain's default.
+                                       time_zone=request.form.get("time_zone", allocations.DEFAULT_ZONE).strip(),
                                        actor=g.user.username, now=store.clock())
         except BadConfig as exc:
             return page(str(exc), 422)

@@ -111,8 +111,7 @@ def blueprint(store: CloudStore) -> Blueprint:
                 error, status = str(exc), status_of(exc)
         if form is None and document is not None:
             form = {f"rule_{k}": str(v) for k, v in document["rules"].items()}
-            for i, tier in enumerate(document["tiers"]):
-                form.update({f"tier{i}_{k}": str(v) for k, v in tier.items()})
+            form.update(club_setup.tier_form(document["tiers"]))
         rows = len(document["tiers"]) + club_setup.EMPTY_TIER_ROWS if document else 0
         return page("console/setup_rules.html", branch, document, etag, error, status, form=form or {},
                     fields=club_setup.RULE_FIELDS, labels=RULE_LABELS, choices=club_setup.RULE_CHOICES,

@@ -75,7 +75,8 @@ class EngagementDesk:
         for draw in self._open_draws():
             if draw.get(field, 0) > 0:
                 given.append(self._service.store.buy_draw_entries(
-                    member_id, draw, draw[field], f"{source}:{draw['draw_id']}:{key}", source=source, free=True))
+                    member_id, draw, draw[field], f"{source}:{draw['draw_id']}:{key}", source=source, free=True,
+                    answer_id=key if source == "survey" else None))
         return given
 
     def play(self, member_id: str, game_id: Any, play_id: Any, earned: bool = False) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class Quote:
     first_name: str
     bill_rial: int
     tier: str
+    tier_names: dict[str, str]  # the chain's names of the tier per language; {} = the till's own word for it
     multiplier_percent: int  # the member's earn rate today: tier x the best campaign multiplier
     discount_rial: int
     discount_campaign: str | None
@@ -196,7 +197,7 @@ class TillDesk:
         applied_rial = bill - left + points_rial
         quote = Quote(
             quote_id=quote_id, member_id=member_id, first_name=snapshot.member.first_name, bill_rial=bill,
-            tier=tier.name, multiplier_percent=tier.multiplier_percent * campaign_multiplier_percent(campaigns) // 100,
+            tier=tier.name, tier_names=dict(tier.names or {}), multiplier_percent=tier.multiplier_percent * campaign_multiplier_percent(campaigns) // 100,
             discount_rial=discount.discount_rial if discount else 0,
             discount_campaign=discount.campaign.name_in(snapshot.member.language) if discount else None,
             coupon=code, coupon_reward=reward_name, credit_rial=credit, points=points, points_rial=points_rial,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from kiosk.errors import ConfigError
+from kiosk.rules.names import parse_names
 
 BIRTHDAY_MODES = ("month", "day")
 CALENDARS = ("gregorian", "jalali")
@@ -38,12 +39,20 @@ class Tier:
     min_points: int
     multiplier_percent: int
     cashback_basis_points: int | None = None  # None = the rules' cashback_basis_points
+    # The name shown per screen language; None = the screen's own word for bronze..platinum, else `name`.
+    names: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(
                 f"tier name = {self.name!r} is not allowed: use a non-empty name such as 'silver'"
             )
+        if self.names is not None:
+            # Only a table: `name` already is the one-word-for-every-language form.
+            if not isinstance(self.names, Mapping):
+                raise ConfigError(f"tier {self.name!r} names = {self.names!r} is not allowed: give an object "
+                                  f"with fa, ar and/or en names")
+            object.__setattr__(self, "names", parse_names(self.names, f"tier {self.name!r}"))
         _check_whole(f"tier {self.name!r} min_points", self.min_points, minimum=0,
                      meaning="points earned within the tier window to reach this tier")
         _check_whole(f"tier {self.name!r} multiplier_percent", self.multiplier_percent,
@@ -170,6 +179,7 @@ class LoyaltyRules:
 
 
 _TIER_KEYS = ("name", "min_points", "multiplier_percent")
+_TIER_OPTIONAL = ("cashback_basis_points", "names")
 
 
 def rules_from_mapping(data: Mapping[str, Any], section: str = "loyalty") -> LoyaltyRules:
@@ -214,14 +224,14 @@ def _tiers_from_list(raw: object) -> tuple[Tier, ...]:
                 f"tiers[{i}] = {item!r} is not allowed: give a table with "
                 f"{', '.join(_TIER_KEYS)}"
             )
-        unknown = sorted(set(item) - set(_TIER_KEYS) - {"cashback_basis_points"})
+        unknown = sorted(set(item) - set(_TIER_KEYS) - set(_TIER_OPTIONAL))
         missing = [k for k in _TIER_KEYS if k not in item]
         if unknown or missing:
             problem = (f"unknown key {unknown[0]!r}" if unknown else f"missing key {missing[0]!r}")
             raise ConfigError(
                 f"tiers[{i}] has {problem}: each tier needs exactly {', '.join(_TIER_KEYS)} "
-                f"(and may set cashback_basis_points)"
+                f"(and may set {', '.join(_TIER_OPTIONAL)})"
             )
         tiers.append(Tier(item["name"], item["min_points"], item["multiplier_percent"],
-                          item.get("cashback_basis_points")))
+                          item.get("cashback_basis_points"), item.get("names")))
     return tuple(tiers)

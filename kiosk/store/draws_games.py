@@ -78,8 +78,12 @@ class DrawsGamesMixin:
     # --- draws -----------------------------------------------------------------------
 
     def buy_draw_entries(self, member_id: str, draw: dict[str, Any], count: int, key: str, *,
-                         source: str = "points", free: bool = False) -> dict[str, Any]:
+                         source: str = "points", free: bool = False,
+                         answer_id: str | None = None) -> dict[str, Any]:
         """Debit the entries' points (none when `free`) and record them, once per (member, key).
+
+        `answer_id` names the survey answer that gave free entries, so the chain can take them out of the draw
+        if that answer turns out to be a repeat (kiosk.rules.reversals).
 
         Returns the entry row with ``balance`` and ``applied`` (False for a repeat under the same key).
         """
@@ -113,14 +117,17 @@ class DrawsGamesMixin:
                    "points": points, "source": source, "created_at": stamp}
             db["draw_entries"].insert(row)
             self._enqueue(db, DRAW_ENTRY_KIND, {"member_id": member_id, "draw_id": draw["draw_id"],
-                                                "entries": count, "source": source}, stamp, event_id=entry_id)
+                                                "entries": count, "source": source,
+                                                **({"answer_id": answer_id} if answer_id else {})},
+                          stamp, event_id=entry_id)
             return {**row, "balance": left, "applied": True}
 
         return self.write(tx)
 
     def draw_entries_of(self, member_id: str) -> dict[str, int]:
+        # Entries the chain took out of its draw (a reversal applied here) are held no more.
         rows = self.query("SELECT draw_id, SUM(entries) AS n FROM draw_entries WHERE member_id = ? "
-                          "GROUP BY draw_id", (member_id,))
+                          "AND entry_id NOT IN (SELECT ref FROM engagement_reversals) GROUP BY draw_id", (member_id,))
         return {r["draw_id"]: r["n"] for r in rows}
 
     def _untold(self) -> set[str]:

@@ -13,11 +13,13 @@ import sqlite_utils
 
 from kiosk.clock import iso
 from kiosk.rules.ledger import LedgerKind
-from kiosk.rules.reversals import LATE_ENTRY, REPEAT_SURVEY, reversal_points, reversal_reason
+from kiosk.rules.reversals import (LATE_ENTRY, REPEAT_SURVEY, REPEAT_SURVEY_ENTRY, reversal_points,
+                                   reversal_reason)
 from kiosk.store.records import LedgerRow
 from kiosk.store.spending import derived_id
 
-_CLAIM = {LATE_ENTRY: "SELECT member_id, points, draw_id FROM draw_entries WHERE entry_id = ?",
+_ENTRY = "SELECT member_id, points, draw_id FROM draw_entries WHERE entry_id = ?"
+_CLAIM = {LATE_ENTRY: _ENTRY, REPEAT_SURVEY_ENTRY: _ENTRY,
           REPEAT_SURVEY: "SELECT member_id, reward_points, survey_id FROM survey_answers WHERE answer_id = ?"}
 
 

@@ -72,3 +72,26 @@ def test_a_logo_uploaded_in_the_console_is_served_by_the_kiosk_after_its_pull_an
     assert refused.status_code == 422 and "SVG and links to other sites are not allowed" in refused.text
     assert rt.sync.pull_config() is False  # nothing new to pull: the last good brand stays
     assert kiosk_get(rt, "/brand/logo") == (logo, "image/png")
+
+
+def test_a_tier_added_in_the_console_with_its_names_reaches_the_kiosks_screen_in_each_language(
+        cloud, console, kiosk):  # noqa: F811
+    rt = kiosk
+    sara = rt.service.enroll("+989121234567", "Sara", language="fa")
+    admin = console("admin")
+    fields = form_fields(admin.get("/setup/rules?branch=tehran-01").text, "rules")
+    row = min(int(k[4:].split("_")[0]) for k, v in fields.items() if k.endswith("_name") and not v)  # a blank row
+    diamond = {f"tier{row}_name": "diamond", f"tier{row}_name_fa": "الماس", f"tier{row}_name_ar": "ماسي",
+               f"tier{row}_name_en": "Diamond", f"tier{row}_min_points": "900000", f"tier{row}_multiplier_percent": "200"}
+    assert submit(admin, "/setup/rules?branch=tehran-01", "rules", diamond).status_code == 302
+    reopened = form_fields(admin.get("/setup/rules?branch=tehran-01").text, "rules")
+    assert reopened[f"tier{row}_name_fa"] == "الماس"  # the table shows the names it saved
+
+    assert rt.sync.pull_config() is True
+    assert rt.service.rules.tiers[-1].names == {"fa": "الماس", "ar": "ماسي", "en": "Diamond"}
+    screen = rt.service.summary(sara.id)
+    assert screen["tier_names"] == {"diamond": {"fa": "الماس", "ar": "ماسي", "en": "Diamond"}}
+
+    unknown = submit(admin, "/setup/rules?branch=tehran-01&lang=en", "rules", {f"tier{row}_name_de": "Diamant"})
+    assert unknown.status_code == 422 and "tier &#39;diamond&#39; name has unknown language &#39;de&#39;" in unknown.text
+    assert rt.sync.pull_config() is False and rt.service.rules.tiers[-1].names["en"] == "Diamond"

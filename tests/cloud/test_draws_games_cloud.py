@@ -6,6 +6,7 @@ exactly once and `kioskctl verify`'s balance check stays clean.
 """
 from __future__ import annotations
 
+import html
 import json
 import random
 import subprocess
@@ -24,6 +25,7 @@ from kiosk.sync.client import CloudClient
 from kiosk.sync.engagement import exchange_engagement
 from kiosk.sync.worker import SyncWorker
 from tests.cloud.conftest import FAST_BACKOFF, drain_to_empty
+from tests.support.forms import form_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -256,3 +258,28 @@ def test_the_console_creates_a_draw_shows_its_seed_hash_runs_it_once_closed_and_
                                     "reward_id": "coffee", "chance": "2500", "daily_limit": "10",
                                     "per_kiosk": "3", "lease_minutes": "60"}, csrf_from="/draws").status_code == 302
     assert 'data-game="wheel"' in marketer.get("/draws").text
+
+
+def test_the_console_game_form_sets_the_budgets_day_in_a_chosen_zone_and_refuses_an_unknown_one(
+        cloud, console, kiosks):
+    north, _ = kiosks
+    cloud.clock.advance(timedelta(hours=9, minutes=30))  # 19:30 UTC: 23:30 in Dubai, 23:00 in Tehran
+    marketer = console("marketer")
+    shown = form_fields(marketer.get("/draws").text, "game")
+    assert shown["time_zone"] == "Asia/Tehran"  # the chain's default, preselected
+    game = {**shown, "game_id": "wheel", "game_name": "Wheel", "cost_points": "20", "reward_id": "coffee",
+            "chance": "10000", "daily_limit": "5", "per_kiosk": "2", "lease_minutes": "60"}
+    for zone in ("Mars/Olympus", "localtime", "../../etc/passwd", ""):
+        refused = marketer.post("/games?lang=en", {**game, "time_zone": zone}, csrf_from="/draws")
+        assert refused.status_code == 422, zone
+        assert f"time zone {zone!r} is unknown; choose an IANA zone" in html.unescape(refused.text)
+        assert form_fields(refused.text, "game")["time_zone"] == "Asia/Tehran"  # the list offers a real one again
+    with cloud.store.db.read() as conn:
+        assert engagement.listing(conn, cloud.clock()) == []  # nothing half-made by a refusal
+    saved = marketer.post("/games", {**game, "time_zone": "Asia/Dubai"}, csrf_from="/draws")
+    assert saved.status_code == 302
+    assert '<td class="zone" dir="ltr">Asia/Dubai</td>' in marketer.get("/draws").text
+    north.sync()
+    (grant,) = north.store.grants()
+    # Dubai's midnight (UTC+4) ends the grant at 20:00 UTC, before its 60 minute lease and Tehran's 20:30.
+    assert grant.expires_at == cloud.clock().replace(hour=20, minute=0, second=0, microsecond=0)

@@ -146,3 +146,59 @@ def test_a_repeated_survey_reward_already_spent_is_taken_back_only_as_far_as_the
     assert south.store.balance(sara).points == 0 and south.store.verify() == []
     south.sync()
     assert chain_balance(cloud, sara) == 1000 + 20 + 20 - 1010 - 10
+
+
+def free_survey_entries(kiosk: Kiosk, member_id: str, answer_id: str) -> dict:
+    """What EngagementDesk.free_entries records for an answered survey: the draw's free entries, naming the answer."""
+    draw = kiosk.store.draws()[0]
+    return kiosk.store.buy_draw_entries(member_id, draw, draw["free_per_survey"], f"survey:spring:{answer_id}",
+                                        source="survey", free=True, answer_id=answer_id)
+
+
+def spring_draw(cloud) -> None:
+    now = cloud.clock()
+    with cloud.store.db.write() as conn:
+        draws.create(conn, draw_id="spring", name="Spring draw", prizes=["Bicycle"], price_points=50,
+                     free_per_survey=2, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1),
+                     actor="test", now=now)
+
+
+def run_spring(cloud) -> dict:
+    cloud.clock.advance(timedelta(hours=2))
+    with cloud.store.db.write() as conn:
+        winners = draws.run(conn, "spring", actor="test", now=cloud.clock())
+    with cloud.store.db.read() as conn:
+        document = draws.published(conn, "spring", cloud.clock())
+    assert draws.verify(document) == winners
+    return document
+
+
+@pytest.mark.parametrize("entries_arrive", ["with the answer", "after the answer"])
+def test_a_repeated_surveys_free_draw_entries_are_taken_out_of_the_draw_with_its_reward(cloud, kiosks, entries_arrive):
+    north, south = kiosks
+    sara = sara_at_both(cloud, north, south)
+    spring_draw(cloud)
+    north.sync()
+    south.sync()
+    first, second = "00000000-0000-4000-8000-000000000011", "00000000-0000-4000-8000-000000000012"
+    north.store.record_survey_answer(first, sara, "service", SURVEY, reward_points=20, language="fa")
+    kept = free_survey_entries(north, sara, first)
+    south.store.record_survey_answer(second, sara, "service", SURVEY, reward_points=20, language="fa")
+    if entries_arrive == "after the answer":  # south crashed before the entries; the page's resend gave them
+        north.sync()
+        south.sync()
+        assert open_reversals(cloud) == [second] and south.store.balance(sara).points == 1000  # reward taken back
+    taken = free_survey_entries(south, sara, second)
+    assert south.store.draw_entries_of(sara) == {"spring": 2}  # offline, the shopper holds them at first
+    north.sync()
+    south.sync()  # the chain judges the answer a repeat: reward and free entries go back
+    with cloud.store.db.read() as conn:
+        kinds = dict(conn.execute(select(engagement_reversals.c.ref, engagement_reversals.c.kind)).all())
+    assert kinds == {second: "repeat_survey", taken["entry_id"]: "repeat_survey_entry"}
+    assert south.store.draw_entries_of(sara) == {} and north.store.draw_entries_of(sara) == {"spring": 2}
+    assert south.store.balance(sara).points == 1000  # the entries were free: only the reward moved
+    south.sync()
+    assert open_reversals(cloud) == [] and chain_balance(cloud, sara) == 1020
+    document = run_spring(cloud)
+    assert document["entries"] == [{"entry_id": kept["entry_id"], "member_id": sara, "entries": 2}]  # not south's
+    assert north.store.verify() == [] and south.store.verify() == []

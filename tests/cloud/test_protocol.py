@@ -219,9 +219,25 @@ def test_a_broken_outbox_payload_is_refused_with_the_reason(payload, message):
         protocol.event_from_outbox(payload)
 
 
+ANSWER = "00000000-0000-4000-8000-0000000000a1"
+
+
+def test_a_surveys_free_draw_entry_names_its_answer_from_the_outbox_and_a_paid_one_does_not():
+    def from_outbox(**extra):
+        return protocol.event_from_outbox(json.dumps({
+            "event_id": str(uuid.uuid4()), "kind": "draw_entry", "created_at": "2026-05-01T10:00:00+00:00",
+            "member_id": "m-1", "draw_id": "spring", "entries": 2, **extra}))
+
+    assert from_outbox(source="survey", answer_id=ANSWER)["answer_id"] == ANSWER
+    assert "answer_id" not in from_outbox(source="points")
+
+
 @pytest.mark.parametrize("fields", [{"draw_id": "spring", "entries": 0, "source": "points"},
                                     {"draw_id": "spring", "entries": 2, "source": "gift"},
-                                    {"draw_id": "", "entries": 2, "source": "points"}])
+                                    {"draw_id": "", "entries": 2, "source": "points"},
+                                    {"draw_id": "spring", "entries": 2, "source": "points", "answer_id": ANSWER},
+                                    {"draw_id": "spring", "entries": 2, "source": "survey", "answer_id": "A1"},
+                                    {"draw_id": "spring", "entries": 2, "source": "survey", "answer_id": 7}])
 def test_a_draw_entry_without_a_draw_a_count_or_a_known_source_is_refused(fields):
     with pytest.raises(protocol.InvalidEvent):
         protocol.make_event("draw_entry", "m", NOW, **fields)

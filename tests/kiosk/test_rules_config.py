@@ -201,3 +201,31 @@ def test_bad_tier_tables_are_refused_naming_the_tier(tiers, pattern):
 def test_a_config_that_is_not_a_table_is_refused():
     with pytest.raises(ConfigError, match=r"\[loyalty\] must be a table"):
         rules_from_mapping(["rial_per_point", 1])  # type: ignore[arg-type]
+
+
+def test_a_tier_may_carry_its_names_per_screen_language_and_the_member_screen_carries_them():
+    from kiosk.member_view import tier_names
+
+    rules = rules_from_mapping({"tiers": [
+        {"name": "bronze", "min_points": 0, "multiplier_percent": 100},
+        {"name": "diamond", "min_points": 900, "multiplier_percent": 150, "names": {"fa": "الماس", "en": "Diamond"}},
+    ]})
+    assert rules.tiers[1].names == {"fa": "الماس", "en": "Diamond"}
+    assert tier_names(rules) == {"diamond": {"fa": "الماس", "en": "Diamond"}}  # unnamed tiers: the screen's words
+
+
+@pytest.mark.parametrize(
+    ("names", "pattern"),
+    [
+        ("Diamond", r"tier 'diamond' names = 'Diamond' is not allowed: give an object with fa, ar and/or en"),
+        ({"de": "Diamant"}, r"tier 'diamond' name has unknown language 'de': use fa, ar, en"),
+        ({"fa": "  "}, r"tier 'diamond' name.fa = '  ' is not allowed: give a non-empty name"),
+        ({"fa": 7}, r"tier 'diamond' name.fa = 7 is not allowed"),
+        ({}, r"tier 'diamond' name = \{\} is not allowed"),
+    ],
+)
+def test_a_tiers_bad_names_are_refused_naming_the_tier_and_the_language(names, pattern):
+    with pytest.raises(ConfigError, match=r"\[loyalty\] " + pattern):
+        rules_from_mapping({"tiers": [
+            {"name": "bronze", "min_points": 0, "multiplier_percent": 100},
+            {"name": "diamond", "min_points": 900, "multiplier_percent": 150, "names": names}]})

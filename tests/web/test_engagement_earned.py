@@ -54,6 +54,7 @@ def test_an_answered_survey_gives_the_draws_free_entries_once_per_answer_and_cha
     assert club.service.store.balance(club.sara).points == before + 20  # the reward only: the entries were free
     (entry,) = queued_entries(club)
     assert (entry["source"], entry["entries"], entry["draw_id"]) == ("survey", 2, "spring")
+    assert entry["answer_id"] == body["answer_id"]  # so the chain can take them back if the answer was a repeat
     assert club.service.store.verify() == []
 
 

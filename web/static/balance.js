@@ -10,16 +10,17 @@
   function renderBalance(data, earned) {
     st().session = data.session;
     st().cardLabel = data.card_label;
+    st().tierNames = data.tier_names || {};
     var root = render("t-balance", {
       first_name: data.first_name, points: data.points, credit_rial: data.credit_rial, wallet_rial: data.wallet_rial,
       referral_code: data.referral_code,
-      tier_name: msg("tier_" + data.tier)
+      tier_name: K.tierName(data.tier)
     });
     root.querySelector(".tier-badge").dataset.tier = data.tier;
     root.querySelector(".progress .bar").style.width = Math.max(0, Math.min(100, data.progress_percent || 0)) + "%";
     root.querySelector(".progress").setAttribute("aria-valuenow", String(data.progress_percent || 0));
     root.querySelector("[data-field=to_next]").textContent = data.next_tier
-      ? msg("to_next", { n: fmt(data.points_to_next), tier: msg("tier_" + data.next_tier) }) : msg("top_tier");
+      ? msg("to_next", { n: fmt(data.points_to_next), tier: K.tierName(data.next_tier) }) : msg("top_tier");
     if (earned) {
       var e = root.querySelector("[data-field=earned_now]");
       e.textContent = msg("earned", { n: fmt(earned) });

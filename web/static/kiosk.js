@@ -128,7 +128,7 @@
 
   function explain(data) {
     return msg(data.error || "error", { needed: fmt(data.needed), available: fmt(data.available), message: data.message || "",
-                                        n: fmt(data.attempts_left), detail: data.detail ? msg("tier_" + data.detail) : "" });
+                                        n: fmt(data.attempts_left), detail: data.detail ? K.tierName(data.detail) : "" });
   }
 
   function notice(title, text, tone) {
