@@ -152,7 +152,10 @@ def make_worker(cloud: RunningCloud, device: Device, store: Store):
     """SyncWorker factory: make_worker(url=proxy.url, clock=..., **options)."""
     made: list[SyncWorker] = []
 
-    def build(url: str | None = None, *, clock=None, read_timeout: float = 0.5, ca_file: str | None = None,
+    # A generous read timeout by default: on a loaded machine a PostgreSQL batch can take more than a
+    # second, and a test that expects an answer must not get a timeout instead (clean7, load 12). Tests
+    # whose fault is a slow or hanging cloud pass a short one.
+    def build(url: str | None = None, *, clock=None, read_timeout: float = 5.0, ca_file: str | None = None,
               **options) -> SyncWorker:
         clock = clock or cloud.clock
         client = CloudClient(url or cloud.url, device_id=device.device_id, device_key=device.device_key,

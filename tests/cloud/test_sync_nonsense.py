@@ -83,14 +83,16 @@ def test_a_rejection_in_a_reordered_reply_parks_the_event_it_names(cloud, proxy,
 
 def test_a_reply_trickled_in_is_cut_off_at_the_total_deadline(cloud, store, make_worker):
     seed(store, members=1, earns=1)
-    # Four bytes every 50 ms: every read is quick, the whole reply takes seconds.
+    # Four bytes every 50 ms: every read is quick, the whole reply (headers and body, hundreds of bytes)
+    # takes seconds. The read timeout is 2 s so a read slowed by a loaded machine is still "quick" (at
+    # 0.5 s one timed out instead, at load 12), and the total deadline, 2.5 s, still cuts the reply off.
     with FaultProxy(cloud.url, trickle_interval=0.05) as slow:
         slow.plan(faultproxy.TRICKLE)
-        worker = make_worker(slow.url, read_timeout=0.5, batch_events=10)
-        assert worker.client.deadline == 1.0  # connect 0.5 + read 0.5
+        worker = make_worker(slow.url, read_timeout=2.0, batch_events=10)
+        assert worker.client.deadline == 2.5  # connect 0.5 + read 2.0
         result = worker.drain()
     assert result.failed
-    assert "did not finish answering within 1.0 s" in worker.status.last_error
+    assert "did not finish answering within 2.5 s" in worker.status.last_error
     assert store.outbox_depth() == 4 and store.outbox_parked() == []
 
 
@@ -157,7 +159,7 @@ def test_a_worker_busy_without_progress_past_its_deadlines_is_stalled_but_an_idl
     cloud, store, make_worker
 ):
     clock = SteppedClock()
-    worker = make_worker(cloud.url, monotonic=clock)
+    worker = make_worker(cloud.url, monotonic=clock, read_timeout=0.5)
     assert worker.client.deadline == 1.0 and not worker.stalled()
     clock.now += 6.9  # within two deadlines and the margin
     assert not worker.stalled()
