@@ -19,7 +19,7 @@ from cloud.console.setup_views import blueprint as setup_pages
 from cloud.console.report_views import blueprint as report_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud import engagement, wallet
+from cloud import credit_holds, engagement, wallet
 from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
@@ -238,6 +238,18 @@ def create_app(
             return _error(exc.status, exc.code, str(exc), server_time=server_time(), **exc.extra)
         return jsonify({**claimed, "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/credit/hold")
+    def credit_hold(device_id: str) -> tuple[Response, int]:
+        """Hold a member's chain credit for one till commit, atomically: of two tills, one gets the last of it."""
+        device = signed_device(device_id)
+        try:
+            held = credit_holds.hold(store.db, device, request.get_json(silent=True), clock())
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
+        except credit_holds.CreditRefused as exc:
+            return _error(exc.status, exc.code, str(exc), server_time=server_time(), **exc.extra)
+        return jsonify({**held, "server_time": server_time()}), 200
+
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
         signed_device()
@@ -308,7 +320,8 @@ def create_app(
             ],
         }), 200
 
-    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use):
+    for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use,
+                 credit_hold):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app

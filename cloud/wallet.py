@@ -2,8 +2,8 @@
 
 Kiosks send a coupon's issue (the redeem event whose reason names it, kiosk.rules.coupon_reasons.coupon_reason), its use
 and give-back (coupon_used, coupon_released) and every move of the purchase credit (credit_moved) through
-their outbox; ingest applies them here. A till about to use a coupon claims it first (:func:`claim`): one
-conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
+their outbox; ingest applies them here (and a till's hold on credit: cloud/credit_holds.py). A till about
+to use a coupon claims it first (:func:`claim`): one conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
 Two tills that both used one coupon offline are both kept in the events table; the coupon row keeps the first.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from cloud import credit_holds
 from cloud.db import Database
 from cloud.db.schema import coupons, credit_balances
 from kiosk import protocol
@@ -48,6 +49,10 @@ def apply(conn: Connection, db: Database, device: Any, event: dict[str, Any]) ->
         conn.execute(upsert.on_conflict_do_update(index_elements=[credit_balances.c.member_id], set_={
             "credit_rial": credit_balances.c.credit_rial + upsert.excluded.credit_rial,
             "moves": credit_balances.c.moves + 1}))
+        if event["move"] == "spend" and event.get("use_key"):  # the commit a till held credit for is here
+            credit_holds.end(conn, device.device_id, event["use_key"], "settled")
+    elif kind == "credit_released":
+        credit_holds.end(conn, device.device_id, event["use_key"], "released")
     elif kind == "coupon_used":
         # Already claimed by this very commit (the usual case), or used offline: the first use stays.
         conn.execute(update(coupons).where(coupons.c.code == event["code"], coupons.c.used_at.is_(None)).values(

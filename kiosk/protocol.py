@@ -41,7 +41,7 @@ ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"
 DRAW_ENTRY_SOURCES = frozenset({"points", "purchase", "survey"})
 # The wallet across branches (issue 11): a coupon used or given back at a till, and every move of the purchase
 # credit (cashback in, till spending out, reversals), so the cloud holds coupons and credit chain-wide.
-WALLET_KINDS = frozenset({"coupon_used", "coupon_released", "credit_moved"})
+WALLET_KINDS = frozenset({"coupon_used", "coupon_released", "credit_moved", "credit_released"})
 CREDIT_MOVES = frozenset({"cashback", "spend", "reversal"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS | WALLET_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
@@ -75,7 +75,8 @@ _KEYS_BY_KIND = {
     "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
     "coupon_used": _COMMON_KEYS | {"code", "use_key"},
     "coupon_released": _COMMON_KEYS | {"code", "use_key"},
-    "credit_moved": _COMMON_KEYS | {"amount_rial", "move", "receipt_id", "reason"},
+    "credit_moved": _COMMON_KEYS | {"amount_rial", "move", "receipt_id", "reason", "use_key"},
+    "credit_released": _COMMON_KEYS | {"use_key"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
@@ -89,6 +90,7 @@ _REQUIRED_BY_KIND = {
     "coupon_used": _COMMON_KEYS | {"code", "use_key"},
     "coupon_released": _COMMON_KEYS | {"code", "use_key"},
     "credit_moved": _COMMON_KEYS | {"amount_rial", "move"},
+    "credit_released": _COMMON_KEYS | {"use_key"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -355,9 +357,9 @@ def _validate_wallet(event: Mapping[str, Any]) -> None:
         if "reason" in event:
             _require(text_problem("reason", event["reason"]) is None,
                      f"reason must be text of at most {TEXT_LIMITS['reason']} characters")
-        return
-    _require(is_coupon_code(event["code"]), "code must be a coupon code such as 7K3M-Q9XD-2HVB-R")
-    _require(is_receipt_id(event["use_key"]),
+    elif event["kind"] != "credit_released":
+        _require(is_coupon_code(event["code"]), "code must be a coupon code such as 7K3M-Q9XD-2HVB-R")
+    _require("use_key" not in event or is_receipt_id(event["use_key"]),
              "use_key must be the till's idempotency key: 1-64 letters, digits, '.', '_', ':' or '-'")
 
 

@@ -485,4 +485,23 @@ credit_balances = Table(
     Column("member_id", Text, primary_key=True),
     Column("credit_rial", BigInteger, nullable=False),
     Column("moves", BigInteger, nullable=False),
+    # Rial that tills hold for commits not yet reported (credit_holds, revision 0011): not spendable elsewhere.
+    Column("held_rial", BigInteger, nullable=False, server_default="0"),
+)
+
+# A till's hold on a member's chain credit for one commit (POST /v1/devices/{id}/credit/hold), taken before the
+# till commits so two branches cannot both spend the last of it. "held" counts in credit_balances.held_rial until
+# the commit's spend event arrives (settled), the kiosk gives it back (released: the local commit failed) or
+# it is older than wallet.HOLD_TTL (expired: the till never committed, so the credit is free again).
+credit_holds = Table(
+    "credit_holds", metadata,
+    Column("device_id", Text, primary_key=True),
+    Column("use_key", Text, primary_key=True),
+    Column("member_id", Text, nullable=False),
+    Column("amount_rial", BigInteger, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("held_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Index("ix_credit_holds_member_state", "member_id", "state"),
 )

@@ -48,7 +48,7 @@ class SpendingMixin:
                          device_id=self.device_id, created_at=now)
 
     def _credit(self, db: sqlite_utils.Database, member_id: str, kind: str, amount_rial: int, *, event_id: str,
-                receipt_id: str | None, reason: str, now: str) -> int:
+                receipt_id: str | None, reason: str, now: str, use_key: str | None = None) -> int:
         """Move the wallet by ``amount_rial`` (signed) with its credit-ledger row; the new wallet balance."""
         row = db.execute("SELECT credit_rial FROM balances WHERE member_id = ?", [member_id]).fetchone()
         if row is None:
@@ -62,9 +62,25 @@ class SpendingMixin:
         db.execute("UPDATE balances SET credit_rial = credit_rial + ?, updated_at = ? WHERE member_id = ?",
                    [amount_rial, now, member_id])
         if kind != "correction":  # a correction mirrors what the cloud already counts: never sent back
+            # use_key (a till spend) names the commit whose cloud credit hold this move settles.
             self._enqueue(db, "credit_moved", {"member_id": member_id, "amount_rial": amount_rial, "move": kind,
-                                               "receipt_id": receipt_id, "reason": reason}, now, event_id=event_id)
+                                               "receipt_id": receipt_id, "reason": reason, "use_key": use_key},
+                          now, event_id=event_id)
         return row[0] + amount_rial
+
+    def unsent_credit(self, member_id: str, limit: int = 100) -> list[list[Any]]:
+        """[event_id, amount_rial] of the member's credit moves still in the outbox (the cloud does not count them
+        yet), newest first: what a till's credit hold adds to the chain's figure (cloud/credit_holds.py)."""
+        rows = self.query("SELECT c.event_id, c.amount_rial FROM credit_ledger c JOIN outbox o ON o.event_id = "
+                          "c.event_id WHERE c.member_id = ? AND o.sent_at IS NULL AND o.rejected_at IS NULL "
+                          "ORDER BY o.rowid DESC LIMIT ?", (member_id, limit))
+        return [[r["event_id"], r["amount_rial"]] for r in rows]
+
+    def release_credit_hold(self, member_id: str, key: str) -> None:
+        """Give back the chain credit held for a commit that then failed here (nothing was spent)."""
+        now = iso(self._clock())
+        self.write(lambda db: self._enqueue(db, "credit_released", {"member_id": member_id, "use_key": key}, now,
+                                            event_id=derived_id("credit-released", key, now)))
 
     def correct_credit(self, member_id: str, amount_rial: int, reason: str) -> int:
         """Move the wallet to the chain's figure (kiosk.sync.reconcile): a 'correction' row; the new balance."""
@@ -195,7 +211,7 @@ class SpendingMixin:
                     event_id=derived_id("till-points", key), now=now))
             if commit["credit_rial"]:
                 self._credit(db, member_id, "spend", -commit["credit_rial"], event_id=derived_id("till-credit", key),
-                             receipt_id=None, reason=f"paid at the till ({key})", now=now)
+                             receipt_id=None, reason=f"paid at the till ({key})", now=now, use_key=key)
             saved = {**commit, "created_at": now, "voided_at": None}
             db["till_commits"].insert(saved)
             return saved, True

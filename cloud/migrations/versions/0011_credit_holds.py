@@ -1,0 +1,36 @@
+"""A till's hold on a member's chain credit before it commits, so two branches cannot both spend the last of it.
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("credit_balances") as batch:
+        batch.add_column(sa.Column("held_rial", sa.BigInteger, nullable=False, server_default="0"))
+    op.create_table(
+        "credit_holds",
+        sa.Column("device_id", sa.Text, primary_key=True),
+        sa.Column("use_key", sa.Text, primary_key=True),
+        sa.Column("member_id", sa.Text, nullable=False),
+        sa.Column("amount_rial", sa.BigInteger, nullable=False),
+        sa.Column("branch", sa.Text, nullable=False),
+        sa.Column("held_at", sa.Text, nullable=False),
+        sa.Column("expires_at", sa.Text, nullable=False),
+        sa.Column("state", sa.Text, nullable=False),
+    )
+    op.create_index("ix_credit_holds_member_state", "credit_holds", ["member_id", "state"])
+
+
+def downgrade() -> None:
+    op.drop_table("credit_holds")
+    with op.batch_alter_table("credit_balances") as batch:
+        batch.drop_column("held_rial")
