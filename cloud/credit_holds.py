@@ -32,9 +32,9 @@ class CreditRefused(Exception):
         self.code, self.status, self.extra = code, status, extra
 
 
-def parse_request(body: Any) -> tuple[str, int, str, list[tuple[str, int]]]:
-    """(member_id, amount_rial, use_key, unsent [(event_id, amount_rial)]) of a hold request; ValueError naming
-    the bad field otherwise."""
+def parse_request(body: Any) -> tuple[str, int, str, list[tuple[str, int, str | None]]]:
+    """(member_id, amount_rial, use_key, unsent [(event_id, amount_rial, use_key or None)]) of a hold request;
+    ValueError naming the bad field otherwise."""
     if not isinstance(body, dict) or set(body) - {"member_id", "amount_rial", "use_key", "unsent"}:
         raise ValueError('send JSON {"member_id", "amount_rial", "use_key", "unsent": [[event_id, rial], ...]}')
     member_id, amount, key, unsent = (body.get(k) for k in ("member_id", "amount_rial", "use_key", "unsent"))
@@ -46,10 +46,11 @@ def parse_request(body: Any) -> tuple[str, int, str, list[tuple[str, int]]]:
         raise ValueError("use_key must be the till's idempotency key: 1-64 letters, digits, '.', '_', ':' or '-'")
     unsent = [] if unsent is None else unsent
     if not isinstance(unsent, list) or len(unsent) > MAX_UNSENT or not all(
-            isinstance(u, list) and len(u) == 2 and isinstance(u[0], str) and 0 < len(u[0]) <= 64
-            and isinstance(u[1], int) and not isinstance(u[1], bool) for u in unsent):
-        raise ValueError(f"unsent must be a list of at most {MAX_UNSENT} [event_id, amount_rial] pairs")
-    return member_id, amount, key, [(u[0], u[1]) for u in unsent]
+            isinstance(u, list) and len(u) == 3 and isinstance(u[0], str) and 0 < len(u[0]) <= 64
+            and isinstance(u[1], int) and not isinstance(u[1], bool)
+            and (u[2] is None or protocol.is_receipt_id(u[2])) for u in unsent):
+        raise ValueError(f"unsent must be a list of at most {MAX_UNSENT} [event_id, amount_rial, use_key or null]")
+    return member_id, amount, key, [(u[0], u[1], u[2]) for u in unsent]
 
 
 def _expire(conn: Connection, member_id: str, now: str) -> None:
@@ -60,6 +61,20 @@ def _expire(conn: Connection, member_id: str, now: str) -> None:
     if rows:
         conn.execute(update(credit_balances).where(credit_balances.c.member_id == member_id)
                      .values(held_rial=credit_balances.c.held_rial - sum(rows)))
+
+
+def _unsent_extra(conn: Connection, device_id: str, unsent: list[tuple[str, int, str | None]]) -> int:
+    """Rial of the device's unsent credit moves that the cloud counts nowhere yet: not stored as events, and
+    not a till spend whose hold is still held (held_rial has it already)."""
+    if not unsent:
+        return 0
+    stored = set(conn.execute(select(events.c.event_id)
+                              .where(events.c.event_id.in_([u[0] for u in unsent]))).scalars())
+    keys = [u[2] for u in unsent if u[2] is not None]
+    held = set(conn.execute(select(credit_holds.c.use_key).where(
+        credit_holds.c.device_id == device_id, credit_holds.c.use_key.in_(keys),
+        credit_holds.c.state == "held")).scalars()) if keys else set()
+    return sum(rial for event_id, rial, key in unsent if event_id not in stored and key not in held)
 
 
 def _answer(conn: Connection, hold: Any) -> dict[str, Any]:
@@ -85,10 +100,7 @@ def hold(db: Database, device: Any, request: Any, now: datetime) -> dict[str, An
                                                    f"member {known.member_id}", 409)
         if known is not None and known.state in ("held", "settled"):
             return _answer(conn, known)  # a retried hold is the same hold
-        ids = [event_id for event_id, _ in unsent]
-        stored = set(conn.execute(select(events.c.event_id).where(events.c.event_id.in_(ids))).scalars()) \
-            if ids else set()
-        extra = sum(rial for event_id, rial in unsent if event_id not in stored)
+        extra = _unsent_extra(conn, device.device_id, unsent)
         taken = conn.execute(update(credit_balances).where(
             credit_balances.c.member_id == member_id,
             credit_balances.c.credit_rial - credit_balances.c.held_rial + extra >= amount,

@@ -69,12 +69,14 @@ class SpendingMixin:
         return row[0] + amount_rial
 
     def unsent_credit(self, member_id: str, limit: int = 100) -> list[list[Any]]:
-        """[event_id, amount_rial] of the member's credit moves still in the outbox (the cloud does not count them
-        yet), newest first: what a till's credit hold adds to the chain's figure (cloud/credit_holds.py)."""
-        rows = self.query("SELECT c.event_id, c.amount_rial FROM credit_ledger c JOIN outbox o ON o.event_id = "
-                          "c.event_id WHERE c.member_id = ? AND o.sent_at IS NULL AND o.rejected_at IS NULL "
-                          "ORDER BY o.rowid DESC LIMIT ?", (member_id, limit))
-        return [[r["event_id"], r["amount_rial"]] for r in rows]
+        """[event_id, amount_rial, use_key or None] of the member's credit moves still in the outbox (the cloud
+        does not count them yet), newest first: what a till's credit hold adds to the chain's figure
+        (cloud/credit_holds.py); use_key names a till spend, which the cloud may already count as a hold."""
+        rows = self.query("SELECT c.event_id, c.amount_rial, json_extract(o.payload, '$.use_key') AS use_key "
+                          "FROM credit_ledger c JOIN outbox o ON o.event_id = c.event_id WHERE c.member_id = ? "
+                          "AND o.sent_at IS NULL AND o.rejected_at IS NULL ORDER BY o.rowid DESC LIMIT ?",
+                          (member_id, limit))
+        return [[r["event_id"], r["amount_rial"], r["use_key"]] for r in rows]
 
     def release_credit_hold(self, member_id: str, key: str) -> None:
         """Give back the chain credit held for a commit that then failed here (nothing was spent)."""
