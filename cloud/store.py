@@ -393,6 +393,7 @@ class CloudStore:
                 select(balances.c.points, balances.c.events).where(balances.c.member_id == member_id)
             ).first()
             credit = wallet.credit_of(conn, member_id) if member_id else 0
+            unused = wallet.unused_of(conn, member_id) if member_id else []
         if member is None and balance is None and card is None:
             return None
         return {
@@ -402,6 +403,7 @@ class CloudStore:
             "balance": balance[0] if balance else 0,
             "ledger_events": balance[1] if balance else 0,
             "credit_rial": credit,
+            "coupons": unused,
         }
 
     # -- config -----------------------------------------------------------------------

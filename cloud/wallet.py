@@ -101,3 +101,12 @@ def claim(db: Database, device: Any, code: str, member_id: str | None, use_key: 
 def credit_of(conn: Connection, member_id: str) -> int:
     return int(conn.execute(select(credit_balances.c.credit_rial)
                             .where(credit_balances.c.member_id == member_id)).scalar() or 0)
+
+
+def unused_of(conn: Connection, member_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The member's coupons no till has used yet, issued at any branch, newest first (for the member look-up:
+    a kiosk shows another branch's coupons in the member's wallet too)."""
+    rows = conn.execute(select(coupons.c.code, coupons.c.reward_id, coupons.c.branch, coupons.c.issued_at)
+                        .where(coupons.c.member_id == member_id, coupons.c.used_at.is_(None))
+                        .order_by(coupons.c.issued_at.desc(), coupons.c.code).limit(limit)).all()
+    return [dict(row._mapping) for row in rows]

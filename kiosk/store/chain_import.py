@@ -25,8 +25,11 @@ def member_for_import(found: ChainCard) -> Member:
 
 
 def import_chain_card(store: Store, found: ChainCard, *, tech: str, label: str) -> Card:
-    """Copy the chain's member, card and balance into the local store (no re-enrolment sent)."""
+    """Copy the chain's member, card, balance and unused coupons into the local store (no re-enrolment sent)."""
     card = Card(card_ref=found.card_ref, member_id=found.member_id, tech=tech, label=label,
                 state=found.card_state, bound_at=iso(protocol.parse_time(found.card_changed_at)))
-    return store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON,
-                               credit_rial=found.credit_rial)
+    imported = store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON,
+                                   credit_rial=found.credit_rial)
+    if found.coupons:  # another branch's coupons are in the wallet from the first tap here
+        store.hold_chain_coupons(found.member_id, found.coupons)
+    return imported
