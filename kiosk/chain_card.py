@@ -1,7 +1,9 @@
 """What the chain's cloud knows about one card, checked from its member look-up reply (pure)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from kiosk import protocol
@@ -22,6 +24,8 @@ class ChainCard:
     balance: int
     credit_rial: int = 0  # the chain-wide purchase credit (0 from a cloud that does not keep it)
     coupons: tuple[dict[str, str], ...] = ()  # the member's unused coupons, issued at any branch
+    birthday: str | None = None  # YYYY-MM-DD, as enrolled or last edited at any kiosk
+    language: str | None = None
 
     @property
     def active(self) -> bool:
@@ -60,8 +64,18 @@ def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
         card_ref=card_ref, card_state=card["state"], card_changed_at=card["changed_at"],
         member_id=member["member_id"], phone_e164=member["phone_e164"], name=member["name"].strip(),
         enrolled_at=member["enrolled_at"], branch=str(member.get("branch") or ""), balance=balance,
-        credit_rial=credit, coupons=chain_coupons_from_reply(reply),
+        credit_rial=credit, coupons=chain_coupons_from_reply(reply), birthday=_birthday(member.get("birthday")),
+        language=member["language"] if isinstance(member.get("language"), str)
+        and re.fullmatch(r"[a-z]{2,3}", member["language"]) else None,
     )
+
+
+def _birthday(value: Any) -> str | None:
+    """A whole date of birth the kiosk's rules can use; None for none, a day without a year or a bad one."""
+    try:
+        return date.fromisoformat(value).isoformat() if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
 
 
 MAX_CHAIN_COUPONS = 50

@@ -34,7 +34,7 @@ MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
-MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state", "consent_withdrawn"})
+MEMBER_KINDS = frozenset({"member_enrolled", "member_updated", "card_bound", "card_state", "consent_withdrawn"})
 # Engagement (issue 14): survey answers and complaints (kiosk.rules.surveys, kiosk.rules.complaints), and
 # entries in a draw, whose points travel as a separate redeem ledger event.
 ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"})
@@ -67,6 +67,7 @@ _KEYS_BY_KIND = {
     # what the console's campaign results and weekly reports count (cloud/campaign_results.py, cloud/reports.py).
     "earn": _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id", "campaigns", "cashback"},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
+    "member_updated": _COMMON_KEYS | {"name", "birthday", "language"},  # the profile after an edit at a kiosk
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
@@ -81,6 +82,7 @@ _KEYS_BY_KIND = {
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
+    "member_updated": _COMMON_KEYS | {"name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers"},
@@ -279,7 +281,7 @@ def validate_event(event: Any) -> dict[str, Any]:
         raise InvalidEvent(f"created_at: {exc}") from None
     if kind in LEDGER_KINDS:
         _validate_ledger(event)
-    elif kind == "member_enrolled":
+    elif kind in ("member_enrolled", "member_updated"):
         _validate_enrollment(event)
     elif kind == "draw_entry":
         _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
@@ -364,8 +366,9 @@ def _validate_wallet(event: Mapping[str, Any]) -> None:
 
 
 def _validate_enrollment(event: Mapping[str, Any]) -> None:
-    phone = event["phone_e164"]
-    _require(isinstance(phone, str) and bool(_E164.fullmatch(phone)), f"phone_e164 {phone!r} is not E.164 (+ and digits)")
+    phone = event.get("phone_e164")
+    _require(event["kind"] == "member_updated" or isinstance(phone, str) and bool(_E164.fullmatch(phone)),
+             f"phone_e164 {phone!r} is not E.164 (+ and digits)")
     name = event["name"]
     _require(isinstance(name, str) and name.strip() != "" and text_problem("name", name) is None,
              f"name must be text of 1 to {TEXT_LIMITS['name']} characters")
@@ -505,7 +508,7 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
                 event["cashback"] = raw["cashback"]
         if kind == "adjust" and str(raw.get("reason", "")).startswith(CLOUD_CORRECTION_REASON):
             event["origin"] = "cloud_correction"
-    elif kind == "member_enrolled":
+    elif kind in ("member_enrolled", "member_updated"):
         member = raw.get("member") if isinstance(raw.get("member"), dict) else raw
         name = " ".join(part.strip() for part in (member.get("first_name") or "", member.get("last_name") or "") if part.strip())
         event = {**base, "member_id": member.get("id", member.get("member_id")),
@@ -515,6 +518,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
                 event[key] = member[key]
         if member.get("consent_version"):
             event["consent"] = {"at": member.get("consent_at"), "text_version": member["consent_version"]}
+        if kind == "member_updated":
+            event = {k: v for k, v in event.items() if k in _KEYS_BY_KIND[kind]}
     elif kind == "card_bound":
         card = raw.get("card") if isinstance(raw.get("card"), dict) else raw
         event = {**base, "member_id": card.get("member_id"), "card_ref": card.get("card_ref")}

@@ -71,6 +71,10 @@ members = Table(
     Column("enrolled_at", Text),
     Column("device_id", Text),
     Column("branch", Text),
+    # Revision 0011: the profile as enrolled or last edited at a kiosk (member_updated), and that edit's time.
+    Column("birthday", Text),
+    Column("language", Text),
+    Column("profile_at", Text),
     Index("ix_members_phone_e164", "phone_e164"),
     Index("ix_members_branch", "branch"),
     # Revision 0003: "any part of" phone and name searches (trigram GIN on PostgreSQL), and the result order.

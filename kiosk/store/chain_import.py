@@ -13,12 +13,13 @@ IMPORT_REASON = f"{protocol.CLOUD_CORRECTION_REASON} imported from the chain"
 
 
 def member_for_import(found: ChainCard) -> Member:
-    """The local member row for a chain member: same id and phone; the chain keeps one name field."""
+    """The local member row for a chain member: same id, phone, birthday and language; the chain keeps one
+    name field."""
     first, _, last = found.name.partition(" ")
     return Member(
         id=found.member_id, phone=found.phone_e164, first_name=first, last_name=last.strip(),
-        birthday=None, consent_at=None, consent_version=None,  # consent was given (and is kept) at the home branch
-        referral_code=uuid.uuid4().hex[:8].upper(), referred_by=None, language=None,
+        birthday=found.birthday, consent_at=None, consent_version=None,  # consent stays at the home branch
+        referral_code=uuid.uuid4().hex[:8].upper(), referred_by=None, language=found.language,
         device_id=f"chain:{found.branch}" if found.branch else "chain",
         created_at=iso(protocol.parse_time(found.enrolled_at)),
     )

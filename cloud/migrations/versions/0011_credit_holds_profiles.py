@@ -1,4 +1,5 @@
-"""A till's hold on a member's chain credit before it commits, so two branches cannot both spend the last of it.
+"""A till's hold on a member's chain credit before it commits, so two branches cannot both spend the last of it;
+and the member's birthday and language, edited at any kiosk, for the next branch that imports the member.
 
 Revision ID: 0011
 Revises: 0010
@@ -28,9 +29,17 @@ def upgrade() -> None:
         sa.Column("state", sa.Text, nullable=False),
     )
     op.create_index("ix_credit_holds_member_state", "credit_holds", ["member_id", "state"])
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("birthday", sa.Text))
+        batch.add_column(sa.Column("language", sa.Text))
+        batch.add_column(sa.Column("profile_at", sa.Text))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("profile_at")
+        batch.drop_column("language")
+        batch.drop_column("birthday")
     op.drop_table("credit_holds")
     with op.batch_alter_table("credit_balances") as batch:
         batch.drop_column("held_rial")
