@@ -17,6 +17,7 @@ from cloud.console.engagement import blueprint as engagement_pages
 from cloud.console.engagement_views import blueprint as draws_games_pages
 from cloud.console.setup_views import blueprint as setup_pages
 from cloud.console.report_views import blueprint as report_pages
+from cloud.console.wallet_views import blueprint as wallet_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
 from cloud import credit_holds, engagement, wallet
@@ -372,6 +373,7 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
     app.register_blueprint(draws_games_pages(store))  # draws and games
     app.register_blueprint(setup_pages(store))  # tiers, earn rules, rewards, brand
     app.register_blueprint(report_pages(store))  # weekly report, campaign results
+    app.register_blueprint(wallet_pages(store))  # coupons used twice
 
 
 def _etags(header: str) -> set[str]:

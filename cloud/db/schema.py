@@ -493,6 +493,18 @@ credit_balances = Table(
     Column("held_rial", BigInteger, nullable=False, server_default="0"),
 )
 
+# A coupon used by a second till after its first use (issue 11): the issuing kiosk's tills use its own coupons by its
+# own ledger while offline, so another till may have used one meanwhile. The coupon row keeps the first use; each
+# later one is kept here for the console ("coupons used twice"); a void of the first promotes the earliest of these.
+coupon_conflicts = Table(
+    "coupon_conflicts", metadata,
+    Column("code", Text, primary_key=True),
+    Column("device_id", Text, primary_key=True),
+    Column("use_key", Text, primary_key=True),
+    Column("branch", Text, nullable=False),
+    Column("used_at", Text, nullable=False),
+)
+
 # A till's hold on a member's chain credit for one commit (POST /v1/devices/{id}/credit/hold), taken before the
 # till commits so two branches cannot both spend the last of it. "held" counts in credit_balances.held_rial until
 # the commit's spend event arrives (settled), the kiosk gives it back (released: the local commit failed) or

@@ -1,5 +1,6 @@
 """A till's hold on a member's chain credit before it commits, so two branches cannot both spend the last of it;
-and the member's birthday and language, edited at any kiosk, for the next branch that imports the member.
+the member's birthday and language, edited at any kiosk, for the next branch that imports the member; and a
+coupon's later uses by other tills (used offline at its own kiosk meanwhile), for the console.
 
 Revision ID: 0011
 Revises: 0010
@@ -29,6 +30,14 @@ def upgrade() -> None:
         sa.Column("state", sa.Text, nullable=False),
     )
     op.create_index("ix_credit_holds_member_state", "credit_holds", ["member_id", "state"])
+    op.create_table(
+        "coupon_conflicts",
+        sa.Column("code", sa.Text, primary_key=True),
+        sa.Column("device_id", sa.Text, primary_key=True),
+        sa.Column("use_key", sa.Text, primary_key=True),
+        sa.Column("branch", sa.Text, nullable=False),
+        sa.Column("used_at", sa.Text, nullable=False),
+    )
     with op.batch_alter_table("members") as batch:
         batch.add_column(sa.Column("birthday", sa.Text))
         batch.add_column(sa.Column("language", sa.Text))
@@ -36,6 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("coupon_conflicts")
     with op.batch_alter_table("members") as batch:
         batch.drop_column("profile_at")
         batch.drop_column("language")
