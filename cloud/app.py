@@ -17,9 +17,10 @@ from cloud.console.engagement import blueprint as engagement_pages
 from cloud.console.engagement_views import blueprint as draws_games_pages
 from cloud.console.setup_views import blueprint as setup_pages
 from cloud.console.report_views import blueprint as report_pages
+from cloud.console.wallet_views import blueprint as wallet_pages
 from cloud.console.views import blueprint as console_blueprint
 from cloud.db import DatabaseUnavailable
-from cloud import engagement, fleet, wallet
+from cloud import credit_holds, engagement, fleet, wallet
 from cloud.errors import BadConfig, TokenError
 from cloud.users import UserStore
 from cloud.otp import OneTimeCodes, OtpRateLimited, OutboxSender, SmsFailed, SmsSender
@@ -242,6 +243,18 @@ def create_app(
             return _error(exc.status, exc.code, str(exc), server_time=server_time(), **exc.extra)
         return jsonify({**claimed, "server_time": server_time()}), 200
 
+    @app.post("/v1/devices/<device_id>/credit/hold")
+    def credit_hold(device_id: str) -> tuple[Response, int]:
+        """Hold a member's chain credit for one till commit, atomically: of two tills, one gets the last of it."""
+        device = signed_device(device_id)
+        try:
+            held = credit_holds.hold(store.db, device, request.get_json(silent=True), clock())
+        except ValueError as exc:
+            return _error(400, "bad_request", str(exc))
+        except credit_holds.CreditRefused as exc:
+            return _error(exc.status, exc.code, str(exc), server_time=server_time(), **exc.extra)
+        return jsonify({**held, "server_time": server_time()}), 200
+
     @app.get("/v1/members/lookup")
     def lookup() -> tuple[Response, int]:
         signed_device()
@@ -325,7 +338,7 @@ def create_app(
         }), 200
 
     for view in (register, events, otp_send, otp_verify, complaint_lookup, engagement_exchange, coupon_use,
-                 heartbeat):
+                 heartbeat, credit_hold):
         # Devices sign their requests; CSRF tokens are for the console's forms.
         app.extensions["csrf"].exempt(view)
     return app
@@ -378,6 +391,7 @@ def _init_console(app: Flask, store: CloudStore, users: UserStore, clock: Clock,
     app.register_blueprint(draws_games_pages(store))  # draws and games
     app.register_blueprint(setup_pages(store))  # tiers, earn rules, rewards, brand
     app.register_blueprint(report_pages(store))  # weekly report, campaign results
+    app.register_blueprint(wallet_pages(store))  # coupons used twice
 
 
 def _etags(header: str) -> set[str]:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, text, update
+from sqlalchemy import Connection, case, func, or_, select, text, update
 
 from cloud import audit, engagement_ingest, purchase_effects, wallet
 from cloud.db import Database, migrate
@@ -243,7 +243,7 @@ class CloudStore:
         """Balances, members and cards of the events just stored: balances summed per member into one upsert,
         enrolments in one insert, card changes one by one in batch order (a later one may depend on an earlier)."""
         sums: dict[str, list[int]] = {}
-        enrolments = []
+        enrolments, profiles = [], []
         for event in stored:
             kind = event["kind"]
             if kind in protocol.LEDGER_KINDS:
@@ -256,6 +256,8 @@ class CloudStore:
                 wallet.apply(conn, self.db, device, event)
             elif kind == "member_enrolled":
                 enrolments.append(self._member_row(device, event))
+            elif kind == "member_updated":
+                profiles.append(event)  # after the batch's enrolments: the member may have joined in this batch
             elif kind == "consent_withdrawn":
                 pass  # kept in events: the message jobs apply it to the contacts (cloud/messages/contacts.py)
             elif kind in protocol.ENGAGEMENT_KINDS:
@@ -268,6 +270,8 @@ class CloudStore:
                                                     for member_id, (points, count) in sums.items()])
         if enrolments:
             conn.execute(self._sql.insert_member, enrolments)
+        for event in profiles:
+            self._update_profile(conn, event)
         purchase_effects.apply(conn, device.branch, [e for e in stored if e["kind"] == "earn"])
 
     @staticmethod
@@ -275,7 +279,20 @@ class CloudStore:
         return {"member_id": event["member_id"], "phone_e164": event["phone_e164"], "name": event["name"],
                 "name_folded": fold_name(event["name"]),
                 "enrolled_at": protocol.format_time(protocol.parse_time(event["created_at"])),
-                "device_id": device.device_id, "branch": device.branch}
+                "device_id": device.device_id, "branch": device.branch, "birthday": event.get("birthday"),
+                "language": event.get("language"),
+                "profile_at": protocol.format_time(protocol.parse_time(event["created_at"]))}
+
+    @staticmethod
+    def _update_profile(conn: Connection, event: dict[str, Any]) -> None:
+        """A profile edited at a kiosk (member_updated): kept unless an edit made later is already here (two
+        branches' edits arrive in any order; the latest made wins)."""
+        at = protocol.format_time(protocol.parse_time(event["created_at"]))
+        conn.execute(update(members).where(
+            members.c.member_id == event["member_id"],
+            or_(members.c.profile_at.is_(None), members.c.profile_at <= at),
+        ).values(name=event["name"], name_folded=fold_name(event["name"]), birthday=event.get("birthday"),
+                 language=event.get("language"), profile_at=at))
 
     def _apply_card(self, conn: Connection, event: dict[str, Any]) -> None:
         changed_at = protocol.format_time(protocol.parse_time(event["created_at"]))
@@ -387,12 +404,14 @@ class CloudStore:
                 member_id = card["member_id"]
             member = conn.execute(
                 select(members.c.member_id, members.c.phone_e164, members.c.name, members.c.enrolled_at,
-                       members.c.branch).where(members.c.member_id == member_id)
+                       members.c.branch, members.c.birthday, members.c.language)
+                .where(members.c.member_id == member_id)
             ).mappings().first()
             balance = conn.execute(
                 select(balances.c.points, balances.c.events).where(balances.c.member_id == member_id)
             ).first()
             credit = wallet.credit_of(conn, member_id) if member_id else 0
+            unused = wallet.unused_of(conn, member_id) if member_id else []
         if member is None and balance is None and card is None:
             return None
         return {
@@ -402,6 +421,7 @@ class CloudStore:
             "balance": balance[0] if balance else 0,
             "ledger_events": balance[1] if balance else 0,
             "credit_rial": credit,
+            "coupons": unused,
         }
 
     # -- config -----------------------------------------------------------------------

@@ -2,19 +2,21 @@
 
 Kiosks send a coupon's issue (the redeem event whose reason names it, kiosk.rules.coupon_reasons.coupon_reason), its use
 and give-back (coupon_used, coupon_released) and every move of the purchase credit (credit_moved) through
-their outbox; ingest applies them here. A till about to use a coupon claims it first (:func:`claim`): one
-conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
-Two tills that both used one coupon offline are both kept in the events table; the coupon row keeps the first.
+their outbox; ingest applies them here (and a till's hold on credit: cloud/credit_holds.py). A till about
+to use a coupon claims it first (:func:`claim`): one conditional UPDATE, so of two branches asking at once exactly one gets it, on SQLite and PostgreSQL alike.
+Two tills that both used one coupon (one of them offline) are both kept: the coupon row keeps the first use,
+coupon_conflicts the later ones, which the console lists (:func:`used_twice`).
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
+from cloud import credit_holds
 from cloud.db import Database
-from cloud.db.schema import coupons, credit_balances
+from cloud.db.schema import coupon_conflicts, coupons, credit_balances
 from kiosk import protocol
 from kiosk.rules import coupon_reasons
 
@@ -48,15 +50,57 @@ def apply(conn: Connection, db: Database, device: Any, event: dict[str, Any]) ->
         conn.execute(upsert.on_conflict_do_update(index_elements=[credit_balances.c.member_id], set_={
             "credit_rial": credit_balances.c.credit_rial + upsert.excluded.credit_rial,
             "moves": credit_balances.c.moves + 1}))
+        if event["move"] == "spend" and event.get("use_key"):  # the commit a till held credit for is here
+            credit_holds.end(conn, device.device_id, event["use_key"], "settled")
+    elif kind == "credit_released":
+        credit_holds.end(conn, device.device_id, event["use_key"], "released")
     elif kind == "coupon_used":
         # Already claimed by this very commit (the usual case), or used offline: the first use stays.
-        conn.execute(update(coupons).where(coupons.c.code == event["code"], coupons.c.used_at.is_(None)).values(
-            used_at=at, used_device=device.device_id, used_branch=device.branch, used_key=event["use_key"]))
+        first = conn.execute(update(coupons).where(coupons.c.code == event["code"], coupons.c.used_at.is_(None))
+                             .values(used_at=at, used_device=device.device_id, used_branch=device.branch,
+                                     used_key=event["use_key"])).rowcount
+        row = conn.execute(select(coupons.c.used_device, coupons.c.used_key)
+                           .where(coupons.c.code == event["code"])).first()
+        if not first and row is not None and tuple(row) != (device.device_id, event["use_key"]):
+            conn.execute(db.insert(coupon_conflicts).values(  # a second till used it: kept for the console
+                code=event["code"], device_id=device.device_id, use_key=event["use_key"], branch=device.branch,
+                used_at=at).on_conflict_do_nothing())
     else:  # coupon_released: only the commit that used it can give it back
-        conn.execute(update(coupons).where(
-            coupons.c.code == event["code"], coupons.c.used_key == event["use_key"],
-            coupons.c.used_device == device.device_id).values(
-            used_at=None, used_device=None, used_branch=None, used_key=None))
+        _release(conn, device, event["code"], event["use_key"])
+
+
+def _release(conn: Connection, device: Any, code: str, use_key: str) -> None:
+    """Give back one use: a later use of the same coupon is dropped; the first use's void makes the earliest
+    later use the coupon's use (it did take place), or leaves the coupon unused."""
+    mine = (coupon_conflicts.c.code == code, coupon_conflicts.c.device_id == device.device_id,
+            coupon_conflicts.c.use_key == use_key)
+    if conn.execute(coupon_conflicts.delete().where(*mine)).rowcount:
+        return
+    freed = conn.execute(update(coupons).where(
+        coupons.c.code == code, coupons.c.used_key == use_key, coupons.c.used_device == device.device_id).values(
+        used_at=None, used_device=None, used_branch=None, used_key=None)).rowcount
+    later = conn.execute(select(coupon_conflicts).where(coupon_conflicts.c.code == code).order_by(
+        coupon_conflicts.c.used_at, coupon_conflicts.c.device_id, coupon_conflicts.c.use_key).limit(1)).first()
+    if freed and later is not None:
+        conn.execute(update(coupons).where(coupons.c.code == code).values(
+            used_at=later.used_at, used_device=later.device_id, used_branch=later.branch, used_key=later.use_key))
+        conn.execute(coupon_conflicts.delete().where(coupon_conflicts.c.code == code,
+                                                     coupon_conflicts.c.device_id == later.device_id,
+                                                     coupon_conflicts.c.use_key == later.use_key))
+
+
+def used_twice(conn: Connection, branches: frozenset[str] | None) -> list[dict[str, Any]]:
+    """Coupons a second till used after the first (the console's list), newest second use first; a branch
+    manager sees the ones issued or used at their branches."""
+    query = (select(coupons.c.code, coupons.c.member_id, coupons.c.reward_id, coupons.c.branch, coupons.c.used_at,
+                    coupons.c.used_branch, coupons.c.used_key, coupon_conflicts.c.branch.label("again_branch"),
+                    coupon_conflicts.c.used_at.label("again_at"), coupon_conflicts.c.use_key.label("again_key"))
+             .join(coupon_conflicts, coupon_conflicts.c.code == coupons.c.code)
+             .order_by(coupon_conflicts.c.used_at.desc(), coupons.c.code))
+    if branches is not None:
+        query = query.where(or_(coupons.c.branch.in_(branches), coupons.c.used_branch.in_(branches),
+                                coupon_conflicts.c.branch.in_(branches)))
+    return [dict(row._mapping) for row in conn.execute(query.limit(500))]
 
 
 def _shown(row: Any) -> dict[str, Any]:
@@ -96,3 +140,12 @@ def claim(db: Database, device: Any, code: str, member_id: str | None, use_key: 
 def credit_of(conn: Connection, member_id: str) -> int:
     return int(conn.execute(select(credit_balances.c.credit_rial)
                             .where(credit_balances.c.member_id == member_id)).scalar() or 0)
+
+
+def unused_of(conn: Connection, member_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The member's coupons no till has used yet, issued at any branch, newest first (for the member look-up:
+    a kiosk shows another branch's coupons in the member's wallet too)."""
+    rows = conn.execute(select(coupons.c.code, coupons.c.reward_id, coupons.c.branch, coupons.c.issued_at)
+                        .where(coupons.c.member_id == member_id, coupons.c.used_at.is_(None))
+                        .order_by(coupons.c.issued_at.desc(), coupons.c.code).limit(limit)).all()
+    return [dict(row._mapping) for row in rows]

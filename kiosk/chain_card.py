@@ -1,7 +1,9 @@
 """What the chain's cloud knows about one card, checked from its member look-up reply (pure)."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from kiosk import protocol
@@ -21,6 +23,9 @@ class ChainCard:
     branch: str
     balance: int
     credit_rial: int = 0  # the chain-wide purchase credit (0 from a cloud that does not keep it)
+    coupons: tuple[dict[str, str], ...] = ()  # the member's unused coupons, issued at any branch
+    birthday: str | None = None  # YYYY-MM-DD, as enrolled or last edited at any kiosk
+    language: str | None = None
 
     @property
     def active(self) -> bool:
@@ -59,5 +64,39 @@ def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
         card_ref=card_ref, card_state=card["state"], card_changed_at=card["changed_at"],
         member_id=member["member_id"], phone_e164=member["phone_e164"], name=member["name"].strip(),
         enrolled_at=member["enrolled_at"], branch=str(member.get("branch") or ""), balance=balance,
-        credit_rial=credit,
+        credit_rial=credit, coupons=chain_coupons_from_reply(reply), birthday=_birthday(member.get("birthday")),
+        language=member["language"] if isinstance(member.get("language"), str)
+        and re.fullmatch(r"[a-z]{2,3}", member["language"]) else None,
     )
+
+
+def _birthday(value: Any) -> str | None:
+    """A whole date of birth the kiosk's rules can use; None for none, a day without a year or a bad one."""
+    try:
+        return date.fromisoformat(value).isoformat() if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+MAX_CHAIN_COUPONS = 50
+
+
+def chain_coupons_from_reply(reply: Any) -> tuple[dict[str, str], ...]:
+    """The member's unused coupons of the whole chain in a look-up reply ({code, reward_id, branch, issued_at}
+    each); () from a cloud that does not send them; ProtocolError naming what is wrong."""
+    listed = reply.get("coupons", [])
+    if not isinstance(listed, list) or len(listed) > MAX_CHAIN_COUPONS:
+        raise protocol.ProtocolError(f"the cloud's coupons must be a list of at most {MAX_CHAIN_COUPONS}")
+    found = []
+    for item in listed:
+        if not isinstance(item, dict) or not protocol.is_coupon_code(item.get("code")) \
+                or not all(isinstance(item.get(k), str) and 0 < len(item[k]) <= 64 for k in ("reward_id", "branch")):
+            raise protocol.ProtocolError(f"the cloud's coupon {str(item)[:80]!r} is not a coupon with its reward and "
+                                         "branch")
+        try:
+            issued = protocol.parse_time(item.get("issued_at"))
+        except (protocol.ProtocolError, ValueError, TypeError) as exc:
+            raise protocol.ProtocolError(f"the cloud's coupon {item['code']} has a bad issued_at: {exc}") from None
+        found.append({"code": item["code"], "reward_id": item["reward_id"], "branch": item["branch"],
+                      "issued_at": protocol.format_time(issued)})
+    return tuple(found)

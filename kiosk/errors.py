@@ -116,7 +116,8 @@ class SpendRefused(KioskError):
 
     Codes: coupon_used, coupon_other_member, coupon_unknown, quote_expired, quote_changed, quote_unknown,
     replay_mismatch, staff_required, staff_not_needed, quote_pending, refund_too_large, already_spent,
-    not_earned, unknown_commit, coupon_offline (another branch's coupon while the cloud cannot be asked).
+    not_earned, unknown_commit, coupon_offline (another branch's coupon while the cloud cannot be asked),
+    credit_short (the chain's credit was spent or held at another branch meanwhile).
     """
 
     def __init__(self, reason: str, message: str, status: int = 409) -> None:

@@ -34,14 +34,14 @@ MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 2_000_000
 
 LEDGER_KINDS = frozenset(LedgerKind)
-MEMBER_KINDS = frozenset({"member_enrolled", "card_bound", "card_state", "consent_withdrawn"})
+MEMBER_KINDS = frozenset({"member_enrolled", "member_updated", "card_bound", "card_state", "consent_withdrawn"})
 # Engagement (issue 14): survey answers and complaints (kiosk.rules.surveys, kiosk.rules.complaints), and
 # entries in a draw, whose points travel as a separate redeem ledger event.
 ENGAGEMENT_KINDS = frozenset({"survey_answered", "complaint_filed", "draw_entry"})
 DRAW_ENTRY_SOURCES = frozenset({"points", "purchase", "survey"})
 # The wallet across branches (issue 11): a coupon used or given back at a till, and every move of the purchase
 # credit (cashback in, till spending out, reversals), so the cloud holds coupons and credit chain-wide.
-WALLET_KINDS = frozenset({"coupon_used", "coupon_released", "credit_moved"})
+WALLET_KINDS = frozenset({"coupon_used", "coupon_released", "credit_moved", "credit_released"})
 CREDIT_MOVES = frozenset({"cashback", "spend", "reversal"})
 KINDS = LEDGER_KINDS | MEMBER_KINDS | ENGAGEMENT_KINDS | WALLET_KINDS
 ORIGINS = frozenset({"device", "cloud_correction"})
@@ -67,6 +67,7 @@ _KEYS_BY_KIND = {
     # what the console's campaign results and weekly reports count (cloud/campaign_results.py, cloud/reports.py).
     "earn": _COMMON_KEYS | {"points", "amount", "reason", "origin", "receipt_id", "staff_id", "campaigns", "cashback"},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name", "birthday", "consent", "language", "referred_by"},
+    "member_updated": _COMMON_KEYS | {"name", "birthday", "language"},  # the profile after an edit at a kiosk
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state", "staff_id"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers", "language"},
@@ -75,11 +76,13 @@ _KEYS_BY_KIND = {
     "consent_withdrawn": _COMMON_KEYS | {"staff_id"},
     "coupon_used": _COMMON_KEYS | {"code", "use_key"},
     "coupon_released": _COMMON_KEYS | {"code", "use_key"},
-    "credit_moved": _COMMON_KEYS | {"amount_rial", "move", "receipt_id", "reason"},
+    "credit_moved": _COMMON_KEYS | {"amount_rial", "move", "receipt_id", "reason", "use_key"},
+    "credit_released": _COMMON_KEYS | {"use_key"},
 }
 _REQUIRED_BY_KIND = {
     **{kind: _COMMON_KEYS | {"points"} for kind in LEDGER_KINDS},
     "member_enrolled": _COMMON_KEYS | {"phone_e164", "name"},
+    "member_updated": _COMMON_KEYS | {"name"},
     "card_bound": _COMMON_KEYS | {"card_ref"},
     "card_state": _COMMON_KEYS | {"card_ref", "state"},
     "survey_answered": _COMMON_KEYS | {"survey_id", "answers"},
@@ -89,6 +92,7 @@ _REQUIRED_BY_KIND = {
     "coupon_used": _COMMON_KEYS | {"code", "use_key"},
     "coupon_released": _COMMON_KEYS | {"code", "use_key"},
     "credit_moved": _COMMON_KEYS | {"amount_rial", "move"},
+    "credit_released": _COMMON_KEYS | {"use_key"},
 }
 # Patterns are used with fullmatch: re.match with "$" also accepts a final newline ("T-1\n" is not "T-1").
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -278,7 +282,7 @@ def validate_event(event: Any) -> dict[str, Any]:
         raise InvalidEvent(f"created_at: {exc}") from None
     if kind in LEDGER_KINDS:
         _validate_ledger(event)
-    elif kind == "member_enrolled":
+    elif kind in ("member_enrolled", "member_updated"):
         _validate_enrollment(event)
     elif kind == "draw_entry":
         _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
@@ -359,15 +363,16 @@ def _validate_wallet(event: Mapping[str, Any]) -> None:
         if "reason" in event:
             _require(text_problem("reason", event["reason"]) is None,
                      f"reason must be text of at most {TEXT_LIMITS['reason']} characters")
-        return
-    _require(is_coupon_code(event["code"]), "code must be a coupon code such as 7K3M-Q9XD-2HVB-R")
-    _require(is_receipt_id(event["use_key"]),
+    elif event["kind"] != "credit_released":
+        _require(is_coupon_code(event["code"]), "code must be a coupon code such as 7K3M-Q9XD-2HVB-R")
+    _require("use_key" not in event or is_receipt_id(event["use_key"]),
              "use_key must be the till's idempotency key: 1-64 letters, digits, '.', '_', ':' or '-'")
 
 
 def _validate_enrollment(event: Mapping[str, Any]) -> None:
-    phone = event["phone_e164"]
-    _require(isinstance(phone, str) and bool(_E164.fullmatch(phone)), f"phone_e164 {phone!r} is not E.164 (+ and digits)")
+    phone = event.get("phone_e164")
+    _require(event["kind"] == "member_updated" or isinstance(phone, str) and bool(_E164.fullmatch(phone)),
+             f"phone_e164 {phone!r} is not E.164 (+ and digits)")
     name = event["name"]
     _require(isinstance(name, str) and name.strip() != "" and text_problem("name", name) is None,
              f"name must be text of 1 to {TEXT_LIMITS['name']} characters")
@@ -507,7 +512,7 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
                 event["cashback"] = raw["cashback"]
         if kind == "adjust" and str(raw.get("reason", "")).startswith(CLOUD_CORRECTION_REASON):
             event["origin"] = "cloud_correction"
-    elif kind == "member_enrolled":
+    elif kind in ("member_enrolled", "member_updated"):
         member = raw.get("member") if isinstance(raw.get("member"), dict) else raw
         name = " ".join(part.strip() for part in (member.get("first_name") or "", member.get("last_name") or "") if part.strip())
         event = {**base, "member_id": member.get("id", member.get("member_id")),
@@ -517,6 +522,8 @@ def event_from_outbox(payload: str) -> dict[str, Any]:
                 event[key] = member[key]
         if member.get("consent_version"):
             event["consent"] = {"at": member.get("consent_at"), "text_version": member["consent_version"]}
+        if kind == "member_updated":
+            event = {k: v for k, v in event.items() if k in _KEYS_BY_KIND[kind]}
     elif kind == "card_bound":
         card = raw.get("card") if isinstance(raw.get("card"), dict) else raw
         event = {**base, "member_id": card.get("member_id"), "card_ref": card.get("card_ref")}

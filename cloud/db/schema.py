@@ -71,6 +71,10 @@ members = Table(
     Column("enrolled_at", Text),
     Column("device_id", Text),
     Column("branch", Text),
+    # Revision 0012: the profile as enrolled or last edited at a kiosk (member_updated), and that edit's time.
+    Column("birthday", Text),
+    Column("language", Text),
+    Column("profile_at", Text),
     Index("ix_members_phone_e164", "phone_e164"),
     Index("ix_members_branch", "branch"),
     # Revision 0003: "any part of" phone and name searches (trigram GIN on PostgreSQL), and the result order.
@@ -485,6 +489,37 @@ credit_balances = Table(
     Column("member_id", Text, primary_key=True),
     Column("credit_rial", BigInteger, nullable=False),
     Column("moves", BigInteger, nullable=False),
+    # Rial that tills hold for commits not yet reported (credit_holds, revision 0012): not spendable elsewhere.
+    Column("held_rial", BigInteger, nullable=False, server_default="0"),
+)
+
+# A coupon used by a second till after its first use (issue 11): the issuing kiosk's tills use its own coupons by its
+# own ledger while offline, so another till may have used one meanwhile. The coupon row keeps the first use; each
+# later one is kept here for the console ("coupons used twice"); a void of the first promotes the earliest of these.
+coupon_conflicts = Table(
+    "coupon_conflicts", metadata,
+    Column("code", Text, primary_key=True),
+    Column("device_id", Text, primary_key=True),
+    Column("use_key", Text, primary_key=True),
+    Column("branch", Text, nullable=False),
+    Column("used_at", Text, nullable=False),
+)
+
+# A till's hold on a member's chain credit for one commit (POST /v1/devices/{id}/credit/hold), taken before the
+# till commits so two branches cannot both spend the last of it. "held" counts in credit_balances.held_rial until
+# the commit's spend event arrives (settled), the kiosk gives it back (released: the local commit failed) or
+# it is older than wallet.HOLD_TTL (expired: the till never committed, so the credit is free again).
+credit_holds = Table(
+    "credit_holds", metadata,
+    Column("device_id", Text, primary_key=True),
+    Column("use_key", Text, primary_key=True),
+    Column("member_id", Text, nullable=False),
+    Column("amount_rial", BigInteger, nullable=False),
+    Column("branch", Text, nullable=False),
+    Column("held_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Index("ix_credit_holds_member_state", "member_id", "state"),
 )
 
 # Each device's latest heartbeat (kiosk/rules/fleet.py): one row a device, replaced by the next heartbeat.

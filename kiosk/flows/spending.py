@@ -280,6 +280,23 @@ class TillDesk:
             raise SpendRefused("coupon_unknown", f"no coupon {code} was issued in the chain", 404)
         return (None if own else found), True
 
+    def _hold_credit(self, member_id: str, amount_rial: int, key: str) -> bool:
+        """Hold the member's chain credit for commit `key` before spending it here (True: the chain holds it).
+
+        Offline, or when the chain cannot be asked, the kiosk spends by its own ledger (the credit it last
+        imported, plus what it earned since): two branches spending it then can overdraw the chain, and the
+        reconcile logs that. Refused (credit_short) when the chain says it was spent or held elsewhere."""
+        service = self._service
+        if service.chain_coupons is None or service.offline():
+            return False
+        try:
+            service.chain_coupons.hold_credit(member_id, amount_rial, key, service.store.unsent_credit(member_id))
+        except ChainUnreachable:
+            return False
+        except SpendRefused as exc:
+            raise SpendRefused("credit_short", f"{exc}; ask for a new quote") from None
+        return True
+
     def _used_elsewhere(self, code: str) -> None:
         """This kiosk's coupon was used at another branch: it leaves the member's wallet here too."""
         try:
@@ -327,6 +344,12 @@ class TillDesk:
                 raise SpendRefused("quote_changed", f"offline, only {allowance} more points may be spent today")
         chain_coupon, claimed = self._claim(quote.coupon, quote.member_id, key) if quote.coupon else (None, False)
         try:
+            held = self._hold_credit(quote.member_id, quote.credit_rial, key) if quote.credit_rial else False
+        except SpendRefused:
+            if claimed:
+                service.store.release_coupon_claim(quote.coupon, quote.member_id, key)
+            raise
+        try:
             row, created = service.store.commit_spend({
                 "idempotency_key": key, "quote_id": quote_id, "member_id": quote.member_id, "bill_rial": bill,
                 "points": quote.points, "points_rial": quote.points_rial, "credit_rial": quote.credit_rial,
@@ -335,6 +358,8 @@ class TillDesk:
         except SpendRefused:
             if claimed:  # nothing was used here: the chain gets the coupon back
                 service.store.release_coupon_claim(quote.coupon, quote.member_id, key)
+            if held:  # and the credit held for it
+                service.store.release_credit_hold(quote.member_id, key)
             raise
         if not created:  # the same key committed meanwhile by another request
             return self._replayed(row, quote_id, bill), False

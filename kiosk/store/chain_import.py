@@ -13,20 +13,24 @@ IMPORT_REASON = f"{protocol.CLOUD_CORRECTION_REASON} imported from the chain"
 
 
 def member_for_import(found: ChainCard) -> Member:
-    """The local member row for a chain member: same id and phone; the chain keeps one name field."""
+    """The local member row for a chain member: same id, phone, birthday and language; the chain keeps one
+    name field."""
     first, _, last = found.name.partition(" ")
     return Member(
         id=found.member_id, phone=found.phone_e164, first_name=first, last_name=last.strip(),
-        birthday=None, consent_at=None, consent_version=None,  # consent was given (and is kept) at the home branch
-        referral_code=uuid.uuid4().hex[:8].upper(), referred_by=None, language=None,
+        birthday=found.birthday, consent_at=None, consent_version=None,  # consent stays at the home branch
+        referral_code=uuid.uuid4().hex[:8].upper(), referred_by=None, language=found.language,
         device_id=f"chain:{found.branch}" if found.branch else "chain",
         created_at=iso(protocol.parse_time(found.enrolled_at)),
     )
 
 
 def import_chain_card(store: Store, found: ChainCard, *, tech: str, label: str) -> Card:
-    """Copy the chain's member, card and balance into the local store (no re-enrolment sent)."""
+    """Copy the chain's member, card, balance and unused coupons into the local store (no re-enrolment sent)."""
     card = Card(card_ref=found.card_ref, member_id=found.member_id, tech=tech, label=label,
                 state=found.card_state, bound_at=iso(protocol.parse_time(found.card_changed_at)))
-    return store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON,
-                               credit_rial=found.credit_rial)
+    imported = store.import_member(member_for_import(found), card, found.balance, reason=IMPORT_REASON,
+                                   credit_rial=found.credit_rial)
+    if found.coupons:  # another branch's coupons are in the wallet from the first tap here
+        store.hold_chain_coupons(found.member_id, found.coupons)
+    return imported

@@ -314,13 +314,17 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
 
     def update_profile(self, member_id: str, *, last_name: str, birthday: str | None,
                        bonuses: Sequence[Bonus] = ()) -> Member:
-        """Complete a profile after joining: the last name and birthday (kept local; the cloud has no such event)
-        and its bonus, in one transaction."""
+        """Complete a profile after joining: the last name and birthday, and its bonus, in one transaction; the
+        profile goes to the cloud (member_updated), for the next branch that imports the member."""
         def tx(db: sqlite_utils.Database) -> None:
             if db.execute("UPDATE members SET last_name = ?, birthday = ? WHERE id = ?",
                           [last_name, birthday, member_id]).rowcount == 0:
                 raise UnknownMember(f"no member with id {member_id}")
-            self._pay_bonuses(db, member_id, bonuses, iso(self._clock()))
+            now = iso(self._clock())
+            self._pay_bonuses(db, member_id, bonuses, now)
+            row = db.execute("SELECT * FROM members WHERE id = ?", [member_id])
+            self._enqueue(db, "member_updated", {"member": dict(zip([d[0] for d in row.description], row.fetchone()))},
+                          now)
 
         self.write(tx)
         return self.member(member_id)

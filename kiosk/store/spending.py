@@ -16,15 +16,23 @@ import sqlite_utils
 from kiosk.clock import iso, parse_iso
 from kiosk.errors import BudgetSpent, SpendRefused, UnknownMember
 from kiosk.rules.budgets import Grant, left_of
+from kiosk.rules.coupon_reasons import coupon_in_reason
 from kiosk.rules.ledger import LedgerKind
 from kiosk.store.records import LedgerRow, Recorded, new_event_id
 
 
-# The member's unused coupons, newest first, with their reward's names, as one JSON value of the member's row.
+# The member's unused coupons, newest first, with their reward's names, as one JSON value of the member's row:
+# this kiosk's own, and the ones other branches issued that the chain says are unused (chain_coupons), named by
+# the reward's id when this branch does not sell it.
 COUPONS_HELD_JSON = (
     "SELECT json_group_array(json_object('code', code, 'reward_id', reward_id, 'created_at', created_at, "
     "'name', name, 'names', names)) FROM (SELECT c.code, c.reward_id, c.created_at, r.name, r.names FROM coupons c "
-    "JOIN rewards r ON r.id = c.reward_id WHERE c.member_id = m.id AND c.used_at IS NULL ORDER BY c.created_at DESC)")
+    "JOIN rewards r ON r.id = c.reward_id WHERE c.member_id = m.id AND c.used_at IS NULL UNION ALL "
+    "SELECT x.code, x.reward_id, x.issued_at, COALESCE(r.name, x.reward_id), r.names FROM chain_coupons x "
+    "LEFT JOIN rewards r ON r.id = x.reward_id WHERE x.member_id = m.id AND x.used_at IS NULL "
+    "ORDER BY 3 DESC)")
+# chain_coupons.used_by of a coupon the chain no longer lists as unused (used at another branch).
+USED_ELSEWHERE = "chain:elsewhere"
 
 
 def derived_id(*parts: str) -> str:
@@ -48,7 +56,7 @@ class SpendingMixin:
                          device_id=self.device_id, created_at=now)
 
     def _credit(self, db: sqlite_utils.Database, member_id: str, kind: str, amount_rial: int, *, event_id: str,
-                receipt_id: str | None, reason: str, now: str) -> int:
+                receipt_id: str | None, reason: str, now: str, use_key: str | None = None) -> int:
         """Move the wallet by ``amount_rial`` (signed) with its credit-ledger row; the new wallet balance."""
         row = db.execute("SELECT credit_rial FROM balances WHERE member_id = ?", [member_id]).fetchone()
         if row is None:
@@ -62,9 +70,27 @@ class SpendingMixin:
         db.execute("UPDATE balances SET credit_rial = credit_rial + ?, updated_at = ? WHERE member_id = ?",
                    [amount_rial, now, member_id])
         if kind != "correction":  # a correction mirrors what the cloud already counts: never sent back
+            # use_key (a till spend) names the commit whose cloud credit hold this move settles.
             self._enqueue(db, "credit_moved", {"member_id": member_id, "amount_rial": amount_rial, "move": kind,
-                                               "receipt_id": receipt_id, "reason": reason}, now, event_id=event_id)
+                                               "receipt_id": receipt_id, "reason": reason, "use_key": use_key},
+                          now, event_id=event_id)
         return row[0] + amount_rial
+
+    def unsent_credit(self, member_id: str, limit: int = 100) -> list[list[Any]]:
+        """[event_id, amount_rial, use_key or None] of the member's credit moves still in the outbox (the cloud
+        does not count them yet), newest first: what a till's credit hold adds to the chain's figure
+        (cloud/credit_holds.py); use_key names a till spend, which the cloud may already count as a hold."""
+        rows = self.query("SELECT c.event_id, c.amount_rial, json_extract(o.payload, '$.use_key') AS use_key "
+                          "FROM credit_ledger c JOIN outbox o ON o.event_id = c.event_id WHERE c.member_id = ? "
+                          "AND o.sent_at IS NULL AND o.rejected_at IS NULL ORDER BY o.rowid DESC LIMIT ?",
+                          (member_id, limit))
+        return [[r["event_id"], r["amount_rial"], r["use_key"]] for r in rows]
+
+    def release_credit_hold(self, member_id: str, key: str) -> None:
+        """Give back the chain credit held for a commit that then failed here (nothing was spent)."""
+        now = iso(self._clock())
+        self.write(lambda db: self._enqueue(db, "credit_released", {"member_id": member_id, "use_key": key}, now,
+                                            event_id=derived_id("credit-released", key, now)))
 
     def correct_credit(self, member_id: str, amount_rial: int, reason: str) -> int:
         """Move the wallet to the chain's figure (kiosk.sync.reconcile): a 'correction' row; the new balance."""
@@ -195,7 +221,7 @@ class SpendingMixin:
                     event_id=derived_id("till-points", key), now=now))
             if commit["credit_rial"]:
                 self._credit(db, member_id, "spend", -commit["credit_rial"], event_id=derived_id("till-credit", key),
-                             receipt_id=None, reason=f"paid at the till ({key})", now=now)
+                             receipt_id=None, reason=f"paid at the till ({key})", now=now, use_key=key)
             saved = {**commit, "created_at": now, "voided_at": None}
             db["till_commits"].insert(saved)
             return saved, True
@@ -234,6 +260,41 @@ class SpendingMixin:
         """The cloud says this kiosk's coupon was used at another branch: it leaves the member's wallet here."""
         self.write(lambda db: db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ? AND "
                                          "used_at IS NULL", [used_at, f"chain:{branch}"[:100], code]))
+
+    def hold_chain_coupons(self, member_id: str, unused: Sequence[dict[str, str]]) -> None:
+        """The chain's list of the member's unused coupons (a look-up): the ones other branches issued join the
+        member's wallet here; one the chain knows and no longer lists was used elsewhere and leaves it (and
+        comes back if a void there gives it back). A coupon whose issue, use or give-back this kiosk has not sent
+        yet is left to this kiosk's own ledger: the chain cannot know it yet."""
+        now = iso(self._clock())
+        pending = ("EXISTS (SELECT 1 FROM outbox o WHERE o.sent_at IS NULL AND o.rejected_at IS NULL AND "
+                   "(o.event_id = {issue} OR json_extract(o.payload, '$.code') = {code}))")
+
+        def tx(db: sqlite_utils.Database) -> None:
+            listed = {c["code"]: c for c in unused}
+            own = {r[0] for r in db.execute(f"SELECT code FROM coupons WHERE code IN ({','.join('?' * len(listed))})",
+                                            list(listed)).fetchall()} if listed else set()
+            for code, coupon in listed.items():
+                if code not in own:
+                    db.execute("INSERT OR IGNORE INTO chain_coupons (code, member_id, reward_id, branch, issued_at) "
+                               "VALUES (?, ?, ?, ?, ?)", [code, member_id, coupon["reward_id"], coupon["branch"],
+                                                          coupon["issued_at"]])
+                for table in ("coupons", "chain_coupons"):
+                    db.execute(f"UPDATE {table} SET used_at = NULL, used_by = NULL WHERE code = ? AND member_id = ? "
+                               "AND used_by = ?", [code, member_id, USED_ELSEWHERE])
+            gone = db.execute(
+                f"SELECT c.code, 'coupons', l.reason FROM coupons c JOIN ledger l ON l.event_id = c.event_id "
+                f"WHERE c.member_id = ? AND c.used_at IS NULL AND NOT "
+                f"{pending.format(issue='c.event_id', code='c.code')} UNION ALL "
+                f"SELECT code, 'chain_coupons', NULL FROM chain_coupons x WHERE member_id = ? AND used_at IS NULL "
+                f"AND NOT {pending.format(issue='NULL', code='x.code')}", [member_id, member_id]).fetchall()
+            for code, table, reason in gone:
+                # Only a coupon the chain registered (its issue names it) can be missing from its list for a reason.
+                known = table == "chain_coupons" or (coupon_in_reason(reason) or ("", ""))[1] == code
+                if known and code not in listed:
+                    db.execute(f"UPDATE {table} SET used_at = ?, used_by = ? WHERE code = ?", [now, USED_ELSEWHERE, code])
+
+        self.write(tx)
 
     def chain_coupon(self, code: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM chain_coupons WHERE code = ?", (code,))

@@ -302,6 +302,13 @@ class CloudClient:
         self._json(self._request("POST", f"/v1/devices/{self.device_id}/heartbeat", json.dumps(report).encode()),
                    "heartbeat")
 
+    def hold_credit(self, member_id: str, amount_rial: int, use_key: str, unsent: list[list[Any]]) -> dict[str, Any]:
+        """Hold the member's chain credit for the till commit `use_key` (`unsent`: this kiosk's credit moves the
+        cloud may not have yet). CloudRefused with code credit_short when the chain does not cover it."""
+        body = json.dumps({"member_id": member_id, "amount_rial": amount_rial, "use_key": use_key,
+                           "unsent": unsent}).encode()
+        return self._json(self._request("POST", f"/v1/devices/{self.device_id}/credit/hold", body), "credit hold")
+
     # -- one-time codes (the cloud's SMS hook) -------------------------------------------
 
     def request_otp(self, phone: str, purpose: str) -> None:

@@ -1,4 +1,5 @@
-"""The chain's coupons for this kiosk's till: look one up, claim one for a commit (cloud/wallet.py).
+"""The chain's wallet for this kiosk's till: look a coupon up, claim one for a commit (cloud/wallet.py), hold
+the member's chain credit for a commit (cloud/credit_holds.py).
 
 Like the card look-up, each request runs on a thread of its own and the till waits at most `timeout`
 seconds; a cloud that is down, slow or garbled is ChainUnreachable, and the till then decides by its own
@@ -18,7 +19,7 @@ from kiosk.sync.errors import CloudRefused, SyncError
 
 log = logging.getLogger(__name__)
 
-_REFUSALS = {"coupon_used", "coupon_other_member"}
+_REFUSALS = {"coupon_used", "coupon_other_member", "credit_short"}
 _FIELDS = ("code", "member_id", "reward_id", "branch", "issued_at")
 
 
@@ -67,6 +68,15 @@ class ChainCoupons:
         """Mark the coupon used by commit `key` chain-wide; None when the chain has no such coupon (yet)."""
         reply = self._ask(lambda: self.client.use_coupon(code, member_id, key), "coupon claim")
         return None if reply is None else _checked(reply, code)
+
+    def hold_credit(self, member_id: str, amount_rial: int, key: str, unsent: list[list[Any]]) -> dict[str, Any]:
+        """Hold `amount_rial` of the member's chain credit for commit `key` (cloud/credit_holds.py); SpendRefused
+        credit_short when the chain does not cover it, ChainUnreachable when it cannot say."""
+        reply = self._ask(lambda: self.client.hold_credit(member_id, amount_rial, key, unsent), "credit hold")
+        if not isinstance(reply, dict) or reply.get("state") not in ("held", "settled") \
+                or reply.get("amount_rial") != amount_rial or reply.get("use_key") != key:
+            raise ChainUnreachable(f"the cloud's answer to a credit hold for {key} is unusable")
+        return reply
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from kiosk import protocol
+from kiosk.chain_card import chain_coupons_from_reply
 from kiosk.errors import InsufficientPoints, SpendRefused, UnknownMember
 from kiosk.store import Store
 from kiosk.sync.client import CloudClient
@@ -61,6 +62,7 @@ def reconcile_member(store: Store, client: CloudClient, member_id: str) -> Corre
     if found is None:
         return None  # the cloud has not heard of the member yet: nothing to correct against
     _reconcile_credit(store, member_id, found.get("credit_rial"))
+    _reconcile_coupons(store, member_id, found)
     cloud_balance = int(found["balance"])
     local_balance, pending = local_position(store, member_id)
     points = correction_points(cloud_balance, local_balance, pending)
@@ -87,6 +89,16 @@ def local_credit_position(store: Store, member_id: str) -> tuple[int, int]:
     if not row:
         raise UnknownMember(f"no member with id {member_id} on this kiosk")
     return int(row[0]["credit"]), int(row[0]["pending"])
+
+
+def _reconcile_coupons(store: Store, member_id: str, found: dict) -> None:
+    """Other branches' unused coupons join the member's wallet here (and used ones leave it)."""
+    if "coupons" not in found:
+        return  # a cloud that does not list them changes nothing
+    try:
+        store.hold_chain_coupons(member_id, chain_coupons_from_reply(found))
+    except protocol.ProtocolError as exc:
+        log.error("the chain's coupons of %s left as they were: %s", member_id, exc)
 
 
 def _reconcile_credit(store: Store, member_id: str, cloud_credit: object) -> None:

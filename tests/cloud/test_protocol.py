@@ -116,6 +116,12 @@ def test_a_naive_time_is_refused_because_its_zone_is_unknown():
         ("card_state", {"card_ref": "ab" * 32, "state": "gone"}, "state"),
         ("card_bound", {"card_ref": "ab" * 32, "track2": "1234"}, "unknown keys"),
         ("member_enrolled", {"name": "Ali"}, "missing"),
+        ("credit_released", {"use_key": "no spaces"}, "use_key"),
+        ("member_updated", {"name": "Sara", "phone_e164": "+989121234567"}, "unknown keys"),
+        ("member_updated", {"name": "Sara", "birthday": "1995-13-01"}, "birthday"),
+        ("member_updated", {"name": " "}, "name"),
+        ("credit_released", {}, "missing"),
+        ("credit_moved", {"amount_rial": -5, "move": "spend", "use_key": "a b"}, "use_key"),
     ],
 )
 def test_an_event_that_breaks_the_schema_is_refused_naming_the_key(kind, fields, message):
@@ -142,10 +148,13 @@ def test_well_formed_events_of_every_kind_pass():
                             subject="service", text="The queue was long"),
         protocol.make_event("coupon_used", "m", NOW, code="7K3M-Q9XD-2HVB-R", use_key="T-1"),
         protocol.make_event("coupon_released", "m", NOW, code="7K3M-Q9XD-2HVB-R", use_key="T-1"),
-        protocol.make_event("credit_moved", "m", NOW, amount_rial=-20_000, move="spend", reason="paid"),
+        protocol.make_event("credit_moved", "m", NOW, amount_rial=-20_000, move="spend", reason="paid",
+                            use_key="T-1"),
+        protocol.make_event("credit_released", "m", NOW, use_key="T-1"),
+        protocol.make_event("member_updated", "m", NOW, name="Sara Ahmadi", birthday="1995-03-21", language="en"),
     ]
     assert {e["kind"] for e in events} == protocol.KINDS
-    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert [protocol.counts_toward_balance(e) for e in events] == [5, 5, -5, -5] + [0] * (len(events) - 4)
     uuid.UUID(events[0]["event_id"])
 
 
