@@ -23,7 +23,8 @@ def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     assert page.get_attribute("html", "dir") == "rtl"
     assert page.locator("header nav a").all_inner_texts() == ["شعبه‌ها و دستگاه‌ها", "اعضا", "بخش‌ها", "کمپین‌ها", "کمپین‌های پیامکی",
                                                            "نظرسنجی‌ها", "شکایت‌ها", "قرعه‌کشی و بازی", "تنظیمات باشگاه",
-                                                           "گزارش هفتگی", "نتایج کمپین‌ها", "کاربران"]
+                                                           "گزارش هفتگی", "نتایج کمپین‌ها", "کوپن‌های دوبار مصرف‌شده",
+                                                           "کاربران"]
     assert "shiraz-02" in page.inner_text("table.devices") and "tehran-01" in page.inner_text("table.devices")
     page.click("text=خروج")
     page.wait_for_selector("form.login")
@@ -31,7 +32,8 @@ def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
     log_in(page, cloud, "marketer", "en")
     assert page.locator("header nav a").all_inner_texts() == ["Branches and devices", "Members", "Segments", "Campaigns",
                                                            "Text campaigns", "Surveys", "Complaints", "Draws and games",
-                                                           "Club setup", "Weekly report", "Campaign results"]
+                                                           "Club setup", "Weekly report", "Campaign results",
+                                                           "Coupons used twice"]
     page.goto(f"{cloud.url}/users")
     assert page.inner_text("h1") == "You may not open this page."
     page.goto(f"{cloud.url}/setup/rules")
@@ -40,7 +42,8 @@ def test_each_role_sees_its_own_menu_and_pages(console, cloud, page):
 
     log_in(page, cloud, "tehran-manager", "ar")
     assert page.locator("header nav a").all_inner_texts() == ["الفروع والأجهزة", "الأعضاء", "الشرائح", "الاستطلاعات",
-                                                           "الشكاوى", "التقرير الأسبوعي", "نتائج الحملات"]
+                                                           "الشكاوى", "التقرير الأسبوعي", "نتائج الحملات",
+                                                           "قسائم استُخدمت مرتين"]
     devices = page.inner_text("table.devices")
     assert "tehran-01" in devices and "shiraz-02" not in devices
     page.goto(f"{cloud.url}/members/m-sara")
