@@ -93,6 +93,12 @@ def hold(db: Database, device: Any, request: Any, now: datetime) -> dict[str, An
     with db.write() as conn:
         conn.execute(db.insert(credit_balances).values(member_id=member_id, credit_rial=0, moves=0, held_rial=0)
                      .on_conflict_do_nothing())
+        # The member's balance row is locked before anything is read: an ingest that stores this device's
+        # unsent credit then either committed first (its events count as stored, not as unsent) or waits
+        # for this hold (credit_rial does not have them yet), so unsent credit never counts twice. SQLite
+        # has one writer and renders no FOR UPDATE.
+        conn.execute(select(credit_balances.c.member_id).where(credit_balances.c.member_id == member_id)
+                     .with_for_update())
         _expire(conn, member_id, stamp)
         known = conn.execute(select(credit_holds).where(*where)).first()
         if known is not None and (known.member_id, known.amount_rial) != (member_id, amount):
