@@ -167,6 +167,13 @@
   // The token came with this page's HTML and is bound to its session: the server admits no other socket.
   var socket = io({ transports: transports, auth: { token: app.dataset.socketToken } });
   K.socket = socket;
+  // Each reader's last state, kept from the first message on: the server sends the states once as the page
+  // connects, and a screen module loaded after that (the parser may run socket events between scripts)
+  // reads them here instead of missing them.
+  K.readerStates = {};
+  socket.on("reader_status", function (data) {
+    if (data && typeof data.reader_id === "string") { K.readerStates[data.reader_id] = data.state; }
+  });
   socket.on("connect", function () { window.__kioskConnected = true; window.__kioskTransport = socket.io.engine.transport.name; });
   socket.on("disconnect", function () { window.__kioskConnected = false; });
   // A tap while a shopper is mid-way asks first (the same card tapped again just repaints its balance).

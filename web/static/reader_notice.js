@@ -6,10 +6,15 @@
   var K = window.Kiosk, banner = document.getElementById("reader-down");
   if (!banner || !K || !K.socket) { return; }
   var down = {};
-  K.socket.on("reader_status", function (data) {
-    if (!data || typeof data.reader_id !== "string") { return; }
-    if (data.state === "connected") { delete down[data.reader_id]; } else { down[data.reader_id] = data.state; }
+  function show(readerId, state) {
+    if (state === "connected") { delete down[readerId]; } else { down[readerId] = state; }
     banner.hidden = Object.keys(down).length === 0;
     K.app.classList.toggle("reader-down", !banner.hidden);
+  }
+  // States that arrived before this script ran (kiosk.js keeps them), then every change.
+  Object.keys(K.readerStates || {}).forEach(function (id) { show(id, K.readerStates[id]); });
+  K.socket.on("reader_status", function (data) {
+    if (!data || typeof data.reader_id !== "string") { return; }
+    show(data.reader_id, data.state);
   });
 })();
