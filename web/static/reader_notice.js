@@ -5,16 +5,13 @@
   "use strict";
   var K = window.Kiosk, banner = document.getElementById("reader-down");
   if (!banner || !K || !K.socket) { return; }
-  var down = {};
-  function show(readerId, state) {
-    if (state === "connected") { delete down[readerId]; } else { down[readerId] = state; }
-    banner.hidden = Object.keys(down).length === 0;
+  // The page core keeps each reader's last state (K.readerStates, updated by its own handler, which runs
+  // first); the banner is derived from it: at load (states sent before this script ran) and on every change.
+  function render() {
+    var states = K.readerStates || {};
+    banner.hidden = !Object.keys(states).some(function (id) { return states[id] !== "connected"; });
     K.app.classList.toggle("reader-down", !banner.hidden);
   }
-  // States that arrived before this script ran (kiosk.js keeps them), then every change.
-  Object.keys(K.readerStates || {}).forEach(function (id) { show(id, K.readerStates[id]); });
-  K.socket.on("reader_status", function (data) {
-    if (!data || typeof data.reader_id !== "string") { return; }
-    show(data.reader_id, data.state);
-  });
+  render();
+  K.socket.on("reader_status", render);
 })();
