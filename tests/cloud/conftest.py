@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from appliance.runtime import Runtime
 from cloud.app import create_app
 from appliance.web_server import WebServer
 from cloud.store import CloudStore
@@ -27,10 +28,14 @@ from cloud.users import UserStore
 from kiosk import protocol
 from tests.support.postgres import PostgresServer, pg_bindir
 from tests.support.faultproxy import FaultProxy
+from kiosk.config import load, load_secrets, write_secrets
 from kiosk.store import Store
+from kiosk.sync.files import Credentials, save_credentials
+from kiosk.sync.setup import credentials_path
 from kiosk.sync.worker import SyncWorker
 from kiosk.sync.client import CloudClient
 from drivers.backoff import Backoff
+from tests.conftest import write_config
 
 
 class MovableClock:
@@ -64,6 +69,21 @@ class RunningCloud:
         client = self.client(**kwargs)
         client.register(self.store.create_token(branch), name=f"kiosk at {branch}")
         return client
+
+    def start_kiosk(self, directory: Path, secrets: dict[str, str], *, branch: str = "tehran-01",
+                    config: dict | None = None, extra: str = "", **settings: object) -> tuple[Runtime, Path]:
+        """A real kiosk (emulated reader, web server, sync thread) registered at `branch` and syncing every 0.1 s,
+        on this cloud's clock; `config` is set as the branch's cloud config first. Returns it and its kiosk.toml."""
+        directory.mkdir()
+        write_secrets(directory / "secrets.toml", secrets)
+        path = write_config(directory, f'[cloud]\nurl = "{self.url}"\nsync_interval_s = 0.1\n{extra}', **settings)
+        loaded = load(path)
+        if config is not None:
+            self.store.set_config(branch, config)
+        with self.registered_client(branch) as registered:
+            save_credentials(credentials_path(loaded),
+                             Credentials(self.url, registered.device_id, registered.device_key, branch))
+        return Runtime(loaded, load_secrets(loaded.device.secrets_file), port=0, clock=self.clock).start(), path
 
 
 @pytest.fixture

@@ -12,13 +12,10 @@ from pathlib import Path
 import pytest
 
 from appliance.runtime import Runtime
-from kiosk.config import load, load_secrets, write_secrets
 from kiosk.flows import coupons
 from kiosk.flows.staff import hash_pin
 from kiosk.identity import card_ref
-from kiosk.sync.files import Credentials, save_credentials
-from kiosk.sync.setup import credentials_path
-from tests.conftest import kioskctl, wait_until, write_config
+from tests.conftest import kioskctl, wait_until
 
 UID, OTHER_UID, STAFF_UID = "0A1B2C3D4E", "1122334455", "5566778899"
 TOKEN = "till-token-" + "y" * 24
@@ -51,19 +48,10 @@ def pos(rt: Runtime, method: str, path: str, body: dict | None = None) -> tuple[
 
 @pytest.fixture
 def kiosk(cloud, tmp_path: Path):
-    directory = tmp_path / "kiosk"
-    directory.mkdir()
-    write_secrets(directory / "secrets.toml", {"chain_secret": "cd" * 32, "pos_token": TOKEN,
-                                               "staff_pin_hash": hash_pin(PIN)})
     staff_ref = card_ref(bytes.fromhex("cd" * 32), "rfid125", STAFF_UID)
-    config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n\n'
-                                     f'[staff]\ncards = {{ maryam = "{staff_ref}" }}\n')
-    settings = load(config)
-    cloud.store.set_config("tehran-01", CONFIG)
-    with cloud.registered_client("tehran-01") as registered:
-        save_credentials(credentials_path(settings),
-                         Credentials(cloud.url, registered.device_id, registered.device_key, "tehran-01"))
-    rt = Runtime(settings, load_secrets(settings.device.secrets_file), port=0, clock=cloud.clock).start()
+    rt, config = cloud.start_kiosk(tmp_path / "kiosk", {"chain_secret": "cd" * 32, "pos_token": TOKEN,
+                                                        "staff_pin_hash": hash_pin(PIN)},
+                                   config=CONFIG, extra=f'\n[staff]\ncards = {{ maryam = "{staff_ref}" }}\n')
     rt.config_path = config
     try:
         wait_until(lambda: rt.service.campaigns, what="the kiosk to pull the cloud's config")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from appliance.web_server import WebServer
-from cloud import audit, cli
+from cloud import audit
 from cloud.app import create_app
 from cloud.messages import contacts
 from cloud.messages.cli import engine_for
@@ -22,6 +21,7 @@ from cloud.store import CloudStore
 from cloud.users import UserStore
 from kiosk import protocol
 from tests.cloud.conftest import PASSWORD, ConsoleSession
+from tests.cloud.messages_kit import jobs_run, write_jobs_setup
 from tests.support.sms_providers import FakeProvider
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -54,24 +54,16 @@ class Texting:
         return session
 
     def jobs_run(self, capsys) -> dict[str, str]:
-        capsys.readouterr()
-        assert cli.main(["--db", self.database, "jobs", "run", "--messages-config", str(self.config),
-                         "--secrets", str(self.secrets)]) == 0
-        return dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line)
+        return jobs_run(self.database, self.config, self.secrets, capsys)
 
 
 @pytest.fixture
 def texting(request, tmp_path: Path, database: str, server_clock) -> Iterator[Texting]:
     quiet = getattr(request, "param", '["00:00", "00:00"]')
     with FakeProvider("kavenegar") as provider:
-        config = tmp_path / "messages.toml"
-        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = {quiet}\nlapsed_days = 0\n'
-                          f'anniversary = false\ntier_greeting = false\nexpiry_warning_days = 0\n'
-                          f'cost_per_part_rial = 1200\n[gateway]\nkind = "kavenegar"\nbase_url = "{provider.url}"\n',
-                          encoding="utf-8")
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text('[gateway]\napi_key = "good-key"\n')
-        os.chmod(secrets, 0o600)
+        config, secrets = write_jobs_setup(tmp_path, provider.url, f"quiet_hours = {quiet}\nlapsed_days = 0\n"
+                                           "anniversary = false\ntier_greeting = false\nexpiry_warning_days = 0\n"
+                                           "cost_per_part_rial = 1200")
         app = create_app(database, clock=server_clock, messages_config=config)
         store = app.extensions["cloud_store"]
         store.set_config("tehran-01", CONFIG)

@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from appliance.runtime import Runtime
 from cloud import complaints
 from cloud.db.schema import complaints as complaint_rows
 from cloud.db.schema import survey_answers
-from kiosk.config import load, load_secrets, write_secrets
-from kiosk.sync.files import Credentials, save_credentials
-from kiosk.sync.setup import credentials_path
 from tests.cloud.test_console_browser import log_in
-from tests.conftest import kioskctl, save_screenshot, wait_until, write_config
+from tests.conftest import kioskctl, save_screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 UID = "0A1B2C3D4E"
@@ -33,17 +29,8 @@ CONFIG = {"rules": {"expiry_days": 0}, "tiers": [{"name": "bronze", "min_points"
 
 @pytest.fixture
 def kiosk(cloud, tmp_path: Path):
-    directory = tmp_path / "kiosk"
-    directory.mkdir()
-    write_secrets(directory / "secrets.toml", {"chain_secret": "cd" * 32})
-    config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n', language="fa",
-                          idle_timeout_s=30)
-    settings = load(config)
-    cloud.store.set_config("tehran-01", CONFIG)
-    with cloud.registered_client("tehran-01") as registered:
-        save_credentials(credentials_path(settings),
-                         Credentials(cloud.url, registered.device_id, registered.device_key, "tehran-01"))
-    rt = Runtime(settings, load_secrets(settings.device.secrets_file), port=0, clock=cloud.clock).start()
+    rt, config = cloud.start_kiosk(tmp_path / "kiosk", {"chain_secret": "cd" * 32}, config=CONFIG, language="fa",
+                                   idle_timeout_s=30)
     try:
         wait_until(lambda: rt.service.surveys, what="the kiosk to pull the surveys with its config")
         wait_until(lambda: rt.service.reader_status.get("counter"), what="the emulated reader")

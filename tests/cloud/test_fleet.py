@@ -6,7 +6,6 @@ closed (the reader unplugged) and the console's overview says so, then reopened 
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,17 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from appliance.runtime import Runtime
 from cloud import fleet
 from drivers.events import ReaderState
-from kiosk import protocol
-from kiosk.config import load, load_secrets, write_secrets
-from kiosk.sync.client import CloudClient
 from kiosk.sync.errors import CloudRefused
-from kiosk.sync.files import Credentials, save_credentials
 from kiosk.sync.fleet import HeartbeatSender, software_version
-from kiosk.sync.setup import credentials_path
-from tests.conftest import wait_until, write_config
+from tests.conftest import wait_until
 
 CONFIG = {"rules": {"expiry_days": 0}, "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
           "rewards": [], "campaigns": []}
@@ -44,15 +37,7 @@ def readers_of(cloud, device_id: str) -> dict[str, str]:
 
 @pytest.fixture
 def kiosk(cloud, tmp_path: Path):
-    directory = tmp_path / "kiosk"
-    directory.mkdir()
-    write_secrets(directory / "secrets.toml", {"chain_secret": "cd" * 32})
-    settings = load(write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n'))
-    cloud.store.set_config("tehran-01", CONFIG)
-    with cloud.registered_client("tehran-01") as registered:
-        save_credentials(credentials_path(settings),
-                         Credentials(cloud.url, registered.device_id, registered.device_key, "tehran-01"))
-    rt = Runtime(settings, load_secrets(settings.device.secrets_file), port=0, clock=cloud.clock).start()
+    rt, _ = cloud.start_kiosk(tmp_path / "kiosk", {"chain_secret": "cd" * 32}, config=CONFIG)
     try:
         yield rt
     finally:

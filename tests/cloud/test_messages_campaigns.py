@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from cloud.messages.settings import MessageSettingsError, settings_from
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.clock import utcnow
+from tests.cloud.messages_kit import QUIET_HOURS_OFF, jobs_run, write_jobs_setup
 from tests.support.sms_providers import FakeProvider
 
 
@@ -27,12 +27,7 @@ def chain(tmp_path: Path, database: str):
         db = database
         store = CloudStore(db)
         store.register(store.create_token("tehran-01"))
-        config = tmp_path / "messages.toml"
-        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\nlapsed_days = 0\n[gateway]\n'
-                          f'kind = "kavenegar"\nbase_url = "{provider.url}"\n', encoding="utf-8")
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text('[gateway]\napi_key = "good-key"\n')
-        os.chmod(secrets, 0o600)
+        config, secrets = write_jobs_setup(tmp_path, provider.url, f"{QUIET_HOURS_OFF}\nlapsed_days = 0")
         yield store, db, config, secrets, provider
         store.close()
 
@@ -79,12 +74,6 @@ def test_a_segment_send_reaches_exactly_the_consenting_members_of_the_segment(ch
     assert [(s.receptor, s.message) for s in provider.sent] == [("989120000001", "Champ عزیز، ۱۰۰۰ امتیاز دارید")]
     run(db, config, secrets, "campaign", "--name", "spring", "--segment", "champions", "--text", "fa=again", "--send")
     assert figures(capsys)["queued"] == "0"
-
-
-def jobs_run(db: str, config: Path, secrets: Path, capsys) -> dict[str, str]:
-    capsys.readouterr()
-    assert cli.main(["--db", str(db), "jobs", "run", "--messages-config", str(config), "--secrets", str(secrets)]) == 0
-    return figures(capsys)
 
 
 def test_a_campaign_sent_at_a_later_time_is_saved_for_the_jobs_run_after_it_and_skips_who_opted_out(

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
-from cloud import cli, draws
+from cloud import draws
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.clock import utcnow
+from tests.cloud.messages_kit import QUIET_HOURS_OFF, jobs_run, write_jobs_setup
 from tests.support.sms_providers import FakeProvider
-
-
-def jobs_run(database: str, config: Path, secrets: Path, capsys) -> dict[str, str]:
-    capsys.readouterr()
-    assert cli.main(["--db", database, "jobs", "run", "--messages-config", str(config), "--secrets", str(secrets)]) == 0
-    return dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line)
 
 
 def test_each_consenting_winner_is_texted_once_in_their_language_and_a_second_run_sends_nothing(
         tmp_path, database, capsys):
     with FakeProvider("kavenegar") as provider, CloudStore(database) as store:
-        config = tmp_path / "messages.toml"
-        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\nlapsed_days = 0\n'
-                          f'anniversary = false\n[gateway]\nkind = "kavenegar"\nbase_url = "{provider.url}"\n',
-                          encoding="utf-8")
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text('[gateway]\napi_key = "good-key"\n')
-        os.chmod(secrets, 0o600)
+        config, secrets = write_jobs_setup(tmp_path, provider.url, f"{QUIET_HOURS_OFF}\nlapsed_days = 0\nanniversary = false")
         store.register(store.create_token("tehran-01"))
         now = utcnow()
         with store.db.write() as conn:

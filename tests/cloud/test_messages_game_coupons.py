@@ -6,12 +6,11 @@ whose redeem event already names the coupon (tests/kiosk/test_club_service.py ch
 
 from __future__ import annotations
 
-import os
-
-from cloud import cli, engagement
+from cloud import engagement
 from kiosk.rules.coupon_reasons import coupon_in_reason
 from kiosk.rules.games import game_from_mapping
 from tests.cloud.test_draws_games_cloud import Kiosk, at_ten_utc
+from tests.cloud.messages_kit import QUIET_HOURS_OFF, jobs_run, write_jobs_setup
 from tests.support.sms_providers import FakeProvider
 
 
@@ -21,13 +20,8 @@ def test_a_game_win_texts_its_coupon_code_once_in_the_members_language_and_a_los
     kiosk = Kiosk(cloud, tmp_path, "north")
     try:
         with FakeProvider("kavenegar") as provider:
-            config = tmp_path / "messages.toml"
-            config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\nlapsed_days = 0\n'
-                              f'anniversary = false\n[gateway]\nkind = "kavenegar"\nbase_url = "{provider.url}"\n',
-                              encoding="utf-8")
-            secrets = tmp_path / "secrets.toml"
-            secrets.write_text('[gateway]\napi_key = "good-key"\n')
-            os.chmod(secrets, 0o600)
+            config, secrets = write_jobs_setup(tmp_path, provider.url,
+                                               f"{QUIET_HOURS_OFF}\nlapsed_days = 0\nanniversary = false")
             member = kiosk.store.add_member("+989120000007", "Sam", consent_version="2026-01", language="en")
             kiosk.store.record(member.id, "bonus", 100, reason="welcome")
             with cloud.store.db.write() as conn:
@@ -41,15 +35,8 @@ def test_a_game_win_texts_its_coupon_code_once_in_the_members_language_and_a_los
             lost = kiosk.store.play_game(member.id, game, "play-2", lambda: 9_999, lambda: "CPNNOPE")
             assert won["coupon"] == "CPNWIN1" and lost["coupon"] is None
             kiosk.sync()
-
-            def jobs_run() -> dict[str, str]:
-                capsys.readouterr()
-                assert cli.main(["--db", cloud.database, "jobs", "run", "--messages-config", str(config),
-                                 "--secrets", str(secrets)]) == 0
-                return dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line)
-
-            assert jobs_run()["coupon_queued"] == "1"
-            assert jobs_run()["coupon_queued"] == "0"
+            assert jobs_run(cloud.database, config, secrets, capsys)["coupon_queued"] == "1"
+            assert jobs_run(cloud.database, config, secrets, capsys)["coupon_queued"] == "0"
         assert [(s.receptor, s.message) for s in provider.sent] == [
             ("989120000007", "Sam, your coupon code at Kafe: CPNWIN1")]
         assert coupon_in_reason("game spin; reward coffee: coupon CPNWIN1") == ("coffee", "CPNWIN1")

@@ -6,7 +6,6 @@ endpoints served on a loopback port.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from appliance.web_server import WebServer
 from cloud.store import CloudStore
 from kiosk import protocol
 from kiosk.clock import utcnow
-from tests.cloud.messages_kit import StepClock
+from tests.cloud.messages_kit import StepClock, jobs_run, write_jobs_setup
 from tests.support.sms_providers import FakeProvider
 
 HOOK_SECRET = "hook-" + "s" * 32
@@ -55,9 +54,7 @@ class Chain:
         return member_id
 
     def jobs_run(self, capsys) -> dict[str, str]:
-        assert cli.main(["--db", str(self.db), "jobs", "run", "--messages-config", str(self.config),
-                         "--secrets", str(self.secrets)]) == 0
-        return dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines() if "=" in line)
+        return jobs_run(self.db, self.config, self.secrets, capsys)
 
 
 @pytest.fixture
@@ -66,14 +63,8 @@ def chain(tmp_path: Path, database: str) -> Iterator[Chain]:
         db = database
         store = CloudStore(db)
         store.register(store.create_token("tehran-01"))
-        config = tmp_path / "messages.toml"
-        # Quiet hours off: these tests run at any real hour; quiet hours are tested on the queue.
-        config.write_text(f'[messages]\nclub = "Kafe"\nquiet_hours = ["00:00", "00:00"]\n'
-                          f'[gateway]\nkind = "kavenegar"\nbase_url = "{provider.url}"\nsender = "10004346"\n',
-                          encoding="utf-8")
-        secrets = tmp_path / "secrets.toml"
-        secrets.write_text(f'[gateway]\napi_key = "good-key"\n[webhook]\nsecret = "{HOOK_SECRET}"\n')
-        os.chmod(secrets, 0o600)
+        config, secrets = write_jobs_setup(tmp_path, provider.url, gateway='sender = "10004346"\n',
+                                           secrets=f'[webhook]\nsecret = "{HOOK_SECRET}"\n')
         yield Chain(store, db, config, secrets, provider)
         store.close()
 
