@@ -312,15 +312,15 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         coupons = tuple(json.loads(row.pop("b_coupons")))
         return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)), coupons)
 
-    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None,
+    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None, language: str | None = None,
                        bonuses: Sequence[Bonus] = ()) -> Member:
-        """Complete a profile after joining: the last name and birthday, and its bonus, in one transaction; the
-        profile goes to the cloud (member_updated), for the next branch that imports the member."""
+        """Complete a profile after joining: the last name, birthday and language (None keeps it), and its bonus,
+        in one transaction; the profile goes to the cloud (member_updated), dated for every branch that has it."""
         def tx(db: sqlite_utils.Database) -> None:
-            if db.execute("UPDATE members SET last_name = ?, birthday = ? WHERE id = ?",
-                          [last_name, birthday, member_id]).rowcount == 0:
-                raise UnknownMember(f"no member with id {member_id}")
             now = iso(self._clock())
+            if db.execute("UPDATE members SET last_name = ?, birthday = ?, language = COALESCE(?, language), "
+                          "profile_at = ? WHERE id = ?", [last_name, birthday, language, now, member_id]).rowcount == 0:
+                raise UnknownMember(f"no member with id {member_id}")
             self._pay_bonuses(db, member_id, bonuses, now)
             row = db.execute("SELECT * FROM members WHERE id = ?", [member_id])
             self._enqueue(db, "member_updated", {"member": dict(zip([d[0] for d in row.description], row.fetchone()))},

@@ -27,6 +27,7 @@ class Member:
     language: str | None
     device_id: str
     created_at: str
+    profile_at: str | None = None  # when the profile held here was made; None: as enrolled (created_at)
 
 
 @dataclass(frozen=True)
