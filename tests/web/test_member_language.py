@@ -78,8 +78,8 @@ def test_a_member_picks_arabic_on_the_profile_screen_and_the_next_tap_shows_her_
         page.select_option('#stage [data-bd="d"]', "14")
         chooser.locator("[data-lang=ar]").click()
         assert chooser.locator("[aria-pressed=true]").inner_text() == "العربية"
-        assert nothing_scrolls(page) and small_buttons(page) == []
         save_screenshot(page, "profile-language-fa-800x480")
+        assert nothing_scrolls(page) and small_buttons(page) == []
         page.locator("#stage [data-action=profile-save]").click()
         page.locator("#stage[data-screen=t-notice]").wait_for()
         member = rt.store.member(shop.sara)
