@@ -41,7 +41,7 @@ from kiosk.store.reversals import ReversalsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
 from kiosk.store.staff_records import StaffRecordsMixin
 from kiosk.store.records import (Balance, Bonus, Card, LedgerRow, Member, MemberSnapshot, NewCard, Recorded,
-                                 new_event_id)
+                                 member_row, new_event_id)
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         def tx(db: sqlite_utils.Database) -> Member:
             if db.execute("SELECT 1 FROM members WHERE phone = ?", [phone]).fetchone():
                 raise DuplicateMember(f"a member with phone {phone} already exists")
-            db["members"].insert(asdict(member))
+            db["members"].insert(member_row(member))
             db["balances"].insert({"member_id": member.id, "points": 0, "earned_total": 0, "spent_rial": 0, "updated_at": now})
             self._enqueue(db, "member_enrolled", {"member": asdict(member)}, now)
             self._pay_bonuses(db, member.id, bonuses, now)
@@ -388,7 +388,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
                     raise DuplicateMember(
                         f"the chain's member {member.id} has phone {member.phone}, which belongs to member "
                         f"{other[0]} on this kiosk; staff must merge them before the card can be used here")
-                db["members"].insert(asdict(member))
+                db["members"].insert(member_row(member))
                 db["balances"].insert({"member_id": member.id, "points": balance_points, "earned_total": 0,
                                        "spent_rial": 0, "updated_at": now})
                 if balance_points:
