@@ -404,7 +404,7 @@ class CloudStore:
                 member_id = card["member_id"]
             member = conn.execute(
                 select(members.c.member_id, members.c.phone_e164, members.c.name, members.c.enrolled_at,
-                       members.c.branch, members.c.birthday, members.c.language)
+                       members.c.branch, members.c.birthday, members.c.language, members.c.profile_at)
                 .where(members.c.member_id == member_id)
             ).mappings().first()
             balance = conn.execute(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kiosk import protocol
@@ -26,6 +26,7 @@ class ChainCard:
     coupons: tuple[dict[str, str], ...] = ()  # the member's unused coupons, issued at any branch
     birthday: str | None = None  # YYYY-MM-DD, as enrolled or last edited at any kiosk
     language: str | None = None
+    profile_at: str | None = None  # when that profile was made (enrolment or the latest edit), if the cloud says
 
     @property
     def active(self) -> bool:
@@ -65,9 +66,51 @@ def chain_card_from_reply(reply: Any, card_ref: str) -> ChainCard:
         member_id=member["member_id"], phone_e164=member["phone_e164"], name=member["name"].strip(),
         enrolled_at=member["enrolled_at"], branch=str(member.get("branch") or ""), balance=balance,
         credit_rial=credit, coupons=chain_coupons_from_reply(reply), birthday=_birthday(member.get("birthday")),
-        language=member["language"] if isinstance(member.get("language"), str)
-        and re.fullmatch(r"[a-z]{2,3}", member["language"]) else None,
+        language=_language(member.get("language")), profile_at=_profile_at(member.get("profile_at")),
     )
+
+
+@dataclass(frozen=True)
+class ChainProfile:
+    """A member's profile as the chain holds it: the latest edit made at any branch, and when it was made."""
+
+    member_id: str
+    first_name: str
+    last_name: str
+    birthday: str | None
+    language: str | None
+    at: datetime
+
+
+def chain_profile_from_reply(reply: Any, member_id: str) -> ChainProfile | None:
+    """The member's profile in a look-up reply; None from a cloud that does not date its profiles (nothing to
+    compare with, so nothing is taken); ProtocolError names what is wrong."""
+    member = reply.get("member") if isinstance(reply, dict) else None
+    if not isinstance(member, dict) or member.get("profile_at") is None:
+        return None
+    if member.get("member_id") != member_id:
+        raise protocol.ProtocolError("the cloud's member look-up reply answers for another member")
+    name = member.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise protocol.ProtocolError(f"the cloud's member name {str(name)[:40]!r} is not 1..100 characters")
+    try:
+        at = protocol.parse_time(member["profile_at"])
+    except (protocol.ProtocolError, TypeError) as exc:
+        raise protocol.ProtocolError(f"the cloud's member profile_at is not a time: {exc}") from None
+    first, _, last = name.strip().partition(" ")
+    return ChainProfile(member_id, first, last.strip(), _birthday(member.get("birthday")),
+                        _language(member.get("language")), at)
+
+
+def _language(value: Any) -> str | None:
+    return value if isinstance(value, str) and re.fullmatch(r"[a-z]{2,3}", value) else None
+
+
+def _profile_at(value: Any) -> str | None:
+    try:
+        return protocol.format_time(protocol.parse_time(value)) if isinstance(value, str) else None
+    except protocol.ProtocolError:
+        return None
 
 
 def _birthday(value: Any) -> str | None:

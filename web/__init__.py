@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from kiosk.config import Settings
 from kiosk.flows import KioskFlows
 from web.tokens import Tokens
-from web import (brand, bridge, engagement, flows, games, i18n, json_errors, phone_codes, pos_api, screen, security,
-                 shopper, staff_tasks, staff_views)
+from web import (brand, bridge, engagement, flows, games, i18n, json_errors, member_language, phone_codes, pos_api,
+                 screen, security, shopper, staff_tasks, staff_views)
 
 
 def create_app(built: KioskFlows, settings: Settings, *,
@@ -64,6 +64,7 @@ def create_app(built: KioskFlows, settings: Settings, *,
     app.register_blueprint(screen.blueprint)
     app.register_blueprint(brand.blueprint)
     app.register_blueprint(shopper.blueprint)
+    app.register_blueprint(member_language.blueprint)
     app.register_blueprint(engagement.blueprint)
     app.register_blueprint(games.blueprint)
     app.register_blueprint(phone_codes.blueprint)

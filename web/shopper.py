@@ -187,13 +187,16 @@ def open_application(data: dict[str, Any]) -> Application:
 
 @blueprint.post("/profile")
 def complete_profile() -> ResponseReturnValue:
-    """The member on the balance screen fills in their last name and birthday later; the bonus is paid once."""
+    """The member on the balance screen fills in their last name and birthday later, and picks their language;
+    the bonus is paid once."""
     data = body()
     f = flows()
     member_id = member_from(data)
     try:
         birthday = birthday_from(data)
-        profile = f.enrollment.complete_profile(member_id, str(data.get("last_name", "")), birthday)
+        language = data.get("language")
+        profile = f.enrollment.complete_profile(member_id, str(data.get("last_name", "")), birthday,
+                                                language=None if language in (None, "") else str(language))
     except EnrollmentError as exc:
         return fail(f"invalid_{exc.field}", str(exc), 422, field=exc.field)
     return jsonify({"bonus": profile.bonus_points, "points": f.service.store.balance(member_id).points})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
+from kiosk.config import LANGUAGES
 from kiosk.rules import bonus as rules_bonus
 from kiosk.errors import CardAlreadyBound, DuplicateMember, KioskError
 from kiosk.phones import normalise_phone
@@ -189,20 +190,29 @@ class Enrollment:
         paid = rules_bonus.enrollment_bonus(rules) + sum(b.points for b in bonuses if b.member_id is None)
         return Enrolled(member, paid)
 
-    def complete_profile(self, member_id: str, last_name: str, birthday: str | None) -> Profile:
-        """Fill in what was left out at joining (an empty last name keeps the one given); the profile bonus is
-        paid the first time the profile is complete, in the same transaction as the profile."""
+    def complete_profile(self, member_id: str, last_name: str, birthday: str | None,
+                         language: str | None = None) -> Profile:
+        """Fill in what was left out at joining, or change it (an empty last name or birthday keeps the one held;
+        ``language`` None keeps the member's screen language); the profile bonus is paid the first time the
+        profile is complete, in the same transaction as the profile."""
         store = self._service.store
+        if language is not None and language not in LANGUAGES:
+            raise EnrollmentError("language", f"language must be one of {', '.join(LANGUAGES)}")
+        held = store.member(member_id)
         # An empty last name keeps the one given at joining: the screen asks only for what is missing.
-        last = clean_name(last_name, "last_name", required=False) or store.member(member_id).last_name
+        last = clean_name(last_name, "last_name", required=False) or held.last_name
         if not last:
             raise EnrollmentError("last_name", "give the last name to complete the profile")
-        born = parse_birthday(birthday, self._today())
+        born = parse_birthday(birthday, self._today()) or (date.fromisoformat(held.birthday) if held.birthday else None)
         if born is None:
             raise EnrollmentError("birthday", "give the birthday to complete the profile")
-        given = any(r.kind == LedgerKind.BONUS and r.reason == PROFILE_REASON for r in store.history(member_id))
+        # A profile complete already had its bonus, here or at the branch that completed it (a chain profile
+        # taken here has no bonus row in this ledger): only the first completion pays.
+        given = bool(held.last_name and held.birthday) or any(
+            r.kind == LedgerKind.BONUS and r.reason == PROFILE_REASON for r in store.history(member_id))
         bonuses = self._profile_bonuses(member_id, True, True, already_given=given)
-        member = store.update_profile(member_id, last_name=last, birthday=born.isoformat(), bonuses=bonuses)
+        member = store.update_profile(member_id, last_name=last, birthday=born.isoformat(), language=language,
+                                      bonuses=bonuses)
         return Profile(member, sum(b.points for b in bonuses))
 
     def _profile_bonuses(self, member_id: str, has_birthday: bool, has_last_name: bool, *,

@@ -22,6 +22,8 @@ def member_for_import(found: ChainCard) -> Member:
         referral_code=uuid.uuid4().hex[:8].upper(), referred_by=None, language=found.language,
         device_id=f"chain:{found.branch}" if found.branch else "chain",
         created_at=iso(protocol.parse_time(found.enrolled_at)),
+        # The chain's profile is dated, so a later reconcile takes only an edit made after it.
+        profile_at=iso(protocol.parse_time(found.profile_at)) if found.profile_at else None,
     )
 
 

@@ -41,7 +41,7 @@ from kiosk.store.reversals import ReversalsMixin
 from kiosk.store.spending import COUPONS_HELD_JSON, SpendingMixin
 from kiosk.store.staff_records import StaffRecordsMixin
 from kiosk.store.records import (Balance, Bonus, Card, LedgerRow, Member, MemberSnapshot, NewCard, Recorded,
-                                 new_event_id)
+                                 member_row, new_event_id)
 from kiosk.protocol import CLOUD_CORRECTION_REASON
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         def tx(db: sqlite_utils.Database) -> Member:
             if db.execute("SELECT 1 FROM members WHERE phone = ?", [phone]).fetchone():
                 raise DuplicateMember(f"a member with phone {phone} already exists")
-            db["members"].insert(asdict(member))
+            db["members"].insert(member_row(member))
             db["balances"].insert({"member_id": member.id, "points": 0, "earned_total": 0, "spent_rial": 0, "updated_at": now})
             self._enqueue(db, "member_enrolled", {"member": asdict(member)}, now)
             self._pay_bonuses(db, member.id, bonuses, now)
@@ -312,15 +312,15 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         coupons = tuple(json.loads(row.pop("b_coupons")))
         return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)), coupons)
 
-    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None,
+    def update_profile(self, member_id: str, *, last_name: str, birthday: str | None, language: str | None = None,
                        bonuses: Sequence[Bonus] = ()) -> Member:
-        """Complete a profile after joining: the last name and birthday, and its bonus, in one transaction; the
-        profile goes to the cloud (member_updated), for the next branch that imports the member."""
+        """Complete a profile after joining: the last name, birthday and language (None keeps it), and its bonus,
+        in one transaction; the profile goes to the cloud (member_updated), dated for every branch that has it."""
         def tx(db: sqlite_utils.Database) -> None:
-            if db.execute("UPDATE members SET last_name = ?, birthday = ? WHERE id = ?",
-                          [last_name, birthday, member_id]).rowcount == 0:
-                raise UnknownMember(f"no member with id {member_id}")
             now = iso(self._clock())
+            if db.execute("UPDATE members SET last_name = ?, birthday = ?, language = COALESCE(?, language), "
+                          "profile_at = ? WHERE id = ?", [last_name, birthday, language, now, member_id]).rowcount == 0:
+                raise UnknownMember(f"no member with id {member_id}")
             self._pay_bonuses(db, member_id, bonuses, now)
             row = db.execute("SELECT * FROM members WHERE id = ?", [member_id])
             self._enqueue(db, "member_updated", {"member": dict(zip([d[0] for d in row.description], row.fetchone()))},
@@ -388,7 +388,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
                     raise DuplicateMember(
                         f"the chain's member {member.id} has phone {member.phone}, which belongs to member "
                         f"{other[0]} on this kiosk; staff must merge them before the card can be used here")
-                db["members"].insert(asdict(member))
+                db["members"].insert(member_row(member))
                 db["balances"].insert({"member_id": member.id, "points": balance_points, "earned_total": 0,
                                        "spent_rial": 0, "updated_at": now})
                 if balance_points:

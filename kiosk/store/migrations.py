@@ -303,4 +303,17 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
             BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
         """,
     ),
+    (
+        9,
+        """
+        -- A member's profile follows the chain (issue 11): when the profile held here was made (this kiosk's
+        -- own edit, or the chain's edit it took from a reconcile); NULL is "as enrolled" (created_at). The
+        -- newer of this and the cloud's profile_at wins, so a stale answer never undoes an edit not yet sent.
+        ALTER TABLE members ADD COLUMN profile_at TEXT;
+        UPDATE members SET profile_at = (
+            SELECT MAX(json_extract(o.payload, '$.created_at')) FROM outbox o
+            WHERE json_extract(o.payload, '$.kind') = 'member_updated'
+            AND json_extract(o.payload, '$.member.id') = members.id);
+        """,
+    ),
 )

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
+from typing import Any
 
 from kiosk.clock import parse_iso
 from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind
@@ -27,6 +28,16 @@ class Member:
     language: str | None
     device_id: str
     created_at: str
+    profile_at: str | None = None  # when the profile held here was made; None: as enrolled (created_at)
+
+
+def member_row(member: Member) -> dict[str, Any]:
+    """The members row of a member written now: ``profile_at`` only once there is one (NULL is "as enrolled"),
+    so a new member's row is the same on a store whose schema predates the column."""
+    row = asdict(member)
+    if row["profile_at"] is None:
+        del row["profile_at"]
+    return row
 
 
 @dataclass(frozen=True)

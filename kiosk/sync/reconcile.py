@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 
 from kiosk import protocol
-from kiosk.chain_card import chain_coupons_from_reply
+from kiosk.chain_card import chain_coupons_from_reply, chain_profile_from_reply
 from kiosk.errors import InsufficientPoints, SpendRefused, UnknownMember
 from kiosk.store import Store
+from kiosk.store.profiles import take_chain_profile
 from kiosk.sync.client import CloudClient
 from kiosk.rules.ledger import LedgerKind
 
@@ -63,6 +64,7 @@ def reconcile_member(store: Store, client: CloudClient, member_id: str) -> Corre
         return None  # the cloud has not heard of the member yet: nothing to correct against
     _reconcile_credit(store, member_id, found.get("credit_rial"))
     _reconcile_coupons(store, member_id, found)
+    _reconcile_profile(store, member_id, found)
     cloud_balance = int(found["balance"])
     local_balance, pending = local_position(store, member_id)
     points = correction_points(cloud_balance, local_balance, pending)
@@ -99,6 +101,18 @@ def _reconcile_coupons(store: Store, member_id: str, found: dict) -> None:
         store.hold_chain_coupons(member_id, chain_coupons_from_reply(found))
     except protocol.ProtocolError as exc:
         log.error("the chain's coupons of %s left as they were: %s", member_id, exc)
+
+
+def _reconcile_profile(store: Store, member_id: str, found: dict) -> None:
+    """A profile edited at another branch after the one held here (name, birthday, language) is taken here, so
+    the birthday campaigns and the screen's language follow it; an older one changes nothing."""
+    try:
+        profile = chain_profile_from_reply(found, member_id)
+    except protocol.ProtocolError as exc:
+        log.error("the profile of %s left as it was: %s", member_id, exc)
+        return
+    if profile is not None and take_chain_profile(store, profile):
+        log.info("member %s: took the chain's profile edited at %s", member_id, protocol.format_time(profile.at))
 
 
 def _reconcile_credit(store: Store, member_id: str, cloud_credit: object) -> None:

@@ -11,6 +11,7 @@
     st().session = data.session;
     st().cardLabel = data.card_label;
     st().tierNames = data.tier_names || {};
+    st().language = data.language; st().profileComplete = !!data.profile_complete;
     var root = render("t-balance", {
       first_name: data.first_name, points: data.points, credit_rial: data.credit_rial, wallet_rial: data.wallet_rial,
       referral_code: data.referral_code,
@@ -78,7 +79,10 @@
       var item = { name: named(c), code: c.code };
       coupons.querySelector(".coupons").appendChild(fill(document.getElementById("t-coupon-item").content.cloneNode(true), item));
     });
-    root.querySelector("[data-action=profile]").hidden = data.profile_complete !== false;
+    // A complete profile still opens the profile screen: the member changes their language there.
+    var profile = root.querySelector("[data-action=profile]");
+    if (data.profile_complete) { profile.textContent = profile.dataset.editLabel; }
+    profile.hidden = false;
     if (data.referral_code) {
       root.querySelector(".referral").hidden = false;
       root.querySelector(".referral-qr").src = data.referral_qr;
@@ -117,7 +121,7 @@
   handlers["profile-save"] = function () {
     var picked = K.pickedBirthday();
     post("/api/profile", { session: st().session, last_name: st().last_name || "", birthday: picked.birthday,
-                           birthday_jalali: picked.birthday_jalali }).then(function (r) {
+                           birthday_jalali: picked.birthday_jalali, language: st().profileLanguage || null }).then(function (r) {
       if (!r.ok) { setError(msg(r.data.error)); return; }
       notice(msg("profile_saved"), r.data.bonus ? msg("profile_bonus", { n: fmt(r.data.bonus) }) : "");
       K.clearAfterShort();

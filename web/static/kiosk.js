@@ -181,7 +181,8 @@
     if (K.staffActive) { return; }
     var same = stage.dataset.screen === "t-balance" && data.card_label && data.card_label === state.cardLabel;
     if (same) { K.renderBalance(data); return; }
-    confirmLeave(msg("ask_tap"), function () { state = {}; K.renderBalance(data); });
+    // K.showMember (member_language.js) first moves the page into the member's own language if it must.
+    confirmLeave(msg("ask_tap"), function () { state = {}; (K.showMember || K.renderBalance)(data); });
   });
   socket.on("unknown_card", function (data) {
     if (K.staffActive) { return; }
