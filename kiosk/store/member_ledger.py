@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 from kiosk.clock import parse_iso
-from kiosk.rules.ledger import Entry
+from kiosk.rules.ledger import Entry, UniqueEntries
 from kiosk.store.records import LedgerRow
 
 # What the member's own row read adds (see Store.member_snapshot): the figures the kept ledger must match.
@@ -43,7 +43,7 @@ class KeptLedger:
     rows: int
     last_rowid: int
     history: tuple[LedgerRow, ...]  # newest first, as Store.history
-    entries: tuple[Entry, ...]  # the same rows as the rules' entries
+    entries: UniqueEntries  # the same rows as the rules' entries (event ids are the ledger's primary key)
 
 
 class MemberLedgers:
@@ -71,7 +71,7 @@ class MemberLedgers:
         found = query(_ALL, (member_id,))
         history = tuple(LedgerRow(*r[1:]) for r in found)
         fresh = KeptLedger(len(history), max((r[0] for r in found), default=0), history,
-                           tuple(entry_of(r) for r in history))
+                           UniqueEntries(entry_of(r) for r in history))
         self._keep(member_id, fresh)
         return fresh
 
@@ -96,4 +96,4 @@ def _grown(kept: KeptLedger, found: list[sqlite3.Row], rows: int, last_rowid: in
     new = tuple(LedgerRow(*r[1:]) for r in found)
     if kept.history and new[-1].created_at < kept.history[0].created_at:
         return None  # dated before a kept row (an import, a clock set back): its place is not on top
-    return KeptLedger(rows, last_rowid, (*new, *kept.history), (*(entry_of(r) for r in new), *kept.entries))
+    return KeptLedger(rows, last_rowid, (*new, *kept.history), UniqueEntries((*(entry_of(r) for r in new), *kept.entries)))

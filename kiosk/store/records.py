@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from kiosk.clock import parse_iso
-from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind
+from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind, UniqueEntries
 
 
 def new_event_id() -> str:
@@ -92,7 +92,7 @@ class MemberSnapshot:
     coupons: tuple[dict, ...] = ()  # unused coupons, newest first: code, reward_id, created_at, name, names
 
     @cached_property
-    def entries(self) -> tuple[Entry, ...]:
+    def entries(self) -> UniqueEntries | tuple[Entry, ...]:
         """The history as the rules' entries, converted once per snapshot (expiry, tier, segment and streak
         all read them; a long ledger made that the cost of a tap)."""
         return tuple(Entry.stored(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
@@ -118,7 +118,10 @@ class MemberSnapshot:
         if "entries" not in self.__dict__:  # not converted yet: converted when asked, as for any snapshot
             return MemberSnapshot(self.member, balance, history, self.coupons)
         new = Entry.stored(row.event_id, row.kind, row.points, row.amount, parse_iso(row.created_at))
-        return MemberSnapshot.converted(self.member, balance, history, self.coupons, (new, *self.entries))
+        entries = (new, *self.entries)
+        if all(e.event_id != row.event_id for e in self.entries):  # (a snapshot read after the write has it)
+            entries = UniqueEntries(entries)
+        return MemberSnapshot.converted(self.member, balance, history, self.coupons, entries)
 
 
 @dataclass(frozen=True)
