@@ -117,13 +117,15 @@ class SpendRefused(KioskError):
     Codes: coupon_used, coupon_other_member, coupon_unknown, quote_expired, quote_changed, quote_unknown,
     replay_mismatch, staff_required, staff_not_needed, quote_pending, refund_too_large, already_spent,
     not_earned, unknown_commit, coupon_offline (another branch's coupon while the cloud cannot be asked),
-    credit_short (the chain's credit was spent or held at another branch meanwhile).
+    credit_short (the chain's credit was spent or held at another branch meanwhile; ``available_rial`` is what
+    the chain said this kiosk may still spend of it, when it said).
     """
 
-    def __init__(self, reason: str, message: str, status: int = 409) -> None:
+    def __init__(self, reason: str, message: str, status: int = 409, *, available_rial: int | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.status = status
+        self.available_rial = available_rial
 
 
 class CasesUnavailable(KioskError):

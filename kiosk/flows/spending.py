@@ -13,6 +13,7 @@ at the kiosk once the till asks for it (`await_staff_card`); the commit row keep
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -27,11 +28,13 @@ from kiosk.errors import (ChainUnreachable, CardNotActive, InvalidCouponCode, Ki
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.staff import PinLock
 from kiosk.member_view import coupon_names, tier_progress
-from kiosk.protocol import RECEIPT_ID
+from kiosk.protocol import CLOUD_CORRECTION_REASON, RECEIPT_ID
 from kiosk.rules.campaigns import campaign_multiplier_percent, purchase_effects
 from kiosk.rules.rewards import parse_coupon_code
 from kiosk.service import CardTap, KioskService
 from kiosk.ui_events import UiEvent
+
+log = logging.getLogger(__name__)
 
 QUOTE_TTL_S = 120
 # Idempotency keys and refund ids are the till's ids: the receipt id's grammar, matched whole.
@@ -289,13 +292,31 @@ class TillDesk:
         service = self._service
         if service.chain_coupons is None or service.offline():
             return False
+        # Read before the unsent moves the request lists: credit earned here in between then leaves the
+        # wallet too high, never too low, when the chain's answer is applied to it.
+        local = service.store.balance(member_id).credit_rial
         try:
             service.chain_coupons.hold_credit(member_id, amount_rial, key, service.store.unsent_credit(member_id))
         except ChainUnreachable:
             return False
         except SpendRefused as exc:
-            raise SpendRefused("credit_short", f"{exc}; ask for a new quote") from None
+            self._credit_ceiling(member_id, local, exc.available_rial)
+            raise SpendRefused("credit_short", f"{exc}; ask for a new quote",
+                               available_rial=exc.available_rial) from None
         return True
+
+    def _credit_ceiling(self, member_id: str, local_rial: int, available_rial: int | None) -> None:
+        """The chain refused a hold: what it says this kiosk may spend (its figure, plus this kiosk's unsent
+        moves, less what other branches hold) becomes the member's wallet here at once, as a correction like
+        the reconcile's, so the next quote offers no more. The next reconcile moves it to the chain's figure
+        again, up as well if the other branch's hold is given back."""
+        if available_rial is None or available_rial >= local_rial:
+            return
+        try:
+            self._service.store.correct_credit(member_id, available_rial - local_rial,
+                                               f"{CLOUD_CORRECTION_REASON} chain credit free {available_rial}")
+        except SpendRefused as exc:  # spent here meanwhile below the chain's figure: the reconcile decides
+            log.warning("credit of %s left as it was after credit_short: %s", member_id, exc)
 
     def _used_elsewhere(self, code: str) -> None:
         """This kiosk's coupon was used at another branch: it leaves the member's wallet here too."""

@@ -34,6 +34,7 @@ from kiosk.store.migrations import MIGRATIONS
 from kiosk.clock import iso, utcnow
 from kiosk.rules.ledger import CREDIT_KINDS, LedgerKind
 from kiosk.store.draws_games import DrawsGamesMixin
+from kiosk.store.member_ledger import LEDGER_MARK_SQL, MemberLedgers
 from kiosk.store.engagement import EngagementMixin
 from kiosk.store.outbox import OutboxMixin
 from kiosk.store.rewards import RewardsMixin
@@ -82,6 +83,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         self._readers_lock = threading.Lock()
         self._closed = False
         self._listeners: list[Callable[[], None]] = []
+        self._ledgers = MemberLedgers()  # members' ledgers as last read, checked against the database each read
         started: Future = Future()
         self._writer = threading.Thread(target=self._run_writer, args=(started,), name="store-writer", daemon=True)
         self._writer.start()
@@ -302,7 +304,7 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         what a tap needs (the coupons ride on the member's row as JSON so the screen stays at four reads)."""
         rows = self.query(
             "SELECT m.*, b.points AS b_points, b.earned_total AS b_earned_total, b.spent_rial AS b_spent_rial, "
-            f"b.credit_rial AS b_credit_rial, ({COUPONS_HELD_JSON}) AS b_coupons "
+            f"b.credit_rial AS b_credit_rial, ({COUPONS_HELD_JSON}) AS b_coupons, {LEDGER_MARK_SQL} "
             "FROM members m JOIN balances b ON b.member_id = m.id WHERE m.id = ?", (member_id,))
         if not rows:
             raise UnknownMember(f"no member with id {member_id}")
@@ -310,7 +312,8 @@ class Store(OutboxMixin, RewardsMixin, SpendingMixin, EngagementMixin, DrawsGame
         balance = Balance(member_id, row.pop("b_points"), row.pop("b_earned_total"), row.pop("b_spent_rial"),
                           row.pop("b_credit_rial"))
         coupons = tuple(json.loads(row.pop("b_coupons")))
-        return MemberSnapshot(Member(**row), balance, tuple(self.history(member_id)), coupons)
+        ledger = self._ledgers.read(self.query, member_id, row.pop("l_rows"), row.pop("l_last"))
+        return MemberSnapshot.converted(Member(**row), balance, ledger.history, coupons, ledger.entries)
 
     def update_profile(self, member_id: str, *, last_name: str, birthday: str | None, language: str | None = None,
                        bonuses: Sequence[Bonus] = ()) -> Member:

@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from kiosk.clock import parse_iso
-from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind
+from kiosk.rules.ledger import CREDIT_KINDS, Entry, LedgerKind, UniqueEntries
 
 
 def new_event_id() -> str:
@@ -103,10 +103,18 @@ class MemberSnapshot:
     coupons: tuple[dict, ...] = ()  # unused coupons, newest first: code, reward_id, created_at, name, names
 
     @cached_property
-    def entries(self) -> tuple[Entry, ...]:
+    def entries(self) -> UniqueEntries | tuple[Entry, ...]:
         """The history as the rules' entries, converted once per snapshot (expiry, tier, segment and streak
         all read them; a long ledger made that the cost of a tap)."""
         return tuple(Entry.stored(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
+
+    @classmethod
+    def converted(cls, member: Member, balance: Balance, history: tuple[LedgerRow, ...], coupons: tuple[dict, ...],
+                  entries: tuple[Entry, ...]) -> "MemberSnapshot":
+        """A snapshot whose history was converted already (kiosk.store.member_ledger keeps both)."""
+        snapshot = cls(member, balance, history, coupons)
+        snapshot.__dict__["entries"] = entries  # cached_property's own slot: what it would compute from history
+        return snapshot
 
     def with_recorded(self, recorded: "Recorded") -> "MemberSnapshot":
         """The snapshot after a ledger row this process just wrote (no read needed)."""
@@ -117,7 +125,14 @@ class MemberSnapshot:
         spent = row.amount if row.kind == LedgerKind.EARN else 0
         balance = Balance(b.member_id, recorded.balance, b.earned_total + earned, b.spent_rial + spent,
                           b.credit_rial + recorded.cashback_rial)
-        return MemberSnapshot(self.member, balance, (recorded.row, *self.history), self.coupons)
+        history = (recorded.row, *self.history)
+        if "entries" not in self.__dict__:  # not converted yet: converted when asked, as for any snapshot
+            return MemberSnapshot(self.member, balance, history, self.coupons)
+        new = Entry.stored(row.event_id, row.kind, row.points, row.amount, parse_iso(row.created_at))
+        entries = (new, *self.entries)
+        if all(e.event_id != row.event_id for e in self.entries):  # (a snapshot read after the write has it)
+            entries = UniqueEntries(entries)
+        return MemberSnapshot.converted(self.member, balance, history, self.coupons, entries)
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,8 @@ class CloudClient:
             raise ClockSkew(message, skew_seconds=float(reply.get("skew_seconds", 0.0)), server_time=server_time)
         if status == 401:
             raise AuthRefused(f"the cloud refused this device: {message}", status=status, code=code)
-        raise CloudRefused(f"the cloud refused the request (HTTP {status}): {message}", status=status, code=code)
+        raise CloudRefused(f"the cloud refused the request (HTTP {status}): {message}", status=status, code=code,
+                           detail=reply)
 
     # -- protocol calls ---------------------------------------------------------------
 

@@ -34,6 +34,13 @@ def _checked(reply: Any, code: str) -> dict[str, Any]:
             "used_branch": reply.get("used_branch")}
 
 
+def _available(detail: dict[str, Any]) -> int | None:
+    """credit_short's available_rial when it is a figure the kiosk can use (a cloud that garbles it, or an older
+    one that leaves it out, gives none: the kiosk then waits for its next reconcile as before)."""
+    value = detail.get("available_rial")
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10**13 else None
+
+
 class ChainCoupons:
     """find(code) and claim(code, member_id, key) against the chain; use as a context manager or close()."""
 
@@ -54,7 +61,8 @@ class ChainCoupons:
             raise ChainUnreachable(f"the cloud did not answer a {what} within {self.timeout:.1f} s") from None
         except CloudRefused as exc:
             if exc.code in _REFUSALS:
-                raise SpendRefused(exc.code, str(exc).split(": ", 1)[-1]) from None
+                raise SpendRefused(exc.code, str(exc).split(": ", 1)[-1],
+                                   available_rial=_available(exc.detail) if exc.code == "credit_short" else None) from None
             raise ChainUnreachable(f"the cloud refused a {what}: {exc}") from None
         except SyncError as exc:
             raise ChainUnreachable(f"{what} failed: {exc}") from None

@@ -33,10 +33,11 @@ class OtpRateLimited(CloudUnavailable):
 class CloudRefused(SyncError):
     """The cloud answered 4xx: retrying the same request will not help."""
 
-    def __init__(self, message: str, *, status: int, code: str = "") -> None:
+    def __init__(self, message: str, *, status: int, code: str = "", detail: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.detail = detail or {}  # the refusal's other fields (credit_short's available_rial)
 
 
 class AuthRefused(CloudRefused):
