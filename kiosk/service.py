@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
+from drivers.events import BadRead, CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import (BudgetSpent, CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints,
@@ -197,6 +197,9 @@ class KioskService:
             level = logging.INFO if event.state is ReaderState.CONNECTED else logging.WARNING
             log.log(level, "reader %s %s %s", event.reader_id, event.state.value, event.detail)
             self.emit(UiEvent.READER_STATUS, {"reader_id": event.reader_id, "state": event.state.value, "detail": event.detail})
+        elif isinstance(event, BadRead):
+            # A misread, not a failed reader: the shopper taps again; the reader's state stays as it was.
+            self.emit(UiEvent.BAD_READ, {"reader_id": event.reader_id})
         elif isinstance(event, CardRefused):
             log.warning("reader %s refused a card: %s", event.reader_id, event.reason)
             self.emit(UiEvent.CARD_REFUSED, {"reason": event.reason})
