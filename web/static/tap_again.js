@@ -7,7 +7,11 @@
   if (!hint || !K || !K.socket) { return; }
   var SHOW_MS = 4000;
   var timer = null;
-  function hide() { hint.hidden = true; if (timer) { clearTimeout(timer); timer = null; } }
+  // Touches the DOM only when the hint is up: it runs on every tap, before the balance is painted.
+  function hide() {
+    if (timer) { clearTimeout(timer); timer = null; }
+    if (!hint.hidden) { hint.hidden = true; }
+  }
   K.socket.on("bad_read", function () {
     hide();
     hint.hidden = false;
