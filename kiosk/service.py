@@ -41,6 +41,7 @@ from kiosk.store import Bonus, Card, Member, MemberSnapshot, NewCard, Recorded, 
 from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
 from kiosk.store.chain_import import import_chain_card
+from kiosk.qr import QrCache
 from kiosk.ui_events import UiEvent
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class KioskService:
         self.heartbeat = clock()
         self._taps_day = clock().date()
         self._taps_today = 0
+        # A member's referral code never changes: its QR is made once, not on every tap (segno ~1 ms a code).
+        self._referral_qr = QrCache(scale=4)
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -349,7 +352,8 @@ class KioskService:
         tier = member_view.tier_progress(snapshot, now, self.rules).tier
         return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=now, zone=self.zone,
                                          loyalty=self.rules, card=card, coupons=snapshot.coupons,
-                                         campaigns=self.campaigns_for(snapshot, tier, with_limits=False))
+                                         campaigns=self.campaigns_for(snapshot, tier, with_limits=False),
+                                         referral_qr=self._referral_qr)
 
     def summary(self, member_id: str, *, card: Card | None = None) -> dict[str, Any]:
         """What the balance screen shows for a member, read afresh (after a till earn or a receipt claim)."""

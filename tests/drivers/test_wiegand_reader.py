@@ -178,7 +178,7 @@ def test_a_different_card_inside_the_debounce_time_is_still_read(events, reader,
     assert [e for e in drain(events) if isinstance(e, CardRead)] == []
 
 
-def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events, reader):
+def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem_on_a_bad_read(factory, events, reader):
     next_event(events)
     d0, d1 = factory.pin(D0_PIN), factory.pin(D1_PIN)
     d0.drive_low()
@@ -186,8 +186,9 @@ def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events,
     time.sleep(0.0001)  # the width of the bad pulse, not a wait for the reader
     d0.drive_high()
     d1.drive_high()
-    status = next_event(events)
-    assert status.state is ReaderState.ERROR and "both low" in status.detail
+    misread = next_event(events)
+    # Once is noise (tap again); only a run of them makes the reader `error` (the threshold test above).
+    assert isinstance(misread, BadRead) and "both low" in misread.detail
 
 
 def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, events):
