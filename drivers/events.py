@@ -49,6 +49,20 @@ class ReaderStatus:
 
 
 @dataclass(frozen=True)
+class BadRead:
+    """A frame that failed its checksum or its protocol's format: a misread, not a failed device.
+
+    The shopper should tap again; the reader stays ``connected``. Only a run of them with no good read
+    between (drivers.reader.GARBAGE_ERROR_AFTER) makes the reader ``error``. ``detail`` is the parser's
+    message, which never carries card digits.
+    """
+
+    reader_id: str
+    detail: str
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class CardRefused:
     """A read that the kiosk must refuse (e.g. a payment card); carries no card data."""
 

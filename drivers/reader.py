@@ -2,7 +2,8 @@
 
 One thread per reader. It never raises out of the thread: a missing or vanished
 device is reported as ``disconnected`` and reopened with capped exponential
-backoff; a malformed frame is logged and reported as ``error`` and reading goes on.
+backoff; a malformed frame is a bad read (the shopper taps again) and reading goes on;
+only a device that keeps producing nothing but malformed frames is reported as ``error``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from drivers.backoff import Backoff
 from drivers.debounce import Debouncer
 from drivers.decoding import Decoded, Decoder, Transport
 from drivers.errors import DriverError, RefusedCardError, TransportError
-from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
+from drivers.events import BadRead, CardRead, CardRefused, ReaderState, ReaderStatus
+from drivers.misreads import GARBAGE_ERROR_AFTER, Misreads, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,11 @@ class Reader:
     cannot glue onto the first frame after replug. Not started until ``start()``.
 
     Status events: ``connected`` when the device opens; ``disconnected`` (once per
-    outage) when it cannot be opened or goes away; ``error`` for a malformed frame
-    (at most one per ``error_report_interval_s``, with a count of the rest) or an
-    unexpected fault, followed by ``connected`` again at the next good read.
+    outage) when it cannot be opened or goes away; ``error`` for an unexpected fault or
+    after ``garbage_error_after`` malformed frames in a row with no good read, followed
+    by ``connected`` again at the next good read. A malformed frame before that is a
+    BadRead event (at most one per ``error_report_interval_s``, logged with a count of
+    the rest): the reader works, the card was misread.
     Card refusals (bank cards, forged tokens) become CardRefused events, debounced
     like taps.
     """
@@ -51,6 +55,7 @@ class Reader:
         clock: Callable[[], float] = time.monotonic,
         emulator: Any = None,
         error_report_interval_s: float = 1.0,
+        garbage_error_after: int = GARBAGE_ERROR_AFTER,
     ) -> None:
         self.reader_id = reader_id
         self.uri = uri
@@ -66,9 +71,7 @@ class Reader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._state: ReaderState | None = None
-        self._error_report_interval_s = error_report_interval_s
-        self._last_error_report_at = float("-inf")
-        self._suppressed_errors = 0
+        self._misreads = Misreads(error_after=garbage_error_after, report_interval_s=error_report_interval_s)
 
     def start(self) -> "Reader":
         if self._thread is not None:
@@ -149,6 +152,7 @@ class Reader:
         if isinstance(item, RefusedCardError):
             # A refused card held in front of the reader (or a scanner re-reading a
             # forged code) is one refusal, like a held card is one tap.
+            self._misreads.good()  # a well-formed read: the device works
             if self._debouncer.is_new_tap(f"refused:{item}", now):
                 log.warning("reader %s refused a card: %s", self.reader_id, item)
                 self._emit(CardRefused(self.reader_id, str(item)))
@@ -160,6 +164,7 @@ class Reader:
             uid, tech = item.uid, item.tech
         else:
             uid, tech = str(item), self.tech
+        self._misreads.good()
         if self._state is not ReaderState.CONNECTED:
             self._report(ReaderState.CONNECTED, "reading again")
         if self._debouncer.is_new_tap(f"{tech}:{uid}", now):
@@ -167,19 +172,12 @@ class Reader:
             self._emit(CardRead(uid=uid, tech=tech, reader_id=self.reader_id))
 
     def _report_malformed(self, error: DriverError, now: float) -> None:
-        # At most one report per interval: a floating RX pin or a card at the edge of
-        # the field can produce hundreds of bad frames a second, which would flood the
-        # log (SD card wear) and make the screen's reader status flicker.
-        if now - self._last_error_report_at < self._error_report_interval_s:
-            self._suppressed_errors += 1
-            return
-        detail = str(error)  # built by the parser; never contains card digits
-        if self._suppressed_errors:
-            detail += f" ({self._suppressed_errors} more malformed reads since the last report)"
-        self._suppressed_errors = 0
-        self._last_error_report_at = now
-        log.warning("reader %s: %s", self.reader_id, detail)
-        self._report(ReaderState.ERROR, detail)
+        verdict, detail = self._misreads.bad(str(error), now, in_error=self._state is ReaderState.ERROR)
+        if verdict is Verdict.ERROR:
+            self._report(ReaderState.ERROR, detail)
+        elif verdict is Verdict.BAD_READ:
+            log.warning("reader %s: bad read: %s", self.reader_id, detail)
+            self._emit(BadRead(self.reader_id, detail))
 
     def _wait_before_retry(self, reason: str) -> None:
         delay = self._backoff.next_delay()
@@ -192,8 +190,8 @@ class Reader:
         self._state = state
         if state is ReaderState.CONNECTED:
             log.info("reader %s connected: %s", self.reader_id, detail)
-        elif state is ReaderState.DISCONNECTED:
-            log.warning("reader %s disconnected: %s", self.reader_id, detail)
+        elif state is not ReaderState.CONNECTED:
+            log.warning("reader %s %s: %s", self.reader_id, state.value, detail)
         self._emit(ReaderStatus(self.reader_id, state, detail))
 
     def _emit(self, event: object) -> None:

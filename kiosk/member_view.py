@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kiosk import rules
 from kiosk.clock import parse_iso
@@ -63,8 +63,11 @@ def coupon_names(row: Mapping[str, Any], language: str | None) -> str:
 
 def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]], taken: Mapping[str, int],
                   now: datetime, loyalty: rules.LoyaltyRules, zone: tzinfo, card: Card | None = None,
-                  coupons: Sequence[Mapping[str, Any]] = (), campaigns: Sequence[Campaign] = ()) -> dict[str, Any]:
+                  coupons: Sequence[Mapping[str, Any]] = (), campaigns: Sequence[Campaign] = (),
+                  referral_qr: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """``referral_qr`` makes the referral code's QR data URI (the service passes a kiosk.qr.QrCache)."""
     member, balance = snapshot.member, snapshot.balance
+    make_qr = referral_qr or (lambda code: qr_data_uri(code, scale=4))
     language = member.language
     progress = tier_progress(snapshot, now, loyalty)
     offers = reward_offers([reward_from_row(r) for r in rewards], balance=balance.points, tier=progress.tier,
@@ -80,7 +83,7 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
         "credit_rial": rules.credit_rial(balance.points, loyalty),
         "wallet_rial": balance.credit_rial,
         "referral_code": member.referral_code,
-        "referral_qr": qr_data_uri(member.referral_code, scale=4) if member.referral_code else None,
+        "referral_qr": make_qr(member.referral_code) if member.referral_code else None,
         "profile_complete": bool(member.birthday and member.last_name),
         "expiring": expiry_list(snapshot, now, zone, loyalty),
         # Names in the member's language, and every language's ("names") for a page showing another one.

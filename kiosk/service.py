@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from drivers.events import CardRead, CardRefused, ReaderState, ReaderStatus
+from drivers.events import BadRead, CardRead, CardRefused, ReaderState, ReaderStatus
 from kiosk import member_view, rules
 from kiosk.config import Secrets, Settings
 from kiosk.errors import (BudgetSpent, CardAlreadyBound, CardNotActive, DuplicateMember, InsufficientPoints,
@@ -41,6 +41,7 @@ from kiosk.store import Bonus, Card, Member, MemberSnapshot, NewCard, Recorded, 
 from kiosk.store.spending import derived_id
 from kiosk.chain_card import ChainCard
 from kiosk.store.chain_import import import_chain_card
+from kiosk.qr import QrCache
 from kiosk.ui_events import UiEvent
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,8 @@ class KioskService:
         self.heartbeat = clock()
         self._taps_day = clock().date()
         self._taps_today = 0
+        # A member's referral code never changes: its QR is made once, not on every tap (segno ~1 ms a code).
+        self._referral_qr = QrCache(scale=4)
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -197,6 +200,9 @@ class KioskService:
             level = logging.INFO if event.state is ReaderState.CONNECTED else logging.WARNING
             log.log(level, "reader %s %s %s", event.reader_id, event.state.value, event.detail)
             self.emit(UiEvent.READER_STATUS, {"reader_id": event.reader_id, "state": event.state.value, "detail": event.detail})
+        elif isinstance(event, BadRead):
+            # A misread, not a failed reader: the shopper taps again; the reader's state stays as it was.
+            self.emit(UiEvent.BAD_READ, {"reader_id": event.reader_id})
         elif isinstance(event, CardRefused):
             log.warning("reader %s refused a card: %s", event.reader_id, event.reason)
             self.emit(UiEvent.CARD_REFUSED, {"reason": event.reason})
@@ -346,7 +352,8 @@ class KioskService:
         tier = member_view.tier_progress(snapshot, now, self.rules).tier
         return member_view.member_screen(snapshot, rewards=rewards, taken=taken, now=now, zone=self.zone,
                                          loyalty=self.rules, card=card, coupons=snapshot.coupons,
-                                         campaigns=self.campaigns_for(snapshot, tier, with_limits=False))
+                                         campaigns=self.campaigns_for(snapshot, tier, with_limits=False),
+                                         referral_qr=self._referral_qr)
 
     def summary(self, member_id: str, *, card: Card | None = None) -> dict[str, Any]:
         """What the balance screen shows for a member, read afresh (after a till earn or a receipt claim)."""

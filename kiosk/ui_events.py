@@ -17,6 +17,7 @@ class UiEvent(StrEnum):
     CARD_BLOCKED = "card_blocked"
     CARD_REFUSED = "card_refused"
     READER_STATUS = "reader_status"
+    BAD_READ = "bad_read"  # a frame that failed its checksum or format: "tap again", the reader still works
     ERROR = "error"
     LINK_STATE = "link_state"
     WAKE = "wake"
@@ -65,6 +66,7 @@ _BY_EVENT: Mapping[UiEvent, Feedback] = {
     UiEvent.CARD_REFUSED: Feedback.REFUSED_CARD,  # a bank card among them
     UiEvent.ENROLL_CARD_TAKEN: Feedback.REFUSED_CARD,
     UiEvent.ERROR: Feedback.ERROR,
+    UiEvent.BAD_READ: Feedback.ERROR,  # the screen says "tap again"; the light and buzzer say it failed
 }
 
 #: Events that never light or sound: they change no shopper's state, or wait for one that will.

@@ -19,13 +19,14 @@ from gpiozero import DigitalInputDevice
 
 from drivers.debounce import Debouncer
 from drivers.errors import DriverError, FrameError, TransportError
-from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
+from drivers.events import BadRead, CardRead, ReaderState, ReaderStatus, Tech
 from drivers.gpio.pins import check_pins, close_all, open_device, parse_pin_spec
+from drivers.misreads import Misreads, Verdict
 from drivers.wiegand.frames import D0, D1, DEFAULT_FRAME_GAP_S, BitAccumulator, RawFrame, decode_raw
 
 log = logging.getLogger(__name__)
 
-Event = CardRead | ReaderStatus
+Event = CardRead | ReaderStatus | BadRead
 Sink = Callable[[Event], Any]
 
 #: A Wiegand pulse lasts ~100 us; a line low for this long is not a pulse.
@@ -68,6 +69,8 @@ class WiegandReader:
         #: The emulator driving this reader's pins (``emulated:wiegand``), else None.
         self.emulator: Any = None
         self._debouncer = Debouncer(debounce_s)
+        # A frame with a bad parity or length is a misread (tap again); a run of them is a failed reader.
+        self._misreads = Misreads()
         self._emit_to = _sink_callable(sink)
         self._pin_factory = pin_factory
         self._stuck_low_s = stuck_low_s
@@ -245,8 +248,14 @@ class WiegandReader:
         try:
             card_id = decode_raw(raw)
         except FrameError as exc:
-            self._error(str(exc))
+            verdict, detail = self._misreads.bad(str(exc), time.monotonic(), in_error=self._in_error)
+            if verdict is Verdict.ERROR:
+                self._error(detail)
+            elif verdict is Verdict.BAD_READ:
+                log.warning("Wiegand reader %s: bad read: %s", self.reader_id, detail)
+                self._emit(BadRead(self.reader_id, detail))
             return
+        self._misreads.good()
         if not self._debouncer.is_new_tap(card_id, time.monotonic()):
             return  # the reader repeating a card that is still held
         self._recovered("reading")

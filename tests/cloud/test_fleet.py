@@ -15,6 +15,7 @@ import requests
 
 from cloud import fleet
 from drivers.events import ReaderState
+from drivers.misreads import GARBAGE_ERROR_AFTER
 from kiosk.sync.errors import CloudRefused
 from kiosk.sync.fleet import HeartbeatSender, software_version
 from tests.conftest import wait_until
@@ -67,6 +68,25 @@ def test_a_kiosk_with_an_unplugged_reader_shows_as_such_in_the_console_and_clear
                what="the heartbeat to carry the replugged reader")
     page = admin.get("/").text
     assert 'data-alert="reader"' not in page and "flagged" not in device_row(page, device_id)
+
+
+def test_a_misread_leaves_the_heartbeat_connected_and_a_run_of_garbage_reports_the_reader_in_error(kiosk, cloud, console):
+    device_id = kiosk.sync.client.device_id
+    wait_until(lambda: readers_of(cloud, device_id) == {"counter": "connected"}, timeout_s=15,
+               what="the kiosk's first heartbeat with its reader working")
+    heard: list[str] = []
+    kiosk.service.subscribe(lambda name, payload: heard.append(name))
+    garbled = b"\x020A1B2C3D4E00\x03"  # a real frame's shape with a wrong checksum
+    kiosk.emulators["counter"].write(garbled)
+    wait_until(lambda: "bad_read" in heard, what="the misread to reach the service")
+    assert kiosk.service.reader_status["counter"].state is ReaderState.CONNECTED and "reader_status" not in heard
+
+    kiosk.emulators["counter"].write(garbled * GARBAGE_ERROR_AFTER)
+    wait_until(lambda: kiosk.service.reader_status["counter"].state is ReaderState.ERROR, what="the run of garbage")
+    wait_until(lambda: readers_of(cloud, device_id) == {"counter": "error"}, timeout_s=15,
+               what="the heartbeat to carry the failing reader")
+    row = device_row(console("admin").get("/").text, device_id)
+    assert 'data-state="error"' in row and "flagged" in row
 
 
 def test_a_backlog_older_than_the_limit_flags_the_device_and_a_younger_one_does_not(cloud, console):

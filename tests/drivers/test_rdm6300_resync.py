@@ -7,7 +7,7 @@ from __future__ import annotations
 from drivers import rdm6300
 from drivers.backoff import Backoff
 from drivers.errors import FrameError
-from drivers.events import ReaderState, ReaderStatus, Tech
+from drivers.events import BadRead, ReaderState, ReaderStatus, Tech
 from drivers.rdm6300 import Rdm6300Decoder, encode_frame
 from drivers.reader import Reader
 from drivers.serial_transport import SerialTransport
@@ -79,7 +79,7 @@ def test_a_stale_half_frame_on_a_real_serial_line_is_reported_and_the_next_tap_r
     with reader.start():
         events.wait_status(ReaderState.CONNECTED)
         emulator.write(FRAME[:6])
-        dropped = events.wait_status(ReaderState.ERROR)  # the reader loop's idle() dropped it
+        dropped = events.wait_for(lambda e: isinstance(e, BadRead))  # the reader loop's idle() dropped it
         emulator.write(FRAME[6:])
         emulator.tap(OTHER_UID)
         card = events.wait_card()

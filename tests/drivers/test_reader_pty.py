@@ -9,7 +9,9 @@ import pytest
 
 from drivers import rdm6300
 from drivers.backoff import Backoff
-from drivers.events import CardRead, ReaderState, ReaderStatus, Tech
+from drivers.errors import DriverError
+from drivers.events import BadRead, CardRead, ReaderState, ReaderStatus, Tech
+from drivers.misreads import GARBAGE_ERROR_AFTER
 from drivers.reader import Reader
 from drivers.serial_transport import SerialTransport
 from tests.conftest import wait_until
@@ -50,17 +52,47 @@ def test_a_tap_reaches_the_sink_as_a_card_read(emulator, events):
     assert (card.uid, card.tech, card.reader_id) == (UID, "rfid125", "door")
 
 
-def test_a_frame_with_a_bad_checksum_is_reported_and_the_loop_keeps_reading(emulator, events):
+def test_a_frame_with_a_bad_checksum_is_a_bad_read_not_a_reader_error_and_the_loop_keeps_reading(emulator, events):
     with make_reader(emulator, events).start():
         events.wait_status(ReaderState.CONNECTED)
         emulator.write(b"\x020A00B1C2D3AB\x03")
-        error = events.wait_status(ReaderState.ERROR)
+        bad = events.wait_for(lambda e: isinstance(e, BadRead))
         emulator.tap(OTHER_UID)
-        again = events.wait_status(ReaderState.CONNECTED)
         card = events.wait_card()
-    assert "checksum" in error.detail and UID not in error.detail
+    assert "checksum" in bad.detail and UID not in bad.detail and bad.reader_id == "door"
     assert card.uid == OTHER_UID
-    assert again.detail == "reading again"
+    # The reader never stopped working: no status change at all between the misread and the good read.
+    assert [e.state for e in events.seen if isinstance(e, ReaderStatus)] == [ReaderState.CONNECTED]
+
+
+def test_a_run_of_garbage_past_the_threshold_is_a_reader_error_until_the_next_good_read(emulator, events):
+    clock = ManualClock()
+    with make_reader(emulator, events, clock=clock).start():
+        events.wait_status(ReaderState.CONNECTED)
+        # One short of the threshold, in one burst: misreads (one reported, the rest counted), not an error.
+        emulator.write(b"\x020A00B1C2D3AB\x03" * (GARBAGE_ERROR_AFTER - 1))
+        events.wait_for(lambda e: isinstance(e, BadRead))
+        emulator.tap(UID)  # a good read resets the count
+        events.wait_card()
+        emulator.write(b"\x020A00B1C2D3AB\x03" * (GARBAGE_ERROR_AFTER - 1))
+        emulator.write(b"\xfe\xfd noise")  # the threshold's frame: any malformed read counts
+        error = events.wait_status(ReaderState.ERROR)
+        emulator.write(b"\xff" * 3 + b"\x020A00B1C2D3AB\x03")  # more garbage while in error: no more reports
+        emulator.tap(OTHER_UID)
+        back = events.wait_status(ReaderState.CONNECTED)
+        card = events.wait_card()
+    before_error = events.seen[:events.seen.index(error)]
+    assert not any(isinstance(e, ReaderStatus) and e.state is ReaderState.ERROR for e in before_error)
+    assert f"{GARBAGE_ERROR_AFTER} malformed reads in a row" in error.detail and UID not in error.detail
+    after_error = events.seen[events.seen.index(error):events.seen.index(back)]
+    assert not any(isinstance(e, BadRead) for e in after_error)
+    assert back.detail == "reading again" and card.uid == OTHER_UID
+
+
+def test_a_threshold_below_one_bad_frame_is_refused_with_the_reason(emulator, events):
+    with pytest.raises(DriverError, match="at least 1"):
+        Reader(reader_id="door", uri="emulated:rdm6300", tech=Tech.RFID_125K.value, open_transport=lambda: None,
+               make_decoder=rdm6300.Rdm6300Decoder, sink=events, garbage_error_after=0)
 
 
 def test_garbage_and_a_cut_off_frame_between_taps_lose_neither_tap(emulator, events):
@@ -69,8 +101,9 @@ def test_garbage_and_a_cut_off_frame_between_taps_lose_neither_tap(emulator, eve
         emulator.write(rdm6300.encode_frame(UID) + b"\xffnoise\x00" + b"\x021F2E" + rdm6300.encode_frame(OTHER_UID))
         first, second = events.wait_card(), events.wait_card()
     assert [first.uid, second.uid] == [UID, OTHER_UID]
-    errors = [e for e in events.seen if isinstance(e, ReaderStatus) and e.state is ReaderState.ERROR]
-    assert len(errors) == 1  # two bad stretches within a second: one report, the rest counted
+    misreads = [e for e in events.seen if isinstance(e, BadRead)]
+    assert len(misreads) == 1  # two bad stretches within a second: one report, the rest counted
+    assert not any(isinstance(e, ReaderStatus) and e.state is ReaderState.ERROR for e in events.seen)
 
 
 def test_a_card_held_on_the_reader_is_one_tap_and_the_same_card_after_a_gap_is_a_new_tap(emulator, events):
@@ -156,7 +189,7 @@ def test_card_ids_never_appear_in_the_log(emulator, events, caplog):
         emulator.tap(UID)
         events.wait_card()
         emulator.write(b"\x020A00B1C2D3AB\x03")
-        events.wait_status(ReaderState.ERROR)
+        events.wait_for(lambda e: isinstance(e, BadRead))
     assert "card read" in caplog.text and "checksum" in caplog.text
     assert UID not in caplog.text.upper()
     assert UID not in repr(events.seen)

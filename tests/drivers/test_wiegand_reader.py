@@ -11,7 +11,8 @@ from gpiozero import BadPinFactory, DigitalInputDevice
 from gpiozero.pins.mock import MockFactory
 
 from drivers.errors import DriverError, TransportError
-from drivers.events import CardRead, ReaderState, ReaderStatus
+from drivers.events import BadRead, CardRead, ReaderState, ReaderStatus
+from drivers.misreads import GARBAGE_ERROR_AFTER
 from drivers.gpio.pins import GpioConfigError
 from drivers.wiegand.frames import encode_frame
 from drivers.emulated.wiegand import WiegandEmulator
@@ -99,26 +100,37 @@ def test_a_34_bit_card_is_read_with_its_16_bit_facility(events, card):
     assert read.uid == "34:4660:22136"
 
 
-def test_a_frame_with_a_bad_parity_is_reported_and_the_loop_keeps_reading(events, card):
+def test_a_frame_with_a_bad_parity_is_a_bad_read_and_the_loop_keeps_reading(events, card):
     next_event(events)
     bits = list(encode_frame(1, 2, 26))
     bits[5] ^= 1
     card.send_bits(bits)
-    status = next_event(events)
-    assert status.state is ReaderState.ERROR
-    assert "parity" in status.detail and "Tap the card again" in status.detail
+    misread = next_event(events)
+    assert isinstance(misread, BadRead)
+    assert "parity" in misread.detail and "Tap the card again" in misread.detail
     card.present(1, 3, 26)
-    recovered = next_event(events)
+    assert next_event(events).uid == "26:1:00003"  # no status in between: the reader never failed
+
+
+def test_a_run_of_bad_frames_past_the_threshold_is_a_reader_error_until_a_good_read(events, card, reader):
+    next_event(events)
+    for n in range(1, GARBAGE_ERROR_AFTER + 1):
+        card.send_bits("1" * 37)
+        processed(reader, n)  # one frame at a time: frames sent back to back would run into one
+    status = next_event(events, ReaderStatus)
+    assert status.state is ReaderState.ERROR and f"{GARBAGE_ERROR_AFTER} malformed reads in a row" in status.detail
+    card.present(1, 3, 26)
+    recovered = next_event(events, ReaderStatus)
     assert (recovered.state, recovered.detail) == (ReaderState.CONNECTED, "reading")
-    assert next_event(events).uid == "26:1:00003"
+    assert next_event(events, CardRead).uid == "26:1:00003"
 
 
 def test_a_frame_of_the_wrong_length_is_reported_with_its_length(events, card):
     next_event(events)
     card.send_bits("1" * 37)
-    status = next_event(events)
-    assert status.state is ReaderState.ERROR
-    assert "37 bits" in status.detail
+    misread = next_event(events)
+    assert isinstance(misread, BadRead)
+    assert "37 bits" in misread.detail
     card.present(9, 9, 26)
     assert next_event(events, CardRead).uid == "26:9:00009"
 
@@ -166,7 +178,7 @@ def test_a_different_card_inside_the_debounce_time_is_still_read(events, reader,
     assert [e for e in drain(events) if isinstance(e, CardRead)] == []
 
 
-def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events, reader):
+def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem_on_a_bad_read(factory, events, reader):
     next_event(events)
     d0, d1 = factory.pin(D0_PIN), factory.pin(D1_PIN)
     d0.drive_low()
@@ -174,8 +186,9 @@ def test_d0_and_d1_low_together_is_reported_as_a_wiring_problem(factory, events,
     time.sleep(0.0001)  # the width of the bad pulse, not a wait for the reader
     d0.drive_high()
     d1.drive_high()
-    status = next_event(events)
-    assert status.state is ReaderState.ERROR and "both low" in status.detail
+    misread = next_event(events)
+    # Once is noise (tap again); only a run of them makes the reader `error` (the threshold test above).
+    assert isinstance(misread, BadRead) and "both low" in misread.detail
 
 
 def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, events):
@@ -304,7 +317,7 @@ def test_any_bits_on_the_wire_give_a_read_or_an_error_status_and_reading_goes_on
                     assert len(bits) in (26, 34)
                     branches.took("read")
                 else:
-                    assert outcome.state is ReaderState.ERROR and outcome.detail
+                    assert isinstance(outcome, BadRead) and outcome.detail
                     branches.took("error")
                 processed(reader, 1)
                 emu.present(3, 4, 26)

@@ -66,6 +66,8 @@ def test_every_pattern_the_kiosk_plays_is_one_the_drivers_define():
     (UiEvent.RECEIPT_BY_PHONE, {"state": "refused"}, Feedback.REFUSED_CARD),
     (UiEvent.CARD_REFUSED, {"reason": "payment card"}, Feedback.REFUSED_CARD),
     (UiEvent.READER_STATUS, {"state": "disconnected"}, Feedback.ERROR),
+    (UiEvent.READER_STATUS, {"state": "error"}, Feedback.ERROR),
+    (UiEvent.BAD_READ, {"reader_id": "counter"}, Feedback.ERROR),
     (UiEvent.READER_STATUS, {"state": "connected"}, None),
     (UiEvent.LINK_STATE, {"link": "offline"}, None),
     ("no_such_event", {}, None),

@@ -10,13 +10,19 @@ from contextlib import closing
 
 import pytest
 
+from drivers import rdm6300
 from drivers.events import ReaderState
+from drivers.misreads import GARBAGE_ERROR_AFTER
 from tests.conftest import save_screenshot, wait_until
 from tests.web.conftest import SARA, open_shop, ready, seed
 
 pytestmark = pytest.mark.browser
 
 NOTICE = {"fa": "کارت‌خوان کار نمی‌کند", "ar": "قارئ البطاقات لا يعمل", "en": "The card reader is not working"}
+TAP_AGAIN = {"fa": "کارت خوانده نشد", "ar": "لم تُقرأ البطاقة", "en": "The card was not read"}
+# A real RDM6300 frame of SARA's card with its checksum byte changed: the shape of a misread.
+GARBLED = b"\x02" + SARA.encode() + b"00\x03"
+assert GARBLED != rdm6300.encode_frame(SARA) and len(GARBLED) == rdm6300.FRAME_LEN
 DIGITAL = {"fa": "کارت دیجیتال", "ar": "ببطاقة رقمية", "en": "digital card"}
 
 
@@ -79,3 +85,38 @@ def test_with_digital_cards_off_the_notice_offers_only_the_receipt_by_phone(tmp_
     start = html.index('id="reader-down"')
     notice = html[start:html.index("</div>", start)]
     assert NOTICE["en"] in notice and "mobile number" in notice and DIGITAL["en"] not in notice
+
+
+def test_one_garbled_frame_then_a_good_one_asks_to_tap_again_then_paints_the_balance_without_the_banner(tmp_path, page):
+    with closing(open_shop(tmp_path / "k")) as rt:
+        shop = seed(rt)
+        page.set_viewport_size({"width": 800, "height": 480})
+        ready(page, rt.url, "fa")
+        page.evaluate("""() => { window.__banner = false; const b = document.getElementById('reader-down');
+          new MutationObserver(() => { if (!b.hidden) window.__banner = true; }).observe(b, {attributes: true}); }""")
+        rt.emulators["counter"].write(GARBLED)
+        hint = page.locator("#tap-again")
+        hint.wait_for(state="visible", timeout=10_000)
+        assert TAP_AGAIN["fa"] in hint.inner_text()
+        assert page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight")
+        save_screenshot(page, "tap-again-fa-800x480")
+        assert reader_state(rt) is ReaderState.CONNECTED
+        shop.tap(SARA)
+        page.locator("#stage.active .balance").wait_for(timeout=10_000)
+        hint.wait_for(state="hidden", timeout=10_000)
+        assert page.locator("#reader-down").is_hidden() and page.evaluate("window.__banner") is False
+        assert reader_state(rt) is ReaderState.CONNECTED
+
+
+def test_a_run_of_garbage_past_the_threshold_shows_the_banner_and_a_good_read_takes_it_away(tmp_path, page):
+    with closing(open_shop(tmp_path / "k", language="en")) as rt:
+        shop = seed(rt)
+        ready(page, rt.url, "en")
+        rt.emulators["counter"].write(GARBLED * GARBAGE_ERROR_AFTER)
+        wait_until(lambda: reader_state(rt) is ReaderState.ERROR, what="the driver to call the reader failed")
+        notice = page.locator("#reader-down")
+        notice.wait_for(state="visible", timeout=10_000)
+        assert NOTICE["en"] in notice.inner_text()
+        shop.tap(SARA)
+        page.locator("#stage.active .balance").wait_for(timeout=10_000)
+        notice.wait_for(state="hidden", timeout=10_000)
