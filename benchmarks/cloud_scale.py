@@ -1,33 +1,43 @@
-"""The cloud at a chain's scale: ingest, member look-up, console search and a segment run on PostgreSQL.
+"""The cloud at a chain's scale: ingest, member look-up, console search, a segment run and the weekly report on
+PostgreSQL.
 
-    .venv/bin/python benchmarks/cloud_scale.py [--members 1000000] [--ledger-rows 20000000]
-        [--kiosks 100] [--batches 5] [--batch-events 100] [--lookups 2000] [--searches 100] [--no-sqlite]
+    .venv/bin/python benchmarks/cloud_scale.py [--data-dir DIR] [--keep] [--load-only] [--members 1000000]
+        [--ledger-rows 20000000] [--kiosks 100] [--batches 5] [--batch-events 100] [--lookups 2000] [--searches 3]
+        [--no-sqlite]
 
-Starts its own PostgreSQL (Debian's initdb + pg_ctl in a temporary directory, loopback, fsync and
-synchronous commit ON as in production) and `kiosk-cloud serve` processes (one per core), then:
+Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
 
-- ingest_events_per_s: `--kiosks` registered kiosks post `--batches` signed batches of
-  `--batch-events` events each, all at once over HTTP; the same against a SQLite file
-  (sqlite_ingest_events_per_s).
-- bulk-loads `--members` members (with a card and a balance each) and `--ledger-rows` ledger events
-  straight into PostgreSQL (INSERT ... SELECT over generate_series on the server: the HTTP path would take
-  hours), then ANALYZE;
-- member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a
-  time (member_lookup_db_p99_ms: the store's query alone);
-- console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian
-  and Arabic spellings of names, and card refs;
-- segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger.
+- load (only when the cluster directory has none yet): `--members` members (a card and a balance each) and
+  `--ledger-rows` ledger events made on the server (INSERT ... SELECT over generate_series, the HTTP path would
+  take hours), in one transaction on tables truncated in it with wal_level=minimal, so nothing of it is written
+  twice (WAL and table); every index and unique constraint is built after the rows, then VACUUM ANALYZE. With
+  `--data-dir DIR` the loaded cluster is kept in DIR and later runs only measure (the load of the full size takes
+  about twenty minutes; measuring a few). `--keep` keeps a temporary cluster too (its path is printed).
+- measure, the server restarted with production settings (fsync and synchronous commit ON; SERVE_SETTINGS):
+  - ingest_events_per_s: `--kiosks` registered kiosks post `--batches` signed batches of `--batch-events` events
+    each, all at once over HTTP to `kiosk-cloud serve` processes (one per core), into the loaded database; its
+    rows are deleted afterwards, so every run measures the same database. sqlite_ingest_events_per_s: the same
+    against a new SQLite file.
+  - member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a time
+    (member_lookup_db_p99_ms: the store's queries alone);
+  - console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian and
+    Arabic spellings of names, and card refs;
+  - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
+  - weekly_report_s: cloud.reports.weekly, the console's weekly table, over a year (`--report-weeks` 52),
+    every branch.
 
-Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms,
-segments < 120 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the
-machine is idle: load_average_* lines say how busy it was.
+Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms, segments < 120 s,
+weekly report < 10 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the machine is
+idle: load_average_* lines say how busy it was.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,6 +64,17 @@ LAST = ("یوسفی", "کریمی", "حسینی", "محمدی", "رحیمی", "�
         "فراهانی", "نیکزاد", "پاکزاد", "زمانی", "کوهی", "دریایی")
 
 
+DATABASE = "cloud_scale"
+MARKER = "cloud_scale.json"  # in the cluster directory: what was loaded, and the `now` its times are relative to
+# Only for the load: nothing of it needs to survive a crash (a failed load is redone from scratch).
+LOAD_SETTINGS = {"wal_level": "minimal", "max_wal_senders": "0", "synchronous_commit": "off", "autovacuum": "off",
+                 "maintenance_work_mem": "1GB", "max_parallel_maintenance_workers": "2", "max_wal_size": "16GB",
+                 "checkpoint_timeout": "1h"}
+# What a production server of this size sets beside fsync and synchronous commit on (docs/cloud.md).
+SERVE_SETTINGS = {"random_page_cost": "1.1", "effective_cache_size": "8GB", "work_mem": "64MB",
+                  "shared_preload_libraries": "pg_prewarm"}
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -71,7 +92,7 @@ def timed_ms(call: Callable[[], object], repeat: int) -> list[float]:
 class Serve:
     """`kiosk-cloud serve` processes on one database, each on its own port."""
 
-    def __init__(self, database: str, processes: int, threads: int = 8) -> None:
+    def __init__(self, database: str, processes: int, threads: int) -> None:
         self.procs, self.urls = [], []
         for _ in range(processes):
             proc = subprocess.Popen([sys.executable, "-m", "cloud.cli", "--db", database, "serve", "--port", "0",
@@ -90,8 +111,9 @@ class Serve:
             proc.stdout.close()
 
 
-def ingest(database: str, kiosks: int, batches: int, batch_events: int, processes: int) -> float:
-    """Events per second stored when every kiosk posts its batches at once."""
+def ingest(database: str, kiosks: int, batches: int, batch_events: int, processes: int, threads: int) -> float:
+    """Events per second stored when every kiosk posts its batches at once; on PostgreSQL the run's rows are
+    deleted afterwards (the loaded database stays as loaded)."""
     with CloudStore(database) as store:
         devices = [store.register(store.create_token(f"branch-{k % 50:02d}"), name=f"bench-{k}") for k in range(kiosks)]
     now = datetime.now(timezone.utc)
@@ -111,7 +133,7 @@ def ingest(database: str, kiosks: int, batches: int, batch_events: int, processe
                 batch.append(protocol.canonical_json(event))
             plan.append(batch)
         plans.append(plan)
-    server = Serve(database, processes)
+    server = Serve(database, processes, threads)
     stored = [0] * kiosks
     errors: list[BaseException] = []
     start_line = threading.Barrier(kiosks + 1)
@@ -139,6 +161,8 @@ def ingest(database: str, kiosks: int, batches: int, batch_events: int, processe
         elapsed = time.perf_counter() - started
     finally:
         server.close()
+        if database.startswith("postgresql"):
+            forget_devices(database, [d.device_id for d in devices])
     if errors:
         raise SystemExit(f"a kiosk's batch failed: {errors[0]!r}")
     expected = kiosks * batches * batch_events
@@ -147,20 +171,48 @@ def ingest(database: str, kiosks: int, batches: int, batch_events: int, processe
     return expected / elapsed
 
 
+def forget_devices(url: str, device_ids: list[str]) -> None:
+    """Delete what the ingest run's devices stored, so the next run measures the same database."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        members = "SELECT member_id FROM members WHERE device_id = ANY(%(ids)s)"
+        for statement in ("DELETE FROM events WHERE device_id = ANY(%(ids)s)",
+                          f"DELETE FROM balances WHERE member_id IN ({members})",
+                          "DELETE FROM members WHERE device_id = ANY(%(ids)s)",
+                          "DELETE FROM devices WHERE device_id = ANY(%(ids)s)",
+                          "DELETE FROM tokens WHERE device_id = ANY(%(ids)s)"):
+            conn.execute(statement, {"ids": device_ids})
+
+
+LOADED = ("members", "cards", "balances", "events")
+
+
 def bulk_load(url: str, members: int, ledger_rows: int, now: datetime) -> None:
-    """Members, cards, balances and ledger rows made by the database itself, indexes built afterwards."""
+    """Members, cards, balances and ledger rows made by the database itself, in one transaction on tables it
+    truncates (with wal_level=minimal PostgreSQL then writes them without WAL and syncs them at commit), every
+    index and unique constraint of those tables built after the rows are in."""
     import psycopg
 
     first = "ARRAY[" + ",".join(f"'{n}'" for n in FIRST) + "]"
     last = "ARRAY[" + ",".join(f"'{n}'" for n in LAST) + "]"
-    # No query parameters: psycopg would read the modulo signs as placeholders.
+    # No query parameters where the SQL has modulo signs: psycopg would read them as placeholders.
     stamp = f"""to_char(('{now.isoformat()}'::timestamptz - make_interval(secs => {{secs}})) AT TIME ZONE 'UTC',
                 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute("ALTER TABLE events DROP CONSTRAINT uq_events_event_id")
-        for index in ("ix_events_member_id", "ix_events_device_id", "ix_members_phone_e164", "ix_members_branch",
-                      "ix_cards_member_id", "ix_members_phone_trgm", "ix_members_name_trgm", "ix_members_name_member_id"):
-            conn.execute(f"DROP INDEX {index}")
+    with psycopg.connect(url) as conn:
+        conn.execute(f"TRUNCATE {', '.join(LOADED)}")
+        constraints = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%(tables)s) AND contype IN ('p', 'u') ORDER BY conname",
+            {"tables": list(LOADED)}).fetchall()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%(tables)s) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+            {"tables": list(LOADED)}).fetchall()
+        for name, _definition in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        for table, name, _definition in constraints:
+            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         conn.execute(f"""
             INSERT INTO members (member_id, phone_e164, name, name_folded, enrolled_at, device_id, branch)
             SELECT 'm' || i, '+989' || (ARRAY['12','13','19','35','36','01'])[1 + i % 6]
@@ -190,17 +242,30 @@ def bulk_load(url: str, members: int, ledger_rows: int, now: datetime) -> None:
             print(f"# loaded {stop + 1} ledger rows", file=sys.stderr, flush=True)
         conn.execute("""INSERT INTO balances (member_id, points, events)
                         SELECT member_id, sum(points), count(*) FROM events GROUP BY member_id""")
-        conn.execute("ALTER TABLE events ADD CONSTRAINT uq_events_event_id UNIQUE (event_id)")
-        conn.execute("CREATE INDEX ix_events_member_id ON events (member_id)")
-        conn.execute("CREATE INDEX ix_events_device_id ON events (device_id)")
-        conn.execute("CREATE INDEX ix_members_phone_e164 ON members (phone_e164)")
-        conn.execute("CREATE INDEX ix_members_branch ON members (branch)")
-        conn.execute("CREATE INDEX ix_cards_member_id ON cards (member_id)")
-        conn.execute("CREATE INDEX ix_members_phone_trgm ON members USING gin (phone_e164 gin_trgm_ops)")
-        conn.execute("CREATE INDEX ix_members_name_trgm ON members USING gin (name_folded gin_trgm_ops)")
-        conn.execute("CREATE INDEX ix_members_name_member_id ON members (name, member_id)")
-        print("# indexes built", file=sys.stderr, flush=True)
-        conn.execute("VACUUM ANALYZE")
+        for table, name, definition in constraints:
+            conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            print(f"# built {name}", file=sys.stderr, flush=True)
+        for name, definition in indexes:
+            conn.execute(definition)
+            print(f"# built {name}", file=sys.stderr, flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (FREEZE, ANALYZE)")
+
+
+# What a tap reads: on a server that has been answering taps these are in its cache (and autoprewarm,
+# docs/cloud.md, puts them back after a restart); right after the benchmark's restart they would be read from disk.
+TAP_RELATIONS = ("devices", "devices_pkey", "cards", "cards_pkey", "members", "members_pkey", "balances",
+                 "balances_pkey", "credit_balances", "credit_balances_pkey", "coupons", "ix_coupons_member_id")
+
+
+def prewarm(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        pages = conn.execute("SELECT sum(pg_prewarm(name::regclass)) FROM unnest(%(names)s::text[]) AS name",
+                             {"names": list(TAP_RELATIONS)}).fetchone()[0]
+    print(f"# prewarmed {pages} pages of the tap's tables", file=sys.stderr, flush=True)
 
 
 def search_queries(rng: random.Random, members: int) -> list[str]:
@@ -218,6 +283,9 @@ def search_queries(rng: random.Random, members: int) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, help="keep the loaded cluster here; load only if it has none yet")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary cluster (its path is printed)")
+    parser.add_argument("--load-only", action="store_true", help="load (if needed) and stop, measure nothing")
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--ledger-rows", type=int, default=20_000_000)
     parser.add_argument("--kiosks", type=int, default=100)
@@ -226,6 +294,8 @@ def main() -> int:
     parser.add_argument("--lookups", type=int, default=2000)
     parser.add_argument("--searches", type=int, default=3, help="rounds over the mixed search queries")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 2, help="serve processes")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads per serve process")
+    parser.add_argument("--report-weeks", type=int, default=52, help="weeks of the timed weekly report")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite ingest")
     args = parser.parse_args()
     bindir = pg_bindir()
@@ -233,44 +303,88 @@ def main() -> int:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql, or make system-deps)")
     print(f"cpus={os.cpu_count()}\nload_average_1m_before={os.getloadavg()[0]:.2f}")
     print(f"members={args.members}\nledger_rows={args.ledger_rows}\nkiosks={args.kiosks}\n"
-          f"batch_events={args.batch_events}\nserve_processes={args.processes}", flush=True)
-    server = PostgresServer(bindir, durable=True)
+          f"batch_events={args.batch_events}\nserve_processes={args.processes}\nserve_threads={args.threads}",
+          flush=True)
+    directory = args.data_dir.resolve() if args.data_dir else Path(tempfile.mkdtemp(prefix="cloud-scale-"))
+    try:
+        now = loaded(bindir, directory, args)
+        if not args.load_only:
+            measure(bindir, directory, args, now)
+    finally:
+        if args.data_dir is None and not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
+        elif args.data_dir is None:
+            print(f"# kept the cluster in {directory}: measure again with --data-dir {directory}", file=sys.stderr)
+    print(f"load_average_1m_after={os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def loaded(bindir: Path, directory: Path, args: argparse.Namespace) -> datetime:
+    """The cluster in `directory` loaded at the asked size (loading it first if it has none); the `now` its ledger
+    times are relative to."""
+    marker = directory / MARKER
+    if marker.exists():
+        done = json.loads(marker.read_text())
+        if (done["members"], done["ledger_rows"]) != (args.members, args.ledger_rows):
+            raise SystemExit(f"{directory} holds {done['members']} members and {done['ledger_rows']} ledger rows, "
+                             f"not {args.members} and {args.ledger_rows}: give those sizes or another --data-dir")
+        print(f"# reusing the cluster loaded in {directory} ({done['bulk_load_s']} s)", file=sys.stderr)
+        return datetime.fromisoformat(done["now"])
+    if (directory / "data").exists():
+        raise SystemExit(f"{directory} has a cluster whose load did not finish (no {MARKER}): remove the directory "
+                         "and run again")
+    server = PostgresServer(bindir, durable=True, directory=directory, settings=LOAD_SETTINGS)
+    server.start()
+    now = datetime.now(timezone.utc)
+    try:
+        import psycopg
+
+        with psycopg.connect(server.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+        with CloudStore(server.url(DATABASE)):
+            pass  # migrated: the tables the bulk load fills
+        started = time.perf_counter()
+        bulk_load(server.url(DATABASE), args.members, args.ledger_rows, now)
+        took = round(time.perf_counter() - started)
+        print(f"bulk_load_s={took}\nload_average_1m_after_load={os.getloadavg()[0]:.2f}", flush=True)
+    finally:
+        server.stop()
+    marker.write_text(json.dumps({"members": args.members, "ledger_rows": args.ledger_rows, "now": now.isoformat(),
+                                  "bulk_load_s": took}))
+    return now
+
+
+def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: datetime) -> None:
+    server = PostgresServer(bindir, durable=True, directory=directory, settings=SERVE_SETTINGS)
     server.start()
     try:
-        rate = ingest(server.create_database(), args.kiosks, args.batches, args.batch_events, args.processes)
-        print(f"ingest_events_per_s={rate:.0f}", flush=True)
+        url = server.url(DATABASE)
+        rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads)
+        print(f"ingest_events_per_s={rate:.0f}\nload_average_1m_ingest={os.getloadavg()[0]:.2f}", flush=True)
         if not args.no_sqlite:
             with tempfile.TemporaryDirectory() as tmp:
                 rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
-                              args.processes)
+                              args.processes, args.threads)
             print(f"sqlite_ingest_events_per_s={rate:.0f}", flush=True)
-        url = server.create_database()
-        now = datetime.now(timezone.utc)
-        with CloudStore(url) as store:
-            pass  # migrated: the tables the bulk load fills
-        started = time.perf_counter()
-        bulk_load(url, args.members, args.ledger_rows, now)
-        print(f"bulk_load_s={time.perf_counter() - started:.0f}", flush=True)
         measure_reads(url, args, now)
     finally:
         server.stop()
-    print(f"load_average_1m_after={os.getloadavg()[0]:.2f}")
-    return 0
 
 
 def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
     import hashlib
 
-    from cloud import analytics, members
+    from cloud import analytics, members, reports
 
     rng = random.Random(12)
     refs = [hashlib.sha256(f"card{rng.randrange(args.members)}".encode()).hexdigest() for _ in range(args.lookups)]
     with CloudStore(url) as store:
         device = store.register(store.create_token("branch-000"), name="lookup-bench")
+        prewarm(url)
         found = iter(refs)
         db_samples = timed_ms(lambda: store.lookup(card_ref=next(found)), len(refs))
         print(f"member_lookup_db_p99_ms={percentile(db_samples, 0.99):.2f}", flush=True)
-        serve = Serve(url, 1)
+        serve = Serve(url, 1, args.threads)
         try:
             with CloudClient(serve.urls[0], device_id=device.device_id, device_key=device.device_key) as client:
                 client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
@@ -292,6 +406,12 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
         run = analytics.recompute(store.db, now)
         print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
               f"top_share_percent={run.top_share_percent}", flush=True)
+        started = time.perf_counter()
+        with store.db.read() as conn:
+            report = reports.weekly(conn, now, args.report_weeks, None)
+        print(f"weekly_report_s={time.perf_counter() - started:.2f}\nweekly_report_weeks={args.report_weeks}\n"
+              f"weekly_report_rows={len(report.rows)}\n"
+              f"load_average_1m_reads={os.getloadavg()[0]:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -42,23 +42,33 @@ def search(db: Database, text: str, branches: frozenset[str] | None = None,
         return []
     conditions = []
     compact = re.sub(r"[\s+\-()]", "", ascii_digits(text))
-    if compact.isdigit():
+    if protocol.is_card_ref(text.lower()):
+        # A card ref (64 hex) is nobody's name or phone: matched alone, it is one index read. OR-ed with a name
+        # match it made PostgreSQL read every member (2.4 s at 1,000,000 members, benchmarks/cloud_scale.py).
+        conditions.append(members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower())))
+    elif compact.isdigit():
         # 0912..., 912..., +98912..., ۰۹۱۲...: the national number without its leading zero is in the E.164 form.
         if len(compact.lstrip("0")) >= 3:
             conditions.append(members.c.phone_e164.contains(compact.lstrip("0"), autoescape=True))
     else:
         folded = fold_name(text)
         conditions.append(members.c.name_folded.contains(folded, autoescape=True))
-    if protocol.is_card_ref(text.lower()):
-        conditions.append(members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower())))
     if not conditions:
         return []
-    query = (select(members.c.member_id, members.c.name, members.c.phone_e164, members.c.branch,
-                    members.c.enrolled_at, balances.c.points)
-             .select_from(members.outerjoin(balances, balances.c.member_id == members.c.member_id))
-             .where(or_(*conditions)).order_by(members.c.name, members.c.member_id).limit(limit))
+    hits = select(members.c.member_id, members.c.name, members.c.phone_e164, members.c.branch,
+                  members.c.enrolled_at).where(or_(*conditions))
     if branches is not None:
-        query = query.where(members.c.branch.in_(sorted(branches)))
+        hits = hits.where(members.c.branch.in_(sorted(branches)))
+    hits = hits.cte("hits")
+    if db.dialect == "postgresql":
+        # The matches first (trigram indexes), then their order: left to itself, PostgreSQL walks the name index
+        # in order and filters, which reads nearly every member when the few matches sort late (6 s for a full
+        # name at 1,000,000 members, benchmarks/cloud_scale.py).
+        hits = hits.prefix_with("MATERIALIZED")
+    top = select(hits).order_by(hits.c.name, hits.c.member_id).limit(limit).subquery("top")
+    query = (select(top, balances.c.points)
+             .select_from(top.outerjoin(balances, balances.c.member_id == top.c.member_id))
+             .order_by(top.c.name, top.c.member_id))
     with db.read() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 

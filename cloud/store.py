@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, text, update
+from sqlalchemy import Connection, Text, case, func, literal, or_, select, text, update
 
 from cloud import audit, engagement_ingest, purchase_effects, wallet
 from cloud.db import Database, migrate
-from cloud.db.schema import balances, cards, configs, devices, events, members, tokens
+from cloud.db.schema import balances, cards, configs, credit_balances, devices, events, members, tokens
 from cloud.errors import BadConfig, ConfigConflict, TokenError
 from cloud.names import fold_name
 from kiosk import protocol
@@ -218,9 +218,10 @@ class CloudStore:
             return {}
         rows = [self._event_row(device, event, digest, now) for _index, event, digest in items]
         if self.db.dialect == "postgresql":
-            # One array per column: a short statement psycopg parses once, however many rows the batch has.
-            columns = {name: [row[name] for row in rows] for name in _EVENT_COLUMNS}
-            inserted = set(conn.execute(self._sql.insert_events_unnest, columns).scalars())
+            # The whole batch as one JSON parameter the server unpacks (json_to_recordset): one short statement
+            # whatever the batch's length, and json.dumps (C) encodes it, where psycopg's text arrays quoted every
+            # value with a regular expression (a third of a batch's time in the cloud process).
+            inserted = set(conn.execute(self._sql.insert_events_json, {"rows": json.dumps(rows)}).scalars())
         else:
             inserted = set(conn.execute(self._sql.insert_events, rows).scalars())
         return {event["event_id"]: None for _index, event, _digest in items if event["event_id"] in inserted}
@@ -266,8 +267,14 @@ class CloudStore:
             else:
                 self._apply_card(conn, event)
         if sums:
-            conn.execute(self._sql.add_to_balance, [{"member_id": member_id, "points": points, "events": count}
-                                                    for member_id, (points, count) in sums.items()])
+            # In member order: two batches touching the same members lock their balance rows in the same order,
+            # so they wait for each other instead of deadlocking.
+            touched = [{"member_id": member_id, "points": sums[member_id][0], "events": sums[member_id][1]}
+                       for member_id in sorted(sums)]
+            if self.db.dialect == "postgresql":
+                conn.execute(self._sql.add_to_balance_json, {"rows": json.dumps(touched)})
+            else:
+                conn.execute(self._sql.add_to_balance, touched)
         if enrolments:
             conn.execute(self._sql.insert_member, enrolments)
         for event in profiles:
@@ -394,33 +401,43 @@ class CloudStore:
     # -- members ----------------------------------------------------------------------
 
     def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
-        """Chain-wide member, card and balance, or None when the cloud has never heard of it."""
+        """Chain-wide member, card and balance, or None when the cloud has never heard of it.
+
+        Two statements (the card, member, balance and credit rows joined; then the unused coupons): a kiosk
+        waits on this at every tap, so it pays for as few round trips to the database as the answer needs."""
+        profile = ("member_id", "phone_e164", "name", "enrolled_at", "branch", "birthday", "language", "profile_at")
+        member_columns = [members.c[name].label(f"member_{name}") for name in profile]
+        if card_ref is not None:
+            key = cards.c.member_id
+            source = cards.outerjoin(members, members.c.member_id == key)
+            found = select(*cards.c, *member_columns).where(cards.c.card_ref == card_ref)
+        else:
+            asked = select(literal(member_id, Text).label("member_id")).subquery("asked")
+            key = asked.c.member_id
+            source = asked.outerjoin(members, members.c.member_id == key)
+            found = select(*member_columns)
+        source = (source.outerjoin(balances, balances.c.member_id == key)
+                  .outerjoin(credit_balances, credit_balances.c.member_id == key))
+        found = found.add_columns(key.label("key"), balances.c.member_id.label("balance_of"),
+                                  balances.c.points.label("points"), balances.c.events.label("ledger_events"),
+                                  credit_balances.c.credit_rial).select_from(source)
         with self.db.read() as conn:
-            card = None
-            if card_ref is not None:
-                card = conn.execute(select(cards).where(cards.c.card_ref == card_ref)).mappings().first()
-                if card is None:
-                    return None
-                member_id = card["member_id"]
-            member = conn.execute(
-                select(members.c.member_id, members.c.phone_e164, members.c.name, members.c.enrolled_at,
-                       members.c.branch, members.c.birthday, members.c.language, members.c.profile_at)
-                .where(members.c.member_id == member_id)
-            ).mappings().first()
-            balance = conn.execute(
-                select(balances.c.points, balances.c.events).where(balances.c.member_id == member_id)
-            ).first()
-            credit = wallet.credit_of(conn, member_id) if member_id else 0
+            row = conn.execute(found).mappings().first()
+            if row is None:
+                return None
+            member_id = row["key"]
             unused = wallet.unused_of(conn, member_id) if member_id else []
-        if member is None and balance is None and card is None:
+        card = {c.name: row[c.name] for c in cards.c} if card_ref is not None else None
+        member = {name: row[f"member_{name}"] for name in profile} if row["member_member_id"] is not None else None
+        if member is None and row["balance_of"] is None and card is None:
             return None
         return {
             "member_id": member_id,
-            "member": None if member is None else dict(member),
-            "card": None if card is None else dict(card),
-            "balance": balance[0] if balance else 0,
-            "ledger_events": balance[1] if balance else 0,
-            "credit_rial": credit,
+            "member": member,
+            "card": card,
+            "balance": row["points"] or 0,
+            "ledger_events": row["ledger_events"] or 0,
+            "credit_rial": int(row["credit_rial"] or 0),
             "coupons": unused,
         }
 
@@ -497,11 +514,16 @@ class _IngestStatements:
         # With a list of rows SQLAlchemy sends one multi-row INSERT (insertmanyvalues), and RETURNING names the
         # rows that went in: a conflict (an id already stored) returns nothing for its row.
         self.insert_events = db.insert(events).on_conflict_do_nothing().returning(events.c.event_id)
-        arrays = ", ".join(f"CAST(:{name} AS {'bigint' if name in ('points', 'amount') else 'text'}[])"
-                           for name in _EVENT_COLUMNS)
-        self.insert_events_unnest = text(
-            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest({arrays}) "
+        record = ", ".join(f"{name} {'bigint' if name in ('points', 'amount') else 'text'}" for name in _EVENT_COLUMNS)
+        self.insert_events_json = text(
+            f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) SELECT {', '.join(_EVENT_COLUMNS)} "
+            f"FROM json_to_recordset(CAST(:rows AS json)) AS r({record}) "
             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id")
+        self.add_to_balance_json = text(
+            "INSERT INTO balances (member_id, points, events) SELECT member_id, points, events "
+            "FROM json_to_recordset(CAST(:rows AS json)) AS r(member_id text, points bigint, events bigint) "
+            "ON CONFLICT (member_id) DO UPDATE SET points = balances.points + excluded.points, "
+            "events = balances.events + excluded.events")
         balance = db.insert(balances)
         self.add_to_balance = balance.on_conflict_do_update(
             index_elements=[balances.c.member_id],

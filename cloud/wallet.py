@@ -137,11 +137,6 @@ def claim(db: Database, device: Any, code: str, member_id: str | None, use_key: 
     return {**_shown(row), "state": "claimed"}
 
 
-def credit_of(conn: Connection, member_id: str) -> int:
-    return int(conn.execute(select(credit_balances.c.credit_rial)
-                            .where(credit_balances.c.member_id == member_id)).scalar() or 0)
-
-
 def unused_of(conn: Connection, member_id: str, limit: int = 50) -> list[dict[str, Any]]:
     """The member's coupons no till has used yet, issued at any branch, newest first (for the member look-up:
     a kiosk shows another branch's coupons in the member's wallet too)."""

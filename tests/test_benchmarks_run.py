@@ -71,4 +71,37 @@ def test_the_cloud_scale_benchmark_runs_small_on_its_own_postgresql_and_prints_e
     for key in ("ingest_events_per_s", "sqlite_ingest_events_per_s", "member_lookup_p99_ms", "member_lookup_db_p99_ms",
                 "console_search_p99_ms"):
         assert float(figures[key]) > 0
-    assert float(figures["segments_recompute_s"]) >= 0
+    assert float(figures["segments_recompute_s"]) >= 0 and float(figures["weekly_report_s"]) > 0
+    # A year's weeks, each per branch (the bench's 200) and in total.
+    assert figures["weekly_report_weeks"] == "52" and int(figures["weekly_report_rows"]) == 52 * 201
+
+
+def test_the_cloud_scale_benchmark_loads_a_kept_cluster_once_and_then_only_measures_it():
+    import shutil
+    import tempfile
+
+    from tests.support.postgres import pg_bindir
+
+    if pg_bindir() is None:
+        import pytest
+
+        pytest.skip("PostgreSQL is not installed (make system-deps)")
+    # Not under pytest's tmp_path: its parents are closed to the postgres user the server runs as under root.
+    kept = Path(tempfile.mkdtemp(prefix="cloud-scale-kept-"))
+    try:
+        check_a_kept_cluster(kept)
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+
+
+def check_a_kept_cluster(kept: Path) -> None:
+    small = ("--members", "300", "--ledger-rows", "3000", "--data-dir", str(kept))
+    loaded = run_benchmark("cloud_scale.py", *small, "--load-only")
+    assert int(loaded["bulk_load_s"]) >= 0 and "ingest_events_per_s" not in loaded
+    again = run_benchmark("cloud_scale.py", *small, "--kiosks", "2", "--batches", "1", "--batch-events", "10",
+                          "--lookups", "10", "--searches", "1", "--no-sqlite", "--report-weeks", "2")
+    assert "bulk_load_s" not in again and again["segments_members"] == "300"  # the ingest's rows were deleted
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cloud_scale.py"), "--members", "301",
+                           "--ledger-rows", "3000", "--data-dir", str(kept), "--load-only"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode != 0 and "holds 300 members and 3000 ledger rows" in proc.stderr

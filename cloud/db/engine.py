@@ -62,8 +62,10 @@ class Database:
             _sqlite_transactions(self.engine)
         else:
             self.path = None
-            # pre_ping: a pooled connection that PostgreSQL closed (restart, failover) is replaced.
-            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No pre-ping: it costs every transaction a round trip (a kiosk's look-up is a few of them). A pooled
+            # connection PostgreSQL closed (restart, failover) fails its request with DatabaseUnavailable (503,
+            # the kiosk resends) and SQLAlchemy then discards every connection of the pool made before it.
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
     @property
     def dialect(self) -> str:
