@@ -67,7 +67,8 @@ def member_screen(snapshot: MemberSnapshot, *, rewards: list[Mapping[str, Any]],
                   referral_qr: Callable[[str], str] | None = None) -> dict[str, Any]:
     """``referral_qr`` makes the referral code's QR data URI (the service passes a kiosk.qr.QrCache)."""
     member, balance = snapshot.member, snapshot.balance
-    make_qr = referral_qr or (lambda code: qr_data_uri(code, scale=4))
+    # Not `referral_qr or ...`: an empty QrCache has no length, so it would read as false and never fill.
+    make_qr = referral_qr if referral_qr is not None else (lambda code: qr_data_uri(code, scale=4))
     language = member.language
     progress = tier_progress(snapshot, now, loyalty)
     offers = reward_offers([reward_from_row(r) for r in rewards], balance=balance.points, tier=progress.tier,
