@@ -18,10 +18,11 @@ import socketio
 
 from appliance.web_server import WebServer
 from drivers.events import CardRead
-from tests.conftest import wait_until
+from kiosk import protocol
+from tests.conftest import kioskctl, wait_until
 from web import create_app
 
-from .test_wallet_across_branches import Branch, branches, sara_at  # noqa: F401 (branches is a fixture)
+from .test_wallet_across_branches import CONFIG, UID, Branch, branches, sara_at  # noqa: F401 (a fixture)
 
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
@@ -154,3 +155,26 @@ def test_a_profile_edited_at_branch_a_repaints_bs_screen_in_the_members_new_lang
     # The page moves into Arabic the way a tap does (web/static/member_language.js reads `language`).
     assert (repainted["refresh"], repainted["profile_complete"], repainted["language"]) == (True, True, "ar")
     assert a.store.verify() == [] and b.store.verify() == []
+
+
+def test_a_running_kiosk_repaints_the_tap_with_the_profile_its_own_reconcile_took(cloud, tmp_path):
+    """appliance/runtime.py's wiring: the sync thread's reconcile after a tap reaches the screen by itself."""
+    rt, config = cloud.start_kiosk(tmp_path / "kiosk", {"chain_secret": "cd" * 32}, config=CONFIG)
+    try:
+        seen: list[dict[str, Any]] = []
+        rt.service.subscribe(lambda n, p: seen.append(p) if n == "member" else None)
+        sara = rt.service.enroll("+989121234567", "Sara", consent=True, language="en")
+        rt.service.bind(sara.id, "rfid125", UID)
+        wait_until(lambda: rt.store.outbox_depth() == 0, timeout_s=15, what="her enrolment to reach the cloud")
+        edit = protocol.make_event("member_updated", sara.id, cloud.clock() + timedelta(minutes=1),
+                                   name="Sara Karimi", birthday="1995-03-21", language="fa")
+        with cloud.registered_client("shiraz-02") as elsewhere:  # edited at another branch
+            assert elsewhere.send_batch([protocol.canonical_json(edit)]).delivered_ids() == [edit["event_id"]]
+
+        rt.service.put(CardRead(UID, "rfid125", "counter"))
+        wait_until(lambda: len(seen) == 2, timeout_s=15, what="the tap and its repaint")
+        assert [(p.get("refresh"), p["language"]) for p in seen] == [(None, "en"), (True, "fa")]
+        assert rt.store.member(sara.id).last_name == "Karimi"
+    finally:
+        rt.close()
+    assert kioskctl(config, "verify").returncode == 0
