@@ -13,7 +13,7 @@ from kiosk.flows import KioskFlows, build_flows
 from kiosk.identity import digital_card_key
 from kiosk.service import KioskService
 from kiosk.store import Store, utcnow
-from kiosk.ui_events import UiEvent, feedback_for
+from kiosk.ui_events import REFRESH, UiEvent, feedback_for
 from web import create_app
 
 if TYPE_CHECKING:
@@ -115,6 +115,9 @@ class Runtime:
             self._closers.append(self.tap_server.close)
         self.flows = build_flows(self.service, codes=self._phone_codes(), cases=self._complaint_cases())
         self._closers.append(self.flows.close)
+        if self.sync is not None and self.flows.on_screen is not None:
+            # What the tap's reconcile learned shows on that tap's screen (kiosk.flows.on_screen).
+            self.sync.after_reconcile.append(self.flows.on_screen.reconciled)
         app, self.socketio = create_app(self.flows, s)
         self.app = app
         warning = network_warning(s.web)
@@ -150,8 +153,9 @@ class Runtime:
             return
         service.link = "offline"  # until the first exchange with the cloud succeeds
         store.add_listener(self.sync.wake)
+        # Every member tap is followed by a reconcile; its own repaint (REFRESH) is not a tap.
         service.subscribe(lambda name, payload: self.sync.request_reconcile(payload["member_id"])
-                          if name == UiEvent.MEMBER else None)
+                          if name == UiEvent.MEMBER and not payload.get(REFRESH) else None)
         from kiosk.sync.engagement import exchange_engagement
 
         sync = self.sync

@@ -43,6 +43,10 @@ class Feedback(StrEnum):
     ERROR = "error"
 
 
+#: A member payload sent again after the tap's reconcile changed that member (kiosk.flows.on_screen): the
+#: page repaints the same balance with it, and the buzzer stays quiet.
+REFRESH = "refresh"
+
 #: What the page paints; anything else stays on the server (a redemption's coupon goes back in its HTTP reply).
 PAGE_EVENTS = frozenset(UiEvent) - {UiEvent.REDEEMED, UiEvent.RECEIPT_BY_PHONE, UiEvent.ENROLLED}
 
@@ -79,6 +83,8 @@ def feedback_for(event: str, payload: Mapping[str, Any]) -> Feedback | None:
         name = UiEvent(event)
     except ValueError:
         return None
+    if name is UiEvent.MEMBER and payload.get(REFRESH):
+        return None  # the same tap, painted again: it already sounded
     if name in _BY_EVENT:
         return _BY_EVENT[name]
     for (outcome_event, key), patterns in _BY_OUTCOME.items():

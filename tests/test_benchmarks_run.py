@@ -55,6 +55,15 @@ def test_the_till_benchmark_quotes_and_commits_for_a_long_ledger_and_the_ledger_
     for key in ("quote_p50_ms", "quote_p99_ms", "commit_p50_ms", "commit_p99_ms"):
         float(figures[key])
     assert figures["active_campaigns"] == "10" and figures["verify_ok"] == "1"
+    assert "commit_with_cloud_p99_ms" not in figures  # no cloud unless asked
+
+
+def test_the_till_benchmark_with_a_cloud_holds_every_credit_spend_there_and_prints_its_figures():
+    figures = run_benchmark("till.py", "--entries", "50", "--campaigns", "2", "--rounds", "5", "--cloud")
+    for key in ("quote_p99_ms", "commit_p99_ms", "quote_with_cloud_p99_ms", "commit_with_cloud_p50_ms",
+                "commit_with_cloud_p99_ms", "loadavg"):
+        float(figures[key])
+    assert figures["verify_ok"] == "1"
 
 
 def test_the_cloud_scale_benchmark_runs_small_on_its_own_postgresql_and_prints_every_figure():

@@ -49,7 +49,10 @@ def member_from(data: dict[str, Any], key: str = "session") -> str:
 @blueprint.post("/reset")
 def reset() -> ResponseReturnValue:
     """The page went back to the attract loop: release a card claim it started (a POS purchase stays)."""
-    claims = flows().claims
+    f = flows()
+    if f.core.on_screen is not None:
+        f.core.on_screen.cleared()  # a reconcile finishing now repaints nobody
+    claims = f.claims
     owner = claims.owner()
     if owner in ("enroll", "receipt"):
         claims.cancel(owner)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from kiosk.flows.claims import TapClaims
 from kiosk.flows.complaints import CaseLookup, ComplaintDesk
 from kiosk.flows.engagement import EngagementDesk
+from kiosk.flows.on_screen import MemberOnScreen
 from kiosk.flows.enrollment import Enrollment
 from kiosk.flows.phone_codes import PhoneCodeService
 from kiosk.flows.receipts import ReceiptDesk
@@ -49,6 +50,7 @@ class KioskFlows:
     complaints: ComplaintDesk
     codes: PhoneCodeService | None = None  # one-time SMS codes through the cloud, when [enrollment] sms_otp is on
     engagement: EngagementDesk | None = None  # draws and the instant-win game (always built by build_flows)
+    on_screen: MemberOnScreen | None = None  # whose balance is shown, for the tap's reconcile (always built)
 
     def close(self) -> None:
         self.claims.close()
@@ -98,4 +100,5 @@ def build_flows(service: KioskService, *, codes: PhoneCodeService | None = None,
         complaints=ComplaintDesk(service, cases),  # complaint look-ups ask the cloud, when there is one
         codes=codes,
         engagement=engagement,
+        on_screen=MemberOnScreen(service, settings.web.idle_timeout_s),
     )

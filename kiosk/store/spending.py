@@ -261,16 +261,17 @@ class SpendingMixin:
         self.write(lambda db: db.execute("UPDATE coupons SET used_at = ?, used_by = ? WHERE code = ? AND "
                                          "used_at IS NULL", [used_at, f"chain:{branch}"[:100], code]))
 
-    def hold_chain_coupons(self, member_id: str, unused: Sequence[dict[str, str]]) -> None:
+    def hold_chain_coupons(self, member_id: str, unused: Sequence[dict[str, str]]) -> bool:
         """The chain's list of the member's unused coupons (a look-up): the ones other branches issued join the
         member's wallet here; one the chain knows and no longer lists was used elsewhere and leaves it (and
         comes back if a void there gives it back). A coupon whose issue, use or give-back this kiosk has not sent
-        yet is left to this kiosk's own ledger: the chain cannot know it yet."""
+        yet is left to this kiosk's own ledger: the chain cannot know it yet. True when the wallet changed."""
         now = iso(self._clock())
         pending = ("EXISTS (SELECT 1 FROM outbox o WHERE o.sent_at IS NULL AND o.rejected_at IS NULL AND "
                    "(o.event_id = {issue} OR json_extract(o.payload, '$.code') = {code}))")
 
-        def tx(db: sqlite_utils.Database) -> None:
+        def tx(db: sqlite_utils.Database) -> bool:
+            before = db.conn.total_changes
             listed = {c["code"]: c for c in unused}
             own = {r[0] for r in db.execute(f"SELECT code FROM coupons WHERE code IN ({','.join('?' * len(listed))})",
                                             list(listed)).fetchall()} if listed else set()
@@ -293,8 +294,9 @@ class SpendingMixin:
                 known = table == "chain_coupons" or (coupon_in_reason(reason) or ("", ""))[1] == code
                 if known and code not in listed:
                     db.execute(f"UPDATE {table} SET used_at = ?, used_by = ? WHERE code = ?", [now, USED_ELSEWHERE, code])
+            return db.conn.total_changes != before
 
-        self.write(tx)
+        return self.write(tx)
 
     def chain_coupon(self, code: str) -> dict[str, Any] | None:
         rows = self.query("SELECT * FROM chain_coupons WHERE code = ?", (code,))

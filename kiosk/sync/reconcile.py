@@ -53,19 +53,36 @@ def local_position(store: Store, member_id: str) -> tuple[int, int]:
     return int(row[0]["balance"]), int(row[0]["pending"])
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """What one reconcile did: the points correction (sent on like any event), and whether anything of the
+    member changed here at all (points, credit, coupons, profile), which is when a screen showing them repaints."""
+    correction: Correction | None
+    changed: bool
+
+
 def reconcile_member(store: Store, client: CloudClient, member_id: str) -> Correction | None:
-    """Ask the cloud for the member's balance and append an adjust for any difference.
+    """Ask the cloud for the member's balance and append an adjust for any difference (see :func:`reconcile`)."""
+    return reconcile(store, client, member_id).correction
+
+
+def reconcile(store: Store, client: CloudClient, member_id: str) -> Reconciled:
+    """Bring the member to the chain's figures: points, purchase credit, the chain's coupons and a newer profile.
 
     Call it from the sync worker's thread (SyncWorker.request_reconcile), so no batch is
     marked delivered between the cloud's answer and the local read.
     """
     found = client.lookup(member_id=member_id)
     if found is None:
-        return None  # the cloud has not heard of the member yet: nothing to correct against
-    _reconcile_credit(store, member_id, found.get("credit_rial"))
-    _reconcile_coupons(store, member_id, found)
-    _reconcile_profile(store, member_id, found)
-    cloud_balance = int(found["balance"])
+        return Reconciled(None, False)  # the cloud has not heard of the member yet: nothing to correct against
+    changed = _reconcile_credit(store, member_id, found.get("credit_rial"))
+    changed = _reconcile_coupons(store, member_id, found) or changed
+    changed = _reconcile_profile(store, member_id, found) or changed
+    correction = _reconcile_points(store, member_id, int(found["balance"]))
+    return Reconciled(correction, changed or correction is not None)
+
+
+def _reconcile_points(store: Store, member_id: str, cloud_balance: int) -> Correction | None:
     local_balance, pending = local_position(store, member_id)
     points = correction_points(cloud_balance, local_balance, pending)
     if points == 0:
@@ -93,41 +110,45 @@ def local_credit_position(store: Store, member_id: str) -> tuple[int, int]:
     return int(row[0]["credit"]), int(row[0]["pending"])
 
 
-def _reconcile_coupons(store: Store, member_id: str, found: dict) -> None:
-    """Other branches' unused coupons join the member's wallet here (and used ones leave it)."""
+def _reconcile_coupons(store: Store, member_id: str, found: dict) -> bool:
+    """Other branches' unused coupons join the member's wallet here (and used ones leave it); True if any did."""
     if "coupons" not in found:
-        return  # a cloud that does not list them changes nothing
+        return False  # a cloud that does not list them changes nothing
     try:
-        store.hold_chain_coupons(member_id, chain_coupons_from_reply(found))
+        return store.hold_chain_coupons(member_id, chain_coupons_from_reply(found))
     except protocol.ProtocolError as exc:
         log.error("the chain's coupons of %s left as they were: %s", member_id, exc)
+        return False
 
 
-def _reconcile_profile(store: Store, member_id: str, found: dict) -> None:
+def _reconcile_profile(store: Store, member_id: str, found: dict) -> bool:
     """A profile edited at another branch after the one held here (name, birthday, language) is taken here, so
     the birthday campaigns and the screen's language follow it; an older one changes nothing."""
     try:
         profile = chain_profile_from_reply(found, member_id)
     except protocol.ProtocolError as exc:
         log.error("the profile of %s left as it was: %s", member_id, exc)
-        return
+        return False
     if profile is not None and take_chain_profile(store, profile):
         log.info("member %s: took the chain's profile edited at %s", member_id, protocol.format_time(profile.at))
+        return True
+    return False
 
 
-def _reconcile_credit(store: Store, member_id: str, cloud_credit: object) -> None:
+def _reconcile_credit(store: Store, member_id: str, cloud_credit: object) -> bool:
     """The purchase credit follows the chain like the points: credit earned or spent at another branch is
     corrected here with a 'correction' row (never sent back). A cloud without credit figures changes nothing."""
     if not isinstance(cloud_credit, int) or isinstance(cloud_credit, bool) or cloud_credit < 0:
-        return
+        return False
     local, pending = local_credit_position(store, member_id)
     rial = correction_points(cloud_credit, local, pending)
     if rial == 0:
-        return
+        return False
     try:
         store.correct_credit(member_id, rial, f"{protocol.CLOUD_CORRECTION_REASON} chain credit {cloud_credit}")
     except SpendRefused as exc:  # spent here meanwhile below the chain's figure: the next reconcile tries again
         log.error("cannot apply cloud credit correction of %d rial to %s: %s", rial, member_id, exc)
-        return
+        return False
     log.info("cloud credit correction for member %s: %+d rial (cloud %d, local %d, pending %d)",
              member_id, rial, cloud_credit, local, pending)
+    return True

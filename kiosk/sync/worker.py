@@ -143,6 +143,8 @@ class SyncWorker:
         self._idle = False
         # More exchanges for a round once the outbox is drained (the engagement sync); each may raise SyncError.
         self.after_drain: list[Callable[[], None]] = []
+        # Told the member id when a reconcile changed that member here (the screen showing them repaints).
+        self.after_reconcile: list[Callable[[str], None]] = []
         # Exchanges before the drain, while the cloud is reachable (the fleet heartbeat: it reports the backlog
         # the drain is about to send, or cannot); each may raise SyncError, which never stops the drain.
         self.before_drain: list[Callable[[], None]] = []
@@ -422,7 +424,7 @@ class SyncWorker:
 
     def reconcile_pending(self) -> int:
         """Run queued reconciliations (after a drain, so the cloud is as current as it gets)."""
-        from kiosk.sync.reconcile import reconcile_member
+        from kiosk.sync.reconcile import reconcile
 
         with self._reconcile_lock:
             members, self._reconcile = self._reconcile, set()
@@ -430,7 +432,10 @@ class SyncWorker:
         for member_id in sorted(members):
             self._beat()
             try:
-                corrected += reconcile_member(self.store, self.client, member_id) is not None
+                done = reconcile(self.store, self.client, member_id)
+                corrected += done.correction is not None
+                if done.changed:
+                    self._tell_changed(member_id)
             except SyncError as exc:
                 log.info("reconcile of %s postponed: %s", member_id, exc)
                 with self._reconcile_lock:
@@ -440,6 +445,13 @@ class SyncWorker:
         if corrected:
             self.drain()  # send the corrections while we are online
         return corrected
+
+    def _tell_changed(self, member_id: str) -> None:
+        for told in list(self.after_reconcile):
+            try:
+                told(member_id)
+            except Exception:  # a screen that cannot repaint must not stop the sync
+                log.exception("after a reconcile of %s: %r failed", member_id, told)
 
     # -- thread -----------------------------------------------------------------------
 

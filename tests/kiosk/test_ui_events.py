@@ -51,6 +51,7 @@ def test_every_pattern_the_kiosk_plays_is_one_the_drivers_define():
 
 @pytest.mark.parametrize("event, payload, pattern", [
     (UiEvent.MEMBER, {}, Feedback.SUCCESS),
+    (UiEvent.MEMBER, {"refresh": True}, None),  # the same tap painted again after its reconcile: no second beep
     (UiEvent.POS_RESULT, {"state": "earned"}, Feedback.SUCCESS),
     (UiEvent.POS_RESULT, {"state": "unknown_card"}, Feedback.UNKNOWN_CARD),
     (UiEvent.POS_RESULT, {"state": "card_blocked"}, Feedback.REFUSED_CARD),

@@ -95,7 +95,8 @@
     if (warnTimer) { clearInterval(warnTimer); warnTimer = null; }
     stillThere.hidden = true;
     closeAsk();
-    var hadFlow = !!(state.member || state.receipt || state.enrolling);
+    // A balance counts too: the server then knows nobody's balance is shown (no repaint after a reconcile).
+    var hadFlow = !!(state.member || state.session || state.receipt || state.enrolling);
     generation += 1;
     state = {};
     stage.replaceChildren();
@@ -180,6 +181,8 @@
   socket.on("member", function (data) {
     if (K.staffActive) { return; }
     var same = stage.dataset.screen === "t-balance" && data.card_label && data.card_label === state.cardLabel;
+    // What this tap's reconcile learned (kiosk/flows/on_screen.py) repaints only that same balance, never another screen.
+    if (data.refresh) { if (same) { (K.showMember || K.renderBalance)(data); } return; }
     if (same) { K.renderBalance(data); return; }
     // K.showMember (member_language.js) first moves the page into the member's own language if it must.
     confirmLeave(msg("ask_tap"), function () { state = {}; (K.showMember || K.renderBalance)(data); });
