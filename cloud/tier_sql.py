@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, and_, case, func, literal, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from cloud.db.schema import events, members
@@ -41,3 +41,55 @@ def member_tiers(at: datetime, rules: LoyaltyRules, member_filter: ColumnElement
     return (select(members.c.member_id, members.c.branch, tier_of(points, rules).label("tier"))
             .select_from(members.outerjoin(window, window.c.member_id == members.c.member_id))
             .where(and_(member_filter, members.c.enrolled_at <= until)))
+
+
+def bucket(column: ColumnElement, bounds: list[str]) -> ColumnElement:
+    """How many of the ascending `bounds` are <= `column`, as a balanced tree of CASEs: about log2(len) text
+    comparisons a row, where a flat CASE over a year's weeks makes up to 52 (both engines; PostgreSQL's
+    width_bucket would do the same, SQLite has none)."""
+    def tree(lo: int, hi: int) -> ColumnElement:  # the answer lies in lo..hi
+        if lo == hi:
+            return literal(lo)
+        mid = (lo + hi) // 2  # column < bounds[mid] means at most mid bounds are <= column
+        return case((column < bounds[mid], tree(lo, mid)), else_=tree(mid + 1, hi))
+    return tree(0, len(bounds))
+
+
+def tier_changes(moments: list[datetime], rules: LoyaltyRules, member_filter: ColumnElement) -> Select:
+    """(week, branch, tier, change) over the ascending `moments` in one pass of the ledger: `change` members of
+    `branch` enter `tier` at moment `week` (leave it, when negative), so the running sum over the weeks is
+    member_tiers(moments[week], ...) counted by branch and tier.
+
+    Each credit in the window of some moment adds its points from the first moment at or after it and takes them
+    off at the first moment whose window has left it behind; a member's running sum of those deltas, week by
+    week, is their window points, and holds until their next delta. Enrolment is a delta of 0, so a member
+    without credits still counts (in the lowest tier) from the first moment at or after they enrolled."""
+    count = len(moments)
+    text = [protocol.format_time(m) for m in moments]
+    after = [protocol.format_time(m + timedelta(microseconds=1)) for m in moments]  # t <= m  <=>  t < m + 1 µs
+    since = [m - timedelta(days=rules.tier_window_days) for m in moments]
+    left = [protocol.format_time(s + timedelta(microseconds=1)) for s in since]
+    credit = and_(events.c.kind.in_(("earn", "bonus")), events.c.points > 0,
+                  events.c.created_at > protocol.format_time(since[0]), events.c.created_at <= text[-1])
+    deltas = union_all(
+        select(events.c.member_id, bucket(events.c.created_at, after).label("week"),
+               events.c.points.label("delta")).where(credit),
+        select(events.c.member_id, bucket(events.c.created_at, left).label("week"),
+               (-events.c.points).label("delta")).where(credit, events.c.created_at <= protocol.format_time(since[-1])),
+        select(members.c.member_id, bucket(members.c.enrolled_at, after).label("week"), literal(0).label("delta"))
+        .where(member_filter, members.c.enrolled_at <= text[-1])).subquery("deltas")
+    weekly = (select(deltas.c.member_id, deltas.c.week, func.sum(deltas.c.delta).label("delta"))
+              .group_by(deltas.c.member_id, deltas.c.week).subquery("weekly"))
+    order = {"partition_by": weekly.c.member_id, "order_by": weekly.c.week}
+    running = select(weekly.c.member_id, weekly.c.week,
+                     func.sum(weekly.c.delta).over(**order).label("points"),
+                     func.lead(weekly.c.week, 1, literal(count)).over(**order).label("until")).subquery("running")
+    # A member's rows before they enrolled only carry points forward: the enrolment row starts their count.
+    held = (select(running.c.week, running.c.until, members.c.branch, tier_of(running.c.points, rules).label("tier"))
+            .select_from(running.join(members, members.c.member_id == running.c.member_id))
+            .where(member_filter, running.c.week >= bucket(members.c.enrolled_at, after)).subquery("held"))
+    side = union_all(select(literal(1).label("side")), select(literal(-1).label("side"))).subquery("side")
+    week = case((side.c.side == 1, held.c.week), else_=held.c.until).label("week")
+    return (select(week, held.c.branch, held.c.tier, func.sum(side.c.side).label("change"))
+            .select_from(held.join(side, true()))
+            .where(week < count).group_by(week, held.c.branch, held.c.tier))
