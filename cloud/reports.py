@@ -145,11 +145,14 @@ def _tier_counts(conn: Connection, weeks: list[Week], names: list[str], rows: di
         moments = [min(protocol.parse_time(week.end) - timedelta(microseconds=1), now) for week in weeks]
         held: dict[tuple[str, str], int] = {}  # (branch, tier): members, as of the week being summed
         changes: dict[int, list] = {}
-        for week, branch, tier, change in conn.execute(tier_changes(moments, rules, members.c.branch.in_(group))):
-            changes.setdefault(int(week), []).append((branch, tier, int(change)))
+        for week, branch, tier, before, count in conn.execute(
+                tier_changes(moments, rules, members.c.branch.in_(group))):
+            changes.setdefault(int(week), []).append((branch, tier, before, int(count)))
         for i in range(len(weeks)):
-            for branch, tier, change in changes.get(i, ()):
-                held[(branch, tier)] = held.get((branch, tier), 0) + change
+            for branch, tier, before, count in changes.get(i, ()):
+                held[(branch, tier)] = held.get((branch, tier), 0) + count
+                if before is not None:
+                    held[(branch, before)] -= count
             for (branch, tier), count in held.items():
                 if count:
                     for key in ((i, branch), (i, None)):

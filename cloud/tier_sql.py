@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, select, true, union_all
+from sqlalchemy import Integer, Select, Text, and_, case, cast, func, literal, null, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from cloud.db.schema import events, members
@@ -56,40 +56,42 @@ def bucket(column: ColumnElement, bounds: list[str]) -> ColumnElement:
 
 
 def tier_changes(moments: list[datetime], rules: LoyaltyRules, member_filter: ColumnElement) -> Select:
-    """(week, branch, tier, change) over the ascending `moments` in one pass of the ledger: `change` members of
-    `branch` enter `tier` at moment `week` (leave it, when negative), so the running sum over the weeks is
-    member_tiers(moments[week], ...) counted by branch and tier.
+    """(week, branch, tier, before, members) over the ascending `moments`, in one pass of the ledger: `members`
+    of `branch` went from tier `before` to `tier` at moment `week` (`before` None: they start being counted;
+    `tier` None never happens, a member stays counted). Summed week by week, these are member_tiers(moments[week],
+    ...) counted by branch and tier.
 
     Each credit in the window of some moment adds its points from the first moment at or after it and takes them
-    off at the first moment whose window has left it behind; a member's running sum of those deltas, week by
-    week, is their window points, and holds until their next delta. Enrolment is a delta of 0, so a member
-    without credits still counts (in the lowest tier) from the first moment at or after they enrolled."""
-    count = len(moments)
+    off at the first moment whose window has left it behind: a member's running sum of those deltas is their
+    window points, until their next delta. Enrolment is a delta of 0 carrying the home branch and the first
+    moment the member counts at (the ledger rows carry neither), so a member without credits counts too, in the
+    lowest tier. Only the rows where a member's tier changes are grouped: a few a member, not one a week."""
     text = [protocol.format_time(m) for m in moments]
     after = [protocol.format_time(m + timedelta(microseconds=1)) for m in moments]  # t <= m  <=>  t < m + 1 µs
     since = [m - timedelta(days=rules.tier_window_days) for m in moments]
     left = [protocol.format_time(s + timedelta(microseconds=1)) for s in since]
     credit = and_(events.c.kind.in_(("earn", "bonus")), events.c.points > 0,
                   events.c.created_at > protocol.format_time(since[0]), events.c.created_at <= text[-1])
+    joined = bucket(members.c.enrolled_at, after)
+    none_text, none_int = cast(null(), Text), cast(null(), Integer)
     deltas = union_all(
-        select(events.c.member_id, bucket(events.c.created_at, after).label("week"),
-               events.c.points.label("delta")).where(credit),
-        select(events.c.member_id, bucket(events.c.created_at, left).label("week"),
-               (-events.c.points).label("delta")).where(credit, events.c.created_at <= protocol.format_time(since[-1])),
-        select(members.c.member_id, bucket(members.c.enrolled_at, after).label("week"), literal(0).label("delta"))
-        .where(member_filter, members.c.enrolled_at <= text[-1])).subquery("deltas")
-    weekly = (select(deltas.c.member_id, deltas.c.week, func.sum(deltas.c.delta).label("delta"))
-              .group_by(deltas.c.member_id, deltas.c.week).subquery("weekly"))
-    order = {"partition_by": weekly.c.member_id, "order_by": weekly.c.week}
-    running = select(weekly.c.member_id, weekly.c.week,
-                     func.sum(weekly.c.delta).over(**order).label("points"),
-                     func.lead(weekly.c.week, 1, literal(count)).over(**order).label("until")).subquery("running")
-    # A member's rows before they enrolled only carry points forward: the enrolment row starts their count.
-    held = (select(running.c.week, running.c.until, members.c.branch, tier_of(running.c.points, rules).label("tier"))
-            .select_from(running.join(members, members.c.member_id == running.c.member_id))
-            .where(member_filter, running.c.week >= bucket(members.c.enrolled_at, after)).subquery("held"))
-    side = union_all(select(literal(1).label("side")), select(literal(-1).label("side"))).subquery("side")
-    week = case((side.c.side == 1, held.c.week), else_=held.c.until).label("week")
-    return (select(week, held.c.branch, held.c.tier, func.sum(side.c.side).label("change"))
-            .select_from(held.join(side, true()))
-            .where(week < count).group_by(week, held.c.branch, held.c.tier))
+        select(members.c.member_id, joined.label("week"), literal(0).label("delta"), members.c.branch,
+               joined.label("joined")).where(member_filter, members.c.enrolled_at <= text[-1]),
+        select(events.c.member_id, bucket(events.c.created_at, after), events.c.points, none_text, none_int)
+        .where(credit),
+        select(events.c.member_id, bucket(events.c.created_at, left), -events.c.points, none_text, none_int)
+        .where(credit, events.c.created_at <= protocol.format_time(since[-1]))).subquery("deltas")
+    member = {"partition_by": deltas.c.member_id}
+    # RANGE frame (the default): the rows of one week all see the sum to the end of that week.
+    running = select(deltas.c.member_id, deltas.c.week,
+                     func.sum(deltas.c.delta).over(**member, order_by=deltas.c.week).label("points"),
+                     func.max(deltas.c.branch).over(**member).label("branch"),
+                     func.max(deltas.c.joined).over(**member).label("joined")).subquery("running")
+    tier = case((running.c.week >= running.c.joined, tier_of(running.c.points, rules)), else_=null())
+    held = (select(running.c.member_id, running.c.week, running.c.branch, tier.label("tier"))
+            .where(running.c.branch.isnot(None)).subquery("held"))  # None: a member another rule group counts
+    before = func.lag(held.c.tier).over(partition_by=held.c.member_id, order_by=held.c.week).label("before")
+    steps = select(held.c.week, held.c.branch, held.c.tier, before).subquery("steps")
+    return (select(steps.c.week, steps.c.branch, steps.c.tier, steps.c.before, func.count().label("members"))
+            .where(steps.c.tier.is_distinct_from(steps.c.before))
+            .group_by(steps.c.week, steps.c.branch, steps.c.tier, steps.c.before))
