@@ -24,7 +24,7 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
   - weekly_report_s: cloud.reports.weekly, the console's weekly table, over a year (`--report-weeks` 52),
-    every branch.
+    every branch; weekly_report_tiers_s: its tier pass alone. `--report-only` measures only these.
 
 Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms, segments < 120 s,
 weekly report < 10 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the machine is
