@@ -3,7 +3,7 @@ PostgreSQL.
 
     .venv/bin/python benchmarks/cloud_scale.py [--data-dir DIR] [--keep] [--load-only] [--members 1000000]
         [--ledger-rows 20000000] [--kiosks 100] [--batches 5] [--batch-events 100] [--lookups 2000] [--searches 3]
-        [--no-sqlite]
+        [--no-sqlite] [--report-weeks 52] [--report-only]
 
 Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
 
@@ -24,7 +24,7 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
   - weekly_report_s: cloud.reports.weekly, the console's weekly table, over a year (`--report-weeks` 52),
-    every branch.
+    every branch; weekly_report_tiers_s: its tier pass alone. `--report-only` measures only these.
 
 Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms, segments < 120 s,
 weekly report < 10 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the machine is
@@ -297,6 +297,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per serve process")
     parser.add_argument("--report-weeks", type=int, default=52, help="weeks of the timed weekly report")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite ingest")
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure only the weekly report (the other phases take minutes at full size)")
     args = parser.parse_args()
     bindir = pg_bindir()
     if bindir is None:
@@ -359,6 +361,10 @@ def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: dateti
     server.start()
     try:
         url = server.url(DATABASE)
+        if args.report_only:
+            with CloudStore(url) as store:
+                measure_report(store, args, now)
+            return
         rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads)
         print(f"ingest_events_per_s={rate:.0f}\nload_average_1m_ingest={os.getloadavg()[0]:.2f}", flush=True)
         if not args.no_sqlite:
@@ -374,7 +380,7 @@ def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: dateti
 def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
     import hashlib
 
-    from cloud import analytics, members, reports
+    from cloud import analytics, members
 
     rng = random.Random(12)
     refs = [hashlib.sha256(f"card{rng.randrange(args.members)}".encode()).hexdigest() for _ in range(args.lookups)]
@@ -406,13 +412,28 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
         run = analytics.recompute(store.db, now)
         print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
               f"top_share_percent={run.top_share_percent}", flush=True)
-        started = time.perf_counter()
-        with store.db.read() as conn:
-            report = reports.weekly(conn, now, args.report_weeks, None)
-        print(f"weekly_report_s={time.perf_counter() - started:.2f}\nweekly_report_weeks={args.report_weeks}\n"
-              f"weekly_report_rows={len(report.rows)}\n"
-              f"load_average_1m_reads={os.getloadavg()[0]:.2f}", flush=True)
+        measure_report(store, args, now)
 
+
+def measure_report(store: CloudStore, args: argparse.Namespace, now: datetime) -> None:
+    """The whole weekly report, then its tier half alone (one pass of the ledger for every week; the rest is the
+    ledger's grouped figures)."""
+    from cloud import reports, tier_sql
+    from cloud.db.schema import members
+
+    started = time.perf_counter()
+    with store.db.read() as conn:
+        report = reports.weekly(conn, now, args.report_weeks, None)
+    print(f"weekly_report_s={time.perf_counter() - started:.2f}\nweekly_report_weeks={args.report_weeks}\n"
+          f"weekly_report_rows={len(report.rows)}\n"
+          f"load_average_1m_report={os.getloadavg()[0]:.2f}", flush=True)
+    moments = [min(protocol.parse_time(w.end) - timedelta(microseconds=1), now)
+               for w in reports.weeks_until(now, args.report_weeks)]
+    started = time.perf_counter()
+    with store.db.read() as conn:  # the benchmark's branches have no config: the default rules, one group
+        conn.execute(tier_sql.tier_changes(moments, tier_sql.branch_rules(None), members.c.branch.isnot(None))).all()
+    print(f"weekly_report_tiers_s={time.perf_counter() - started:.2f}\n"
+          f"load_average_1m_reads={os.getloadavg()[0]:.2f}", flush=True)
 
 if __name__ == "__main__":
     sys.exit(main())
