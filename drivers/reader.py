@@ -190,7 +190,7 @@ class Reader:
         self._state = state
         if state is ReaderState.CONNECTED:
             log.info("reader %s connected: %s", self.reader_id, detail)
-        elif state is not ReaderState.CONNECTED:
+        else:
             log.warning("reader %s %s: %s", self.reader_id, state.value, detail)
         self._emit(ReaderStatus(self.reader_id, state, detail))
 

@@ -16,8 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from kiosk.clock import parse_iso
-from kiosk.rules.ledger import Entry, UniqueEntries
+from kiosk.rules.ledger import UniqueEntries
 from kiosk.store.records import LedgerRow
 
 # What the member's own row read adds (see Store.member_snapshot): the figures the kept ledger must match.
@@ -31,11 +30,6 @@ _SINCE = (f"SELECT rowid, {_COLUMNS} FROM ledger WHERE member_id = ? AND rowid >
 KEPT_ROWS = 20_000
 
 Query = Callable[[str, tuple], list[sqlite3.Row]]
-
-
-def entry_of(row: LedgerRow) -> Entry:
-    """A stored ledger row as the rules' entry (checked when it was written: no second check)."""
-    return Entry.stored(row.event_id, row.kind, row.points, row.amount, parse_iso(row.created_at))
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ class MemberLedgers:
         found = query(_ALL, (member_id,))
         history = tuple(LedgerRow(*r[1:]) for r in found)
         fresh = KeptLedger(len(history), max((r[0] for r in found), default=0), history,
-                           UniqueEntries(entry_of(r) for r in history))
+                           UniqueEntries(r.entry() for r in history))
         self._keep(member_id, fresh)
         return fresh
 
@@ -96,4 +90,4 @@ def _grown(kept: KeptLedger, found: list[sqlite3.Row], rows: int, last_rowid: in
     new = tuple(LedgerRow(*r[1:]) for r in found)
     if kept.history and new[-1].created_at < kept.history[0].created_at:
         return None  # dated before a kept row (an import, a clock set back): its place is not on top
-    return KeptLedger(rows, last_rowid, (*new, *kept.history), UniqueEntries((*(entry_of(r) for r in new), *kept.entries)))
+    return KeptLedger(rows, last_rowid, (*new, *kept.history), UniqueEntries((*(r.entry() for r in new), *kept.entries)))

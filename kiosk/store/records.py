@@ -92,6 +92,10 @@ class LedgerRow:
     device_id: str
     created_at: str
 
+    def entry(self) -> Entry:
+        """The row as the rules' entry (checked when it was written: no second check)."""
+        return Entry.stored(self.event_id, self.kind, self.points, self.amount, parse_iso(self.created_at))
+
 
 @dataclass(frozen=True)
 class MemberSnapshot:
@@ -106,7 +110,7 @@ class MemberSnapshot:
     def entries(self) -> UniqueEntries | tuple[Entry, ...]:
         """The history as the rules' entries, converted once per snapshot (expiry, tier, segment and streak
         all read them; a long ledger made that the cost of a tap)."""
-        return tuple(Entry.stored(r.event_id, r.kind, r.points, r.amount, parse_iso(r.created_at)) for r in self.history)
+        return tuple(r.entry() for r in self.history)
 
     @classmethod
     def converted(cls, member: Member, balance: Balance, history: tuple[LedgerRow, ...], coupons: tuple[dict, ...],
@@ -128,7 +132,7 @@ class MemberSnapshot:
         history = (recorded.row, *self.history)
         if "entries" not in self.__dict__:  # not converted yet: converted when asked, as for any snapshot
             return MemberSnapshot(self.member, balance, history, self.coupons)
-        new = Entry.stored(row.event_id, row.kind, row.points, row.amount, parse_iso(row.created_at))
+        new = row.entry()
         entries = (new, *self.entries)
         if all(e.event_id != row.event_id for e in self.entries):  # (a snapshot read after the write has it)
             entries = UniqueEntries(entries)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.store import Store
-from kiosk.store.member_ledger import LEDGER_MARK_SQL, MemberLedgers, entry_of
+from kiosk.store.member_ledger import LEDGER_MARK_SQL, MemberLedgers
 from kiosk.errors import InsufficientPoints
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_every_snapshot_has_the_ledger_the_database_has_whoever_wrote_it_and_whe
                     pass
             snapshot = here.member_snapshot(member_id)
             assert snapshot.history == fresh(here, member_id)
-            assert snapshot.entries == tuple(entry_of(r) for r in snapshot.history)
+            assert snapshot.entries == tuple(r.entry() for r in snapshot.history)
             assert snapshot.balance.points == sum(r.points for r in snapshot.history)
 
 
