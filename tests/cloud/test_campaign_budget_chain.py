@@ -19,7 +19,7 @@ from kiosk.sync.engagement import exchange_engagement
 from kiosk.sync.worker import SyncWorker
 from tests.conftest import write_config
 
-from .conftest import FAST_BACKOFF, RunningCloud
+from .conftest import ANSWERED_READ_TIMEOUT, FAST_BACKOFF, RunningCloud
 
 BUDGET = 1000
 CONFIG = {
@@ -57,10 +57,8 @@ def tills(cloud: RunningCloud, tmp_path: Path) -> Iterator[Any]:
         settings = load(write_config(tmp_path / name, device_id=name))
         cloud.store.set_config(branch, CONFIG)
         with cloud.registered_client(branch) as registered:
-            # No fault here: every request must be answered. At 2 s an engagement exchange on PostgreSQL timed
-            # out while the booted appliance ran beside it (clean13, load 11), so the same 5 s as make_worker.
             client = CloudClient(cloud.url, device_id=registered.device_id, device_key=registered.device_key,
-                                 clock=cloud.clock, connect_timeout=2.0, read_timeout=5.0)
+                                 clock=cloud.clock, connect_timeout=2.0, read_timeout=ANSWERED_READ_TIMEOUT)
         store = Store(tmp_path / name / "kiosk.db", device_id=name, clock=cloud.clock)
         service = KioskService(store, settings, load_secrets(settings.device.secrets_file), clock=cloud.clock)
         worker = SyncWorker(store, client, clock=cloud.clock, rng=random.Random(7), backoff=FAST_BACKOFF,

@@ -27,12 +27,10 @@ from kiosk.sync.lookup import ChainCardLookup
 from kiosk.sync.worker import SyncWorker
 from tests.conftest import kioskctl, write_config
 
-from .conftest import FAST_BACKOFF, RunningCloud
+from .conftest import ANSWERED_READ_TIMEOUT, FAST_BACKOFF, RunningCloud
 
 UID = "0A1B2C3D4E"
-# No hung cloud in this file: every request must be answered, on a machine as loaded as CI (clean13: a 2 s read
-# timed out in test_campaign_budget_chain at load 11), so the same 5 s as make_worker.
-TIMEOUT = 5.0
+TIMEOUT = ANSWERED_READ_TIMEOUT  # no hung cloud in this file
 CONFIG = {
     "rules": {"cashback_basis_points": 100, "max_points_percent": 50, "expiry_days": 0},
     "tiers": [{"name": "bronze", "min_points": 0, "multiplier_percent": 100}],
