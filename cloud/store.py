@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Text, case, func, literal, or_, select, text, update
+from sqlalchemy import Connection, Select, Text, bindparam, case, func, or_, select, text, update
 
 from cloud import audit, engagement_ingest, purchase_effects, wallet
 from cloud.db import Database, migrate
@@ -78,6 +78,7 @@ class CloudStore:
         self.db = database if isinstance(database, Database) else Database(database)
         self.clock = clock
         self._sql = _IngestStatements(self.db)
+        self._lookup = _LookupStatements()
         if migrate_schema:
             migrate(self.db)
 
@@ -403,30 +404,21 @@ class CloudStore:
     def lookup(self, *, card_ref: str | None = None, member_id: str | None = None) -> dict[str, Any] | None:
         """Chain-wide member, card and balance, or None when the cloud has never heard of it.
 
-        Two statements (the card, member, balance and credit rows joined; then the unused coupons): a kiosk
-        waits on this at every tap, so it pays for as few round trips to the database as the answer needs."""
-        profile = ("member_id", "phone_e164", "name", "enrolled_at", "branch", "birthday", "language", "profile_at")
-        member_columns = [members.c[name].label(f"member_{name}") for name in profile]
-        if card_ref is not None:
-            key = cards.c.member_id
-            source = cards.outerjoin(members, members.c.member_id == key)
-            found = select(*cards.c, *member_columns).where(cards.c.card_ref == card_ref)
-        else:
-            asked = select(literal(member_id, Text).label("member_id")).subquery("asked")
-            key = asked.c.member_id
-            source = asked.outerjoin(members, members.c.member_id == key)
-            found = select(*member_columns)
-        source = (source.outerjoin(balances, balances.c.member_id == key)
-                  .outerjoin(credit_balances, credit_balances.c.member_id == key))
-        found = found.add_columns(key.label("key"), balances.c.member_id.label("balance_of"),
-                                  balances.c.points.label("points"), balances.c.events.label("ledger_events"),
-                                  credit_balances.c.credit_rial).select_from(source)
+        Two statements (the card, member, balance and credit rows joined; then the unused coupons), both built once
+        per store: a kiosk waits on this at every tap, so it pays for as few round trips to the database, and as
+        little statement building, as the answer needs."""
+        sql = self._lookup
         with self.db.read() as conn:
-            row = conn.execute(found).mappings().first()
+            if card_ref is not None:
+                row = conn.execute(sql.by_card, {"card_ref": card_ref}).mappings().first()
+            else:
+                row = conn.execute(sql.by_member, {"member_id": member_id}).mappings().first()
             if row is None:
                 return None
             member_id = row["key"]
-            unused = wallet.unused_of(conn, member_id) if member_id else []
+            unused = ([dict(coupon) for coupon in conn.execute(sql.unused_coupons, {"member_id": member_id}).mappings()]
+                      if member_id else [])
+        profile = _LookupStatements.PROFILE
         card = {c.name: row[c.name] for c in cards.c} if card_ref is not None else None
         member = {name: row[f"member_{name}"] for name in profile} if row["member_member_id"] is not None else None
         if member is None and row["balance_of"] is None and card is None:
@@ -503,6 +495,31 @@ class CloudStore:
 
 _EVENT_COLUMNS = ("event_id", "device_id", "branch", "kind", "member_id", "created_at", "received_at", "points",
                   "amount", "digest", "payload")
+
+
+class _LookupStatements:
+    """The member look-up's statements, built once per store (SQLAlchemy then compiles each once, and psycopg
+    prepares them server-side after a few runs); the card ref or member id is bound at execution."""
+
+    PROFILE = ("member_id", "phone_e164", "name", "enrolled_at", "branch", "birthday", "language", "profile_at")
+
+    def __init__(self) -> None:
+        member_columns = [members.c[name].label(f"member_{name}") for name in self.PROFILE]
+        by_card = cards.outerjoin(members, members.c.member_id == cards.c.member_id)
+        self.by_card = self._with_balances(select(*cards.c, *member_columns), by_card, cards.c.member_id) \
+            .where(cards.c.card_ref == bindparam("card_ref", type_=Text))
+        asked = select(bindparam("member_id", type_=Text).label("member_id")).subquery("asked")
+        by_member = asked.outerjoin(members, members.c.member_id == asked.c.member_id)
+        self.by_member = self._with_balances(select(*member_columns), by_member, asked.c.member_id)
+        self.unused_coupons = wallet.unused_statement()
+
+    @staticmethod
+    def _with_balances(found: Select[Any], source: Any, key: Any) -> Select[Any]:
+        source = (source.outerjoin(balances, balances.c.member_id == key)
+                  .outerjoin(credit_balances, credit_balances.c.member_id == key))
+        return found.add_columns(key.label("key"), balances.c.member_id.label("balance_of"),
+                                 balances.c.points.label("points"), balances.c.events.label("ledger_events"),
+                                 credit_balances.c.credit_rial).select_from(source)
 
 
 class _IngestStatements:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, Select, Text, bindparam, or_, select, update
 
 from cloud import credit_holds
 from cloud.db import Database
@@ -137,10 +137,9 @@ def claim(db: Database, device: Any, code: str, member_id: str | None, use_key: 
     return {**_shown(row), "state": "claimed"}
 
 
-def unused_of(conn: Connection, member_id: str, limit: int = 50) -> list[dict[str, Any]]:
-    """The member's coupons no till has used yet, issued at any branch, newest first (for the member look-up:
-    a kiosk shows another branch's coupons in the member's wallet too)."""
-    rows = conn.execute(select(coupons.c.code, coupons.c.reward_id, coupons.c.branch, coupons.c.issued_at)
-                        .where(coupons.c.member_id == member_id, coupons.c.used_at.is_(None))
-                        .order_by(coupons.c.issued_at.desc(), coupons.c.code).limit(limit)).all()
-    return [dict(row._mapping) for row in rows]
+def unused_statement() -> Select[Any]:
+    """The coupons of the member bound as `member_id` that no till has used yet, issued at any branch, newest first
+    (the last 50): what the member look-up shows in the wallet, another branch's coupons too."""
+    return (select(coupons.c.code, coupons.c.reward_id, coupons.c.branch, coupons.c.issued_at)
+            .where(coupons.c.member_id == bindparam("member_id", type_=Text), coupons.c.used_at.is_(None))
+            .order_by(coupons.c.issued_at.desc(), coupons.c.code).limit(50))

@@ -127,6 +127,29 @@ def test_a_console_login_on_one_process_is_valid_on_another(database, server_clo
             app.extensions["cloud_store"].close()
 
 
+def test_a_read_on_postgresql_opens_no_transaction_and_the_next_write_on_its_connection_still_rolls_back(
+        postgres_server):
+    import psycopg
+    from sqlalchemy import text
+
+    # pool_size 1: the write below gets the very connection the read used.
+    db = Database(postgres_server.create_database(), pool_size=1)
+    try:
+        with db.write() as conn:
+            conn.execute(text("CREATE TABLE taps (n int)"))
+        with db.read() as conn:
+            conn.execute(text("SELECT count(*) FROM taps")).scalar()
+            # No BEGIN was sent, so none is open: a tap's look-up pays no BEGIN and no ROLLBACK round trip.
+            assert conn.connection.dbapi_connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with pytest.raises(RuntimeError), db.write() as conn:
+            conn.execute(text("INSERT INTO taps VALUES (1)"))
+            raise RuntimeError("the batch failed half-way")
+        with db.read() as conn:
+            assert conn.execute(text("SELECT count(*) FROM taps")).scalar() == 0
+    finally:
+        db.close()
+
+
 def test_two_serve_processes_share_one_postgresql(postgres_server, tmp_path):
     url = postgres_server.create_database()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_CLOUD_DB": url}
@@ -181,6 +204,42 @@ def test_a_database_lost_mid_batch_is_answered_503_nothing_is_half_written_and_t
             assert [r["status"] for r in reply.results] == ["accepted"] * 3
             assert store.lookup(member_id="m-1")["balance"] == 6
     finally:
+        store.close()
+
+
+def test_the_health_check_reads_no_table_so_it_answers_while_a_migration_locks_one(postgres_server, server_clock):
+    url = postgres_server.create_database()
+    app = create_app(url, clock=server_clock)
+    store = app.extensions["cloud_store"]
+    locker = Database(url)
+    try:
+        with WebServer(app) as server, locker.write() as conn:
+            # What ALTER TABLE holds: nobody may even read the members until this transaction ends.
+            conn.exec_driver_sql("LOCK TABLE members IN ACCESS EXCLUSIVE MODE")
+            assert requests.get(server.url + "/healthz", timeout=10).json() == {"status": "ok"}
+    finally:
+        locker.close()
+        store.close()
+
+
+def test_the_health_check_says_503_when_the_database_cannot_be_reached(postgres_server, server_clock):
+    url = postgres_server.create_database()
+    app = create_app(url, clock=server_clock)
+    store = app.extensions["cloud_store"]
+    name = url.rsplit("/", 1)[1]
+    admin = Database(postgres_server.url())
+    try:
+        with WebServer(app) as server:
+            with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            try:
+                assert requests.get(server.url + "/healthz", timeout=10).status_code == 503
+            finally:
+                with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    finally:
+        admin.close()
         store.close()
 
 
