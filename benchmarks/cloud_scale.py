@@ -3,7 +3,7 @@ PostgreSQL.
 
     .venv/bin/python benchmarks/cloud_scale.py [--data-dir DIR] [--keep] [--load-only] [--members 1000000]
         [--ledger-rows 20000000] [--kiosks 100] [--batches 5] [--batch-events 100] [--lookups 2000] [--searches 3]
-        [--no-sqlite] [--report-weeks 52] [--report-only]
+        [--no-sqlite] [--report-weeks 52] [--only ingest,lookup,search,segments,report]
 
 Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
 
@@ -24,7 +24,8 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
   - weekly_report_s: cloud.reports.weekly, the console's weekly table, over a year (`--report-weeks` 52),
-    every branch; weekly_report_tiers_s: its tier pass alone. `--report-only` measures only these.
+    every branch; weekly_report_tiers_s: its tier pass alone.
+  `--only` measures only the named phases (a look-up change is measured in a minute, not the whole run's ten).
 
 Prints name=value lines. Goals: ingest >= 5000 events/s, look-up p99 < 5 ms, search p99 < 50 ms, segments < 120 s,
 weekly report < 10 s at 1,000,000 members and 20,000,000 ledger rows. Figures are only as good as the machine is
@@ -73,6 +74,18 @@ LOAD_SETTINGS = {"wal_level": "minimal", "max_wal_senders": "0", "synchronous_co
 # What a production server of this size sets beside fsync and synchronous commit on (docs/cloud.md).
 SERVE_SETTINGS = {"random_page_cost": "1.1", "effective_cache_size": "8GB", "work_mem": "64MB",
                   "shared_preload_libraries": "pg_prewarm"}
+
+
+PHASES = ("ingest", "lookup", "search", "segments", "report")
+
+
+def phases(text: str) -> tuple[str, ...]:
+    asked = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = sorted(set(asked) - set(PHASES))
+    if unknown or not asked:
+        named = ", ".join(unknown) or repr(text)
+        raise argparse.ArgumentTypeError(f"unknown phase {named}: name some of {', '.join(PHASES)}")
+    return asked
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -297,8 +310,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads per serve process")
     parser.add_argument("--report-weeks", type=int, default=52, help="weeks of the timed weekly report")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite ingest")
-    parser.add_argument("--report-only", action="store_true",
-                        help="measure only the weekly report (the other phases take minutes at full size)")
+    parser.add_argument("--only", type=phases, default=PHASES, metavar="PHASE,...",
+                        help=f"measure only these of {','.join(PHASES)} (the whole run takes minutes at full size)")
     args = parser.parse_args()
     bindir = pg_bindir()
     if bindir is None:
@@ -361,17 +374,14 @@ def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: dateti
     server.start()
     try:
         url = server.url(DATABASE)
-        if args.report_only:
-            with CloudStore(url) as store:
-                measure_report(store, args, now)
-            return
-        rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads)
-        print(f"ingest_events_per_s={rate:.0f}\nload_average_1m_ingest={os.getloadavg()[0]:.2f}", flush=True)
-        if not args.no_sqlite:
-            with tempfile.TemporaryDirectory() as tmp:
-                rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
-                              args.processes, args.threads)
-            print(f"sqlite_ingest_events_per_s={rate:.0f}", flush=True)
+        if "ingest" in args.only:
+            rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads)
+            print(f"ingest_events_per_s={rate:.0f}\nload_average_1m_ingest={os.getloadavg()[0]:.2f}", flush=True)
+            if not args.no_sqlite:
+                with tempfile.TemporaryDirectory() as tmp:
+                    rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
+                                  args.processes, args.threads)
+                print(f"sqlite_ingest_events_per_s={rate:.0f}", flush=True)
         measure_reads(url, args, now)
     finally:
         server.stop()
@@ -385,34 +395,43 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
     rng = random.Random(12)
     refs = [hashlib.sha256(f"card{rng.randrange(args.members)}".encode()).hexdigest() for _ in range(args.lookups)]
     with CloudStore(url) as store:
-        device = store.register(store.create_token("branch-000"), name="lookup-bench")
-        prewarm(url)
-        found = iter(refs)
-        db_samples = timed_ms(lambda: store.lookup(card_ref=next(found)), len(refs))
-        print(f"member_lookup_db_p99_ms={percentile(db_samples, 0.99):.2f}", flush=True)
-        serve = Serve(url, 1, args.threads)
-        try:
-            with CloudClient(serve.urls[0], device_id=device.device_id, device_key=device.device_key) as client:
-                client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
-                found = iter(refs)
-                http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
-        finally:
-            serve.close()
-        print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
-              f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}", flush=True)
-        queries = search_queries(rng, args.members) + refs[:20]
-        members.search(store.db, queries[0])
-        samples = []
-        for _ in range(args.searches):
-            for query in queries:
-                samples += timed_ms(lambda: members.search(store.db, query), 1)
-        print(f"console_search_p50_ms={statistics.median(samples):.2f}\n"
-              f"console_search_p99_ms={percentile(samples, 0.99):.2f}", flush=True)
-        started = time.perf_counter()
-        run = analytics.recompute(store.db, now)
-        print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
-              f"top_share_percent={run.top_share_percent}", flush=True)
-        measure_report(store, args, now)
+        if "lookup" in args.only:
+            measure_lookup(store, url, refs, args)
+        if "search" in args.only:
+            queries = search_queries(rng, args.members) + refs[:20]
+            members.search(store.db, queries[0])
+            samples = []
+            for _ in range(args.searches):
+                for query in queries:
+                    samples += timed_ms(lambda: members.search(store.db, query), 1)
+            print(f"console_search_p50_ms={statistics.median(samples):.2f}\n"
+                  f"console_search_p99_ms={percentile(samples, 0.99):.2f}", flush=True)
+        if "segments" in args.only:
+            started = time.perf_counter()
+            run = analytics.recompute(store.db, now)
+            print(f"segments_recompute_s={time.perf_counter() - started:.2f}\nsegments_members={run.members}\n"
+                  f"top_share_percent={run.top_share_percent}", flush=True)
+        if "report" in args.only:
+            measure_report(store, args, now)
+
+
+def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.Namespace) -> None:
+    device = store.register(store.create_token("branch-000"), name="lookup-bench")
+    prewarm(url)
+    found = iter(refs)
+    db_samples = timed_ms(lambda: store.lookup(card_ref=next(found)), len(refs))
+    print(f"member_lookup_db_p50_ms={statistics.median(db_samples):.2f}\n"
+          f"member_lookup_db_p99_ms={percentile(db_samples, 0.99):.2f}", flush=True)
+    serve = Serve(url, 1, args.threads)
+    try:
+        with CloudClient(serve.urls[0], device_id=device.device_id, device_key=device.device_key) as client:
+            client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
+            found = iter(refs)
+            http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
+    finally:
+        serve.close()
+    print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
+          f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}", flush=True)
 
 
 def measure_report(store: CloudStore, args: argparse.Namespace, now: datetime) -> None:

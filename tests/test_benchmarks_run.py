@@ -110,9 +110,15 @@ def check_a_kept_cluster(kept: Path) -> None:
     again = run_benchmark("cloud_scale.py", *small, "--kiosks", "2", "--batches", "1", "--batch-events", "10",
                           "--lookups", "10", "--searches", "1", "--no-sqlite", "--report-weeks", "2")
     assert "bulk_load_s" not in again and again["segments_members"] == "300"  # the ingest's rows were deleted
-    report = run_benchmark("cloud_scale.py", *small, "--report-only", "--report-weeks", "3")
+    report = run_benchmark("cloud_scale.py", *small, "--only", "report", "--report-weeks", "3")
     assert "ingest_events_per_s" not in report and "segments_recompute_s" not in report
+    assert "member_lookup_p99_ms" not in report and "console_search_p99_ms" not in report
     assert int(report["weekly_report_rows"]) == 3 * 201 and float(report["weekly_report_tiers_s"]) > 0
+    lookup = run_benchmark("cloud_scale.py", *small, "--only", "lookup", "--lookups", "10")
+    assert set(lookup) >= {"member_lookup_db_p50_ms", "member_lookup_p99_ms"} and "weekly_report_s" not in lookup
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cloud_scale.py"), *small, "--only", "lookups"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode != 0 and "unknown phase lookups" in proc.stderr
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cloud_scale.py"), "--members", "301",
                            "--ledger-rows", "3000", "--data-dir", str(kept), "--load-only"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
