@@ -18,8 +18,10 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
     each, all at once over HTTP to `kiosk-cloud serve` processes (one per core), into the loaded database; its
     rows are deleted afterwards, so every run measures the same database. sqlite_ingest_events_per_s: the same
     against a new SQLite file.
-  - member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a time
-    (member_lookup_db_p99_ms: the store's queries alone);
+  - member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a time,
+    by the kiosk's CloudClient (member_lookup_wire_p99_ms: the same signed requests on a plain http.client
+    connection, the cloud's share without the kiosk's HTTP library; member_lookup_db_p99_ms: the store's
+    queries alone);
   - console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian and
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
@@ -52,7 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cloud.store import CloudStore  # noqa: E402
+from cloud.store import CloudStore, Device  # noqa: E402
 from kiosk import protocol  # noqa: E402
 from kiosk.sync.client import CloudClient  # noqa: E402
 from tests.support.postgres import PostgresServer, pg_bindir  # noqa: E402
@@ -428,10 +430,45 @@ def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.
             client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
             found = iter(refs)
             http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
+        found = iter(refs)
+        with WireClient(serve.urls[0], device) as wire:
+            wire_samples = timed_ms(lambda: wire.lookup(next(found)), len(refs))
     finally:
         serve.close()
     print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
-          f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}", flush=True)
+          f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}\n"
+          f"member_lookup_wire_p50_ms={statistics.median(wire_samples):.2f}\n"
+          f"member_lookup_wire_p99_ms={percentile(wire_samples, 0.99):.2f}", flush=True)
+
+
+class WireClient:
+    """The look-up's signed request on one kept-alive http.client connection: the cloud's share of a look-up
+    (its server, its database, loopback), without the kiosk client's requests library, which costs about 2 ms
+    a call on this machine kind before anything is sent."""
+
+    def __init__(self, url: str, device: Device) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        self.device = device
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+
+    def lookup(self, card_ref: str) -> None:
+        path = f"/v1/members/lookup?card_ref={card_ref}"
+        headers = protocol.signed_headers(self.device.device_id, self.device.device_key,
+                                          datetime.now(timezone.utc), "GET", path, b"")
+        self.connection.request("GET", path, headers=headers)
+        reply = self.connection.getresponse()
+        reply.read()
+        if reply.status != 200:
+            raise SystemExit(f"the look-up over the wire answered {reply.status}")
+
+    def __enter__(self) -> WireClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()
 
 
 def measure_report(store: CloudStore, args: argparse.Namespace, now: datetime) -> None:
