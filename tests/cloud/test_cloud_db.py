@@ -222,28 +222,7 @@ def test_the_health_check_reads_no_table_so_it_answers_while_a_migration_locks_o
         store.close()
 
 
-def test_the_health_check_says_503_when_the_database_cannot_be_reached(postgres_server, server_clock):
-    url = postgres_server.create_database()
-    app = create_app(url, clock=server_clock)
-    store = app.extensions["cloud_store"]
-    name = url.rsplit("/", 1)[1]
-    admin = Database(postgres_server.url())
-    try:
-        with WebServer(app) as server:
-            with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-                conn.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-            try:
-                assert requests.get(server.url + "/healthz", timeout=10).status_code == 503
-            finally:
-                with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    finally:
-        admin.close()
-        store.close()
-
-
-def test_a_database_that_cannot_be_reached_is_answered_503(postgres_server, server_clock):
+def test_a_database_that_cannot_be_reached_is_answered_503_by_the_api_and_by_the_health_check(postgres_server, server_clock):
     url = postgres_server.create_database()
     app = create_app(url, clock=server_clock)
     store = app.extensions["cloud_store"]
@@ -259,6 +238,7 @@ def test_a_database_that_cannot_be_reached_is_answered_503(postgres_server, serv
                 with pytest.raises(CloudUnavailable) as down:
                     client.send_batch([json.dumps(protocol.make_event("earn", "m-1", server_clock(), points=1))])
                 assert down.value.status == 503
+                assert requests.get(server.url + "/healthz", timeout=10).status_code == 503
             finally:
                 with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
