@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from cloud.db import Database
 from cloud.db.schema import balances, cards, configs, events, member_segments, members
@@ -20,6 +20,10 @@ from kiosk.rules.config import LoyaltyRules
 from kiosk.rules.ledger import Entry, window_points
 
 SEARCH_LIMIT = 50
+# How far a name search walks the name index, in name order, looking for a full page before it asks the trigram
+# index instead: far enough for a word one member in a few hundred holds, short enough (a few milliseconds of
+# index-only reading on PostgreSQL) that a rare name loses little by trying.
+NAME_WALK = 50_000
 
 
 @dataclass(frozen=True)
@@ -34,29 +38,32 @@ class MemberRecord:
 
 
 def search(db: Database, text: str, branches: frozenset[str] | None = None,
-           limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+           limit: int = SEARCH_LIMIT, walk: int = NAME_WALK) -> list[dict[str, Any]]:
     """Members whose phone holds the typed digits (any script, with or without 0/+98), whose name holds
-    the typed words (Arabic ي/ك = Persian ی/ک), or whose card ref is the text; only of `branches` if given."""
+    the typed words (Arabic ي/ك = Persian ی/ک), or whose card ref is the text; only of `branches` if given.
+    The first `limit` of them by name."""
     text = text.strip()
     if not text:
         return []
-    conditions = []
     compact = re.sub(r"[\s+\-()]", "", ascii_digits(text))
     if protocol.is_card_ref(text.lower()):
         # A card ref (64 hex) is nobody's name or phone: matched alone, it is one index read. OR-ed with a name
         # match it made PostgreSQL read every member (2.4 s at 1,000,000 members, benchmarks/cloud_scale.py).
-        conditions.append(members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower())))
+        condition = members.c.member_id.in_(select(cards.c.member_id).where(cards.c.card_ref == text.lower()))
     elif compact.isdigit():
         # 0912..., 912..., +98912..., ۰۹۱۲...: the national number without its leading zero is in the E.164 form.
-        if len(compact.lstrip("0")) >= 3:
-            conditions.append(members.c.phone_e164.contains(compact.lstrip("0"), autoescape=True))
+        if len(compact.lstrip("0")) < 3:
+            return []
+        condition = members.c.phone_e164.contains(compact.lstrip("0"), autoescape=True)
     else:
         folded = fold_name(text)
-        conditions.append(members.c.name_folded.contains(folded, autoescape=True))
-    if not conditions:
-        return []
+        if db.dialect == "postgresql":
+            walked = _first_by_name(db, folded, branches, limit, walk)
+            if len(walked) == limit:
+                return walked
+        condition = members.c.name_folded.contains(folded, autoescape=True)
     hits = select(members.c.member_id, members.c.name, members.c.phone_e164, members.c.branch,
-                  members.c.enrolled_at).where(or_(*conditions))
+                  members.c.enrolled_at).where(condition)
     if branches is not None:
         hits = hits.where(members.c.branch.in_(sorted(branches)))
     hits = hits.cte("hits")
@@ -69,6 +76,28 @@ def search(db: Database, text: str, branches: frozenset[str] | None = None,
     query = (select(top, balances.c.points)
              .select_from(top.outerjoin(balances, balances.c.member_id == top.c.member_id))
              .order_by(top.c.name, top.c.member_id))
+    with db.read() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _first_by_name(db: Database, folded: str, branches: frozenset[str] | None, limit: int,
+                   walk: int) -> list[dict[str, Any]]:
+    """The first `limit` members by name whose name holds `folded`, looked for among the first `walk` members by
+    name only (fewer when the page is not full there: the caller then asks the trigram index).
+
+    A page found here is exactly the search's first page: the walk is a prefix of the same order. It reads the
+    name index alone (revision 0013 puts the folded name and the branch in it), then the page's own rows."""
+    walked = select(members.c.member_id, members.c.name, members.c.name_folded, members.c.branch) \
+        .order_by(members.c.name, members.c.member_id).limit(walk).subquery("walked")
+    page = select(walked.c.member_id, walked.c.name).where(walked.c.name_folded.contains(folded, autoescape=True))
+    if branches is not None:
+        page = page.where(walked.c.branch.in_(sorted(branches)))
+    page = page.order_by(walked.c.name, walked.c.member_id).limit(limit).subquery("page")
+    query = (select(page.c.member_id, page.c.name, members.c.phone_e164, members.c.branch, members.c.enrolled_at,
+                    balances.c.points)
+             .select_from(page.join(members, members.c.member_id == page.c.member_id)
+                          .outerjoin(balances, balances.c.member_id == page.c.member_id))
+             .order_by(page.c.name, page.c.member_id))
     with db.read() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 

@@ -82,7 +82,8 @@ members = Table(
           postgresql_ops={"phone_e164": "gin_trgm_ops"}),
     Index("ix_members_name_trgm", "name_folded", postgresql_using="gin",
           postgresql_ops={"name_folded": "gin_trgm_ops"}),
-    Index("ix_members_name_member_id", "name", "member_id"),
+    # Revision 0013: the search's walk in name order reads only this index (PostgreSQL; cloud/members.py).
+    Index("ix_members_name_member_id", "name", "member_id", postgresql_include=["name_folded", "branch"]),
 )
 
 cards = Table(

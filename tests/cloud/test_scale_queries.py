@@ -4,8 +4,12 @@ for a card, two statements for a look-up), on both engines: what they answer mus
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
+
+import pytest
 
 from cloud import members
+from cloud.names import fold_name
 from cloud.store import CloudStore
 from kiosk import protocol
 
@@ -50,3 +54,44 @@ def test_a_look_up_by_card_or_by_member_answers_the_card_profile_balance_and_cre
         assert lost["member"] is None and lost["balance"] == 7
         assert store.lookup(member_id="m-nobody") is None
         assert store.lookup(card_ref="cd" * 32) is None
+
+
+def names_enrolled(store: CloudStore, names: list[tuple[str, str]]) -> None:
+    """Members m00, m01, ... of the given names and branches (one device per branch)."""
+    devices = {branch: store.device(store.register(store.create_token(branch)).device_id)
+               for branch in sorted({branch for _name, branch in names})}
+    for i, (name, branch) in enumerate(names):
+        store.ingest(devices[branch], [protocol.make_event("member_enrolled", f"m{i:02d}", NOW,
+                                                           phone_e164=f"+98912000{i:04d}", name=name)])
+
+
+# Enrolled out of name order, so an order by member id is not an order by name.
+NAMES = [("نیما نوری", "shiraz-02"), ("بیژن کریمی", "tehran-01"), ("آرش کریمی", "tehran-01"),
+         ("سارا کریمی", "tehran-01"), ("زهرا نوری", "tehran-01"), ("بهرام کریمی", "shiraz-02")]
+
+
+@pytest.mark.parametrize("walk", [1, 3, 6, 100])
+def test_a_name_search_answers_the_same_first_page_by_name_however_far_it_walks_the_name_index(database, walk):
+    with CloudStore(database, clock=lambda: NOW) as store:
+        names_enrolled(store, NAMES)
+        search = partial(members.search, store.db, limit=2, walk=walk)
+        assert [m["name"] for m in search("كريمي")] == ["آرش کریمی", "بهرام کریمی"]
+        assert [m["member_id"] for m in search("نوری")] == ["m04", "m00"]
+        assert [m["member_id"] for m in search("نوری", frozenset({"shiraz-02"}))] == ["m00"]
+        assert [m["member_id"] for m in search("کریمی", frozenset({"tehran-01"}))] == ["m02", "m01"]
+        assert search("هیچکس") == []
+        assert search("زهرا")[0] == {
+            "member_id": "m04", "name": "زهرا نوری", "phone_e164": "+989120000004", "branch": "tehran-01",
+            "enrolled_at": protocol.format_time(NOW), "points": None}
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_on_postgresql_the_walk_in_name_order_finds_a_full_page_only_within_its_reach(database):
+    with CloudStore(database, clock=lambda: NOW) as store:
+        names_enrolled(store, NAMES)
+        first_by_name = partial(members._first_by_name, store.db, branches=None, limit=2)
+        assert [m["member_id"] for m in first_by_name(fold_name("کریمی"), walk=2)] == ["m02", "m05"]
+        # The first three by name hold no "نوری", the first four one of the two: short, so the search asks the trigram
+        # index.
+        assert [m["member_id"] for m in first_by_name(fold_name("نوری"), walk=4)] == ["m04"]
+        assert [m["member_id"] for m in first_by_name(fold_name("نوری"), walk=3)] == []
