@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,23 @@ class Database:
         return f"Database({self.url.render_as_string(hide_password=True)})"
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, settings: Mapping[str, str] | None = None) -> Iterator[Connection]:
+        """`settings`: PostgreSQL server settings for this read only (a batch job's memory), put back to the
+        server's own when it ends, so the pooled connection serves the next request as configured. SQLite has
+        none to set."""
         with self._connection() as conn:
-            yield conn.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" else conn
+            if self.dialect != "postgresql":
+                yield conn
+                return
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for name, value in (settings or {}).items():
+                conn.execute(text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value})
+            try:
+                yield conn
+            finally:
+                for name in settings or {}:
+                    conn.execute(text("SELECT set_config(name, reset_val, false) FROM pg_settings WHERE name = :name"),
+                                 {"name": name})
 
     def ping(self) -> None:
         """Reach the database (DatabaseUnavailable when it cannot be), reading no table."""

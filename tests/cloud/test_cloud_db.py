@@ -150,6 +150,27 @@ def test_a_read_on_postgresql_opens_no_transaction_and_the_next_write_on_its_con
         db.close()
 
 
+def test_a_read_with_settings_has_them_and_the_next_read_on_its_connection_has_the_servers_own_again(
+        postgres_server):
+    from sqlalchemy import text
+
+    from cloud.analytics import RUN_SETTINGS
+
+    db = Database(postgres_server.create_database(), pool_size=1)
+    try:
+        with db.read() as conn:
+            usual = {name: conn.execute(text(f"SHOW {name}")).scalar() for name in RUN_SETTINGS}
+        assert usual != RUN_SETTINGS
+        with db.read(RUN_SETTINGS) as conn:
+            assert {name: conn.execute(text(f"SHOW {name}")).scalar() for name in RUN_SETTINGS} == RUN_SETTINGS
+        with pytest.raises(RuntimeError), db.read(RUN_SETTINGS):
+            raise RuntimeError("the segment run failed half-way")
+        with db.read() as conn:
+            assert {name: conn.execute(text(f"SHOW {name}")).scalar() for name in RUN_SETTINGS} == usual
+    finally:
+        db.close()
+
+
 def test_two_serve_processes_share_one_postgresql(postgres_server, tmp_path):
     url = postgres_server.create_database()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KIOSK_CLOUD_DB": url}
