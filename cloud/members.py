@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, text
 
 from cloud.db import Database
 from cloud.db.schema import balances, cards, configs, events, member_segments, members
@@ -99,7 +99,24 @@ def _first_by_name(db: Database, folded: str, branches: frozenset[str] | None, l
                           .outerjoin(balances, balances.c.member_id == page.c.member_id))
              .order_by(page.c.name, page.c.member_id))
     with db.read() as conn:
+        if not walk_pays(conn, folded, limit, walk):
+            return []
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def walk_pays(conn: Connection, folded: str, limit: int, walk: int) -> bool:
+    """Whether PostgreSQL's estimate of the members whose name holds `folded` says a walk of `walk` members by name
+    meets a page of `limit` of them (the estimate supposes them spread over the order, as a common surname is; a
+    full name or a rare word goes to the trigram index at once instead of walking in vain). A table never
+    analysed has no estimate: it is walked."""
+    members_estimated = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'members'::regclass")).scalar()
+    if not members_estimated or members_estimated <= 0:
+        return True
+    escaped = folded.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM members WHERE name_folded LIKE :pattern ESCAPE '/'"),
+                        {"pattern": f"%{escaped}%"}).scalar()
+    matches_estimated = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
+    return matches_estimated * min(walk, members_estimated) >= limit * members_estimated
 
 
 def member_tier(ledger: list[dict[str, Any]], config_body: str | None, now: datetime) -> str:
