@@ -79,6 +79,8 @@ class CloudStore:
         self.clock = clock
         self._sql = _IngestStatements(self.db)
         self._lookup = _LookupStatements()
+        # Every signed request reads its device first: built once, like the look-up's statements.
+        self._device_by_id = select(*_DEVICE_COLUMNS).where(devices.c.device_id == bindparam("device_id", type_=Text))
         if migrate_schema:
             migrate(self.db)
 
@@ -144,7 +146,7 @@ class CloudStore:
 
     def device(self, device_id: str) -> Device | None:
         with self.db.read() as conn:
-            row = conn.execute(select(*_DEVICE_COLUMNS).where(devices.c.device_id == device_id)).first()
+            row = conn.execute(self._device_by_id, {"device_id": device_id}).first()
         return Device(*row) if row else None
 
     def devices(self, branches: frozenset[str] | None = None) -> list[Device]:
@@ -172,7 +174,9 @@ class CloudStore:
         """
         now = protocol.format_time(self.clock())
         results: list[dict[str, Any] | None] = [None] * len(raw_events)
-        fresh: dict[str, tuple[int, dict[str, Any], str]] = {}  # event_id -> (index, event, digest), first sighting
+        # event_id -> (index, event, digest, payload), first sighting; the payload is the canonical JSON the digest
+        # hashes, spelled once per event.
+        fresh: dict[str, tuple[int, dict[str, Any], str, str]] = {}
         repeats: list[tuple[int, str, str]] = []  # the same event_id again inside this batch
         for index, raw in enumerate(raw_events):
             event_id = raw.get("event_id") if isinstance(raw, dict) else None
@@ -181,22 +185,23 @@ class CloudStore:
             except protocol.InvalidEvent as exc:
                 results[index] = {"event_id": event_id, "status": protocol.REJECTED, "reason": str(exc)}
                 continue
-            digest = protocol.event_digest(event)
+            payload = protocol.canonical_json(event)
+            digest = protocol.payload_digest(payload)
             if event["event_id"] in fresh:
                 repeats.append((index, event["event_id"], digest))
             else:
-                fresh[event["event_id"]] = (index, event, digest)
+                fresh[event["event_id"]] = (index, event, digest, payload)
         accepted = 0
         with self.db.write() as conn:
             stored = self._insert_events(conn, device, list(fresh.values()), now)
-            for event_id, (index, event, digest) in fresh.items():
+            for event_id, (index, _event, _digest, _payload) in fresh.items():
                 if event_id in stored:
                     results[index] = {"event_id": event_id, "status": protocol.ACCEPTED}
                     accepted += 1
             self._apply_effects(conn, device, [fresh[event_id][1] for event_id in stored])
             known = self._known_digests(conn, [e for e in fresh if e not in stored] + [r[1] for r in repeats])
             known.update({event_id: fresh[event_id][2] for event_id in stored})
-            for event_id, (index, _event, digest) in fresh.items():
+            for event_id, (index, _event, digest, _payload) in fresh.items():
                 if event_id not in stored:
                     results[index] = self._resent(event_id, digest, known[event_id])
             for index, event_id, digest in repeats:
@@ -212,12 +217,12 @@ class CloudStore:
         return {"event_id": event_id, "status": protocol.REJECTED,
                 "reason": "event_id already used for a different event; give each event a new UUID"}
 
-    def _insert_events(self, conn: Connection, device: Device, items: list[tuple[int, dict[str, Any], str]],
+    def _insert_events(self, conn: Connection, device: Device, items: list[tuple[int, dict[str, Any], str, str]],
                        now: str) -> dict[str, None]:
         """Insert the batch's events in one statement; the ids actually stored (new ones), in batch order."""
         if not items:
             return {}
-        rows = [self._event_row(device, event, digest, now) for _index, event, digest in items]
+        rows = [self._event_row(device, event, digest, payload, now) for _index, event, digest, payload in items]
         if self.db.dialect == "postgresql":
             # The whole batch as one JSON parameter the server unpacks (json_to_recordset): one short statement
             # whatever the batch's length, and json.dumps (C) encodes it, where psycopg's text arrays quoted every
@@ -225,7 +230,7 @@ class CloudStore:
             inserted = set(conn.execute(self._sql.insert_events_json, {"rows": json.dumps(rows)}).scalars())
         else:
             inserted = set(conn.execute(self._sql.insert_events, rows).scalars())
-        return {event["event_id"]: None for _index, event, _digest in items if event["event_id"] in inserted}
+        return {event["event_id"]: None for _index, event, _digest, _payload in items if event["event_id"] in inserted}
 
     def _known_digests(self, conn: Connection, event_ids: list[str]) -> dict[str, str]:
         if not event_ids:
@@ -234,12 +239,12 @@ class CloudStore:
                                  .where(events.c.event_id.in_(sorted(set(event_ids))))).all())
 
     @staticmethod
-    def _event_row(device: Device, event: dict[str, Any], digest: str, now: str) -> dict[str, Any]:
+    def _event_row(device: Device, event: dict[str, Any], digest: str, payload: str, now: str) -> dict[str, Any]:
         return {"event_id": event["event_id"], "device_id": device.device_id, "branch": device.branch,
                 "kind": event["kind"], "member_id": event["member_id"],
                 "created_at": protocol.format_time(protocol.parse_time(event["created_at"])), "received_at": now,
                 "points": protocol.counts_toward_balance(event), "amount": event.get("amount") or 0,
-                "digest": digest, "payload": protocol.canonical_json(event)}
+                "digest": digest, "payload": payload}
 
     def _apply_effects(self, conn: Connection, device: Device, stored: list[dict[str, Any]]) -> None:
         """Balances, members and cards of the events just stored: balances summed per member into one upsert,
@@ -313,8 +318,9 @@ class CloudStore:
 
     def _apply(self, conn: Connection, device: Device, event: dict[str, Any], now: str) -> tuple[str, str]:
         """One event made in the cloud (a console change): stored and applied like a kiosk's."""
-        digest = protocol.event_digest(event)
-        if not self._insert_events(conn, device, [(0, event, digest)], now):
+        payload = protocol.canonical_json(event)
+        digest = protocol.payload_digest(payload)
+        if not self._insert_events(conn, device, [(0, event, digest, payload)], now):
             return self._resent(event["event_id"], digest,
                                 self._known_digests(conn, [event["event_id"]])[event["event_id"]])["status"], ""
         self._apply_effects(conn, device, [event])

@@ -261,7 +261,8 @@ def validate_event(event: Any) -> dict[str, Any]:
     """Check one event against the schema; return it unchanged or raise InvalidEvent."""
     _require(isinstance(event, Mapping), "an event must be a JSON object")
     kind = event.get("kind")
-    _require(kind in KINDS, f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise InvalidEvent(f"unknown kind {kind!r}; expected one of {sorted(KINDS)}")
     missing = _REQUIRED_BY_KIND[kind] - event.keys()
     _require(not missing, f"{kind} event is missing {sorted(missing)}")
     extra = event.keys() - _KEYS_BY_KIND[kind]
@@ -287,7 +288,8 @@ def validate_event(event: Any) -> dict[str, Any]:
     elif kind == "draw_entry":
         _require(isinstance(event["draw_id"], str) and 0 < len(event["draw_id"]) <= 64, "draw_id must be 1-64 chars")
         _require(_is_int(event["entries"]) and 0 < event["entries"] <= 1000, "entries must be an integer 1..1000")
-        _require(event["source"] in DRAW_ENTRY_SOURCES, f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
+        if not isinstance(event["source"], str) or event["source"] not in DRAW_ENTRY_SOURCES:
+            raise InvalidEvent(f"source must be one of {sorted(DRAW_ENTRY_SOURCES)}")
         _require(event.get("answer_id") is None or (event["source"] == "survey" and isinstance(
             event["answer_id"], str) and bool(_UUID.fullmatch(event["answer_id"]))),
                  "answer_id is the UUID of the survey answer that gave the entries, only with source survey")
@@ -304,7 +306,8 @@ def validate_event(event: Any) -> dict[str, Any]:
             "card_ref must be 64 lowercase hex characters (the card's HMAC, never its UID)",
         )
         if kind == "card_state":
-            _require(event["state"] in CARD_STATES, f"state must be one of {sorted(CARD_STATES)}")
+            if not isinstance(event["state"], str) or event["state"] not in CARD_STATES:
+                raise InvalidEvent(f"state must be one of {sorted(CARD_STATES)}")
             _optional_text(event, "staff_id")
     return dict(event)
 
@@ -330,7 +333,8 @@ def _validate_ledger(event: Mapping[str, Any]) -> None:
     if "cashback" in event:
         _require(_is_int(event["cashback"]) and event["cashback"] >= 0, "cashback must be an integer >= 0 (rial)")
     origin = event.get("origin", "device")
-    _require(origin in ORIGINS, f"origin must be one of {sorted(ORIGINS)}")
+    if not isinstance(origin, str) or origin not in ORIGINS:
+        raise InvalidEvent(f"origin must be one of {sorted(ORIGINS)}")
     _require(origin == "device" or kind == "adjust", "only an adjust event can have origin cloud_correction")
 
 
@@ -355,7 +359,8 @@ def _validate_wallet(event: Mapping[str, Any]) -> None:
     if event["kind"] == "credit_moved":
         _require(_is_int(event["amount_rial"]) and event["amount_rial"] != 0,
                  "amount_rial must be a whole number of rial other than 0 (+ into the wallet, - out of it)")
-        _require(event["move"] in CREDIT_MOVES, f"move must be one of {sorted(CREDIT_MOVES)}")
+        if not isinstance(event["move"], str) or event["move"] not in CREDIT_MOVES:
+            raise InvalidEvent(f"move must be one of {sorted(CREDIT_MOVES)}")
         # A reversal goes either way (a voided spend comes back, a refunded purchase's cashback goes out).
         _require(event["move"] == "reversal" or (event["amount_rial"] > 0) == (event["move"] == "cashback"),
                  "cashback moves credit into the wallet (amount_rial > 0), spend out of it (amount_rial < 0)")
@@ -421,7 +426,12 @@ def canonical_json(value: Any) -> str:
 
 
 def event_digest(event: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(event).encode()).hexdigest()
+    return payload_digest(canonical_json(event))
+
+
+def payload_digest(payload: str) -> str:
+    """The digest of an event already spelled as its canonical JSON (the cloud stores that spelling too)."""
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def encode_batch(payloads: list[str]) -> bytes:
@@ -573,7 +583,8 @@ def parse_otp_request(body: bytes, *, with_code: bool) -> tuple[str, str, str | 
     phone, purpose, code = data.get("phone"), data.get("purpose"), data.get("code")
     _require(isinstance(phone, str) and bool(_E164.fullmatch(phone)),
              "phone must be an E.164 number such as +989121234567")
-    _require(purpose in OTP_PURPOSES, f"purpose must be one of {sorted(OTP_PURPOSES)}")
+    if not isinstance(purpose, str) or purpose not in OTP_PURPOSES:
+        raise InvalidEvent(f"purpose must be one of {sorted(OTP_PURPOSES)}")
     if with_code:
         _require(isinstance(code, str) and bool(_OTP_CODE.fullmatch(code)), f"code must be {OTP_CODE_DIGITS} digits")
         return phone, purpose, code

@@ -129,6 +129,20 @@ def test_an_event_that_breaks_the_schema_is_refused_naming_the_key(kind, fields,
         protocol.make_event(kind, "m-1", NOW, **fields)
 
 
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("kind", ["earn"], "unknown kind"), ("kind", {"earn": 1}, "unknown kind"),
+    ("state", ["blocked"], "state must be one of"), ("origin", {"device": 1}, "origin must be one of"),
+])
+def test_a_choice_sent_as_a_list_or_an_object_is_refused_naming_the_choices_not_crashing(field, value, message):
+    event = {"event_id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "kind": "card_state", "member_id": "m-1",
+             "created_at": "2026-05-06T12:00:00Z", "card_ref": "ab" * 32, "state": "blocked"}
+    if field == "origin":
+        event = {**event, "kind": "adjust", "points": 5, "amount": 0, "reason": "x"}
+        del event["card_ref"], event["state"]
+    with pytest.raises(protocol.InvalidEvent, match=message):
+        protocol.validate_event({**event, field: value})
+
+
 def test_well_formed_events_of_every_kind_pass():
     card = "ab" * 32
     events = [
