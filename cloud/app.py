@@ -327,10 +327,12 @@ def create_app(
         else:
             signed_device()
             devices = store.devices()
+        counts = store.counts()
         return jsonify({
             "status": "ok",
             "server_time": server_time(),
-            "counts": store.counts(),
+            "counts": counts.rows,
+            "estimated_counts": sorted(counts.estimated),  # PostgreSQL's estimate, for tables of a chain's size
             "devices": [
                 {"device_id": d.device_id, "name": d.name, "branch": d.branch,
                  "registered_at": d.registered_at, "last_seen_at": d.last_seen_at,

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Select, Text, bindparam, case, func, or_, select, text, update
+from sqlalchemy import Connection, Select, Text, bindparam, case, or_, select, text, update
 
-from cloud import audit, engagement_ingest, purchase_effects, wallet
+from cloud import audit, engagement_ingest, purchase_effects, status_counts, wallet
 from cloud.db import Database, migrate
 from cloud.db.schema import balances, cards, configs, credit_balances, devices, events, members, tokens
 from cloud.errors import BadConfig, ConfigConflict, TokenError
@@ -493,10 +493,8 @@ class CloudStore:
 
     # -- status -----------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
-        with self.db.read() as conn:
-            return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                    for table in (devices, events, members, cards, configs)}
+    def counts(self, exact_below: int = status_counts.EXACT_BELOW) -> status_counts.Counts:
+        return status_counts.table_counts(self.db, (devices, events, members, cards, configs), exact_below)
 
 
 _EVENT_COLUMNS = ("event_id", "device_id", "branch", "kind", "member_id", "created_at", "received_at", "points",
