@@ -16,8 +16,10 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
 - measure, the server restarted with production settings (fsync and synchronous commit ON; SERVE_SETTINGS):
   - ingest_events_per_s: `--kiosks` registered kiosks post `--batches` signed batches of `--batch-events` events
     each, all at once over HTTP to `kiosk-cloud serve` processes (one per core), into the loaded database; its
-    rows are deleted afterwards, so every run measures the same database. sqlite_ingest_events_per_s: the same
-    against a new SQLite file.
+    rows are deleted afterwards, so every run measures the same database. The kiosks post through the kiosk's own
+    CloudClient, whose requests library here shares the cloud's two cores; ingest_wire_events_per_s: the same
+    batches posted and signed on plain http.client connections, the cloud's share. sqlite_ingest_events_per_s:
+    the CloudClient's figure against a new SQLite file.
   - member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a time,
     by the kiosk's CloudClient (member_lookup_wire_p99_ms: the same signed requests on a plain http.client
     connection, the cloud's share without the kiosk's HTTP library; member_lookup_db_p99_ms: the store's
@@ -126,9 +128,12 @@ class Serve:
             proc.stdout.close()
 
 
-def ingest(database: str, kiosks: int, batches: int, batch_events: int, processes: int, threads: int) -> float:
+def ingest(database: str, kiosks: int, batches: int, batch_events: int, processes: int, threads: int,
+           wire: bool = False) -> float:
     """Events per second stored when every kiosk posts its batches at once; on PostgreSQL the run's rows are
-    deleted afterwards (the loaded database stays as loaded)."""
+    deleted afterwards (the loaded database stays as loaded). `wire`: the kiosks post on plain http.client
+    connections (WireClient), not through the kiosk's CloudClient, whose requests library here runs on the
+    cloud's own two cores (a real kiosk's runs on the kiosk)."""
     with CloudStore(database) as store:
         devices = [store.register(store.create_token(f"branch-{k % 50:02d}"), name=f"bench-{k}") for k in range(kiosks)]
     now = datetime.now(timezone.utc)
@@ -155,12 +160,15 @@ def ingest(database: str, kiosks: int, batches: int, batch_events: int, processe
 
     def kiosk(k: int) -> None:
         try:
-            with CloudClient(server.urls[k % len(server.urls)], device_id=devices[k].device_id,
-                             device_key=devices[k].device_key, read_timeout=120, deadline=180) as client:
+            url = server.urls[k % len(server.urls)]
+            with (WireClient(url, devices[k]) if wire else
+                  CloudClient(url, device_id=devices[k].device_id, device_key=devices[k].device_key,
+                              read_timeout=120, deadline=180)) as client:
                 start_line.wait()
                 for batch in plans[k]:
-                    reply = client.send_batch(batch)
-                    stored[k] += sum(r["status"] == protocol.ACCEPTED for r in reply.results)
+                    results = client.send_batch(batch)
+                    results = results if wire else results.results
+                    stored[k] += sum(r["status"] == protocol.ACCEPTED for r in results)
         except BaseException as exc:  # noqa: BLE001 - reported below, the run is void
             errors.append(exc)
             start_line.abort()
@@ -379,6 +387,8 @@ def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: dateti
         if "ingest" in args.only:
             rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads)
             print(f"ingest_events_per_s={rate:.0f}\nload_average_1m_ingest={os.getloadavg()[0]:.2f}", flush=True)
+            rate = ingest(url, args.kiosks, args.batches, args.batch_events, args.processes, args.threads, wire=True)
+            print(f"ingest_wire_events_per_s={rate:.0f}", flush=True)
             if not args.no_sqlite:
                 with tempfile.TemporaryDirectory() as tmp:
                     rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
@@ -452,7 +462,7 @@ class WireClient:
 
         parts = urlsplit(url)
         self.device = device
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
 
     def lookup(self, card_ref: str) -> None:
         path = f"/v1/members/lookup?card_ref={card_ref}"
@@ -463,6 +473,18 @@ class WireClient:
         reply.read()
         if reply.status != 200:
             raise SystemExit(f"the look-up over the wire answered {reply.status}")
+
+    def send_batch(self, payloads: list[str]) -> list[dict[str, str]]:
+        """The batch's results, as the kiosk's CloudClient.send_batch posts and signs it."""
+        path, body = f"/v1/devices/{self.device.device_id}/events", protocol.encode_batch(payloads)
+        headers = protocol.signed_headers(self.device.device_id, self.device.device_key,
+                                          datetime.now(timezone.utc), "POST", path, body)
+        self.connection.request("POST", path, body=body, headers={**headers, "Content-Type": "application/json"})
+        reply = self.connection.getresponse()
+        answer = reply.read()
+        if reply.status != 200:
+            raise SystemExit(f"a batch over the wire answered {reply.status}: {answer[:200]!r}")
+        return json.loads(answer)["results"]
 
     def __enter__(self) -> WireClient:
         return self
