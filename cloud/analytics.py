@@ -96,11 +96,11 @@ def score_members(db: Database, now: datetime, rules: RfmRules) -> list[Scored]:
                         func.coalesce(func.sum(events.c.amount).filter(window), 0).label("monetary"))
                  .where(events.c.kind == "earn", events.c.created_at <= until).group_by(events.c.member_id)
                  .subquery("purchases"))
-    member_id = func.coalesce(members.c.member_id, purchases.c.member_id)
-    figures = (select(member_id, purchases.c.last, purchases.c.frequency, purchases.c.monetary,
+    either_id = func.coalesce(members.c.member_id, purchases.c.member_id)
+    figures = (select(either_id, purchases.c.last, purchases.c.frequency, purchases.c.monetary,
                       func.coalesce(members.c.enrolled_at, purchases.c.first))
                .select_from(members.join(purchases, purchases.c.member_id == members.c.member_id, full=True))
-               .order_by(member_id))
+               .order_by(either_id))
     with db.read(RUN_SETTINGS) as conn:
         rows = conn.execute(figures).all()
     scored = []

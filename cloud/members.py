@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
+from sqlalchemy import text as sql  # `text` is the search's own argument
 
 from cloud.db import Database
 from cloud.db.schema import balances, cards, configs, events, member_segments, members
@@ -21,8 +22,8 @@ from kiosk.rules.ledger import Entry, window_points
 
 SEARCH_LIMIT = 50
 # How far a name search walks the name index, in name order, looking for a full page before it asks the trigram
-# index instead: far enough for a word one member in a few hundred holds, short enough (a few milliseconds of
-# index-only reading on PostgreSQL) that a rare name loses little by trying.
+# index instead: far enough for a word one member in a thousand holds (walk_pays asks the planner whether it is),
+# short enough (10-20 ms of index-only reading at the most, on PostgreSQL) for a walk that finds no full page.
 NAME_WALK = 50_000
 
 
@@ -109,11 +110,11 @@ def walk_pays(conn: Connection, folded: str, limit: int, walk: int) -> bool:
     meets a page of `limit` of them (the estimate supposes them spread over the order, as a common surname is; a
     full name or a rare word goes to the trigram index at once instead of walking in vain). A table never
     analysed has no estimate: it is walked."""
-    members_estimated = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'members'::regclass")).scalar()
+    members_estimated = conn.execute(sql("SELECT reltuples FROM pg_class WHERE oid = 'members'::regclass")).scalar()
     if not members_estimated or members_estimated <= 0:
         return True
     escaped = folded.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    plan = conn.execute(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM members WHERE name_folded LIKE :pattern ESCAPE '/'"),
+    plan = conn.execute(sql("EXPLAIN (FORMAT JSON) SELECT 1 FROM members WHERE name_folded LIKE :pattern ESCAPE '/'"),
                         {"pattern": f"%{escaped}%"}).scalar()
     matches_estimated = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
     return matches_estimated * min(walk, members_estimated) >= limit * members_estimated
