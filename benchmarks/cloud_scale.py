@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from cloud.store import CloudStore, Device  # noqa: E402
 from kiosk import protocol  # noqa: E402
-from kiosk.sync.client import CloudClient  # noqa: E402
+from kiosk.sync.client import BatchReply, CloudClient  # noqa: E402
 from tests.support.postgres import PostgresServer, pg_bindir  # noqa: E402
 
 FIRST = ("زهرا", "مریم", "فاطمه", "علی", "حسین", "رضا", "نرگس", "کاوه", "مهدی", "یاسمن", "سینا", "کیان", "لیلا",
@@ -166,9 +166,7 @@ def ingest(database: str, kiosks: int, batches: int, batch_events: int, processe
                               read_timeout=120, deadline=180)) as client:
                 start_line.wait()
                 for batch in plans[k]:
-                    results = client.send_batch(batch)
-                    results = results if wire else results.results
-                    stored[k] += sum(r["status"] == protocol.ACCEPTED for r in results)
+                    stored[k] += sum(r["status"] == protocol.ACCEPTED for r in client.send_batch(batch).results)
         except BaseException as exc:  # noqa: BLE001 - reported below, the run is void
             errors.append(exc)
             start_line.abort()
@@ -474,8 +472,8 @@ class WireClient:
         if reply.status != 200:
             raise SystemExit(f"the look-up over the wire answered {reply.status}")
 
-    def send_batch(self, payloads: list[str]) -> list[dict[str, str]]:
-        """The batch's results, as the kiosk's CloudClient.send_batch posts and signs it."""
+    def send_batch(self, payloads: list[str]) -> BatchReply:
+        """The batch posted and signed as the kiosk's CloudClient.send_batch does, answered in its shape."""
         path, body = f"/v1/devices/{self.device.device_id}/events", protocol.encode_batch(payloads)
         headers = protocol.signed_headers(self.device.device_id, self.device.device_key,
                                           datetime.now(timezone.utc), "POST", path, body)
@@ -484,7 +482,8 @@ class WireClient:
         answer = reply.read()
         if reply.status != 200:
             raise SystemExit(f"a batch over the wire answered {reply.status}: {answer[:200]!r}")
-        return json.loads(answer)["results"]
+        document = json.loads(answer)
+        return BatchReply(document["results"], None, document)
 
     def __enter__(self) -> WireClient:
         return self

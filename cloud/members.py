@@ -88,20 +88,20 @@ def _first_by_name(db: Database, folded: str, branches: frozenset[str] | None, l
 
     A page found here is exactly the search's first page: the walk is a prefix of the same order. It reads the
     name index alone (revision 0013 puts the folded name and the branch in it), then the page's own rows."""
-    walked = select(members.c.member_id, members.c.name, members.c.name_folded, members.c.branch) \
-        .order_by(members.c.name, members.c.member_id).limit(walk).subquery("walked")
-    page = select(walked.c.member_id, walked.c.name).where(walked.c.name_folded.contains(folded, autoescape=True))
-    if branches is not None:
-        page = page.where(walked.c.branch.in_(sorted(branches)))
-    page = page.order_by(walked.c.name, walked.c.member_id).limit(limit).subquery("page")
-    query = (select(page.c.member_id, page.c.name, members.c.phone_e164, members.c.branch, members.c.enrolled_at,
-                    balances.c.points)
-             .select_from(page.join(members, members.c.member_id == page.c.member_id)
-                          .outerjoin(balances, balances.c.member_id == page.c.member_id))
-             .order_by(page.c.name, page.c.member_id))
     with db.read() as conn:
         if not walk_pays(conn, folded, limit, walk):
             return []
+        walked = select(members.c.member_id, members.c.name, members.c.name_folded, members.c.branch) \
+            .order_by(members.c.name, members.c.member_id).limit(walk).subquery("walked")
+        page = select(walked.c.member_id, walked.c.name).where(walked.c.name_folded.contains(folded, autoescape=True))
+        if branches is not None:
+            page = page.where(walked.c.branch.in_(sorted(branches)))
+        page = page.order_by(walked.c.name, walked.c.member_id).limit(limit).subquery("page")
+        query = (select(page.c.member_id, page.c.name, members.c.phone_e164, members.c.branch, members.c.enrolled_at,
+                        balances.c.points)
+                 .select_from(page.join(members, members.c.member_id == page.c.member_id)
+                              .outerjoin(balances, balances.c.member_id == page.c.member_id))
+                 .order_by(page.c.name, page.c.member_id))
         return [dict(row._mapping) for row in conn.execute(query)]
 
 

@@ -30,9 +30,10 @@ class Counts:
 def table_counts(db: Database, tables: Sequence[Table], exact_below: int = EXACT_BELOW) -> Counts:
     rows, estimated = {}, set()
     with db.read() as conn:
+        # Each name resolved as the queries resolve it (the search path), not in a schema named here.
         guesses = dict(conn.execute(text(
-            "SELECT relname, reltuples FROM pg_class WHERE relkind IN ('r', 'p') AND relname = ANY(:names) "
-            "AND relnamespace = 'public'::regnamespace"), {"names": [t.name for t in tables]}).all()
+            "SELECT name, reltuples FROM unnest(CAST(:names AS text[])) AS name "
+            "JOIN pg_class ON pg_class.oid = to_regclass(name)"), {"names": [t.name for t in tables]}).all()
         ) if db.dialect == "postgresql" else {}
         for table in tables:
             # -1: never vacuumed nor analysed, no estimate yet.
