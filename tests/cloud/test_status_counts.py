@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
+from cloud.status_counts import rounded
 from cloud.store import CloudStore
 from kiosk import protocol
 
@@ -33,8 +34,15 @@ def test_past_the_threshold_postgresql_gives_its_estimate_and_says_so_and_a_tabl
         three_members(store)
         with store.db.read() as conn:
             conn.execute(text("ANALYZE events"))
-            conn.execute(text("UPDATE pg_class SET reltuples = 20000000 WHERE relname = 'events'"))
+            conn.execute(text("UPDATE pg_class SET reltuples = 20000980 WHERE relname = 'events'"))
         counts = store.counts(exact_below=1000)
-    # The estimate, not a count; the members, never analysed, have no estimate past the threshold: counted.
+    # The estimate, rounded, not a count; the members, never analysed, have no estimate past the threshold: counted.
     assert counts["events"] == 20_000_000 and counts.estimated == frozenset({"events"})
     assert counts["members"] == 3
+
+
+@pytest.mark.parametrize(("estimate", "shown"), [(20_000_980.0, 20_000_000), (1_234_567.8, 1_230_000),
+                                                 (123_456.0, 123_000), (99_950.0, 100_000), (987.0, 987),
+                                                 (0.4, 0), (0.0, 0)])
+def test_an_estimate_is_shown_to_three_significant_digits_so_it_claims_no_precision_it_has_not(estimate, shown):
+    assert rounded(estimate) == shown
