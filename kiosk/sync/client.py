@@ -114,7 +114,7 @@ class CloudClient:
         self.timeout = (connect_timeout, read_timeout)
         # The whole request, reply included: the read timeout alone is per read, and a trickle resets it.
         self.deadline = deadline if deadline is not None else connect_timeout + read_timeout
-        self._adapter = DeadlineAdapter()
+        self._adapter = DeadlineAdapter(self.deadline)
         self.session.mount("http://", self._adapter)
         self.session.mount("https://", self._adapter)
         # A CA file pins the chain's own CA; verify_tls=False exists only for loopback demos.
@@ -144,6 +144,7 @@ class CloudClient:
         return twin
 
     def close(self) -> None:
+        self._adapter.close()  # ours even on a caller's session: its deadline watcher stops with the client
         if self._owns_session:
             self.session.close()
 
@@ -167,7 +168,7 @@ class CloudClient:
             all_headers.update(protocol.signed_headers(
                 self.device_id, self.device_key, sent_at, method, path_and_query, body
             ))
-        with self._adapter.deadline(self.deadline) as deadline:
+        with self._adapter.deadline() as deadline:
             try:
                 response = self.session.request(
                     method, self.base_url + path_and_query, data=body or None, headers=all_headers,

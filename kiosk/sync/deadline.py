@@ -2,14 +2,21 @@
 
 requests' read timeout is per socket read: a reply trickled a byte a second never trips it and holds the
 sync worker for as long as the sender likes. This adapter notes the connection each request of the
-current thread uses; when the request's deadline passes, a timer shuts that socket down, so the blocked
+current thread uses; when the request's deadline passes, a watcher shuts that socket down, so the blocked
 read returns at once and the request fails like a reset connection (the caller then says why).
+
+One watcher thread serves all of an adapter's requests, not a timer thread each: starting and cancelling a
+thread per request was a measurable part of a card look-up's time on a loaded two-core machine. It runs
+while requests are in flight and a moment after (a burst, such as an outbox drain, shares it), so an idle
+kiosk has none.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -53,11 +60,79 @@ class Deadline:
             pass  # already closed: nothing left to cut
 
 
+class DeadlineWatch:
+    """Expires each deadline `seconds` after it was opened, from one thread.
+
+    Every deadline lasts the same `seconds`, so they fall due in the order they were opened and the
+    watcher only ever waits for the oldest one still open; a request that finishes drops its own.
+    """
+
+    def __init__(self, seconds: float, *, linger_s: float = 1.0) -> None:
+        self.seconds = seconds
+        self.linger_s = linger_s
+        self._cond = threading.Condition()
+        self._open: OrderedDict[int, tuple[float, Deadline]] = OrderedDict()
+        self._thread: threading.Thread | None = None
+        self._last_closed = time.monotonic()
+        self._stopping = False
+
+    @contextmanager
+    def opened(self) -> Iterator[Deadline]:
+        deadline = Deadline()
+        key = id(deadline)
+        with self._cond:
+            self._open[key] = (time.monotonic() + self.seconds, deadline)
+            self._ensure_watcher()
+        try:
+            yield deadline
+        finally:
+            with self._cond:
+                self._open.pop(key, None)
+                self._last_closed = time.monotonic()
+                if not self._open:
+                    self._cond.notify()  # the watcher waits for this deadline's moment: from now, the linger
+
+    def close(self) -> None:
+        """Stop the watcher now instead of after its linger (a deadline opened later starts a new one)."""
+        with self._cond:
+            thread, self._stopping = self._thread, True
+            self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._cond:
+            self._stopping = False
+            if self._open:  # opened by another thread while this one stopped the watcher
+                self._ensure_watcher()
+
+    def _ensure_watcher(self) -> None:
+        if self._thread is None and not self._stopping:
+            self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopping:
+                now = time.monotonic()
+                while self._open and next(iter(self._open.values()))[0] <= now:
+                    self._open.popitem(last=False)[1][1].expire()
+                if self._open:
+                    wait = next(iter(self._open.values()))[0] - now
+                elif now - self._last_closed >= self.linger_s:
+                    break
+                else:
+                    wait = self.linger_s - (now - self._last_closed)
+                # A deadline opened meanwhile needs no notify: it falls due after every one already open, and
+                # after the linger the loop looks again.
+                self._cond.wait(wait)
+            self._thread = None
+
+
 class DeadlineAdapter(HTTPAdapter):
     """Mount on a session; wrap each request in :meth:`deadline`."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float) -> None:
         self._local = threading.local()
+        self._deadlines = DeadlineWatch(seconds)
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -73,18 +148,18 @@ class DeadlineAdapter(HTTPAdapter):
             deadline.watch(connection)
 
     @contextmanager
-    def deadline(self, seconds: float) -> Iterator[Deadline]:
-        """Requests made by this thread inside the block are cut off ``seconds`` after it starts."""
-        deadline = Deadline()
-        self._local.deadline = deadline
-        timer = threading.Timer(seconds, deadline.expire)
-        timer.daemon = True
-        timer.start()
-        try:
-            yield deadline
-        finally:
-            timer.cancel()
-            self._local.deadline = None
+    def deadline(self) -> Iterator[Deadline]:
+        """Requests made by this thread inside the block are cut off the adapter's seconds after it starts."""
+        with self._deadlines.opened() as deadline:
+            self._local.deadline = deadline
+            try:
+                yield deadline
+            finally:
+                self._local.deadline = None
+
+    def close(self) -> None:
+        super().close()
+        self._deadlines.close()
 
 
 def _watched(base: type[HTTPConnectionPool], watch: Any) -> type[HTTPConnectionPool]:
