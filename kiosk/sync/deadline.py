@@ -5,10 +5,10 @@ sync worker for as long as the sender likes. This adapter notes the connection e
 current thread uses; when the request's deadline passes, a watcher shuts that socket down, so the blocked
 read returns at once and the request fails like a reset connection (the caller then says why).
 
-One watcher thread serves all of an adapter's requests, not a timer thread each: starting and cancelling a
-thread per request was a measurable part of a card look-up's time on a loaded two-core machine. It runs
-while requests are in flight and a moment after (a burst, such as an outbox drain, shares it), so an idle
-kiosk has none.
+One watcher thread serves all of an adapter's requests, not a timer thread each: a probe against a loopback
+server in the same process took 4.3-5.3 ms a call (p50) with a timer thread started and cancelled per request
+and 2.3 ms with the watcher. It runs while requests are in flight and a moment after (a burst, such as an
+outbox drain, shares it), so an idle kiosk has none.
 """
 
 from __future__ import annotations
