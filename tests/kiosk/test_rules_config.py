@@ -147,14 +147,15 @@ def test_rules_from_a_config_table_fill_in_defaults_and_build_tiers():
     rules = rules_from_mapping(
         {
             "rial_per_point": 5000,
+            # Names out of alphabetical order: the tiers come in the config's order, lowest first.
             "tiers": [
                 {"name": "member", "min_points": 0, "multiplier_percent": 100},
-                {"name": "vip", "min_points": 300, "multiplier_percent": 200},
+                {"name": "gold", "min_points": 300, "multiplier_percent": 200},
             ],
         }
     )
     assert rules.rial_per_point == 5000
-    assert rules.tiers == (Tier("member", 0, 100), Tier("vip", 300, 200))
+    assert rules.tiers == (Tier("member", 0, 100), Tier("gold", 300, 200))
     assert rules.expiry_days == LoyaltyRules().expiry_days
 
 

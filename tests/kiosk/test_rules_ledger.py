@@ -225,9 +225,10 @@ def test_a_redemption_within_the_balance_passes():
     check_redeem(100, 1)
 
 
-def test_a_redemption_beyond_the_balance_says_what_is_needed_and_available():
-    with pytest.raises(InsufficientPoints, match="this needs 150 points and the balance is 100"):
-        check_redeem(100, 150)
+@pytest.mark.parametrize("cost", [101, 150])  # one point beyond the balance is as refused as fifty
+def test_a_redemption_beyond_the_balance_says_what_is_needed_and_available(cost):
+    with pytest.raises(InsufficientPoints, match=f"this needs {cost} points and the balance is 100"):
+        check_redeem(100, cost)
 
 
 @pytest.mark.parametrize("cost", [0, -5])
