@@ -8,7 +8,7 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 from gpiozero import BadPinFactory, DigitalInputDevice
-from gpiozero.pins.mock import MockFactory
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from drivers.errors import DriverError, TransportError
 from drivers.events import BadRead, CardRead, ReaderState, ReaderStatus
@@ -206,6 +206,29 @@ def test_a_line_held_low_is_reported_and_recovery_is_reported_too(factory, event
         emu.present(5, 5, 26)
         read = next_event(events)  # the very next event: no second status came between
         assert isinstance(read, CardRead) and read.uid == "26:5:00005"
+
+
+class ShortedToGround(MockPin):
+    """A line shorted to ground (a cut cable, an unpowered reader): the pull-up the reader sets cannot raise it."""
+
+    def _set_pull(self, value):
+        self._pull = value  # no drive_high: the short wins
+
+
+def test_lines_already_held_low_when_the_reader_starts_are_reported_though_they_never_fall():
+    shorted = MockFactory(pin_class=ShortedToGround)
+    events = queue.Queue()
+    try:
+        with WiegandReader(D0_PIN, D1_PIN, events, reader_id="door", pin_factory=shorted,
+                           frame_gap_s=0.5, stuck_low_s=1.0):
+            assert next_event(events).state is ReaderState.CONNECTED
+            # No falling edge ever comes: only the reader's look at the lines as it starts can see them low.
+            status = next_event(events)
+            assert status.state is ReaderState.ERROR
+            assert f"D0 (GPIO{D0_PIN}) and D1 (GPIO{D1_PIN}) held low" in status.detail
+    finally:
+        shorted.reset()
+        shorted.close()
 
 
 def test_a_failing_sink_does_not_stop_the_reader(factory):
