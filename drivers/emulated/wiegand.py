@@ -7,8 +7,10 @@ the Pi. Timing defaults match real readers: ~80 us low pulses, 2 ms apart.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from drivers.errors import DriverError
@@ -21,18 +23,62 @@ DEFAULT_PULSE_S = 80e-6
 DEFAULT_INTERVAL_S = 0.0005
 
 
+class FrameClock:
+    """Monotonic seconds that stand still while the emulator sends a frame, but for the bits' own spacing.
+
+    The emulator times its pulses with sleeps in a Python thread; on a loaded machine that thread can stall
+    between two bits for longer than the reader's frame gap (a stress run saw a 26-bit frame read as 15
+    bits), and a reader on real time would cut the frame there. A real reader's bits never stall, so the
+    emulated reader reads this clock: inside a frame it moves only by the intervals the emulator meant, and
+    it never runs backwards.
+    """
+
+    def __init__(self, source: Callable[[], float] = time.monotonic) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._last = source()
+        self._frame_at: float | None = None
+
+    def __call__(self) -> float:
+        with self._lock:
+            now = self._frame_at if self._frame_at is not None else max(self._source(), self._last)
+            self._last = now
+            return now
+
+    @contextmanager
+    def frame(self) -> Iterator[None]:
+        """Hold the clock for one frame; it moves on with real time again after it."""
+        with self._lock:
+            self._frame_at = max(self._source(), self._last)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._last = self._frame_at
+                self._frame_at = None
+
+    def advance(self, seconds: float) -> None:
+        """Move a held clock on by the time the emulator meant to spend."""
+        with self._lock:
+            if self._frame_at is not None:
+                self._frame_at += seconds
+
+
 class WiegandEmulator:
     """Sends frames on the mock D0/D1 pins of ``factory`` (a MockFactory).
 
     ``jitter_s`` adds a random 0..jitter_s to each inter-bit interval, as a
-    busy reader or a loaded Pi would.
+    busy reader or a loaded Pi would. ``clock`` is held for each frame it
+    sends (:class:`FrameClock`); a reader given the same clock sees the
+    frame's intended timing whatever this thread's scheduling.
     """
 
     def __init__(self, factory: Any, d0: int, d1: int, *,
                  pulse_s: float = DEFAULT_PULSE_S,
                  interval_s: float = DEFAULT_INTERVAL_S,
                  jitter_s: float = 0.0, seed: int | None = None,
-                 owns_factory: bool = False) -> None:
+                 owns_factory: bool = False, clock: FrameClock | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         check_pins("Wiegand emulator", {"D0": d0, "D1": d1})
         # The factory hands out one pin object per number, shared with the
         # reader's input devices, so driving it is what the reader sees.
@@ -42,6 +88,8 @@ class WiegandEmulator:
         self.interval_s = interval_s
         self.jitter_s = jitter_s
         self._rng = random.Random(seed)
+        self.clock = clock if clock is not None else FrameClock()
+        self._sleep = sleep
         self._owned_factory = factory if owns_factory else None
         self._closed = False
 
@@ -79,13 +127,18 @@ class WiegandEmulator:
 
     def send_bits(self, bits: Sequence[int] | str) -> None:
         """Send arbitrary bits (including bad frames) and return after the last pulse."""
-        for i, bit in enumerate(bits):
-            if i:
-                time.sleep(self.interval_s + self._rng.uniform(0.0, self.jitter_s))
-            pin = self._d1 if int(bit) else self._d0
-            pin.drive_low()
-            time.sleep(self.pulse_s)
-            pin.drive_high()
+        with self.clock.frame():
+            for i, bit in enumerate(bits):
+                if i:
+                    self._wait(self.interval_s + self._rng.uniform(0.0, self.jitter_s))
+                pin = self._d1 if int(bit) else self._d0
+                pin.drive_low()
+                self._wait(self.pulse_s)
+                pin.drive_high()
+
+    def _wait(self, seconds: float) -> None:
+        self._sleep(seconds)
+        self.clock.advance(seconds)
 
     def hold_low(self, line: str) -> None:
         """Pull D0 or D1 low and leave it there (an unpowered reader, a short)."""
@@ -109,16 +162,16 @@ def open_emulated_wiegand(sink: Any, *, reader_id: str = "emulated:wiegand",
 
     For the ``emulated:wiegand`` URI: the demo gets the real reader code on
     virtual pins. Not started; closing the reader closes the emulator too.
-    The emulator's pulses are timed by a Python thread on a shared machine, so the
-    frame gap is wider than a real reader needs (25 ms): a scheduling stall in the
-    middle of an emulated frame must not split it.
+    The reader times edges on the emulator's :class:`FrameClock`, so a stall of
+    the emulator's thread inside a frame does not split it.
     """
     from gpiozero.pins.mock import MockFactory
 
     from drivers.wiegand.reader import WiegandReader
 
     factory = MockFactory()
+    emulator = WiegandEmulator(factory, d0, d1, owns_factory=True)
     reader = WiegandReader(d0, d1, sink, reader_id=reader_id, pin_factory=factory,
-                           debounce_s=debounce_s, frame_gap_s=frame_gap_s)
-    reader.emulator = WiegandEmulator(factory, d0, d1, owns_factory=True)
+                           debounce_s=debounce_s, frame_gap_s=frame_gap_s, clock=emulator.clock)
+    reader.emulator = emulator
     return reader

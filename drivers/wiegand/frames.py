@@ -186,6 +186,9 @@ class BitAccumulator:
     been quiet for ``frame_gap_s`` after the last bit. Only the start of a
     pulse makes a bit, so pulse width and inter-bit jitter do not matter as
     long as the gaps inside a frame stay below ``frame_gap_s``.
+    A frame also ends when the next one's first pulse comes a whole gap after
+    its last bit, polled or not: a worker that polls late (a loaded Pi) must
+    not run two taps together into one bad frame.
     """
 
     def __init__(self, frame_gap_s: float = DEFAULT_FRAME_GAP_S,
@@ -199,12 +202,16 @@ class BitAccumulator:
         self._active = [False, False]
         self._active_since: list[float | None] = [None, None]
         self._problem = ""
+        self._finished: list[tuple[RawFrame, float]] = []  # (frame, when poll may return it)
 
     def edge(self, line: int, active: bool, at: float) -> None:
         if line not in (D0, D1):
             raise ValueError(f"line must be D0 (0) or D1 (1), not {line!r}")
         if active == self._active[line]:
             return  # repeated report of the same level: not an edge
+        if active and self._pending_ended_before(at):
+            assert self._last_edge_at is not None
+            self._finished.append((self._take(), self._last_edge_at + self.frame_gap_s))
         self._active[line] = active
         self._active_since[line] = at if active else None
         self._last_edge_at = at
@@ -226,16 +233,26 @@ class BitAccumulator:
 
     def poll(self, now: float) -> RawFrame | None:
         """Return the finished frame once the lines have been quiet long enough."""
+        if self._finished:
+            return self._finished.pop(0)[0]
         if self._last_edge_at is None or not (self._bits or self._problem):
             return None
         if any(self._active):
             return None  # a pulse is still in progress
         if now - self._last_edge_at < self.frame_gap_s:
             return None
+        self._last_edge_at = None
+        return self._take()
+
+    def _pending_ended_before(self, at: float) -> bool:
+        """True if bits are collected and the lines have been quiet a whole gap by ``at``."""
+        return (bool(self._bits or self._problem) and self._last_edge_at is not None
+                and not any(self._active) and at - self._last_edge_at >= self.frame_gap_s)
+
+    def _take(self) -> RawFrame:
         frame = RawFrame(tuple(self._bits), self._problem)
         self._bits.clear()
         self._problem = ""
-        self._last_edge_at = None
         return frame
 
     def discard(self) -> None:
@@ -250,6 +267,8 @@ class BitAccumulator:
 
     def next_deadline(self) -> float | None:
         """When :meth:`poll` may next return a frame (None: nothing pending)."""
+        if self._finished:
+            return self._finished[0][1]
         if self._last_edge_at is None or not (self._bits or self._problem):
             return None
         return self._last_edge_at + self.frame_gap_s

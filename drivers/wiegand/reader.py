@@ -53,13 +53,15 @@ class WiegandReader:
     while a card is held). ``sink`` is a callable taking one event, or a queue.
     Same surface as :class:`drivers.reader.Reader`: ``start()`` (returns self),
     ``close(timeout_s)``, ``running``, ``reader_id``, ``uri``, ``tech``;
-    entering the context manager starts it.
+    entering the context manager starts it. ``clock`` times edges and gaps
+    (monotonic seconds); the emulated reader passes its emulator's clock.
     """
 
     def __init__(self, d0: int, d1: int, sink: Any, *, reader_id: str,
                  pin_factory: Any = None, debounce_s: float = 1.0,
                  frame_gap_s: float = DEFAULT_FRAME_GAP_S,
-                 stuck_low_s: float = DEFAULT_STUCK_LOW_S) -> None:
+                 stuck_low_s: float = DEFAULT_STUCK_LOW_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._pins = check_pins(f"Wiegand reader {reader_id!r}", {"D0": d0, "D1": d1})
         if not stuck_low_s > frame_gap_s:
             raise ValueError("stuck_low_s must be longer than frame_gap_s")
@@ -73,6 +75,7 @@ class WiegandReader:
         self._misreads = Misreads()
         self._emit_to = _sink_callable(sink)
         self._pin_factory = pin_factory
+        self._clock = clock
         self._stuck_low_s = stuck_low_s
         self._acc = BitAccumulator(frame_gap_s=frame_gap_s)
         self._cond = threading.Condition()
@@ -134,7 +137,7 @@ class WiegandReader:
             close_all(self._devices)
             self._emit(ReaderStatus(self.reader_id, ReaderState.ERROR, str(exc)))
             raise
-        now = time.monotonic()
+        now = self._clock()
         with self._cond:
             # A line already low at start never produces an activation edge;
             # record it so the stuck-line check sees it.
@@ -192,7 +195,7 @@ class WiegandReader:
     # --- edges (gpiozero's callback thread) -----------------------------------
 
     def _on_edge(self, line: int, active: bool) -> None:
-        at = time.monotonic()
+        at = self._clock()
         with self._cond:
             self._acc.edge(line, active, at)
             self._cond.notify()
@@ -204,7 +207,7 @@ class WiegandReader:
             with self._cond:
                 if self._stopping:
                     return
-                now = time.monotonic()
+                now = self._clock()
                 raw = self._acc.poll(now)
                 stuck = frozenset(self._acc.held_low(now, self._stuck_low_s))
                 if stuck - self._stuck_reported:
@@ -248,7 +251,7 @@ class WiegandReader:
         try:
             card_id = decode_raw(raw)
         except FrameError as exc:
-            verdict, detail = self._misreads.bad(str(exc), time.monotonic(), in_error=self._in_error)
+            verdict, detail = self._misreads.bad(str(exc), self._clock(), in_error=self._in_error)
             if verdict is Verdict.ERROR:
                 self._error(detail)
             elif verdict is Verdict.BAD_READ:
@@ -256,7 +259,7 @@ class WiegandReader:
                 self._emit(BadRead(self.reader_id, detail))
             return
         self._misreads.good()
-        if not self._debouncer.is_new_tap(card_id, time.monotonic()):
+        if not self._debouncer.is_new_tap(card_id, self._clock()):
             return  # the reader repeating a card that is still held
         self._recovered("reading")
         self._emit(CardRead(uid=card_id, tech=self.tech, reader_id=self.reader_id))

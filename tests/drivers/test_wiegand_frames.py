@@ -210,6 +210,19 @@ def test_a_silence_longer_than_the_frame_gap_splits_two_frames(first, second):
     assert acc.poll(end + 0.03) == RawFrame(tuple(second))
 
 
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=30),
+       st.lists(st.integers(0, 1), min_size=1, max_size=30),
+       st.floats(0.025, 5.0))
+def test_two_frames_a_gap_apart_stay_two_when_nothing_polled_between_them(first, second, silence):
+    acc = BitAccumulator(frame_gap_s=0.025)
+    end = _feed(acc, first, 0.0, [0.002] * len(first))
+    end = _feed(acc, second, end + silence, [0.002] * len(second))
+    assert acc.next_deadline() < end  # the worker polls at once: a frame is ready
+    assert acc.poll(end) == RawFrame(tuple(first))  # the first frame, even before the second's gap is over
+    assert acc.poll(end) is None
+    assert acc.poll(end + 0.03) == RawFrame(tuple(second))
+
+
 def test_both_lines_low_together_marks_the_frame_as_noise():
     acc = BitAccumulator()
     acc.edge(D0, True, 0.0)
