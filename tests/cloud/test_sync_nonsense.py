@@ -176,13 +176,15 @@ def test_the_daemon_watchdog_vouches_for_the_sync_worker_only_while_it_is_not_st
     from tests.cloud.test_sync_cli import run
     from tests.conftest import write_config
 
+    # A 4 s deadline a request (connect + read). With 1 s a whole-suite run once saw no first sync within 20 s:
+    # an attempt cut off at its deadline on the loaded machine waits a backoff of 1, 2, 4 s... before the next.
     settings = load(write_config(tmp_path / "k", f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n'
-                                                  'connect_timeout_s = 0.5\nread_timeout_s = 0.5\n'))
+                                                  'connect_timeout_s = 2.0\nread_timeout_s = 2.0\n'))
     run(settings, "register", "--token", cloud.store.create_token("test-branch"))
     with Runtime(settings, load_secrets(settings.device.secrets_file), port=0) as runtime:
         wait_until(lambda: runtime.sync.status.link is LinkState.ONLINE, timeout_s=20, what="the first sync")
         assert liveness(runtime)["sync-worker"] is True
-        assert runtime.sync.client.deadline == 1.0
+        assert runtime.sync.client.deadline == 4.0
         runtime.sync.close()  # the worker thread is gone: no beat, and not idle by choice
-        # Two deadlines and the margin (7 s) later the watchdog stops vouching for it.
+        # Two deadlines and the margin (13 s) later the watchdog stops vouching for it.
         wait_until(lambda: liveness(runtime)["sync-worker"] is False, timeout_s=30, what="the stall to be seen")
