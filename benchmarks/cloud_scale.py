@@ -17,13 +17,14 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
   - ingest_events_per_s: `--kiosks` registered kiosks post `--batches` signed batches of `--batch-events` events
     each, all at once over HTTP to `kiosk-cloud serve` processes (one per core), into the loaded database; its
     rows are deleted afterwards, so every run measures the same database. The kiosks post through the kiosk's own
-    CloudClient, whose requests library here shares the cloud's two cores; ingest_wire_events_per_s: the same
+    CloudClient, which here shares the cloud's two cores; ingest_wire_events_per_s: the same
     batches posted and signed on plain http.client connections, the cloud's share. sqlite_ingest_events_per_s:
     the CloudClient's figure against a new SQLite file.
   - member_lookup_p99_ms: signed GET /v1/members/lookup?card_ref= of random members over HTTP, one at a time,
     by the kiosk's CloudClient (member_lookup_wire_p99_ms: the same signed requests on a plain http.client
     connection, the cloud's share without the kiosk's HTTP library; member_lookup_db_p99_ms: the store's
-    queries alone);
+    queries alone; member_lookup_client_cpu_ms and member_lookup_wire_cpu_ms: this process's CPU time per
+    call of each, the client's own cost);
   - console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian and
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
@@ -437,12 +438,19 @@ def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.
         with CloudClient(serve.urls[0], device_id=device.device_id, device_key=device.device_key) as client:
             client.lookup(card_ref=refs[0])  # the process's first request compiles its statements
             found = iter(refs)
+            cpu = time.process_time()
             http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
+            http_cpu = (time.process_time() - cpu) * 1000 / len(refs)
         found = iter(refs)
         with WireClient(serve.urls[0], device) as wire:
+            cpu = time.process_time()
             wire_samples = timed_ms(lambda: wire.lookup(next(found)), len(refs))
+            wire_cpu = (time.process_time() - cpu) * 1000 / len(refs)
     finally:
         serve.close()
+    # This process's CPU per call: the client's own cost (the servers are other processes), which a busy
+    # machine inflates far less than the wall-clock figures.
+    print(f"member_lookup_client_cpu_ms={http_cpu:.3f}\nmember_lookup_wire_cpu_ms={wire_cpu:.3f}", flush=True)
     print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
           f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}\n"
           f"member_lookup_wire_p50_ms={statistics.median(wire_samples):.2f}\n"
@@ -451,8 +459,7 @@ def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.
 
 class WireClient:
     """The look-up's signed request on one kept-alive http.client connection: the cloud's share of a look-up
-    (its server, its database, loopback), without the kiosk client's requests library, which costs about 2 ms
-    a call on this machine kind before anything is sent."""
+    (its server, its database, loopback), without the kiosk client's own work (signing aside)."""
 
     def __init__(self, url: str, device: Device) -> None:
         import http.client

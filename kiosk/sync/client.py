@@ -1,7 +1,9 @@
 """HTTP client of the cloud protocol (kiosk side): signs requests, maps replies to errors.
 
-Stateless apart from the requests.Session it is given; the sync worker decides what to
-retry and when. Every reply's server time is kept in `last_server_time` so the
+Stateless apart from its connection pools; the sync worker decides what to retry and when. It speaks
+urllib3 directly, not through requests: requests costs about 1.5 ms of CPU a call more on this machine kind
+before anything is sent (benchmarks/cloud_scale.py, member_lookup_client_cpu_ms), and every card a kiosk
+does not know yet waits for a look-up. Every reply's server time is kept in `last_server_time` so the
 worker can tell the staff how far the device clock is off.
 """
 
@@ -9,22 +11,28 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import requests
+import urllib3
+from requests.certs import where as default_ca_bundle
+from requests.utils import get_auth_from_url, get_environ_proxies, prepend_scheme_if_needed, select_proxy
 
 from kiosk import protocol
 from kiosk.clock import utcnow
 from kiosk.sync.answers import check_status, decode_json, match_results, require_object
-from kiosk.sync.deadline import DeadlineAdapter
+from kiosk.sync.deadline import DeadlinePools
 from kiosk.sync.errors import (AuthRefused, ClockSkew, CloudRefused, CloudUnavailable, MalformedAnswer, NotRegistered,
                                OtpRateLimited)
 
 Clock = Callable[[], datetime]
+Reply = urllib3.BaseHTTPResponse
+# The proxy is read from the environment (http_proxy, https_proxy, no_proxy) unless one is given.
+FROM_ENVIRONMENT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -59,12 +67,42 @@ class ConfigReply:
     document: dict[str, Any] | None
 
 
-def _unreachable(exc: requests.exceptions.RequestException) -> CloudUnavailable:
-    if isinstance(exc, requests.exceptions.SSLError):
+def _unreachable(exc: Exception) -> CloudUnavailable:
+    if isinstance(exc, urllib3.exceptions.SSLError):
         return CloudUnavailable(f"TLS check of the cloud failed: {exc}; check the CA file")
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, urllib3.exceptions.ProxyError):
+        return CloudUnavailable(f"cannot reach the cloud through the proxy: {exc.original_error}")
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError to urllib3, but refused
+        return CloudUnavailable(f"cannot reach the cloud: {exc.__class__.__name__}")
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
         return CloudUnavailable(f"the cloud did not answer in time: {exc.__class__.__name__}")
     return CloudUnavailable(f"cannot reach the cloud: {exc.__class__.__name__}")
+
+
+def trusted(ca_file: str | None, verify_tls: bool) -> bool | str:
+    """What the client checks the cloud's certificate against: the chain's CA file, else the environment's
+    bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, as requests reads them), else the certifi bundle; False only
+    when `verify_tls` is off (loopback demos)."""
+    if ca_file:
+        return ca_file
+    if not verify_tls:
+        return False
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+
+def proxy_settings(proxy: str | None) -> dict[str, dict[str, str]]:
+    """The proxy's own login, from user:password@ in its URL, as requests sends it."""
+    username, password = get_auth_from_url(proxy) if proxy else ("", "")
+    if not username:
+        return {}
+    return {"proxy_headers": urllib3.util.make_headers(proxy_basic_auth=f"{username}:{password}")}
+
+
+def tls_settings(verify: bool | str) -> dict[str, str]:
+    if verify is False:
+        return {"cert_reqs": "CERT_NONE"}
+    where = default_ca_bundle() if verify is True else verify
+    return {"cert_reqs": "CERT_REQUIRED", ("ca_cert_dir" if os.path.isdir(where) else "ca_certs"): where}
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
@@ -93,12 +131,12 @@ class CloudClient:
         device_id: str | None = None,
         device_key: str | None = None,
         clock: Clock = utcnow,
-        session: requests.Session | None = None,
         connect_timeout: float = 3.05,
         read_timeout: float = 15.0,
         deadline: float | None = None,
         ca_file: str | None = None,
         verify_tls: bool = True,
+        proxy: str | None = FROM_ENVIRONMENT,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -109,44 +147,34 @@ class CloudClient:
         self.device_id = device_id
         self.device_key = device_key
         self.clock = clock
-        self.session = session or requests.Session()
-        self._owns_session = session is None
         self.timeout = (connect_timeout, read_timeout)
+        self._timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
         # The whole request, reply included: the read timeout alone is per read, and a trickle resets it.
         self.deadline = deadline if deadline is not None else connect_timeout + read_timeout
-        self._adapter = DeadlineAdapter(self.deadline)
-        self.session.mount("http://", self._adapter)
-        self.session.mount("https://", self._adapter)
         # A CA file pins the chain's own CA; verify_tls=False exists only for loopback demos.
-        self.verify: bool | str = ca_file if ca_file else verify_tls
-        if self._owns_session:
-            # The environment's proxy (http_proxy, no_proxy) and CA bundle (REQUESTS_CA_BUNDLE), read once for the
-            # cloud's URL: requests otherwise scans the whole environment and looks for a .netrc at every call
-            # (2.5 ms a call to a loopback server with it, 0.9 ms without, measured by a probe; the look-up's
-            # member_lookup_p50_ms in benchmarks/cloud_scale.py went from 5.0 to 4.0).
-            found = self.session.merge_environment_settings(self.base_url, {}, None, self.verify, None)
-            self.session.trust_env = False
-            self.session.proxies.update(found["proxies"])
-            self.verify = found["verify"]
+        self.verify = trusted(ca_file, verify_tls)
+        # The environment is read once, for the cloud's URL, not at every call.
+        if proxy is FROM_ENVIRONMENT:
+            proxy = select_proxy(self.base_url, get_environ_proxies(self.base_url))
+        self.proxy: str | None = prepend_scheme_if_needed(proxy, "http") if proxy else None
+        self._pools = DeadlinePools(self.deadline, proxy_url=self.proxy, **proxy_settings(self.proxy),
+                                    **tls_settings(self.verify))
         self.last_server_time: datetime | None = None
         self.last_skew_seconds: float | None = None
 
     def clone(self) -> CloudClient:
-        """The same device, URL, timeouts, TLS and proxy settings on a session of its own.
+        """The same device, URL, timeouts, TLS and proxy settings on pools of its own.
 
-        A requests.Session is not safe to share between threads; the card look-up runs
-        beside the sync worker, so it gets its own.
+        The card look-up runs beside the sync worker: its own pools keep a look-up from waiting for a connection
+        a slow batch holds, and its own `last_server_time`.
         """
-        twin = CloudClient(self.base_url, device_id=self.device_id, device_key=self.device_key, clock=self.clock,
-                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1], deadline=self.deadline)
-        twin.verify = self.verify
-        twin.session.proxies = dict(self.session.proxies)
-        return twin
+        return CloudClient(self.base_url, device_id=self.device_id, device_key=self.device_key, clock=self.clock,
+                           connect_timeout=self.timeout[0], read_timeout=self.timeout[1], deadline=self.deadline,
+                           ca_file=self.verify if isinstance(self.verify, str) else None,
+                           verify_tls=self.verify is not False, proxy=self.proxy)
 
     def close(self) -> None:
-        self._adapter.close()  # ours even on a caller's session: its deadline watcher stops with the client
-        if self._owns_session:
-            self.session.close()
+        self._pools.close()  # its connections, and its deadline watcher at once rather than after the linger
 
     def __enter__(self) -> CloudClient:
         return self
@@ -159,7 +187,7 @@ class CloudClient:
     def _request(
         self, method: str, path_and_query: str, body: bytes = b"", *, signed: bool = True,
         headers: dict[str, str] | None = None,
-    ) -> requests.Response:
+    ) -> Reply:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if signed:
             if not self.device_id or not self.device_key:
@@ -168,20 +196,20 @@ class CloudClient:
             all_headers.update(protocol.signed_headers(
                 self.device_id, self.device_key, sent_at, method, path_and_query, body
             ))
-        with self._adapter.deadline() as deadline:
+        with self._pools.deadline() as deadline:
             try:
-                response = self.session.request(
-                    method, self.base_url + path_and_query, data=body or None, headers=all_headers,
-                    timeout=self.timeout, verify=self.verify, allow_redirects=False,
+                response = self._pools.manager.request(
+                    method, self.base_url + path_and_query, body=body or None, headers=all_headers,
+                    timeout=self._timeout, retries=False, redirect=False,
                 )
-            except requests.exceptions.RequestException as exc:
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if deadline.expired:
                     raise self._too_slow() from exc
                 raise _unreachable(exc) from exc
         if deadline.expired:  # a body without a length ends "normally" when its socket is cut
             raise self._too_slow()
         self._note_server_time(response)
-        check_status(response.status_code, response.headers.get("Location"))
+        check_status(response.status, response.headers.get("Location"))
         self._raise_for_status(response)
         return response
 
@@ -190,25 +218,25 @@ class CloudClient:
                                 "(a reply trickling in, or a stalled network)")
 
     @staticmethod
-    def _json(response: requests.Response, what: str) -> dict[str, Any]:
+    def _json(response: Reply, what: str) -> dict[str, Any]:
         """The reply's JSON object, or MalformedAnswer (HTML, cut short, not an object)."""
-        document = decode_json(response.content, status=response.status_code,
+        document = decode_json(response.data, status=response.status,
                                content_type=response.headers.get("Content-Type", ""), what=what)
-        return require_object(document, what, status=response.status_code)
+        return require_object(document, what, status=response.status)
 
-    def _note_server_time(self, response: requests.Response) -> None:
+    def _note_server_time(self, response: Reply) -> None:
         stamp = response.headers.get(protocol.HEADER_SERVER_TIME, "")
         if stamp.isdigit():
             server_time = datetime.fromtimestamp(int(stamp), timezone.utc)
             self.last_server_time = server_time
             self.last_skew_seconds = (self.clock() - server_time).total_seconds()
 
-    def _raise_for_status(self, response: requests.Response) -> None:
-        status = response.status_code
+    def _raise_for_status(self, response: Reply) -> None:
+        status = response.status
         if status < 400:
             return
         try:
-            reply = response.json()
+            reply = json.loads(response.data)
         except ValueError:
             reply = {}
         if not isinstance(reply, dict):
@@ -250,9 +278,9 @@ class CloudClient:
         """POST outbox payloads (JSON text each); the reply has one result per payload."""
         body = protocol.encode_batch(payloads)
         response = self._request("POST", f"/v1/devices/{self.device_id}/events", body)
-        if response.status_code != 200:
-            raise MalformedAnswer(f"the cloud answered a batch with HTTP {response.status_code}, not 200",
-                                  status=response.status_code)
+        if response.status != 200:
+            raise MalformedAnswer(f"the cloud answered a batch with HTTP {response.status}, not 200",
+                                  status=response.status)
         reply = self._json(response, "batch reply")
         results = reply.get("results")
         if not isinstance(results, list) or not all(isinstance(r, dict) for r in results) \
@@ -268,9 +296,9 @@ class CloudClient:
     def fetch_config(self, etag: str | None = None) -> ConfigReply:
         headers = {"If-None-Match": etag} if etag else {}
         response = self._request("GET", f"/v1/devices/{self.device_id}/config", headers=headers)
-        if response.status_code == 304:
+        if response.status == 304:
             return ConfigReply(True, response.headers.get("ETag", etag), None)
-        if response.status_code == 404:
+        if response.status == 404:
             message = self._json(response, "answer").get("message", "the cloud has no config for this branch yet")
             raise CloudRefused(str(message), status=404, code="no_config")
         return ConfigReply(False, response.headers.get("ETag"), self._json(response, "config"))
@@ -285,7 +313,7 @@ class CloudClient:
         query = urlencode({"card_ref": card_ref} if card_ref is not None
                           else {"phone": phone} if phone is not None else {"member_id": member_id})
         response = self._request("GET", f"/v1/members/lookup?{query}")
-        if response.status_code == 404:
+        if response.status == 404:
             return None
         return self._json(response, "card look-up")
 
@@ -300,14 +328,14 @@ class CloudClient:
     def coupon(self, code: str) -> dict[str, Any] | None:
         """The chain's coupon by its canonical code (whose, which reward, used where), or None if unknown."""
         response = self._request("GET", f"/v1/devices/{self.device_id}/coupons/{code}")
-        return None if response.status_code == 404 else self._json(response, "coupon look-up")
+        return None if response.status == 404 else self._json(response, "coupon look-up")
 
     def use_coupon(self, code: str, member_id: str, use_key: str) -> dict[str, Any] | None:
         """Claim the coupon for the till commit `use_key`; None if the chain does not know it. CloudRefused with
         code coupon_used or coupon_other_member when it cannot be had."""
         body = json.dumps({"member_id": member_id, "use_key": use_key}).encode()
         response = self._request("POST", f"/v1/devices/{self.device_id}/coupons/{code}/use", body)
-        return None if response.status_code == 404 else self._json(response, "coupon claim")
+        return None if response.status == 404 else self._json(response, "coupon claim")
 
     def heartbeat(self, report: dict[str, Any]) -> None:
         """Tell the cloud this kiosk's version, outbox backlog and readers (kiosk/rules/fleet.py)."""
