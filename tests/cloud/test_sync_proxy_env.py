@@ -24,6 +24,7 @@ class OneAnswerServer:
         self.closed = threading.Event()
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.lines: list[str] = []
+        self.heads: list[str] = []
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -44,6 +45,7 @@ class OneAnswerServer:
                         break
                     head += chunk
                 self.lines.append(head.split(b"\r\n", 1)[0].decode())
+                self.heads.append(head.decode())
                 body = json.dumps({"error": "unknown_member", "message": "no such card"}).encode()
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nConnection: close\r\n"
                              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
@@ -82,3 +84,17 @@ def test_no_proxy_for_the_clouds_host_sends_it_straight_to_the_cloud(servers, mo
     with CloudClient(cloud.url, device_id="d-1", device_key=KEY) as client:
         assert client.lookup(card_ref="cd" * 32) is None
     assert len(cloud.lines) == 1 and proxy.lines == []
+
+
+def test_a_proxy_login_in_its_url_is_sent_to_the_proxy_and_never_to_the_cloud(servers, monkeypatch):
+    cloud, proxy = servers
+    monkeypatch.setenv("http_proxy", proxy.url.replace("http://", "http://shop:s%40cret@"))
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with CloudClient(cloud.url, device_id="d-1", device_key=KEY) as client:
+        assert client.lookup(card_ref="cd" * 32) is None
+    # Basic auth of "shop:s@cret": the URL's percent-escape undone, as requests does.
+    fields = dict(line.split(": ", 1) for line in proxy.heads[0].split("\r\n")[1:] if line)
+    assert {name.lower(): value for name, value in fields.items()}.get("proxy-authorization") == \
+        "Basic c2hvcDpzQGNyZXQ="
+    assert cloud.lines == [] and proxy.lines == [f"GET {cloud.url}/v1/members/lookup?card_ref={'cd' * 32} HTTP/1.1"]
