@@ -36,11 +36,13 @@ from kiosk.sync.lookup import ChainCardLookup
 from tests.conftest import write_config
 from tests.support.full_disk import SmallDisk
 
-from .conftest import FAST_BACKOFF, RunningCloud
+from .conftest import ANSWERED_READ_TIMEOUT, FAST_BACKOFF, RunningCloud
 
 UID = "0A1B2C3D4E"
-# Long enough for a loaded CI machine (three test workers on two cores), short against the 10 s hang below.
-READ_TIMEOUT = 2.0
+# The look-up's timeouts in the test of a hung cloud: short against the proxy's 10 s hang. Every other request
+# is expected answered and waits ANSWERED_READ_TIMEOUT: 2 s for all of them timed out a sync round at load 11
+# (clean31, two suites side by side).
+HANG_READ_TIMEOUT = 2.0
 
 
 @dataclass
@@ -84,10 +86,12 @@ class Kiosk:
 
 @pytest.fixture
 def branches(cloud: RunningCloud, tmp_path: Path) -> Iterator[Any]:
-    """make(name, branch, url=None) -> a Kiosk registered to `branch`, all sharing one chain secret."""
+    """make(name, branch, url=None, lookup_timeout=...) -> a Kiosk registered to `branch`, all sharing one chain
+    secret."""
     made: list[Kiosk] = []
 
-    def make(name: str, branch: str, url: str | None = None) -> Kiosk:
+    def make(name: str, branch: str, url: str | None = None,
+             lookup_timeout: float = ANSWERED_READ_TIMEOUT) -> Kiosk:
         directory = tmp_path / name
         directory.mkdir(exist_ok=True)  # a test may have mounted a small disk there first
         if made:  # one chain, one chain secret: the same card gives the same card_ref at every branch
@@ -97,17 +101,20 @@ def branches(cloud: RunningCloud, tmp_path: Path) -> Iterator[Any]:
         with cloud.registered_client(branch) as registered:
             device_id, device_key = registered.device_id, registered.device_key
         store = Store(directory / "kiosk.db", device_id=name, clock=cloud.clock)
-        client = CloudClient(url or cloud.url, device_id=device_id, device_key=device_key, clock=cloud.clock,
-                             connect_timeout=READ_TIMEOUT, read_timeout=READ_TIMEOUT)
+
+        def client(timeout: float) -> CloudClient:
+            return CloudClient(url or cloud.url, device_id=device_id, device_key=device_key, clock=cloud.clock,
+                               connect_timeout=timeout, read_timeout=timeout)
+
         service = KioskService(store, settings, secrets, clock=cloud.clock)
-        lookup = ChainCardLookup(client.clone())
+        lookup = ChainCardLookup(client(lookup_timeout))
         service.chain_lookup = lookup
 
         def on_status(status: Any) -> None:
             service.link = status.link.value
 
-        worker = SyncWorker(store, client, clock=cloud.clock, rng=random.Random(3), backoff=FAST_BACKOFF,
-                            on_status=on_status)
+        worker = SyncWorker(store, client(ANSWERED_READ_TIMEOUT), clock=cloud.clock, rng=random.Random(3),
+                            backoff=FAST_BACKOFF, on_status=on_status)
         service.link = "offline"  # as the runtime starts: offline until the first exchange succeeds
         kiosk = Kiosk(name, store, service, worker, lookup)
         service.subscribe(lambda n, p: kiosk.seen.append((n, p)))
@@ -333,7 +340,7 @@ def test_a_cloud_that_hangs_costs_the_tap_the_read_timeout_not_the_hang(cloud, b
     enrol_at(a)
     a.sync()
     with faultproxy.FaultProxy(cloud.url, hang_limit=10) as proxy:
-        b = branches("kiosk-b", "shiraz-02", url=proxy.url)
+        b = branches("kiosk-b", "shiraz-02", url=proxy.url, lookup_timeout=HANG_READ_TIMEOUT)
         b.sync()
         proxy.match = "/members/lookup"
         proxy.plan(faultproxy.HANG)
@@ -341,7 +348,7 @@ def test_a_cloud_that_hangs_costs_the_tap_the_read_timeout_not_the_hang(cloud, b
         name, _ = b.tap()
         waited = time.monotonic() - started
         assert name == "unknown_card"
-        # The proxy holds the request for 10 s; the tap gave up after about READ_TIMEOUT.
+        # The proxy holds the request for 10 s; the tap gave up after about HANG_READ_TIMEOUT.
         assert waited < 5, f"the tap waited {waited:.1f} s for a hung cloud"
         assert b.store.counts()["members"] == 0
 
@@ -467,7 +474,8 @@ def test_two_running_kiosks_share_a_member_through_the_cloud_end_to_end(cloud, t
         if name != "kiosk-a":
             shutil.copy2(tmp_path / "kiosk-a" / "secrets.toml", directory / "secrets.toml")
         config = write_config(directory, f'[cloud]\nurl = "{cloud.url}"\nsync_interval_s = 0.1\n'
-                                         f"connect_timeout_s = {READ_TIMEOUT}\nread_timeout_s = {READ_TIMEOUT}\n",
+                                         f"connect_timeout_s = {ANSWERED_READ_TIMEOUT}\n"
+                                         f"read_timeout_s = {ANSWERED_READ_TIMEOUT}\n",
                               device_id=name)
         settings = load(config)
         with cloud.registered_client(branch) as registered:

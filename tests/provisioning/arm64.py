@@ -67,17 +67,14 @@ def rootfs(log=print) -> Path:
     sources = lab.debian_sources()
     key = hashlib.sha256("\n".join([PACKAGES, *sources]).encode()).hexdigest()[:12]
     root = lab.CACHE / f"rootfs-{lab.SUITE}-arm64-{key}"
-    if (root / "usr/bin/python3").exists():
-        return root
-    lab.CACHE.mkdir(parents=True, exist_ok=True)
-    partial = root.with_name(root.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    log(f"building {root} with mmdebstrap through qemu (once)")
-    lab._run(["mmdebstrap", "--mode=root", "--variant=minbase", "--arch=arm64",
-              f"--include={PACKAGES}", "--aptopt=Acquire::Check-Valid-Until \"false\"",
-              lab.SUITE, str(partial), *sources], timeout=3600)
-    partial.rename(root)
-    return root
+
+    def build(partial: Path) -> None:
+        log(f"building {root} with mmdebstrap through qemu (once)")
+        lab._run(["mmdebstrap", "--mode=root", "--variant=minbase", "--arch=arm64",
+                  f"--include={PACKAGES}", "--aptopt=Acquire::Check-Valid-Until \"false\"",
+                  lab.SUITE, str(partial), *sources], timeout=3600)
+
+    return lab.cached(root, build)
 
 
 def run(root: Path, script: str, binds: dict[Path, str], writable: Path | None = None,
@@ -98,35 +95,33 @@ def wheelhouse(amd64_house: Path, root: Path) -> Path:
     resolved for this machine's Python 3.11, which is bookworm's), cached."""
     pins = sorted("==".join(wheel.name.split("-")[:2]) for wheel in amd64_house.glob("*.whl"))
     house = lab.CACHE / f"wheelhouse-arm64-{hashlib.sha256(' '.join(pins).encode()).hexdigest()[:12]}"
-    if house.is_dir():
-        return house
-    partial = house.with_name(house.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    # --no-deps: the pins are the whole resolved set; it also lets pip fetch a source
-    # archive where PyPI has no aarch64 wheel (with --platform it would refuse otherwise).
-    download = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(partial),
-         "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3",
-         "--abi", "none", *(f"--platform={p}" for p in PLATFORMS), *pins],
-        capture_output=True, text=True, timeout=1800)
-    if download.returncode != 0:
-        raise RuntimeError(f"pip download for aarch64 failed: {download.stderr[-3000:]}")
-    sources = sorted(p.name for p in partial.iterdir() if not p.name.endswith(".whl"))
-    if sources:
-        # evdev's pyproject needs a newer setuptools than bookworm's venv brings; the
-        # downloaded one is pure Python. Offline: nothing but the archives is used.
-        built = run(root, "set -e; python3 -m venv /tmp/build; "
-                    "/tmp/build/bin/pip install -q --no-index /in/setuptools-*.whl; cd /in && /tmp/build/bin/pip wheel -q --no-deps --no-build-isolation "
-                    "--no-index -w /out " + " ".join(sources),
-                    {partial: "/in"}, writable=partial)
-        if built.returncode != 0:
-            raise RuntimeError(f"building {sources} for aarch64 failed: "
-                               f"{(built.stdout + built.stderr)[-3000:]}")
-        for name in sources:
-            (partial / name).unlink()
-    partial.rename(house)
-    return house
+
+    def build(partial: Path) -> None:
+        partial.mkdir(parents=True)
+        # --no-deps: the pins are the whole resolved set; it also lets pip fetch a source
+        # archive where PyPI has no aarch64 wheel (with --platform it would refuse otherwise).
+        download = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(partial),
+             "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3",
+             "--abi", "none", *(f"--platform={p}" for p in PLATFORMS), *pins],
+            capture_output=True, text=True, timeout=1800)
+        if download.returncode != 0:
+            raise RuntimeError(f"pip download for aarch64 failed: {download.stderr[-3000:]}")
+        sources = sorted(p.name for p in partial.iterdir() if not p.name.endswith(".whl"))
+        if sources:
+            # evdev's pyproject needs a newer setuptools than bookworm's venv brings; the
+            # downloaded one is pure Python. Offline: nothing but the archives is used.
+            built = run(root, "set -e; python3 -m venv /tmp/build; "
+                        "/tmp/build/bin/pip install -q --no-index /in/setuptools-*.whl; cd /in && /tmp/build/bin/pip wheel -q --no-deps --no-build-isolation "
+                        "--no-index -w /out " + " ".join(sources),
+                        {partial: "/in"}, writable=partial)
+            if built.returncode != 0:
+                raise RuntimeError(f"building {sources} for aarch64 failed: "
+                                   f"{(built.stdout + built.stderr)[-3000:]}")
+            for name in sources:
+                (partial / name).unlink()
+
+    return lab.cached(house, build)
 
 
 def main(argv: list[str]) -> int:

@@ -10,6 +10,7 @@ network.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import http.server
 import os
@@ -21,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,17 +102,31 @@ def base_rootfs(log=print) -> Path:
     sources = debian_sources()
     key = hashlib.sha256("\n".join([PACKAGES, *sources]).encode()).hexdigest()[:12]
     root = CACHE / f"rootfs-{SUITE}-amd64-{key}"
-    if (root / "usr/bin/python3").exists():
-        return root
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = root.with_name(root.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    log(f"building {root} with mmdebstrap (about 30 s, once)")
-    _run(["mmdebstrap", "--mode=root", "--variant=minbase", f"--include={PACKAGES}",
-          "--aptopt=Acquire::Check-Valid-Until \"false\"", "--skip=cleanup/apt/lists",
-          SUITE, str(partial), *sources], timeout=1200)
-    partial.rename(root)
-    return root
+
+    def build(partial: Path) -> None:
+        log(f"building {root} with mmdebstrap (about 30 s, once)")
+        _run(["mmdebstrap", "--mode=root", "--variant=minbase", f"--include={PACKAGES}",
+              "--aptopt=Acquire::Check-Valid-Until \"false\"", "--skip=cleanup/apt/lists",
+              SUITE, str(partial), *sources], timeout=1200)
+
+    return cached(root, build)
+
+
+def cached(final: Path, build: Callable[[Path], None]) -> Path:
+    """*final*, built once by *build* into a scratch directory that is renamed into place.
+
+    The cache is shared by every suite on the machine: two suites started together both
+    found it missing and built into one scratch directory, and one renamed it away under
+    the other (clean31). An exclusive lock next to it makes the second wait and reuse."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with open(final.with_name(final.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not final.is_dir():
+            partial = final.with_name(final.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            build(partial)
+            partial.rename(final)
+    return final
 
 
 def card_from(base: Path, root: Path, hostname: str, ssh_public_key: str, apt_proxy: str) -> Path:

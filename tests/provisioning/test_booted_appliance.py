@@ -57,15 +57,14 @@ def wheelhouse(wheel: Path) -> Path:
          str(wheel)], capture_output=True, text=True, check=True, timeout=60).stdout
     deps = "\n".join(line for line in requires.splitlines() if line.startswith("Requires-Dist"))
     house = lab.CACHE / f"wheelhouse-amd64-{hashlib.sha256(deps.encode()).hexdigest()[:12]}"
-    if not house.is_dir():
-        partial = house.with_name(house.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
+
+    def build(partial: Path) -> None:
         subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "-w", str(partial), str(wheel)],
                        check=True, capture_output=True, timeout=900)
         for own in partial.glob("loyalty_kiosk-*.whl"):
             own.unlink()
-        partial.rename(house)
-    return house
+
+    return lab.cached(house, build)
 
 
 @dataclass
