@@ -14,6 +14,11 @@ Method
   latency, not throughput. The page itself checks for the paint every 20 ms and answers once, so the
   benchmark does not keep the browser and this process busy while the tap it measures is under way; both
   stamps are taken in the page, so that check adds nothing to a figure.
+- The page's own work per tap (page_script_ms, page_style_ms, page_layout_ms, page_task_ms): Chromium's
+  cumulative ScriptDuration, RecalcStyleDuration, LayoutDuration and TaskDuration (DevTools' Performance
+  domain, the renderer's main thread) over the taps, divided by the taps. That is CPU time the page's code
+  decides, which a busy or stolen-from host distorts far less than the wall clock above: the figure to
+  compare two versions of the screen by.
 - Transports: "polling" is what production runs (waitress cannot upgrade to WebSocket, so Socket.IO long-
   polls); "websocket" serves the same app from Werkzeug's threaded server with simple-websocket.
 
@@ -66,7 +71,17 @@ def clock_offset(page) -> tuple[float, float]:
     return best
 
 
-def run_taps(page, url: str, emulator, taps: int) -> tuple[list[float], list[float], float, str]:
+PAGE_METRICS = {"script": "ScriptDuration", "style": "RecalcStyleDuration", "layout": "LayoutDuration",
+                "task": "TaskDuration"}
+
+
+def page_seconds(cdp) -> dict[str, float]:
+    """The renderer main thread's cumulative seconds of each PAGE_METRICS kind, from DevTools."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {short: metrics[name] for short, name in PAGE_METRICS.items()}
+
+
+def run_taps(page, url: str, emulator, taps: int) -> tuple[list[float], list[float], float, str, dict[str, float]]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     page.goto(url + "?lang=fa")
@@ -78,6 +93,9 @@ def run_taps(page, url: str, emulator, taps: int) -> tuple[list[float], list[flo
     transport = page.evaluate("window.__kioskTransport")
     page.evaluate(OBSERVER)
     offset, rtt = clock_offset(page)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    before = page_seconds(cdp)
     dom, paint = [], []
     last_write: dict[str, float] = {}
     for i in range(taps):
@@ -99,7 +117,9 @@ def run_taps(page, url: str, emulator, taps: int) -> tuple[list[float], list[flo
         d, p = page.evaluate(f"window.__paints[{i}]")
         dom.append(d - offset - written)
         paint.append(p - offset - written)
-    return dom, paint, rtt, transport
+    after = page_seconds(cdp)
+    per_tap_ms = {kind: (after[kind] - before[kind]) * 1000 / taps for kind in PAGE_METRICS}
+    return dom, paint, rtt, transport, per_tap_ms
 
 
 def serve_websocket(app):
@@ -155,7 +175,7 @@ def main() -> int:
                     browser.close()
     print(f"taps={args.taps}")
     print("production_server=waitress")
-    for name, (dom, paint, rtt, transport) in results.items():
+    for name, (dom, paint, rtt, transport, per_tap_ms) in results.items():
         print(f"{name}_transport_used={transport}")
         print(f"{name}_clock_alignment_rtt_ms={rtt:.3f}")
         print(f"{name}_dom_p50_ms={statistics.median(dom):.1f}")
@@ -163,6 +183,8 @@ def main() -> int:
         print(f"{name}_paint_p50_ms={statistics.median(paint):.1f}")
         print(f"{name}_paint_p99_ms={p99(paint):.1f}")
         print(f"{name}_paint_max_ms={max(paint):.1f}")
+        for kind, value in per_tap_ms.items():
+            print(f"{name}_page_{kind}_ms={value:.2f}")
     return 0
 
 
