@@ -11,6 +11,8 @@ from tests.support import faultproxy
 from kiosk.sync.client import CloudClient
 from kiosk.sync.errors import CloudUnavailable
 
+from .conftest import ANSWERED_READ_TIMEOUT
+
 
 def batch(cloud, points: int) -> list[str]:
     return [json.dumps(protocol.make_event("earn", "m-1", cloud.clock(), points=points))]
@@ -20,7 +22,7 @@ def batch(cloud, points: int) -> list[str]:
 def client(cloud, proxy):
     direct = cloud.registered_client()
     via_proxy = CloudClient(proxy.url, device_id=direct.device_id, device_key=direct.device_key,
-                            clock=cloud.clock, read_timeout=3.0)  # a loaded CI machine; the hang below is 10 s
+                            clock=cloud.clock, read_timeout=ANSWERED_READ_TIMEOUT)  # the proxy's hang is 10 s
     yield via_proxy
     via_proxy.close()
     direct.close()
