@@ -202,9 +202,15 @@ def test_with_several_messages_in_flight_each_member_still_gets_exactly_one(engi
     queue = queue_for(engine, clock, concurrency=4)
     queue.enqueue([greeting(n) for n in range(20)])
     provider.state.down = 2
-    report = queue.drain(gateway(provider))
-    clock.now = report.paused_until
-    queue.drain(gateway(provider))
+    # Each 503 pauses the drain it meets. Both usually land in the first drain, but on a loaded machine the
+    # first answer can come back before a second message is in flight, and then the next drain meets the
+    # other (clean47): resumed after every pause, as the scheduled job does, two outages need at most three.
+    pauses = 0
+    while (report := queue.drain(gateway(provider))).paused_until is not None:
+        pauses += 1
+        assert pauses <= 2, report
+        clock.now = report.paused_until
+    assert pauses >= 1
     assert sorted(s.message for s in provider.sent) == sorted(f"message {n}" for n in range(20))
     assert queue.counts()["sent"] == 20
 
