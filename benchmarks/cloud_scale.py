@@ -24,7 +24,9 @@ Runs its own PostgreSQL (Debian's initdb + pg_ctl, loopback) in two phases:
     by the kiosk's CloudClient (member_lookup_wire_p99_ms: the same signed requests on a plain http.client
     connection, the cloud's share without the kiosk's HTTP library; member_lookup_db_p99_ms: the store's
     queries alone; member_lookup_client_cpu_ms and member_lookup_wire_cpu_ms: this process's CPU time per
-    call of each, the client's own cost);
+    call of each, the client's own cost; member_lookup_server_cpu_ms and member_lookup_database_cpu_ms: the
+    `kiosk-cloud serve` process's and the PostgreSQL processes' CPU time per wire call, from /proc, so the cost
+    of each part of the look-up can be compared between two versions on a busy machine);
   - console_search_p99_ms: cloud.members.search (the console's query) for full and partial phones, Persian and
     Arabic spellings of names, and card refs;
   - segments_recompute_s: cloud.analytics.recompute over every member and the whole ledger;
@@ -96,6 +98,37 @@ def phases(text: str) -> tuple[str, ...]:
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """Each live process's user + system CPU seconds so far (/proc/PID/stat), by pid."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue  # ended since it was listed
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15)
+    return seconds
+
+
+def cpu_spent_ms(before: dict[int, float], after: dict[int, float]) -> float:
+    """Milliseconds of CPU the processes alive at both readings spent between them."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys()) * 1000
+
+
+def postgres_pids(directory: Path) -> list[int]:
+    """The cluster's postmaster (first line of its postmaster.pid) and every process it started."""
+    postmaster = int((directory / "postmaster.pid").read_text().split()[0])
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                children.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return [postmaster, *children]
 
 
 def timed_ms(call: Callable[[], object], repeat: int) -> list[float]:
@@ -393,12 +426,12 @@ def measure(bindir: Path, directory: Path, args: argparse.Namespace, now: dateti
                     rate = ingest(str(Path(tmp) / "cloud.sqlite"), args.kiosks, args.batches, args.batch_events,
                                   args.processes, args.threads)
                 print(f"sqlite_ingest_events_per_s={rate:.0f}", flush=True)
-        measure_reads(url, args, now)
+        measure_reads(url, args, now, server.data)
     finally:
         server.stop()
 
 
-def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
+def measure_reads(url: str, args: argparse.Namespace, now: datetime, data: Path) -> None:
     import hashlib
 
     from cloud import analytics, members
@@ -407,7 +440,7 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
     refs = [hashlib.sha256(f"card{rng.randrange(args.members)}".encode()).hexdigest() for _ in range(args.lookups)]
     with CloudStore(url) as store:
         if "lookup" in args.only:
-            measure_lookup(store, url, refs, args)
+            measure_lookup(store, url, refs, args, data)
         if "search" in args.only:
             queries = search_queries(rng, args.members) + refs[:20]
             members.search(store.db, queries[0])
@@ -426,7 +459,7 @@ def measure_reads(url: str, args: argparse.Namespace, now: datetime) -> None:
             measure_report(store, args, now)
 
 
-def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.Namespace) -> None:
+def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.Namespace, data: Path) -> None:
     device = store.register(store.create_token("branch-000"), name="lookup-bench")
     prewarm(url)
     found = iter(refs)
@@ -441,16 +474,23 @@ def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.
             cpu = time.process_time()
             http_samples = timed_ms(lambda: client.lookup(card_ref=next(found)), len(refs))
             http_cpu = (time.process_time() - cpu) * 1000 / len(refs)
-        found = iter(refs)
         with WireClient(serve.urls[0], device) as wire:
+            wire.lookup(refs[0])  # its connection to the server, and the server's to the database, made first
+            found = iter(refs)
+            pids = [serve.procs[0].pid], postgres_pids(data)
+            server_before, database_before = cpu_seconds(pids[0]), cpu_seconds(pids[1])
             cpu = time.process_time()
             wire_samples = timed_ms(lambda: wire.lookup(next(found)), len(refs))
             wire_cpu = (time.process_time() - cpu) * 1000 / len(refs)
+            server_cpu = cpu_spent_ms(server_before, cpu_seconds(pids[0])) / len(refs)
+            database_cpu = cpu_spent_ms(database_before, cpu_seconds(pids[1])) / len(refs)
     finally:
         serve.close()
     # This process's CPU per call: the client's own cost (the servers are other processes), which a busy
     # machine inflates far less than the wall-clock figures.
-    print(f"member_lookup_client_cpu_ms={http_cpu:.3f}\nmember_lookup_wire_cpu_ms={wire_cpu:.3f}", flush=True)
+    print(f"member_lookup_client_cpu_ms={http_cpu:.3f}\nmember_lookup_wire_cpu_ms={wire_cpu:.3f}\n"
+          f"member_lookup_server_cpu_ms={server_cpu:.3f}\nmember_lookup_database_cpu_ms={database_cpu:.3f}",
+          flush=True)
     print(f"member_lookup_p50_ms={statistics.median(http_samples):.2f}\n"
           f"member_lookup_p99_ms={percentile(http_samples, 0.99):.2f}\n"
           f"member_lookup_wire_p50_ms={statistics.median(wire_samples):.2f}\n"
