@@ -37,6 +37,10 @@ def test_the_tap_to_paint_benchmark_runs_a_few_taps_in_chromium_over_both_transp
     assert figures["websocket_transport_used"] == "websocket"
     for key in ("polling_paint_p99_ms", "websocket_paint_p99_ms"):
         float(figures[key])
+    # The page's own main-thread time per tap, from DevTools: every tap runs script and lays the screen out.
+    for transport in ("polling", "websocket"):
+        assert float(figures[f"{transport}_page_script_ms"]) > 0
+        assert float(figures[f"{transport}_page_layout_ms"]) > 0 and float(figures[f"{transport}_page_task_ms"]) > 0
 
 
 def test_the_rules_benchmark_runs_on_a_short_ledger():
@@ -116,6 +120,9 @@ def check_a_kept_cluster(kept: Path) -> None:
     assert int(report["weekly_report_rows"]) == 3 * 201 and float(report["weekly_report_tiers_s"]) > 0
     lookup = run_benchmark("cloud_scale.py", *small, "--only", "lookup", "--lookups", "10")
     assert set(lookup) >= {"member_lookup_db_p50_ms", "member_lookup_p99_ms", "member_lookup_wire_p99_ms"}
+    # CPU per call of each part; /proc counts in ticks, so ten calls may read as 0 for a part, never below.
+    for part in ("client", "wire", "server", "database"):
+        assert float(lookup[f"member_lookup_{part}_cpu_ms"]) >= 0
     assert "weekly_report_s" not in lookup
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cloud_scale.py"), *small, "--only", "lookups"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
