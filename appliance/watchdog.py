@@ -176,9 +176,10 @@ class ServiceSupervision:
             self.supervisor.start()
 
     def close(self) -> None:
-        self.notifier.stopping()
+        # The pings stop first, so none follows STOPPING=1 (the supervisor's loop stops within one turn).
         if self.supervisor is not None:
             self.supervisor.close()
+        self.notifier.stopping()
         self.notifier.close()
 
     def __enter__(self) -> "ServiceSupervision":

@@ -15,7 +15,6 @@ import json
 import os
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,12 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.store import LedgerRow, Store, iso, new_event_id  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fill_backlog(store: Store, events: int, members: int = 1_000) -> None:
@@ -131,21 +124,15 @@ def main() -> None:
         cloud_db = Path(tmp) / "cloud.sqlite"
         kiosk_db = Path(tmp) / "kiosk.db"
         token = CloudStore(cloud_db).create_token("bench")
-        port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        cloud = subprocess.Popen([sys.executable, "-m", "cloud.cli", "--db", str(cloud_db), "serve", "--port", str(port)],
-                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Port 0: the server binds what it gets and prints it (a port picked here could be taken first).
+        cloud = subprocess.Popen([sys.executable, "-m", "cloud.cli", "--db", str(cloud_db), "serve", "--port", "0"],
+                                 cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the cloud did not start")
-                    time.sleep(0.1)
+            line = cloud.stdout.readline()  # printed once bound, so it answers from here on
+            if " on http://" not in line:
+                raise SystemExit(f"the cloud did not start: {line!r}")
+            url = line.rsplit(" on ", 1)[1].strip().rstrip("/")
             with CloudClient(url) as client:
                 registration = client.register(token, name="bench")
             fill_started = time.perf_counter()
@@ -165,6 +152,7 @@ def main() -> None:
         finally:
             cloud.terminate()
             cloud.wait(timeout=10)
+            cloud.stdout.close()
     print(f"batch_events={args.batch_events}")
     print(f"drained_events={figures['events']}")
     print(f"left_in_outbox={figures['left']}")

@@ -16,7 +16,9 @@ from kiosk.config import Secrets, Settings, load, load_secrets, write_secrets
 
 # Property tests draw the same examples on every run: the branch-share checks (tests/support/branches.py)
 # then hold or fail for good, never one run in ten. A new case is found by changing the strategy, not by luck.
-hypothesis_settings.register_profile("suite", derandomize=True, print_blob=True)
+# No per-example deadline (hypothesis's default is 200 ms): one example stalled by a loaded machine would fail
+# the test as DeadlineExceeded or Flaky, which says nothing about the code.
+hypothesis_settings.register_profile("suite", derandomize=True, print_blob=True, deadline=None)
 hypothesis_settings.load_profile("suite")
 
 
@@ -173,6 +175,13 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 5.0, what: st
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def socket_connected(page, timeout_s: float = 15.0) -> None:
+    """Wait for the kiosk page's Socket.IO connection (15 s: at 5 s it timed out on a loaded machine, 02328c2).
+    Not page.wait_for_function: its polling evals a string, which the page's CSP (rightly) forbids."""
+    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), timeout_s=timeout_s,
+               what="the socket to connect")
 
 
 @pytest.fixture(scope="session")

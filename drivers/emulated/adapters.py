@@ -8,29 +8,21 @@ attributes: reader_id, uri, emulator, start(), close(), running.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from drivers.errors import CardIdError, DriverError
 
-#: How long an emulated NFC tap keeps the card on the antenna: several polls of
-#: the reader, then it is lifted so the next tap of the same card is a new tap.
-NFC_TAP_HOLD_S = 1.0
-
 
 class Pn532TapAdapter:
-    """``tap("04A1B2C3D4E5F6")`` places that UID (4, 7 or 10 bytes hex) on the antenna, then lifts it."""
+    """``tap("04A1B2C3D4E5F6")`` places that UID (4, 7 or 10 bytes hex) on the antenna until the reader has
+    polled it and held it there a moment (Pn532Emulator.tap), then lifts it, so the next tap is a new tap."""
 
     kind = "pn532"
 
-    def __init__(self, emulator: Any, *, hold_s: float = NFC_TAP_HOLD_S) -> None:
+    def __init__(self, emulator: Any) -> None:
         #: The underlying drivers.emulated.pn532.Pn532Emulator (present/remove/garble).
         self.device = emulator
         self.port = emulator.port
-        self._hold_s = hold_s
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._timer: threading.Timer | None = None
 
     def tap(self, uid: str) -> None:
         try:
@@ -39,25 +31,9 @@ class Pn532TapAdapter:
             raw = b""
         if len(raw) not in (4, 7, 10):
             raise CardIdError("an NFC card UID is 4, 7 or 10 bytes of hex, e.g. '04A1B2C3D4E5F6'")
-        with self._lock:
-            self._generation += 1
-            generation = self._generation
-            if self._timer is not None:
-                self._timer.cancel()
-            self.device.present(raw)
-            self._timer = threading.Timer(self._hold_s, self._lift, args=(generation,))
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _lift(self, generation: int) -> None:
-        with self._lock:
-            if generation == self._generation:  # a newer tap owns the antenna now
-                self.device.remove()
+        self.device.tap(raw.hex())
 
     def close(self) -> None:
-        with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
         self.device.close()
 
 

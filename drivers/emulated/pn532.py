@@ -66,6 +66,7 @@ class Pn532Emulator:
         self._last_response = b""
         self._counts = {"commands": 0, "bad_frames": 0, "garbled": 0, "polls": 0}
         self._lift_timer: threading.Timer | None = None
+        self._lift_when_sensed: Type2Card | None = None  # a tapped card whose hold starts at its first poll
         self._pty: _PtyServer | None = None
         self._closed = False
         self._plug_in()
@@ -100,7 +101,9 @@ class Pn532Emulator:
             self._model.place(None)
 
     def tap(self, data: str) -> None:
-        """Hold a card on the antenna for ``tap_hold_s``: ``"<uid hex>[ <card number>]"``.
+        """Hold a card on the antenna for ``tap_hold_s`` from the first poll that senses it, as a shopper holds
+        a card until the reader has it: ``"<uid hex>[ <card number>]"``. (Timed from the tap itself, a reader
+        still starting on a loaded machine could miss the whole hold.)
 
         With a card number the card carries it as its kiosk NDEF record.
         Raises DriverError saying what was wrong with ``data``.
@@ -117,9 +120,7 @@ class Pn532Emulator:
         with self._lock:
             self._cancel_lift()
             self._model.place(card)
-            self._lift_timer = threading.Timer(self._tap_hold_s, self._lift, args=(card,))
-            self._lift_timer.daemon = True
-            self._lift_timer.start()
+            self._lift_when_sensed = card
 
     def garble(self, count: int = 1, how: str = "dcs") -> None:
         """Corrupt the checksum (``lcs`` or ``dcs``) of the next ``count`` responses."""
@@ -185,7 +186,15 @@ class Pn532Emulator:
             if self._model.card is card:
                 self._model.place(None)
 
+    def _start_hold(self) -> None:
+        """The first poll since the tap found its card: it stays ``tap_hold_s`` from now."""
+        card, self._lift_when_sensed = self._lift_when_sensed, None
+        self._lift_timer = threading.Timer(self._tap_hold_s, self._lift, args=(card,))
+        self._lift_timer.daemon = True
+        self._lift_timer.start()
+
     def _cancel_lift(self) -> None:
+        self._lift_when_sensed = None
         if self._lift_timer is not None:
             self._lift_timer.cancel()
             self._lift_timer = None
@@ -202,6 +211,8 @@ class Pn532Emulator:
                 self._counts["commands"] += 1
                 if item.payload == POLL:
                     self._counts["polls"] += 1
+                    if self._lift_when_sensed is not None and self._model.card is self._lift_when_sensed:
+                        self._start_hold()
                 if self._garble:
                     frame = _corrupt(frame, self._garble.pop(0))
                     self._counts["garbled"] += 1

@@ -171,6 +171,10 @@ def device(cloud: RunningCloud) -> Device:
 # take more than a second (clean7, load 12), and 2 s timed out an engagement exchange while the booted appliance
 # ran beside it (clean13, load 11). Tests whose fault is a slow or hanging cloud pass a short one.
 ANSWERED_READ_TIMEOUT = 5.0
+# How long a test waits for a running kiosk's sync thread to have done something (pulled the config, sent its
+# outbox, reached the cloud): a round is several requests, each allowed ANSWERED_READ_TIMEOUT, and a change can take
+# two or three rounds, so the wait_until default of 5 s is one slow request from failing on a loaded machine.
+SYNC_WAIT_S = 20.0
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from appliance.runtime import Runtime
 from kiosk.flows import coupons
 from kiosk.flows.staff import hash_pin
 from kiosk.identity import card_ref
+from tests.cloud.conftest import SYNC_WAIT_S
 from tests.conftest import kioskctl, wait_until
 
 UID, OTHER_UID, STAFF_UID = "0A1B2C3D4E", "1122334455", "5566778899"
@@ -54,7 +55,7 @@ def kiosk(cloud, tmp_path: Path):
                                    config=CONFIG, extra=f'\n[staff]\ncards = {{ maryam = "{staff_ref}" }}\n')
     rt.config_path = config
     try:
-        wait_until(lambda: rt.service.campaigns, what="the kiosk to pull the cloud's config")
+        wait_until(lambda: rt.service.campaigns, timeout_s=SYNC_WAIT_S, what="the kiosk to pull the cloud's config")
         wait_until(lambda: rt.service.reader_status.get("counter"), what="the emulated reader")
         yield rt
     finally:
@@ -107,7 +108,7 @@ def test_a_cloud_campaign_earns_at_the_kiosk_and_the_till_spends_credit_and_poin
     assert voided["voided_at"] is not None
     balance = rt.store.balance(sara.id)
     assert (balance.points, balance.credit_rial) == (500, 20_000)
-    wait_until(lambda: rt.store.outbox_depth() == 0, what="the kiosk to send its events")
+    wait_until(lambda: rt.store.outbox_depth() == 0, timeout_s=SYNC_WAIT_S, what="the kiosk to send its events")
     assert cloud.store.lookup(member_id=sara.id)["balance"] == 500
 
 

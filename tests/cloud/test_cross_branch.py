@@ -36,7 +36,7 @@ from kiosk.sync.lookup import ChainCardLookup
 from tests.conftest import write_config
 from tests.support.full_disk import SmallDisk
 
-from .conftest import ANSWERED_READ_TIMEOUT, FAST_BACKOFF, RunningCloud
+from .conftest import ANSWERED_READ_TIMEOUT, FAST_BACKOFF, SYNC_WAIT_S, RunningCloud
 
 UID = "0A1B2C3D4E"
 # The look-up's timeouts in the test of a hung cloud: short against the proxy's 10 s hang. Every other request
@@ -491,14 +491,14 @@ def test_two_running_kiosks_share_a_member_through_the_cloud_end_to_end(cloud, t
         b, config_b, screens_b = start("kiosk-b", "shiraz-02")
         try:
             member_id = enrol_at(a)
-            wait_until(lambda: a.store.outbox_depth() == 0, what="kiosk A to send its events")
-            wait_until(lambda: b.service.link == "online", what="kiosk B to reach the cloud")
+            wait_until(lambda: a.store.outbox_depth() == 0, timeout_s=SYNC_WAIT_S, what="kiosk A to send its events")
+            wait_until(lambda: b.service.link == "online", timeout_s=SYNC_WAIT_S, what="kiosk B to reach the cloud")
             wait_until(lambda: b.service.reader_status.get("counter"), what="kiosk B's reader")
             b.emulators["counter"].tap(UID)
-            name, view = screens_b.get(timeout=5)
+            name, view = screens_b.get(timeout=SYNC_WAIT_S)
             assert (name, view["member_id"], view["points"]) == ("member", member_id, 450)
             b.service.earn(member_id, 700_000)
-            wait_until(lambda: b.store.outbox_depth() == 0, what="kiosk B to send its events")
+            wait_until(lambda: b.store.outbox_depth() == 0, timeout_s=SYNC_WAIT_S, what="kiosk B to send its events")
             assert chain_balance(cloud, member_id) == 450 + 70
         finally:
             b.close()

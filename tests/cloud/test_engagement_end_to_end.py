@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from cloud import complaints
 from cloud.db.schema import complaints as complaint_rows
 from cloud.db.schema import survey_answers
+from tests.cloud.conftest import SYNC_WAIT_S
 from tests.cloud.test_console_browser import log_in
-from tests.conftest import kioskctl, save_screenshot, wait_until
+from tests.conftest import kioskctl, save_screenshot, socket_connected, wait_until
 
 pytestmark = pytest.mark.browser
 UID = "0A1B2C3D4E"
@@ -32,7 +33,8 @@ def kiosk(cloud, tmp_path: Path):
     rt, config = cloud.start_kiosk(tmp_path / "kiosk", {"chain_secret": "cd" * 32}, config=CONFIG, language="fa",
                                    idle_timeout_s=30)
     try:
-        wait_until(lambda: rt.service.surveys, what="the kiosk to pull the surveys with its config")
+        wait_until(lambda: rt.service.surveys, timeout_s=SYNC_WAIT_S,
+                   what="the kiosk to pull the surveys with its config")
         wait_until(lambda: rt.service.reader_status.get("counter"), what="the emulated reader")
         member = rt.service.enroll("+989121234567", "سارا")
         rt.service.bind(member.id, "rfid125", UID)
@@ -62,7 +64,7 @@ def test_a_shopper_answers_a_survey_files_a_complaint_and_follows_it_at_800x480_
     page = context.new_page()
     try:
         page.goto(kiosk.url + "?lang=fa")
-        wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+        socket_connected(page)
         member_id = kiosk.service.store.member_by_phone("+989121234567").id
         before = kiosk.service.store.balance(member_id).points  # the enrolment bonus
         kiosk.emulators["counter"].tap(UID)
@@ -78,7 +80,8 @@ def test_a_shopper_answers_a_survey_files_a_complaint_and_follows_it_at_800x480_
         page.wait_for_selector("#stage[data-tone=ok]")
         assert "۲۰ امتیاز به کارت شما اضافه شد." in page.inner_text("#stage")
         assert kiosk.service.store.balance(member_id).points == before + 20
-        wait_until(lambda: count(cloud, survey_answers) == 1, what="the answer to reach the cloud")
+        wait_until(lambda: count(cloud, survey_answers) == 1, timeout_s=SYNC_WAIT_S,
+                   what="the answer to reach the cloud")
         page.click("#stage [data-action=done]")
 
         page.click("#attract [data-action=complaint]")
@@ -98,7 +101,8 @@ def test_a_shopper_answers_a_survey_files_a_complaint_and_follows_it_at_800x480_
         code = page.inner_text(".tracking-code")
         assert len(code) == 11 and code[5] == "-"
         save_screenshot(page, "engagement-complaint-code-fa")
-        wait_until(lambda: count(cloud, complaint_rows) == 1, what="the complaint to reach the cloud")
+        wait_until(lambda: count(cloud, complaint_rows) == 1, timeout_s=SYNC_WAIT_S,
+                   what="the complaint to reach the cloud")
         case = complaints.case(cloud.store.db, code)
         assert case.text == "صف صندوق خیلی طولانی پ" and case.phone_e164 == "+989121234567"
         complaints.change(cloud.store.db, case.code, state="answered", answer="<b>ببخشید</b>؛ صندوق دوم باز شد.",

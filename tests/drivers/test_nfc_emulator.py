@@ -24,6 +24,22 @@ from tests.support.branches import Branches
 NTAG_UID = bytes.fromhex("04a1b2c3d4e5f6")
 
 
+@pytest.fixture(autouse=True)
+def patient_acks(monkeypatch):
+    """nfcpy gives the chip 100 ms to ACK each command and raises EIO after it; the emulator ACKs at once, but
+    its thread can wait longer than that for the CPU on a loaded machine. These tests drive nfcpy's commands
+    directly (the product's reader reconnects on such an error, a test has no second try), so here an ACK may
+    take up to 2 s; every answer after the ACK keeps nfcpy's own timeout."""
+    from nfc.clf import pn53x
+
+    read_frame = pn53x.Chipset.read_frame
+
+    def read_frame_patiently(self, timeout):
+        return read_frame(self, 2000 if timeout == 100 else timeout)
+
+    monkeypatch.setattr(pn53x.Chipset, "read_frame", read_frame_patiently)
+
+
 @pytest.fixture
 def emulator(tmp_path):
     with Pn532Emulator(link=tmp_path / "pn532") as emulator:
@@ -251,6 +267,19 @@ def test_a_tap_holds_the_card_on_the_antenna_then_lifts_it(tmp_path):
             # The hold is the emulator's own timer; what is waited on is the condition, a sense that finds nothing.
             wait_until(lambda: tapper.clf.sense(RemoteTarget("106A")) is None, timeout_s=5,
                        what="the tapped card to be lifted")
+        finally:
+            tapper.close()
+
+
+def test_a_tap_waits_on_the_antenna_for_a_reader_that_polls_late_then_is_held_from_that_poll(tmp_path):
+    with Pn532Emulator(link=tmp_path / "tap", tap_hold_s=0.2) as emulator:
+        tapper = open_when_answering(emulator.port)
+        try:
+            emulator.tap("04A1B2C3D4E5F6")
+            time.sleep(0.6)  # the subject: three holds pass with no poll, as while a loaded reader starts
+            assert tapper.clf.sense(RemoteTarget("106A")).sdd_res == bytes.fromhex("04A1B2C3D4E5F6")
+            wait_until(lambda: tapper.clf.sense(RemoteTarget("106A")) is None, timeout_s=5,
+                       what="the card to be lifted once polled")
         finally:
             tapper.close()
 

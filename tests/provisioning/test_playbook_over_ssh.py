@@ -10,6 +10,7 @@ config, as kiosk.service would.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -36,7 +37,6 @@ from .conftest import (
     WORKTREE,
     SshServer,
     build_wheel,
-    free_port,
     make_device_root,
 )
 from tests.support.ports import refusing_port
@@ -172,11 +172,14 @@ class Provisioned:
 def provisioned(ssh_server, wheel, secrets_file, tmp_path_factory):
     work = tmp_path_factory.mktemp("provision")
     secrets, vault_password = secrets_file
-    target = Target(make_device_root(work / "device"), free_port(), ssh_server, secrets,
-                    vault_password, work)
-    # The health check waits for a running kiosk, which systemd would start on a device.
-    first = target.provision(wheel, "--skip-tags", "healthcheck")
-    assert first.returncode == 0, first.output
+    # The kiosk's port is held, bound and not listening, through the first run (minutes) and let go only when the
+    # kiosk is about to bind it: a port picked and released at once could be another test worker's by then.
+    with contextlib.ExitStack() as held:
+        web_port = held.enter_context(refusing_port())
+        target = Target(make_device_root(work / "device"), web_port, ssh_server, secrets, vault_password, work)
+        # The health check waits for a running kiosk, which systemd would start on a device.
+        first = target.provision(wheel, "--skip-tags", "healthcheck")
+        assert first.returncode == 0, first.output
     kiosk = RunningKiosk(target)
     try:
         second = target.provision(wheel)

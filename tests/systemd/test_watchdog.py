@@ -104,13 +104,13 @@ def test_service_supervision_says_ready_pings_while_healthy_and_says_stopping(no
         supervision.ready("serving on http://127.0.0.1:8080/")
         assert notify_socket.receive() == {"READY": "1", "STATUS": "serving on http://127.0.0.1:8080/"}
         assert notify_socket.receive(timeout_s=2) == {"WATCHDOG": "1"}
-    # Pings sent before close may still be queued ahead of STOPPING=1.
+    # Pings sent before close may still be queued ahead of STOPPING=1; none comes after it.
     for _ in range(100):
         message = notify_socket.receive(timeout_s=2)
         if message != {"WATCHDOG": "1"}:
             break
     assert message == {"STOPPING": "1"}
-    assert notify_socket.nothing_waiting()  # the supervisor thread stopped with it
+    assert notify_socket.nothing_waiting()  # the supervisor thread stopped before it
 
 
 def test_service_supervision_outside_systemd_does_nothing_and_runs_no_thread():

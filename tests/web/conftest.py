@@ -22,7 +22,7 @@ from kiosk.service import KioskService
 from kiosk.store import Store
 from web import create_app
 from kiosk.flows.staff import hash_pin
-from tests.conftest import ROOT, wait_until, write_config
+from tests.conftest import ROOT, socket_connected, wait_until, write_config
 
 STAFF_PIN = "4826"
 POS_TOKEN = "till-token-" + "x" * 24
@@ -113,8 +113,7 @@ def shop(tmp_path_factory) -> Iterator[Shop]:
 
 def ready(page, url: str, lang: str = "fa") -> None:
     page.goto(url + f"?lang={lang}")
-    # Not page.wait_for_function: its polling evals a string, which the page's CSP (rightly) forbids.
-    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), timeout_s=15, what="the socket to connect")
+    socket_connected(page)
 
 
 def tap_unique(shop: Shop, page) -> str:

@@ -57,7 +57,8 @@ def test_unplugging_the_reader_shows_the_notice_with_what_still_works_and_replug
         page.click("#stage [data-action=done]")
 
         rt.emulators["counter"].replug()
-        wait_until(lambda: reader_state(rt) is ReaderState.CONNECTED, what="the driver to reopen the pty")
+        # The reader's retries are 5 s apart by now (its backoff's cap), so 15 s leaves room for a slow reopen.
+        wait_until(lambda: reader_state(rt) is ReaderState.CONNECTED, timeout_s=15, what="the driver to reopen the pty")
         notice.wait_for(state="hidden", timeout=10_000)
         # Truly back: a tap on the replugged reader paints the balance.
         shop.tap(SARA)

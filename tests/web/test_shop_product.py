@@ -12,7 +12,7 @@ from kiosk.sync.worker import SyncStatus
 from kiosk import protocol
 from kiosk.receipts import Receipt, sign_receipt
 from kiosk.ui_events import Feedback, UiEvent, feedback_for
-from tests.conftest import save_screenshot, wait_until
+from tests.conftest import save_screenshot, socket_connected, wait_until
 from tests.web.conftest import ALI, BRANCH_KEY, LOST, SARA, STAFF_PIN, open_shop, ready, seed, tap_unique
 from tests.web.test_shop_screens import hang_up
 from tests.web.test_staff_and_pos import sign_in
@@ -57,7 +57,7 @@ def test_a_page_that_connects_hears_the_link_as_it_is_now(shop, page):
     # The page was rendered offline; the link came back before its socket connected.
     page.goto(shop.url + "?lang=en")
     report(shop, LinkState.ONLINE, 21)
-    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+    socket_connected(page)
     page.locator("#offline[hidden]").wait_for(state="attached")
 
 
@@ -262,7 +262,8 @@ def test_the_idle_screen_points_at_the_reader_and_shows_the_chains_campaigns_and
         assert "امتیاز دوبرابر" in texts[1] and "Free coffee" in texts[2] and "۲۰۰" in texts[2], texts
         assert not any("Gold week" in t or "Next year" in t for t in texts)  # not for everyone, or not today
         # In turn: the next one shows after the first, one at a time.
-        page.locator("#attract .offer[data-slide='1']:not([hidden])").wait_for(timeout=8000)
+        # Slides turn every 5 s from the page's load: a slow start may have passed slide 1, back after a cycle.
+        page.locator("#attract .offer[data-slide='1']:not([hidden])").wait_for(timeout=30_000)
         assert page.locator("#attract .offer:not([hidden])").count() == 1
         assert page.locator("#attract .tap-hint").is_visible() and page.locator("[data-action=join]").is_visible()
         arrow = page.locator("#attract .reader-pointer").bounding_box()

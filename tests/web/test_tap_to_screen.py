@@ -6,7 +6,7 @@ import pytest
 from drivers import rdm6300
 from kiosk.config import load, load_secrets
 from appliance.runtime import Runtime
-from tests.conftest import save_screenshot, wait_until, write_config
+from tests.conftest import save_screenshot, socket_connected, wait_until, write_config
 
 pytestmark = pytest.mark.browser
 UID = "0A1B2C3D4E"
@@ -26,7 +26,7 @@ def kiosk(tmp_path):
 def test_a_frame_written_to_the_pty_paints_the_balance_without_a_reload_and_idle_clears_it(kiosk, page):
     page.goto(kiosk.url + "?lang=en")
     page.locator("#attract.active").wait_for()
-    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+    socket_connected(page)
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 
@@ -50,6 +50,6 @@ def test_the_page_loads_nothing_from_another_origin(kiosk, page):
     page.on("request", lambda request: requested.append(request.url))
     response = page.goto(kiosk.url + "?lang=fa")
     assert "default-src 'self'" in response.headers["content-security-policy"]
-    wait_until(lambda: page.evaluate("window.__kioskConnected === true"), what="the socket to connect")
+    socket_connected(page)
     assert requested and all(url.startswith(kiosk.url.rstrip("/")) for url in requested), requested
     assert page.locator("html").get_attribute("dir") == "rtl"  # Persian reads right to left
