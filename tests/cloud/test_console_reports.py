@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 
 from kiosk import protocol
+from cloud import reports
 from cloud.users import UserStore
 from tests.cloud.conftest import PASSWORD, console_members
 from tests.cloud.test_console_campaigns import CONFIG
@@ -54,8 +55,12 @@ def test_a_campaign_that_a_kiosk_applied_shows_its_points_and_buyers_and_exports
                 "ends_on": (today + timedelta(days=3)).isoformat(), "earn_multiplier_percent": 200}
     cloud.store.set_config("tehran-01", {**CONFIG, "campaigns": [campaign]})
     cloud.store.set_config("shiraz-02", CONFIG)
-    purchase = protocol.make_event("earn", "m-ali", cloud.clock() - timedelta(hours=1), points=20, amount=1_000_000,
-                                   campaigns=[{"id": "spring", "points": 10}], cashback=5_000)
+    # An hour ago, but not before this chain week began (Saturday 00:00 in Tehran): weekly.csv?weeks=1 below is the
+    # running week, and in a week's first hour an hour ago was last week (clean51 ran at 00:50 on a Saturday).
+    now = cloud.clock()
+    week_start = protocol.parse_time(reports.weeks_until(now, 1)[0].start)
+    purchase = protocol.make_event("earn", "m-ali", max(now - timedelta(hours=1), week_start), points=20,
+                                   amount=1_000_000, campaigns=[{"id": "spring", "points": 10}], cashback=5_000)
     with cloud.registered_client("tehran-01") as client:
         client.send_batch([json.dumps(purchase)])
     marketer = console("marketer")
