@@ -63,6 +63,7 @@ from cloud.store import CloudStore, Device  # noqa: E402
 from kiosk import protocol  # noqa: E402
 from kiosk.sync.client import BatchReply, CloudClient  # noqa: E402
 from tests.support.postgres import PostgresServer, pg_bindir  # noqa: E402
+from tests.support.procs import children_of  # noqa: E402
 
 FIRST = ("زهرا", "مریم", "فاطمه", "علی", "حسین", "رضا", "نرگس", "کاوه", "مهدی", "یاسمن", "سینا", "کیان", "لیلا",
          "امید", "دینا", "پریسا", "بهرام", "شیرین", "آرش", "نیما", "سارا", "محمد", "امیر", "الهام", "ساناز", "کامران",
@@ -121,14 +122,7 @@ def cpu_spent_ms(before: dict[int, float], after: dict[int, float]) -> float:
 def postgres_pids(directory: Path) -> list[int]:
     """The cluster's postmaster (first line of its postmaster.pid) and every process it started."""
     postmaster = int((directory / "postmaster.pid").read_text().split()[0])
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                children.append(int(stat.parent.name))
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return [postmaster, *children]
+    return [postmaster, *children_of(postmaster)]
 
 
 def timed_ms(call: Callable[[], object], repeat: int) -> list[float]:
@@ -477,13 +471,13 @@ def measure_lookup(store: CloudStore, url: str, refs: list[str], args: argparse.
         with WireClient(serve.urls[0], device) as wire:
             wire.lookup(refs[0])  # its connection to the server, and the server's to the database, made first
             found = iter(refs)
-            pids = [serve.procs[0].pid], postgres_pids(data)
-            server_before, database_before = cpu_seconds(pids[0]), cpu_seconds(pids[1])
+            server_pids, database_pids = [serve.procs[0].pid], postgres_pids(data)
+            server_before, database_before = cpu_seconds(server_pids), cpu_seconds(database_pids)
             cpu = time.process_time()
             wire_samples = timed_ms(lambda: wire.lookup(next(found)), len(refs))
             wire_cpu = (time.process_time() - cpu) * 1000 / len(refs)
-            server_cpu = cpu_spent_ms(server_before, cpu_seconds(pids[0])) / len(refs)
-            database_cpu = cpu_spent_ms(database_before, cpu_seconds(pids[1])) / len(refs)
+            server_cpu = cpu_spent_ms(server_before, cpu_seconds(server_pids)) / len(refs)
+            database_cpu = cpu_spent_ms(database_before, cpu_seconds(database_pids)) / len(refs)
     finally:
         serve.close()
     # This process's CPU per call: the client's own cost (the servers are other processes), which a busy

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import listening_ports
+from tests.support.procs import children_of
 
 WORKTREE = Path(__file__).resolve().parents[2]
 INVENTORY = WORKTREE / "provisioning" / "inventories" / "example-chain"
@@ -35,18 +36,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _children_of(pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            children.append(int(stat.parent.name))
-    return children
 
 
 @dataclass
@@ -114,7 +103,7 @@ def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         for sock in control_dir.glob("*"):
             subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "kiosk"],
                            capture_output=True, timeout=10)
-        for child in _children_of(server.pid):
+        for child in children_of(server.pid):
             try:
                 os.kill(child, signal.SIGTERM)
             except ProcessLookupError:
